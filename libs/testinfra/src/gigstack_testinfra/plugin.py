@@ -1,0 +1,1 @@
+"""pytest entry point: fixtures are filled in by the test-infrastructure work."""
