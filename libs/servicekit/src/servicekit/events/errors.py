@@ -1,0 +1,27 @@
+"""Exceptions of the event bus: what handlers raise to steer a message, and what publishing raises."""
+
+from __future__ import annotations
+
+
+class PermanentEventError(Exception):
+    """Raised by a handler when retrying cannot help (bad payload, unknown template, business rule).
+
+    The consumer republishes the message to the queue's dead-letter queue with the error text as
+    `x-dead-letter-reason` and acks it, so the work queue keeps flowing.
+    """
+
+
+class DuplicateEvent(Exception):
+    """Raised by a handler that found the event already processed (e.g. `claim_event` returned False).
+
+    Optional: returning normally is just as correct; raising it only makes the consumer count the
+    message as `duplicate` instead of `processed`. The message is acked.
+    """
+
+
+class MalformedEventError(ValueError):
+    """The message body is not a valid `EventEnvelope`; it is dead-lettered without calling the handler."""
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm a publication within the publish deadline (after retries)."""

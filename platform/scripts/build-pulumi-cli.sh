@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Build the Pulumi CLI and the Python language host from the Go module proxy (no GitHub release downloads here).
+# Output: $PULUMI_HOME_DIR/bin/{pulumi,pulumi-language-python} (default ~/.cache/gigstack/pulumi).
+# The CLI's pkg module has `replace` lines, so it cannot be `go install`ed; a wrapper module requires pkg and sdk
+# at the same version. The language host module has no tags, so it is pinned to the commit of the CLI's tag.
+set -euo pipefail
+
+PULUMI_VERSION="${PULUMI_VERSION:-v3.260.0}"
+# Commit of tag pkg/v3.260.0 (from https://proxy.golang.org/github.com/pulumi/pulumi/pkg/v3/@v/v3.260.0.info).
+PULUMI_COMMIT="${PULUMI_COMMIT:-22df62fcb27a8482225087c1f739680ad18df0c3}"
+PULUMI_HOME_DIR="${PULUMI_HOME_DIR:-$HOME/.cache/gigstack/pulumi}"
+export GOFLAGS="${GOFLAGS:--p=1} -buildvcs=false"
+
+mkdir -p "$PULUMI_HOME_DIR/bin" "$PULUMI_HOME_DIR/src/cli" "$PULUMI_HOME_DIR/src/langhost"
+
+build_cli() {
+  cd "$PULUMI_HOME_DIR/src/cli"
+  [[ -f go.mod ]] || go mod init local/pulumi-cli
+  go get "github.com/pulumi/pulumi/pkg/v3@${PULUMI_VERSION}" "github.com/pulumi/pulumi/sdk/v3@${PULUMI_VERSION}"
+  go mod tidy >/dev/null 2>&1 || true
+  nice -n 10 go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}" \
+    -o "$PULUMI_HOME_DIR/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+}
+
+build_language_host() {
+  cd "$PULUMI_HOME_DIR/src/langhost"
+  [[ -f go.mod ]] || go mod init local/pulumi-langhost
+  go get "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@${PULUMI_COMMIT}"
+  nice -n 10 go build -o "$PULUMI_HOME_DIR/bin/pulumi-language-python" \
+    github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+}
+
+case "${1:-all}" in
+  cli) build_cli ;;
+  langhost) build_language_host ;;
+  all) build_cli; build_language_host ;;
+  *) echo "usage: $0 [cli|langhost|all]" >&2; exit 2 ;;
+esac
+ls -l "$PULUMI_HOME_DIR/bin"

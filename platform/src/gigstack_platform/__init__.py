@@ -1,0 +1,1 @@
+"""Gigstack platform: the Pulumi program for the eks and minikube stacks."""
