@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -86,3 +87,11 @@ class AccountToken:
         if self.used_at is not None or now >= self.expires_at:
             raise InvalidToken()
         self.used_at = now
+
+
+def token_digest(token: str) -> str:
+    """SHA-256 hex digest under which a link token is stored and looked up.
+
+    A plain digest suffices (unlike passwords) because the token already carries 256 bits of randomness.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,88 @@
+"""Where a running server can be reached; identical whether it is a local process or a container."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class PostgresEndpoint:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def url(self, database: str, driver: str = "asyncpg") -> str:
+        return f"postgresql+{driver}://{self.user}:{quote(self.password)}@{self.host}:{self.port}/{database}"
+
+    def plain_url(self, database: str) -> str:
+        """libpq/asyncpg style URL (no SQLAlchemy driver suffix)."""
+        return f"postgresql://{self.user}:{quote(self.password)}@{self.host}:{self.port}/{database}"
+
+
+@dataclass(frozen=True)
+class MariaDBEndpoint:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def url(self, database: str, driver: str = "asyncmy") -> str:
+        return f"mysql+{driver}://{self.user}:{quote(self.password)}@{self.host}:{self.port}/{database}"
+
+
+@dataclass(frozen=True)
+class RedisEndpoint:
+    host: str
+    port: int
+    databases: int
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://{self.host}:{self.port}/{db}"
+
+
+@dataclass(frozen=True)
+class RabbitMQEndpoint:
+    host: str
+    amqp_port: int
+    management_port: int
+    user: str
+    password: str
+
+    def url(self, vhost: str = "/") -> str:
+        return f"amqp://{self.user}:{quote(self.password)}@{self.host}:{self.amqp_port}/{quote(vhost, safe='')}"
+
+    @property
+    def management_url(self) -> str:
+        return f"http://{self.host}:{self.management_port}"
+
+
+@dataclass(frozen=True)
+class MongoEndpoint:
+    host: str
+    port: int
+
+    def url(self, database: str) -> str:
+        return f"mongodb://{self.host}:{self.port}/{database}"
+
+
+@dataclass(frozen=True)
+class OpenSearchEndpoint:
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MailCatcherEndpoint:
+    host: str
+    smtp_port: int
+    http_port: int
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}"

@@ -1,0 +1,36 @@
+"""Domain exceptions of the gateway; the HTTP layer maps each one to the shared error shape."""
+
+from __future__ import annotations
+
+
+class GatewayDomainError(Exception):
+    """Base of every rule the gateway's domain can refuse with."""
+
+
+class InvalidAccessToken(GatewayDomainError):
+    """The bearer token is malformed, tampered with, expired or not an access token."""
+
+
+class SessionRevoked(GatewayDomainError):
+    """The access token is well formed but its session was signed out or revoked."""
+
+
+class InvalidRefreshToken(GatewayDomainError):
+    """The refresh token is unknown, expired, or belongs to a session that has ended."""
+
+
+class RefreshTokenReused(GatewayDomainError):
+    """An already-rotated refresh token was presented again; its whole family has been revoked."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"refresh token of session {session_id} was reused; session revoked")
+        self.session_id = session_id
+
+
+class RateLimited(GatewayDomainError):
+    """A rate-limit rule refused the request; the caller may retry after ``retry_after_seconds``."""
+
+    def __init__(self, rule_name: str, retry_after_seconds: int) -> None:
+        super().__init__(f"rate limit {rule_name!r} exceeded")
+        self.rule_name = rule_name
+        self.retry_after_seconds = retry_after_seconds
