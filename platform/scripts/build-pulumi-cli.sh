@@ -5,9 +5,11 @@
 # at the same version. The language host module has no tags, so it is pinned to the commit of the CLI's tag.
 set -euo pipefail
 
-PULUMI_VERSION="${PULUMI_VERSION:-v3.260.0}"
-# Commit of tag pkg/v3.260.0 (from https://proxy.golang.org/github.com/pulumi/pulumi/pkg/v3/@v/v3.260.0.info).
-PULUMI_COMMIT="${PULUMI_COMMIT:-22df62fcb27a8482225087c1f739680ad18df0c3}"
+PULUMI_VERSION="${PULUMI_VERSION:-v3.259.0}"
+# Commit of tag pkg/v3.259.0 (from https://proxy.golang.org/github.com/pulumi/pulumi/pkg/v3/@v/v3.259.0.info).
+# v3.260.0 is the newest version whose .info the proxy serves here, but its .zip answers
+# 403 "This module version is not available", so v3.259.0 is the newest buildable one.
+PULUMI_COMMIT="${PULUMI_COMMIT:-a05d88f24d05726fa3beae771bfdedb0c0c6a94a}"
 PULUMI_HOME_DIR="${PULUMI_HOME_DIR:-$HOME/.cache/gigstack/pulumi}"
 export GOFLAGS="${GOFLAGS:--p=1} -buildvcs=false"
 
@@ -16,8 +18,9 @@ mkdir -p "$PULUMI_HOME_DIR/bin" "$PULUMI_HOME_DIR/src/cli" "$PULUMI_HOME_DIR/src
 build_cli() {
   cd "$PULUMI_HOME_DIR/src/cli"
   [[ -f go.mod ]] || go mod init local/pulumi-cli
-  go get "github.com/pulumi/pulumi/pkg/v3@${PULUMI_VERSION}" "github.com/pulumi/pulumi/sdk/v3@${PULUMI_VERSION}"
-  go mod tidy >/dev/null 2>&1 || true
+  # `go get` of the command package records every module it needs; pkg's own `replace` lines do not apply
+  # to a dependency, which is why sdk/v3 is pinned to the same version explicitly.
+  go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@${PULUMI_VERSION}" "github.com/pulumi/pulumi/sdk/v3@${PULUMI_VERSION}"
   nice -n 10 go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${PULUMI_VERSION}" \
     -o "$PULUMI_HOME_DIR/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }

@@ -33,9 +33,11 @@ CORRELATION_ID_HEADER = "X-Correlation-ID"
 
 correlation_id_var: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-# Extra fields whose names suggest credentials are masked: a careless `logger.info(..., extra={"password": p})`
+# Extra fields whose names suggest credentials are masked: a careless `extra={"password": p}` in a log call
 # must not put a secret into a log pipeline that many people can read.
-_SENSITIVE_KEY = re.compile(r"pass(word)?|secret|token|authorization|api[_-]?key|private[_-]?key|cookie", re.I)
+_SENSITIVE_KEY = re.compile(
+    r"password|passwd|passphrase|secret|token|authorization|api[_-]?key|private[_-]?key|cookie|dsn", re.I
+)
 _REDACTED = "[redacted]"
 
 # Marks the handler this module installs so repeated configuration replaces it instead of stacking handlers
@@ -78,7 +80,9 @@ class ServiceJsonFormatter(JsonFormatter):
         )
         self._service_name = service_name
 
-    def add_fields(self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+    def add_fields(
+        self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
         super().add_fields(log_record, record, message_dict)
         log_record["service"] = self._service_name
         # Formatting runs synchronously in the logging call, so the current span and context are the caller's.
@@ -90,6 +94,8 @@ class ServiceJsonFormatter(JsonFormatter):
             log_record["trace_id"] = None
             log_record["span_id"] = None
         log_record["correlation_id"] = correlation_id_var.get()
+        # uvicorn attaches an ANSI-coloured copy of its messages; it is noise in JSON.
+        log_record.pop("color_message", None)
         for key in list(log_record):
             if _SENSITIVE_KEY.search(key):
                 log_record[key] = _REDACTED
@@ -111,7 +117,12 @@ def configure_logging(service_name: str, level: str = "INFO", *, stream: IO[str]
     root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn installs its own plain-text handlers unless told otherwise; route its records through ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+    # servicekit's request middleware logs every request with route template, status and duration, so
+    # uvicorn's access line would only duplicate it (with the raw path).
+    access_logger = logging.getLogger("uvicorn.access")
+    access_logger.handlers.clear()
+    access_logger.propagate = False

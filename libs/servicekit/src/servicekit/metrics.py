@@ -50,7 +50,9 @@ _collectors_by_registry: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, 
 )
 
 
-def _shared_collector(registry: CollectorRegistry, name: str, build: Callable[[], _CollectorT]) -> _CollectorT:
+def _shared_collector(
+    registry: CollectorRegistry, name: str, build: Callable[[], _CollectorT]
+) -> _CollectorT:
     """Return the collector called `name` on `registry`, building it the first time it is asked for."""
     collectors = _collectors_by_registry.setdefault(registry, {})
     existing = collectors.get(name)
@@ -71,7 +73,7 @@ def create_registry(*, process_metrics: bool = True) -> CollectorRegistry:
 
 
 def get_app_registry(app: Starlette) -> CollectorRegistry:
-    """The registry `create_service_app` attached to `app` (lifespan hooks use it to build consumer metrics)."""
+    """The registry `create_service_app` attached to `app` (lifespan hooks build consumer metrics on it)."""
     registry = getattr(app.state, "metrics_registry", None)
     if not isinstance(registry, CollectorRegistry):
         raise LookupError("app has no metrics registry; build it with servicekit.http.create_service_app")

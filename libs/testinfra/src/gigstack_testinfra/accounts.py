@@ -31,9 +31,16 @@ def server_account() -> Account | None:
         entry = pwd.getpwnam(SERVICE_ACCOUNT)
     except KeyError:
         useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        subprocess.run(
-            [useradd, "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             SERVICE_ACCOUNT],
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                useradd,
+                "--system",
+                "--user-group",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_ACCOUNT,
+            ],
             check=True,
             capture_output=True,
             timeout=30,

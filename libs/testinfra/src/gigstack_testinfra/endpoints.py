@@ -51,7 +51,8 @@ class RabbitMQEndpoint:
     password: str
 
     def url(self, vhost: str = "/") -> str:
-        return f"amqp://{self.user}:{quote(self.password)}@{self.host}:{self.amqp_port}/{quote(vhost, safe='')}"
+        credentials = f"{self.user}:{quote(self.password)}"
+        return f"amqp://{credentials}@{self.host}:{self.amqp_port}/{quote(vhost, safe='')}"
 
     @property
     def management_url(self) -> str:

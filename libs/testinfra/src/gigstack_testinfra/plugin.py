@@ -1,1 +1,177 @@
-"""pytest entry point: fixtures are filled in by the test-infrastructure work."""
+"""pytest plugin: fixtures backed by real servers, started lazily once per session and isolated per test.
+
+Function-scoped URL fixtures each get a fresh namespace (database, vhost, Redis db index, Mongo database,
+OpenSearch index prefix) that is removed afterwards. Session-scoped objects let tests crash and restart the
+broker or take the SMTP catcher down for a while.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Generator, Iterator
+
+import pytest
+
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import Backend, BrokerControl, choose_backend
+from gigstack_testinfra.endpoints import OpenSearchEndpoint
+from gigstack_testinfra.keys import generate_ed25519_pem_pair
+from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.processes import processes_started_since
+
+_test_started_at = pytest.StashKey[float]()
+
+
+def _cleanup(what: str, action: Callable[[], None]) -> None:
+    # The whole server is thrown away at session end, so a failed cleanup must not fail the test.
+    try:
+        action()
+    except Exception as exc:
+        warnings.warn(f"gigstack_testinfra: could not remove {what}: {exc!r}", stacklevel=2)
+
+
+# --- session-scoped servers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def gigstack_backend() -> Iterator[Backend]:
+    backend = choose_backend()
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_server(gigstack_backend: Backend) -> BrokerControl:
+    """The shared broker: ``.stop()``, ``.start()`` (same ports, data kept), ``.kill()`` (SIGKILL)."""
+    return gigstack_backend.rabbitmq()
+
+
+@pytest.fixture(scope="session")
+def internal_keypair() -> tuple[str, str]:
+    """(private_pem, public_pem) Ed25519 pair for internal tokens."""
+    return generate_ed25519_pem_pair()
+
+
+@pytest.fixture(scope="session")
+def _mail_catcher_session() -> Iterator[MailCatcher]:
+    catcher = MailCatcher.for_tests()
+    catcher.start()
+    try:
+        yield catcher
+    finally:
+        catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def _redis_databases(gigstack_backend: Backend) -> isolation.RedisDatabaseAllocator:
+    return isolation.RedisDatabaseAllocator(gigstack_backend.redis())
+
+
+@pytest.fixture(scope="session")
+def _opensearch_endpoint(gigstack_backend: Backend) -> OpenSearchEndpoint:
+    return gigstack_backend.opensearch()
+
+
+# --- function-scoped, isolated namespaces -------------------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_url(gigstack_backend: Backend) -> Iterator[str]:
+    """``postgresql+asyncpg://`` URL of a fresh database, dropped after the test."""
+    endpoint = gigstack_backend.postgres()
+    name = isolation.unique_name()
+    isolation.create_postgres_database(endpoint, name)
+    yield endpoint.url(name)
+    _cleanup(f"postgres database {name}", lambda: isolation.drop_postgres_database(endpoint, name))
+
+
+@pytest.fixture
+def mariadb_url(gigstack_backend: Backend) -> Iterator[str]:
+    """``mysql+asyncmy://`` URL of a fresh database, dropped after the test."""
+    endpoint = gigstack_backend.mariadb()
+    name = isolation.unique_name()
+    isolation.create_mariadb_database(endpoint, name)
+    yield endpoint.url(name)
+    _cleanup(f"mariadb database {name}", lambda: isolation.drop_mariadb_database(endpoint, name))
+
+
+@pytest.fixture
+def redis_url(_redis_databases: isolation.RedisDatabaseAllocator) -> str:
+    """``redis://`` URL of a db index flushed just before the test."""
+    return _redis_databases.endpoint.url(_redis_databases.allocate())
+
+
+@pytest.fixture
+def amqp_url(rabbitmq_server: BrokerControl) -> Iterator[str]:
+    """``amqp://`` URL of a fresh vhost, deleted afterwards; restarts the broker if a test left it down."""
+    rabbitmq_server.start()
+    endpoint = rabbitmq_server.endpoint
+    vhost = isolation.unique_name()
+    isolation.create_vhost(endpoint, vhost)
+    yield endpoint.url(vhost)
+
+    def delete() -> None:
+        rabbitmq_server.start()
+        isolation.delete_vhost(endpoint, vhost)
+
+    _cleanup(f"rabbitmq vhost {vhost}", delete)
+
+
+@pytest.fixture
+def mongodb_url(gigstack_backend: Backend) -> Iterator[str]:
+    """``mongodb://host:port/<database>`` (FerretDB locally); the database is dropped after the test."""
+    endpoint = gigstack_backend.mongodb()
+    name = isolation.unique_name()
+    yield endpoint.url(name)
+    _cleanup(f"mongo database {name}", lambda: isolation.drop_mongo_database(endpoint, name))
+
+
+@pytest.fixture
+def opensearch_url(_opensearch_endpoint: OpenSearchEndpoint) -> str:
+    """Base URL of the shared OpenSearch node; combine with ``opensearch_index_prefix``."""
+    return _opensearch_endpoint.url
+
+
+@pytest.fixture
+def opensearch_index_prefix(_opensearch_endpoint: OpenSearchEndpoint) -> Iterator[str]:
+    """A prefix (``test_<hex>_``) for this test's index names; matching indices are deleted after."""
+    prefix = f"{isolation.unique_name()}_"
+    yield prefix
+    _cleanup(
+        f"opensearch indices {prefix}*",
+        lambda: isolation.delete_indices_with_prefix(_opensearch_endpoint, prefix),
+    )
+
+
+@pytest.fixture
+def mail_catcher(_mail_catcher_session: MailCatcher) -> MailCatcher:
+    """The SMTP catcher, running and empty at the start of the test."""
+    _mail_catcher_session.start()
+    _mail_catcher_session.clear()
+    return _mail_catcher_session
+
+
+# --- service logs in failure reports ------------------------------------------------------------------------
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_test_started_at] = time.monotonic()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not getattr(report, "failed", False):
+        return
+    started_at = item.stash.get(_test_started_at, None)
+    if started_at is None:
+        return
+    for process in processes_started_since(started_at):
+        report.sections.append((f"service log: {process.name} ({process.log_path})", process.log_tail()))

@@ -71,7 +71,7 @@ class ManagedProcess:
         with self.log_path.open("ab") as log:
             log.write(f"--- {time.strftime('%H:%M:%S')} starting {' '.join(self.args)}\n".encode())
             log.flush()
-            self._popen = subprocess.Popen(
+            self._popen = subprocess.Popen(  # noqa: S603 - argv from our launchers, no shell
                 self.args,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -100,10 +100,8 @@ class ManagedProcess:
         if popen is None:
             return
         self._signal_group(signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
         self._signal_group(signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             popen.wait(timeout=5)
@@ -158,6 +156,6 @@ def _install_hooks() -> None:
     _hooks_installed = True
     atexit.register(stop_all)
     # Only the main thread may install signal handlers; keep any handler a host program already set.
-    if threading.current_thread() is threading.main_thread():
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
-            signal.signal(signal.SIGTERM, _on_sigterm)
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)

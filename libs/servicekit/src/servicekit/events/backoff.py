@@ -1,4 +1,4 @@
-"""Capped exponential backoff with full jitter, shared by publishing and the outbox relays."""
+"""Capped exponential backoff with jitter, shared by publishing and the outbox relays."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Backoff:
-    """Delay before retry number `attempt` (1-based): uniform in [0, min(cap, base * 2**(attempt-1))].
+    """Delay before retry `attempt` (1-based): uniform in [c/2, c], c = min(cap, base * 2**(attempt-1)).
 
-    Full jitter keeps many relays that lost the broker together from reconnecting in lockstep.
+    The jitter keeps many relays that lost the broker together from retrying in lockstep; the lower half
+    bound keeps the delay growing so a long outage is not hammered.
     """
 
     base_seconds: float = 0.1

@@ -2,10 +2,10 @@
 
 Pure decisions, kept apart from aio-pika so they are unit-tested exhaustively:
 
-| handler result                                   | action      | outcome label   |
-|--------------------------------------------------|-------------|-----------------|
+| handler result                                    | action      | outcome label   |
+|---------------------------------------------------|-------------|-----------------|
 | returned                                          | ack         | `processed`     |
-| raised `DuplicateEvent`                           | ack         | `duplicate`     |
+| raised `DuplicateEventError`                      | ack         | `duplicate`     |
 | raised `PermanentEventError` / body malformed     | dead-letter | `dead_lettered` |
 | raised anything else, attempts left               | requeue     | `retried`       |
 | raised anything else, last attempt                | dead-letter | `dead_lettered` |
@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from servicekit.events.errors import DuplicateEvent, MalformedEventError, PermanentEventError
+from servicekit.events.errors import DuplicateEventError, MalformedEventError, PermanentEventError
 from servicekit.events.topology import DELIVERY_COUNT_HEADER
 
 MAX_REASON_CHARS = 500
@@ -51,7 +51,7 @@ class Disposition:
 
 
 def attempt_number(headers: Mapping[str, Any] | None) -> int:
-    """1-based attempt of this delivery, from the quorum queue's `x-delivery-count` (absent the first time)."""
+    """1-based attempt of this delivery, from the quorum queue's `x-delivery-count` (absent at first)."""
     raw = (headers or {}).get(DELIVERY_COUNT_HEADER)
     try:
         previous = int(raw) if raw is not None else 0
@@ -69,7 +69,7 @@ def decide(error: BaseException | None, *, attempt: int, max_attempts: int) -> D
     """
     if error is None:
         return Disposition(Action.ACK, Outcome.PROCESSED)
-    if isinstance(error, DuplicateEvent):
+    if isinstance(error, DuplicateEventError):
         return Disposition(Action.ACK, Outcome.DUPLICATE)
     if isinstance(error, MalformedEventError | PermanentEventError):
         return Disposition(Action.DEAD_LETTER, Outcome.DEAD_LETTERED, describe(error))

@@ -11,7 +11,7 @@ class PermanentEventError(Exception):
     """
 
 
-class DuplicateEvent(Exception):
+class DuplicateEventError(Exception):
     """Raised by a handler that found the event already processed (e.g. `claim_event` returned False).
 
     Optional: returning normally is just as correct; raising it only makes the consumer count the
@@ -23,5 +23,5 @@ class MalformedEventError(ValueError):
     """The message body is not a valid `EventEnvelope`; it is dead-lettered without calling the handler."""
 
 
-class PublishFailed(Exception):
+class PublishFailed(Exception):  # noqa: N818 - name fixed by docs/servicekit-api.md
     """The broker did not confirm a publication within the publish deadline (after retries)."""

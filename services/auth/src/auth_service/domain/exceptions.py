@@ -85,7 +85,7 @@ class AccountNotFound(NotFound):
         super().__init__("Account does not exist")
 
 
-class DuplicateAccount(Exception):
+class DuplicateAccountError(Exception):
     """Raised by the store when a username or email is taken by a concurrent signup.
 
     Not a ServiceError: it never reaches a client (signup answers the same either way).

@@ -67,7 +67,7 @@ class TokenPurpose(enum.StrEnum):
     """What a single-use link token authorises."""
 
     EMAIL_VERIFICATION = "email_verification"
-    PASSWORD_RESET = "password_reset"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a purpose name, not a secret
 
 
 @dataclass

@@ -57,7 +57,7 @@ class AuthUnitOfWork(abc.ABC):
 
     @abc.abstractmethod
     async def _commit(self, events: list[AuthEvent]) -> None:
-        """Persist changes and ``events`` in one transaction; raise DuplicateAccount on a unique clash."""
+        """Persist changes and ``events`` in one transaction; DuplicateAccountError on a unique clash."""
 
     @abc.abstractmethod
     async def _rollback(self) -> None: ...

@@ -7,19 +7,19 @@ class GatewayDomainError(Exception):
     """Base of every rule the gateway's domain can refuse with."""
 
 
-class InvalidAccessToken(GatewayDomainError):
+class InvalidAccessTokenError(GatewayDomainError):
     """The bearer token is malformed, tampered with, expired or not an access token."""
 
 
-class SessionRevoked(GatewayDomainError):
+class SessionRevokedError(GatewayDomainError):
     """The access token is well formed but its session was signed out or revoked."""
 
 
-class InvalidRefreshToken(GatewayDomainError):
+class InvalidRefreshTokenError(GatewayDomainError):
     """The refresh token is unknown, expired, or belongs to a session that has ended."""
 
 
-class RefreshTokenReused(GatewayDomainError):
+class RefreshTokenReusedError(GatewayDomainError):
     """An already-rotated refresh token was presented again; its whole family has been revoked."""
 
     def __init__(self, session_id: str) -> None:
@@ -27,7 +27,7 @@ class RefreshTokenReused(GatewayDomainError):
         self.session_id = session_id
 
 
-class RateLimited(GatewayDomainError):
+class RateLimitedError(GatewayDomainError):
     """A rate-limit rule refused the request; the caller may retry after ``retry_after_seconds``."""
 
     def __init__(self, rule_name: str, retry_after_seconds: int) -> None:

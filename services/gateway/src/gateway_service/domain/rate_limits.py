@@ -19,6 +19,9 @@ class RateRule:
     name: str
     limit: int
     window_seconds: int
+    # Exact rules count every event (a moving window); the others may be approximated (a sliding-window
+    # counter, O(1) per key). Small security budgets such as sign-in failures must be exact.
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,16 @@ class RateLimitPolicy:
             requests_per_ip=RateRule("requests_per_ip", per_ip_per_minute, 60),
             requests_per_account=RateRule("requests_per_account", per_account_per_minute, 60),
             signin_failures_per_account=RateRule(
-                "signin_failures_per_account", signin_failures_before_lock, signin_failure_window_seconds
+                "signin_failures_per_account",
+                signin_failures_before_lock,
+                signin_failure_window_seconds,
+                exact=True,
             ),
             signin_failures_per_ip=RateRule(
                 "signin_failures_per_ip",
                 signin_failures_before_lock * IP_FAILURE_MULTIPLIER,
                 signin_failure_window_seconds,
+                exact=True,
             ),
         )
 

@@ -1,0 +1,78 @@
+"""A small closed-loop HTTP load generator: N concurrent workers, each sending the next request as soon as
+the previous one answered, for a fixed duration; latencies in seconds, non-200 answers counted as errors."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+REQUEST_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass
+class LoadResult:
+    label: str
+    duration_seconds: float
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    def merge(self, other: LoadResult) -> None:
+        self.duration_seconds += other.duration_seconds
+        self.latencies.extend(other.latencies)
+        self.errors += other.errors
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.duration_seconds if self.duration_seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        index = min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))
+        return ordered[index]
+
+
+async def run_load(
+    label: str,
+    base_url: str,
+    path: str,
+    headers_for_worker: Callable[[], dict[str, str]],
+    *,
+    concurrency: int,
+    duration_seconds: float,
+) -> LoadResult:
+    """``headers_for_worker`` is called before every request (cheap: it returns cached headers)."""
+    result = LoadResult(label=label, duration_seconds=0.0)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False
+    ) as client:
+        started = time.perf_counter()
+        deadline = started + duration_seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                sent = time.perf_counter()
+                try:
+                    response = await client.get(path, headers=headers_for_worker())
+                    ok = response.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                if ok:
+                    result.latencies.append(time.perf_counter() - sent)
+                else:
+                    result.errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.duration_seconds = time.perf_counter() - started
+    return result

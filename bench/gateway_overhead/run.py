@@ -1,0 +1,249 @@
+"""Gateway overhead: the same authenticated read (``GET me``) through the gateway and straight to auth.
+
+One run starts MariaDB, Redis and RabbitMQ (gigstack_testinfra's local servers or containers), migrates
+auth, starts auth and the gateway as real processes, creates one user, then alternates equal time slices of
+load against both targets (direct, gateway, direct, gateway, ...) so drift on the shared machine hits both
+alike. Reports throughput ratio (gateway / direct, target >= 0.5) and p99 ratio (gateway / direct, target
+<= 2.5). Usage::
+
+    uv run python bench/gateway_overhead/run.py --duration 30 --concurrency 32
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import choose_backend
+from gigstack_testinfra.keys import generate_ed25519_pem_pair
+from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.processes import ServiceProcess
+from loadgen import LoadResult, run_load
+from servicekit.security import InternalTokenIssuer
+
+THROUGHPUT_RATIO_TARGET = 0.5
+P99_RATIO_TARGET = 2.5
+ACCESS_TOKEN_SECRET = "bench-access-token-key-0123456789abcdef-not-for-production"
+DEVICE = {"X-Device-Id": "bench-device"}
+# Internal tokens live 30 s; the direct path re-mints well before that.
+DIRECT_TOKEN_REFRESH_SECONDS = 10.0
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+
+
+def _service(name: str, module: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        name, [sys.executable, "-m", module], {**env, "PORT": str(port)}, port, log_dir / f"{name}.log"
+    )
+
+
+async def _migrate_auth(database_url: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "auth_service",
+        "migrate",
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+    )
+    if await asyncio.wait_for(process.wait(), timeout=180) != 0:
+        raise RuntimeError("auth migration failed")
+
+
+async def _create_user(gateway_url: str) -> tuple[str, str]:
+    """Sign up and sign in (same device, so no OTP): returns (user id, access token)."""
+    suffix = uuid.uuid4().hex[:10]
+    account = {
+        "username": f"bench{suffix}",
+        "email": f"bench{suffix}@example.com",
+        "password": "Bench-Password-42",
+    }
+    async with httpx.AsyncClient(base_url=gateway_url, timeout=30, trust_env=False) as client:
+        signup = await client.post("/api/v1/gateway/auth/signup", json=account, headers=DEVICE)
+        signup.raise_for_status()
+        signin = await client.post(
+            "/api/v1/gateway/auth/signin",
+            json={"email_or_username": account["username"], "password": account["password"]},
+            headers=DEVICE,
+        )
+        signin.raise_for_status()
+        body = signin.json()
+        return str(body["user"]["id"]), str(body["access_token"])
+
+
+class DirectTokenHeaders:
+    """Headers for straight-to-auth calls: an internal token minted directly, re-minted every few seconds."""
+
+    def __init__(self, issuer: InternalTokenIssuer, user_id: str) -> None:
+        self._issuer = issuer
+        self._user_id = user_id
+        self._minted_at = 0.0
+        self._headers: dict[str, str] = {}
+
+    def __call__(self) -> dict[str, str]:
+        now = time.monotonic()
+        if now - self._minted_at > DIRECT_TOKEN_REFRESH_SECONDS:
+            token = self._issuer.issue("auth", subject=self._user_id)
+            self._headers = {"Authorization": f"Bearer {token}", **DEVICE}
+            self._minted_at = now
+        return self._headers
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    backend = choose_backend()
+    log_dir = Path(tempfile.mkdtemp(prefix="gigstack-bench-"))
+    processes: list[ServiceProcess] = []
+    try:
+        mariadb = backend.mariadb()
+        database = isolation.unique_name("bench")
+        isolation.create_mariadb_database(mariadb, database)
+        broker = backend.rabbitmq().endpoint
+        vhost = isolation.unique_name("bench")
+        isolation.create_vhost(broker, vhost)
+        redis_url = backend.redis().url(isolation.RedisDatabaseAllocator(backend.redis()).allocate())
+        private_pem, public_pem = generate_ed25519_pem_pair()
+        await _migrate_auth(mariadb.url(database))
+
+        # Request logs at WARNING on both sides: per-request INFO lines would measure logging, not routing.
+        common = {
+            "ENVIRONMENT": "test",
+            "HOST": LOOPBACK,
+            "LOG_LEVEL": "WARNING",
+            "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
+        }
+        auth = _service(
+            "auth",
+            "auth_service",
+            {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)},
+            log_dir,
+        )
+        gateway = _service(
+            "gateway",
+            "gateway_service",
+            {
+                **common,
+                "REDIS_URL": redis_url,
+                "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
+                "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
+                "AUTH_SERVICE_URL": auth.base_url,
+                "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
+                "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
+            },
+            log_dir,
+        )
+        for process in (auth, gateway):
+            process.start()
+            processes.append(process)
+            await process.wait_ready(timeout=90)
+
+        user_id, access_token = await _create_user(gateway.base_url)
+        direct_headers = DirectTokenHeaders(InternalTokenIssuer(private_pem), user_id)
+        gateway_headers = {"Authorization": f"Bearer {access_token}", **DEVICE}
+        targets: dict[str, tuple[str, str, Callable[[], dict[str, str]]]] = {
+            "direct": (auth.base_url, "/api/v1/auth/me", direct_headers),
+            "gateway": (gateway.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers),
+        }
+        totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
+        for name, (
+            url,
+            path,
+            headers,
+        ) in targets.items():  # warm up pools, JIT-free but caches and connections
+            await run_load(
+                name, url, path, headers, concurrency=args.concurrency, duration_seconds=args.warmup
+            )
+        slice_seconds = args.duration / args.rounds
+        for _ in range(args.rounds):
+            for name, (url, path, headers) in targets.items():
+                totals[name].merge(
+                    await run_load(
+                        name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
+                    )
+                )
+        return _report(totals, args)
+    finally:
+        for process in reversed(processes):
+            process.terminate(timeout=15)
+        backend.close()
+
+
+def _summary(result: LoadResult) -> dict[str, float | int]:
+    return {
+        "requests": result.requests,
+        "errors": result.errors,
+        "seconds": round(result.duration_seconds, 2),
+        "throughput_rps": round(result.throughput, 1),
+        "p50_ms": round(result.percentile(0.50) * 1000, 2),
+        "p90_ms": round(result.percentile(0.90) * 1000, 2),
+        "p99_ms": round(result.percentile(0.99) * 1000, 2),
+    }
+
+
+def _report(totals: dict[str, LoadResult], args: argparse.Namespace) -> dict[str, Any]:
+    direct, via_gateway = totals["direct"], totals["gateway"]
+    throughput_ratio = via_gateway.throughput / direct.throughput
+    p99_ratio = via_gateway.percentile(0.99) / direct.percentile(0.99)
+    return {
+        "benchmark": "gateway_overhead",
+        "concurrency": args.concurrency,
+        "duration_seconds_each": args.duration,
+        "rounds": args.rounds,
+        "direct": _summary(direct),
+        "gateway": _summary(via_gateway),
+        "throughput_ratio": round(throughput_ratio, 3),
+        "throughput_ratio_target": THROUGHPUT_RATIO_TARGET,
+        "p99_ratio": round(p99_ratio, 3),
+        "p99_ratio_target": P99_RATIO_TARGET,
+        "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET and p99_ratio <= P99_RATIO_TARGET,
+    }
+
+
+def _table(report: dict[str, Any]) -> str:
+    rows = [
+        "| target | requests | errors | req/s | p50 ms | p90 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("direct", "gateway"):
+        cells = [name, *(str(report[name][key]) for key in ("requests", "errors", "throughput_rps"))]
+        cells += [str(report[name][key]) for key in ("p50_ms", "p90_ms", "p99_ms")]
+        rows.append("| " + " | ".join(cells) + " |")
+    rows.append("")
+    rows.append(
+        f"throughput ratio (gateway/direct) = {report['throughput_ratio']} "
+        f"(target >= {THROUGHPUT_RATIO_TARGET}); "
+        f"p99 ratio = {report['p99_ratio']} (target <= {P99_RATIO_TARGET}); passed = {report['passed']}"
+    )
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--duration", type=float, default=30.0, help="measured seconds per target (split in rounds)"
+    )
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating slices per target")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds per target first")
+    parser.add_argument("--json", type=Path, default=RESULTS_DIR / "gateway_overhead.json")
+    args = parser.parse_args()
+    report = asyncio.run(measure(args))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(_table(report))
+    if not report["passed"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

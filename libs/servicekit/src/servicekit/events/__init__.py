@@ -1,0 +1,28 @@
+"""Integration events: the envelope, the RabbitMQ bus and consumers, and the transactional outboxes.
+
+Owns the event side of `docs/servicekit-api.md`: `EventEnvelope`, `EventBus` (robust connection, confirmed
+persistent publishing), `EventConsumer` (quorum work queue + `<queue>.dlq`, ack/requeue/dead-letter taxonomy,
+graceful stop), and the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names
+are in `servicekit.events.topology`. Nothing here connects until `connect()`/`start()` is awaited.
+"""
+
+from servicekit.events.bus import EventBus
+from servicekit.events.consumer import EventConsumer, EventHandler
+from servicekit.events.envelope import EventEnvelope
+from servicekit.events.errors import (
+    DuplicateEventError,
+    MalformedEventError,
+    PermanentEventError,
+    PublishFailed,
+)
+
+__all__ = [
+    "DuplicateEventError",
+    "EventBus",
+    "EventConsumer",
+    "EventEnvelope",
+    "EventHandler",
+    "MalformedEventError",
+    "PermanentEventError",
+    "PublishFailed",
+]

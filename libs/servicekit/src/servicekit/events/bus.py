@@ -1,0 +1,281 @@
+"""The connection to RabbitMQ: confirmed, persistent publishing with retries, and topology declaration."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+    AbstractRobustQueue,
+)
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS, DeliveryError, PublishError
+
+from servicekit.events.backoff import Backoff
+from servicekit.events.envelope import CONTENT_TYPE, EventEnvelope
+from servicekit.events.errors import PublishFailed
+from servicekit.events.topology import (
+    CORRELATION_ID_HEADER,
+    DEAD_LETTER_EXCHANGE,
+    EVENTS_EXCHANGE,
+    dead_letter_queue_arguments,
+    dead_letter_queue_name,
+    work_queue_arguments,
+)
+from servicekit.logging import get_correlation_id
+from servicekit.tracing import inject_trace_headers
+
+logger = logging.getLogger(__name__)
+
+# What a lost connection, a closing channel, a broker nack or a missed confirm look like from aio-pika: all
+# worth retrying once the robust connection has reconnected.
+RETRYABLE_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_EXCEPTIONS,
+    DeliveryError,
+    PublishError,
+    TimeoutError,
+)
+
+
+class EventBus:
+    """One robust AMQP connection per service process, shared by its publisher and its consumers.
+
+    Publishing uses a dedicated channel with publisher confirms (aio-pika's default, asserted in `connect`)
+    and persistent messages; a publication only returns once the broker has taken responsibility for it.
+    """
+
+    def __init__(
+        self,
+        amqp_url: str,
+        *,
+        service_name: str,
+        prefetch: int = 32,
+        connect_timeout: float = 10,
+        confirm_timeout: float = 10,
+        publish_timeout: float = 30,
+        reconnect_interval: float = 1.0,
+        publish_backoff: Backoff | None = None,
+    ) -> None:
+        self._amqp_url = amqp_url
+        self.service_name = service_name
+        self.prefetch = prefetch
+        self._connect_timeout = connect_timeout
+        self._confirm_timeout = confirm_timeout
+        self._publish_timeout = publish_timeout
+        self._reconnect_interval = reconnect_interval
+        self._backoff = publish_backoff or Backoff(base_seconds=0.1, cap_seconds=2.0)
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractRobustChannel | None = None
+        self._events_exchange: AbstractExchange | None = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    @property
+    def connection(self) -> AbstractRobustConnection:
+        if self._connection is None:
+            raise RuntimeError("EventBus.connect() has not been awaited")
+        return self._connection
+
+    async def connect(self) -> None:
+        """Open the robust connection and the publishing channel, and declare the two shared exchanges."""
+        if self._connection is not None:
+            return
+        connection = await aio_pika.connect_robust(
+            self._amqp_url,
+            timeout=self._connect_timeout,
+            reconnect_interval=self._reconnect_interval,
+            client_properties={"connection_name": f"{self.service_name} events"},
+        )
+        try:
+            channel = await asyncio.wait_for(
+                connection.channel(publisher_confirms=True), timeout=self._connect_timeout
+            )
+            if not isinstance(channel, AbstractRobustChannel) or not channel.publisher_confirms:
+                raise RuntimeError("the publishing channel must be robust and have publisher confirms on")
+            self._events_exchange = await declare_exchanges(channel, timeout=self._connect_timeout)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self._publish_channel = channel
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        self._publish_channel = None
+        self._events_exchange = None
+        if connection is not None and not connection.is_closed:
+            await asyncio.wait_for(connection.close(), timeout=self._connect_timeout)
+
+    async def open_channel(self, *, prefetch: int | None = None) -> AbstractRobustChannel:
+        """A new robust channel with publisher confirms and an explicit prefetch (consumers own one each).
+
+        Unroutable mandatory publications raise instead of vanishing, which the consumer relies on when
+        it moves a message to a dead-letter queue.
+        """
+        channel = await asyncio.wait_for(
+            self.connection.channel(publisher_confirms=True, on_return_raises=True),
+            timeout=self._connect_timeout,
+        )
+        assert isinstance(channel, AbstractRobustChannel)
+        await channel.set_qos(prefetch_count=prefetch or self.prefetch, timeout=self._connect_timeout)
+        return channel
+
+    async def publish(self, envelope: EventEnvelope) -> None:
+        """Publish one event (routing key = event type); returns once the broker confirmed it.
+
+        The current trace context and correlation id travel in the headers. Raises `PublishFailed` when no
+        confirm arrived within the publish deadline, retrying with backoff across reconnections until then.
+        """
+        headers: dict[str, Any] = {}
+        inject_trace_headers(headers)
+        correlation_id = envelope.correlation_id or get_correlation_id()
+        if correlation_id:
+            headers[CORRELATION_ID_HEADER] = correlation_id
+        await self.publish_serialized(
+            body=envelope.to_json_bytes(),
+            event_type=envelope.type,
+            event_id=str(envelope.id),
+            occurred_at=envelope.occurred_at,
+            producer=envelope.producer,
+            correlation_id=correlation_id,
+            headers=headers,
+        )
+
+    async def publish_serialized(
+        self,
+        *,
+        body: bytes,
+        event_type: str,
+        event_id: str,
+        occurred_at: datetime | None = None,
+        producer: str | None = None,
+        correlation_id: str | None = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Publish an already serialised envelope (outbox relays store the body and headers at staging)."""
+        message = aio_pika.Message(
+            body=body,
+            content_type=CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=event_id,
+            type=event_type,
+            timestamp=occurred_at,
+            app_id=producer or self.service_name,
+            correlation_id=correlation_id,
+            headers=dict(headers or {}),
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._publish_timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                exchange = self._events_exchange
+                if exchange is None:
+                    raise RuntimeError("EventBus.connect() has not been awaited")
+                remaining = max(deadline - loop.time(), 0.001)
+                # mandatory=False: an event nobody subscribes to yet is not an error for its producer.
+                await exchange.publish(
+                    message,
+                    routing_key=event_type,
+                    mandatory=False,
+                    timeout=min(self._confirm_timeout, remaining),
+                )
+                return
+            except RETRYABLE_PUBLISH_ERRORS as exc:
+                if self._events_exchange is None:
+                    raise PublishFailed("the event bus is not connected") from exc
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise PublishFailed(
+                        f"{event_type} {event_id} not confirmed after {attempt} attempts: {exc!r}"
+                    ) from exc
+                delay = min(self._backoff.delay(attempt), remaining)
+                logger.warning(
+                    "publish of %s %s failed (attempt %d, %r); retrying in %.2fs",
+                    event_type,
+                    event_id,
+                    attempt,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def declare_work_queue(
+        self, queue: str, routing_keys: Sequence[str], delivery_limit: int = 5
+    ) -> None:
+        """Declare the quorum work queue `queue` bound to `routing_keys`, and its `<queue>.dlq`."""
+        channel = await self.open_channel(prefetch=1)
+        try:
+            await declare_work_queue(
+                channel, queue, routing_keys, delivery_limit=delivery_limit, timeout=self._connect_timeout
+            )
+        finally:
+            await channel.close()
+
+    async def queue_depth(self, queue: str) -> int:
+        """Messages ready in `queue` (a passive declare; raises if the queue does not exist)."""
+        # Shielded: a caller's timeout (readiness probe, metrics sampler) cancelling this mid-RPC would make
+        # aiormq close the whole shared connection; the channel open/declare/close always runs to its end.
+        return await asyncio.shield(self._queue_depth(queue))
+
+    async def _queue_depth(self, queue: str) -> int:
+        # A passive declare of a missing queue closes its channel, so it never uses a shared one.
+        channel = await self.connection.channel(publisher_confirms=False)
+        try:
+            declared = await channel.declare_queue(queue, passive=True, timeout=self._connect_timeout)
+            result = declared.declaration_result
+            return int(result.message_count or 0)
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+
+
+async def declare_exchanges(
+    channel: aio_pika.abc.AbstractChannel,
+    *,
+    timeout: float,  # noqa: ASYNC109 - per AMQP call, not overall
+) -> AbstractExchange:
+    """Declare `gigstack.events` (topic) and `gigstack.dlx` (direct), both durable; return the first."""
+    await channel.declare_exchange(
+        DEAD_LETTER_EXCHANGE, aio_pika.ExchangeType.DIRECT, durable=True, timeout=timeout
+    )
+    return await channel.declare_exchange(
+        EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True, timeout=timeout
+    )
+
+
+async def declare_work_queue(
+    channel: aio_pika.abc.AbstractChannel,
+    queue: str,
+    routing_keys: Sequence[str],
+    *,
+    delivery_limit: int,
+    timeout: float,  # noqa: ASYNC109 - applies to each AMQP call, not to the whole declaration
+) -> AbstractRobustQueue:
+    """Declare the work queue, its DLQ and all bindings on `channel`; return the work queue.
+
+    Declared on the consumer's own robust channel, aio-pika re-declares all of it after a reconnect, so a
+    broker that lost non-persisted state (or a fresh node) gets the topology back.
+    """
+    events = await declare_exchanges(channel, timeout=timeout)
+    dead_letters = await channel.get_exchange(DEAD_LETTER_EXCHANGE, ensure=False)
+    dlq = await channel.declare_queue(
+        dead_letter_queue_name(queue), durable=True, arguments=dead_letter_queue_arguments(), timeout=timeout
+    )
+    await dlq.bind(dead_letters, routing_key=queue, timeout=timeout)
+    work = await channel.declare_queue(
+        queue, durable=True, arguments=work_queue_arguments(queue, delivery_limit), timeout=timeout
+    )
+    for routing_key in routing_keys:
+        await work.bind(events, routing_key=routing_key, timeout=timeout)
+    assert isinstance(work, AbstractRobustQueue)
+    return work

@@ -1,0 +1,234 @@
+"""Outbox and idempotent consumption for MongoDB-compatible stores without multi-document transactions.
+
+FerretDB v1 and DocumentDB cannot commit two documents atomically, so a staged event lives inside the
+aggregate document it belongs to (`_outbox` array) and is written by the same single-document insert or
+update as the state change. `MongoOutboxRelay` publishes those entries and removes them once confirmed.
+Only the portable subset is used: `$exists` on an array index, `$push` with `$each`, `$pullAll` of exact
+values, unique `_id`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from servicekit.events.backoff import Backoff
+from servicekit.events.bus import EventBus
+from servicekit.events.envelope import EventEnvelope
+from servicekit.events.errors import PublishFailed
+from servicekit.events.topology import CORRELATION_ID_HEADER
+from servicekit.logging import get_correlation_id
+from servicekit.metrics import OutboxMetrics
+from servicekit.tracing import inject_trace_headers
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "_outbox"
+PROCESSED_EVENTS_COLLECTION = "processed_events"
+PENDING_FILTER: Mapping[str, Any] = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+
+Document = dict[str, Any]
+
+
+def outbox_entry(envelope: EventEnvelope) -> Document:
+    """The sub-document staged for `envelope`, with the current trace context and correlation id."""
+    headers: dict[str, Any] = {}
+    inject_trace_headers(headers)
+    correlation_id = envelope.correlation_id or get_correlation_id()
+    if correlation_id:
+        headers[CORRELATION_ID_HEADER] = correlation_id
+    return {
+        "id": str(envelope.id),
+        "type": envelope.type,
+        "producer": envelope.producer,
+        "correlation_id": correlation_id,
+        "body": envelope.to_json_bytes().decode(),
+        "headers": headers,
+        "occurred_at": envelope.occurred_at,
+    }
+
+
+def with_staged_events(document: Mapping[str, Any], *envelopes: EventEnvelope) -> Document:
+    """A copy of a new aggregate document carrying `envelopes` in its outbox (for `insert_one`)."""
+    staged = dict(document)
+    staged[OUTBOX_FIELD] = [*staged.get(OUTBOX_FIELD, []), *(outbox_entry(e) for e in envelopes)]
+    return staged
+
+
+def stage_events_update(update: Mapping[str, Any], *envelopes: EventEnvelope) -> Document:
+    """A copy of an update document that also pushes `envelopes` onto the aggregate's outbox.
+
+    Use it in the same `update_one`/`find_one_and_update` as the state change, e.g.
+    `await users.update_one({"_id": uid}, stage_events_update({"$set": {"email": e}}, changed))`.
+    """
+    staged = {operator: dict(fields) for operator, fields in update.items()}
+    if OUTBOX_FIELD in staged.get("$push", {}):
+        raise ValueError(f"the update already pushes to {OUTBOX_FIELD}")
+    staged.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": [outbox_entry(e) for e in envelopes]}
+    return staged
+
+
+async def claim_event_mongo(db: AsyncDatabase[Any], consumer: str, event_id: uuid.UUID) -> bool:
+    """Record that `consumer` processed `event_id`; False when it already had (duplicate `_id`).
+
+    Without transactions the claim cannot commit together with the handler's writes: make those writes
+    idempotent (keyed by the event id) and claim after them, or keep the claim inside the same document
+    update, so a crash between the two means a harmless repeat rather than a lost event.
+    """
+    try:
+        await db[PROCESSED_EVENTS_COLLECTION].insert_one(
+            {
+                "_id": f"{consumer}:{event_id}",
+                "consumer": consumer,
+                "event_id": str(event_id),
+                "processed_at": datetime.now(UTC),
+            }
+        )
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+class MongoOutboxRelay:
+    """Publishes events staged in the `_outbox` arrays of the given collections, at least once.
+
+    An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a broker outage
+    leaves it in place to be published again; consumers absorb the repeats with `claim_event_mongo`.
+    Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
+    """
+
+    def __init__(
+        self,
+        collections: Sequence[AsyncCollection[Any]],
+        bus: EventBus,
+        *,
+        service_name: str,
+        metrics: OutboxMetrics,
+        batch_size: int = 100,
+        poll_interval: float = 0.2,
+        pending_sample_interval_seconds: float = 5.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._collections = tuple(collections)
+        self._bus = bus
+        self.service_name = service_name
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._pending_interval = pending_sample_interval_seconds
+        self._backoff = backoff or Backoff(base_seconds=0.2, cap_seconds=10.0)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"mongo-outbox-relay:{self.service_name}")
+
+    async def stop(self, timeout_seconds: float = 10.0) -> None:
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=timeout_seconds)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        failures = 0
+        loop = asyncio.get_running_loop()
+        next_sample = loop.time()
+        while not self._stopping.is_set():
+            try:
+                published = await self.relay_batch()
+                if loop.time() >= next_sample:
+                    next_sample = loop.time() + self._pending_interval
+                    self._metrics.set_pending(await self.pending_count())
+            except Exception as exc:
+                # PublishFailed and PyMongoError are expected while a dependency is down; anything else is
+                # a bug, but a dead relay silently stops all publishing, so it is logged and retried too.
+                failures += 1
+                delay = self._backoff.delay(failures)
+                expected = isinstance(exc, PublishFailed | PyMongoError)
+                logger.log(
+                    logging.WARNING if expected else logging.ERROR,
+                    "mongo outbox relay of %s failed (%r); retrying in %.2fs",
+                    self.service_name,
+                    exc,
+                    delay,
+                    exc_info=not expected,
+                )
+                await self._sleep(delay)
+                continue
+            failures = 0
+            if published == 0:
+                await self._sleep(self._poll_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def relay_batch(self) -> int:
+        """Publish the entries of up to `batch_size` documents per collection; returns events published."""
+        published = 0
+        for collection in self._collections:
+            cursor = collection.find(PENDING_FILTER, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+            documents = await cursor.to_list(length=self._batch_size)
+            for document in documents:
+                published += await self._relay_document(collection, document)
+        if published:
+            self._metrics.record_published(published)
+        return published
+
+    async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
+        entries = [e for e in document.get(OUTBOX_FIELD) or [] if isinstance(e, dict) and "id" in e]
+        results = await asyncio.gather(*(self._publish(e) for e in entries), return_exceptions=True)
+        confirmed = [entry for entry, result in zip(entries, results, strict=True) if result is None]
+        if confirmed:
+            # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
+            # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
+            # pushed since the read are different values, so they stay for the next round.
+            await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: confirmed}})
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if errors:
+            if not isinstance(errors[0], Exception):
+                raise errors[0]
+            raise PublishFailed(
+                f"{len(errors)} outbox events of {document['_id']!r} not confirmed"
+            ) from errors[0]
+        return len(confirmed)
+
+    async def _publish(self, entry: Document) -> None:
+        occurred_at = entry.get("occurred_at")
+        if isinstance(occurred_at, datetime) and occurred_at.tzinfo is None:
+            occurred_at = occurred_at.replace(tzinfo=UTC)
+        headers = entry.get("headers")
+        await self._bus.publish_serialized(
+            body=str(entry["body"]).encode(),
+            event_type=str(entry["type"]),
+            event_id=str(entry["id"]),
+            occurred_at=occurred_at if isinstance(occurred_at, datetime) else None,
+            producer=entry.get("producer"),
+            correlation_id=entry.get("correlation_id"),
+            headers=headers if isinstance(headers, dict) else {},
+        )
+
+    async def pending_count(self) -> int:
+        """Documents (not events) with staged events; a cheap proxy for outbox lag on these stores."""
+        total = 0
+        for collection in self._collections:
+            total += await collection.count_documents(PENDING_FILTER)
+        return total

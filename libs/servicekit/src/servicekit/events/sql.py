@@ -1,0 +1,94 @@
+"""Transactional outbox and idempotent consumption on SQL stores (PostgreSQL/asyncpg, MariaDB/asyncmy).
+
+Producers call `stage_event` in the same transaction as their state change; `SqlOutboxRelay` publishes the
+staged rows afterwards. Consumers call `claim_event` inside their handler's transaction, so the claim and the
+handler's writes commit (or roll back) together and a redelivered event is recognised.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from servicekit.events.envelope import EventEnvelope
+from servicekit.events.sql_relay import SqlOutboxRelay
+from servicekit.events.sql_schema import (
+    OUTBOX,
+    PROCESSED_EVENTS,
+    UtcDateTime,
+    outbox_table,
+    processed_events_table,
+)
+from servicekit.events.topology import CORRELATION_ID_HEADER
+from servicekit.logging import get_correlation_id
+from servicekit.tracing import inject_trace_headers
+
+__all__ = [
+    "SqlOutboxRelay",
+    "UtcDateTime",
+    "claim_event",
+    "outbox_table",
+    "processed_events_table",
+    "stage_event",
+]
+
+
+async def stage_event(session: AsyncSession, envelope: EventEnvelope) -> None:
+    """Add the event to the outbox in the session's current transaction; never commits.
+
+    The trace context and correlation id of the staging request are captured now, so the consumer's span
+    continues the trace of the request that caused the event even though the relay publishes it later.
+    """
+    headers: dict[str, Any] = {}
+    inject_trace_headers(headers)
+    correlation_id = envelope.correlation_id or get_correlation_id()
+    if correlation_id:
+        headers[CORRELATION_ID_HEADER] = correlation_id
+    await session.execute(
+        sa.insert(OUTBOX).values(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            producer=envelope.producer,
+            correlation_id=correlation_id,
+            body=envelope.to_json_bytes().decode(),
+            headers=headers,
+            occurred_at=envelope.occurred_at,
+            created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )
+
+
+async def claim_event(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+    """Record that `consumer` processed `event_id`; False when it already had (a redelivery or duplicate).
+
+    Call it first in the handler's transaction and return early on False. The insert-or-ignore forms never
+    raise on a duplicate, so the caller's transaction stays usable; a concurrent claim of the same id blocks
+    on the key until the other transaction ends, and then reports False if that one committed.
+    """
+    values = {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: sa.Executable = postgresql.insert(PROCESSED_EVENTS).values(values).on_conflict_do_nothing()
+    elif dialect in {"mysql", "mariadb"}:
+        statement = mysql.insert(PROCESSED_EVENTS).values(values).prefix_with("IGNORE")
+    else:
+        return await _claim_with_savepoint(session, values)
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def _claim_with_savepoint(session: AsyncSession, values: dict[str, Any]) -> bool:
+    # Other dialects: a plain insert in a savepoint, so a duplicate-key error only rolls back the claim.
+    try:
+        async with session.begin_nested():
+            await session.execute(sa.insert(PROCESSED_EVENTS).values(values))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,206 @@
+"""The relay that moves staged SQL outbox rows to the broker: lock a batch, publish with confirms, mark it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from servicekit.events.backoff import Backoff
+from servicekit.events.bus import EventBus
+from servicekit.events.errors import PublishFailed
+from servicekit.events.sql_schema import OUTBOX
+from servicekit.metrics import OutboxMetrics
+
+logger = logging.getLogger(__name__)
+
+_MAX_ERROR_CHARS = 500
+
+
+class SqlOutboxRelay:
+    """Publishes outbox rows in `seq` order, at least once, and never deletes an unpublished row.
+
+    Each batch runs in one transaction at READ COMMITTED: `SELECT ... FOR UPDATE SKIP LOCKED` (so several
+    replicas share the work without publishing the same row concurrently), publish every row and await the
+    broker's confirms, mark the confirmed rows published, commit. A crash between confirm and commit
+    republishes those rows later, which consumers absorb with `claim_event`. READ COMMITTED matters on
+    MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
+    inserting new outbox rows while a batch is being published.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bus: EventBus,
+        *,
+        service_name: str,
+        metrics: OutboxMetrics,
+        batch_size: int = 100,
+        poll_interval: float = 0.2,
+        retain_published_hours: float = 24.0,
+        prune_interval_seconds: float = 300.0,
+        pending_sample_interval_seconds: float = 5.0,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._engine = engine
+        self._bus = bus
+        self.service_name = service_name
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._retention = timedelta(hours=retain_published_hours)
+        self._prune_interval = prune_interval_seconds
+        self._pending_interval = pending_sample_interval_seconds
+        self._backoff = backoff or Backoff(base_seconds=0.2, cap_seconds=10.0)
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is not None:
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self.service_name}")
+
+    async def stop(self, timeout_seconds: float = 10.0) -> None:
+        """Finish the batch in progress (bounded) and stop; unpublished rows stay for the next relay."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=timeout_seconds)
+        except TimeoutError:
+            # Cancelling rolls back the open transaction: the batch stays unpublished-or-unmarked and is
+            # retried by the next relay, never lost.
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        failures = 0
+        loop = asyncio.get_running_loop()
+        next_prune = loop.time() + self._prune_interval
+        next_sample = loop.time()
+        while not self._stopping.is_set():
+            try:
+                published = await self.relay_batch()
+                if loop.time() >= next_sample:
+                    next_sample = loop.time() + self._pending_interval
+                    self._metrics.set_pending(await self.pending_count())
+                if loop.time() >= next_prune:
+                    next_prune = loop.time() + self._prune_interval
+                    await self.prune()
+            except (PublishFailed, OperationalError, DBAPIError, OSError) as exc:
+                failures += 1
+                delay = self._backoff.delay(failures)
+                logger.warning(
+                    "outbox relay of %s failed (%r); retrying in %.2fs", self.service_name, exc, delay
+                )
+                await self._sleep(delay)
+                continue
+            except Exception:
+                # Anything else is a bug, but a dead relay silently stops all publishing: log and keep going.
+                failures += 1
+                delay = self._backoff.delay(failures)
+                logger.exception("outbox relay of %s crashed; retrying in %.2fs", self.service_name, delay)
+                await self._sleep(delay)
+                continue
+            failures = 0
+            if published < self._batch_size:
+                await self._sleep(self._poll_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def relay_batch(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were confirmed and marked published.
+
+        Raises `PublishFailed` after committing the marks of the rows that did get confirmed, so the caller
+        backs off while the broker is away.
+        """
+        async with self._engine.connect() as connection:
+            connection = await connection.execution_options(isolation_level="READ COMMITTED")
+            async with connection.begin():
+                rows = await self._lock_batch(connection)
+                if not rows:
+                    return 0
+                results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
+                confirmed = [row.seq for row, result in zip(rows, results, strict=True) if result is None]
+                failed = [
+                    (row.seq, result)
+                    for row, result in zip(rows, results, strict=True)
+                    if isinstance(result, BaseException)
+                ]
+                if confirmed:
+                    await connection.execute(
+                        sa.update(OUTBOX)
+                        .where(OUTBOX.c.seq.in_(confirmed))
+                        .values(published_at=datetime.now(UTC))
+                    )
+                for seq, error in failed:
+                    await connection.execute(
+                        sa.update(OUTBOX)
+                        .where(OUTBOX.c.seq == seq)
+                        .values(attempts=OUTBOX.c.attempts + 1, last_error=repr(error)[:_MAX_ERROR_CHARS])
+                    )
+        if confirmed:
+            self._metrics.record_published(len(confirmed))
+        if failed:
+            first_error = failed[0][1]
+            if not isinstance(first_error, Exception):
+                raise first_error
+            raise PublishFailed(f"{len(failed)} of {len(rows)} outbox events not confirmed") from first_error
+        return len(confirmed)
+
+    async def _lock_batch(self, connection: AsyncConnection) -> Sequence[Any]:
+        statement = (
+            sa.select(
+                OUTBOX.c.seq,
+                OUTBOX.c.event_id,
+                OUTBOX.c.event_type,
+                OUTBOX.c.producer,
+                OUTBOX.c.correlation_id,
+                OUTBOX.c.body,
+                OUTBOX.c.headers,
+                OUTBOX.c.occurred_at,
+            )
+            .where(OUTBOX.c.published_at.is_(None))
+            .order_by(OUTBOX.c.seq)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        return (await connection.execute(statement)).all()
+
+    async def _publish(self, row: Any) -> None:
+        headers = row.headers if isinstance(row.headers, dict) else {}
+        await self._bus.publish_serialized(
+            body=row.body.encode(),
+            event_type=row.event_type,
+            event_id=str(row.event_id),
+            occurred_at=row.occurred_at,
+            producer=row.producer,
+            correlation_id=row.correlation_id,
+            headers=headers,
+        )
+
+    async def pending_count(self) -> int:
+        async with self._engine.connect() as connection:
+            statement = sa.select(sa.func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+            return int((await connection.execute(statement)).scalar_one())
+
+    async def prune(self) -> int:
+        """Delete published rows older than the retention; unpublished rows are never touched."""
+        cutoff = datetime.now(UTC) - self._retention
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                sa.delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

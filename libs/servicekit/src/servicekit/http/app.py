@@ -1,0 +1,106 @@
+"""`create_service_app`: one FastAPI app with every cross-cutting concern a Gigstack service needs.
+
+A service passes its routers, readiness checks and lifespan hooks; this module wires logging, the correlation
+id, RED metrics on a registry of the app's own, tracing, the error shape, the probes, `/metrics` and the
+internal-token check, so none of that is repeated (or forgotten) per service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.middleware import Middleware
+
+from servicekit.errors import install_error_handlers
+from servicekit.health import ReadinessCheck, ServiceLifecycle, health_router
+from servicekit.http.middleware import HttpMetricsMiddleware, RequestContextMiddleware
+from servicekit.logging import configure_logging
+from servicekit.metrics import CONTENT_TYPE_LATEST, HttpMetrics, create_registry, render_metrics
+from servicekit.security.dependencies import verify_internal_token
+from servicekit.security.tokens import InternalTokenVerifier
+from servicekit.settings import ServiceSettings
+from servicekit.tracing import configure_tracing, flush_traces, instrument_app
+
+__all__ = ["LifespanHook", "create_service_app"]
+
+logger = logging.getLogger(__name__)
+
+LifespanHook = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+"""Entered in order at startup, exited in reverse at shutdown (connect stores, start consumers, drain)."""
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    version: str,
+    routers: Sequence[APIRouter],
+    readiness: Sequence[ReadinessCheck] = (),
+    lifespan_hooks: Sequence[LifespanHook] = (),
+    require_internal_token: bool = True,
+) -> FastAPI:
+    """Build the service's app; nothing connects until the lifespan starts.
+
+    `app.state` carries `settings`, `lifecycle` (shutdown flag), `metrics_registry` and, when the internal
+    token is required, `internal_token_verifier`.
+    """
+    configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
+
+    lifecycle = ServiceLifecycle()
+    registry = create_registry()
+    http_metrics = HttpMetrics(registry, service=settings.service_name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as hooks:
+            for hook in lifespan_hooks:
+                await hooks.enter_async_context(hook(app))
+            logger.info("service started", extra={"version": version, "environment": settings.environment})
+            try:
+                yield
+            finally:
+                # Probes turn 503 before hooks drain consumers and close stores.
+                lifecycle.begin_shutdown()
+                logger.info("service shutting down")
+        flush_traces()
+
+    app = FastAPI(
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        # Listed outermost first. Metrics sit outside the request context so they also count the 500s it
+        # produces for unexpected errors; tracing wraps everything (see servicekit.tracing.instrument_app).
+        middleware=[
+            Middleware(HttpMetricsMiddleware, metrics=http_metrics),
+            Middleware(RequestContextMiddleware),
+        ],
+    )
+    app.state.settings = settings
+    app.state.lifecycle = lifecycle
+    app.state.metrics_registry = registry
+
+    install_error_handlers(app)
+    app.include_router(health_router(lifecycle, readiness))
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(render_metrics(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+
+    # The token check is attached to the service's routers, not to the app: probes, /metrics and the docs
+    # must answer without one.
+    route_dependencies = []
+    if require_internal_token:
+        app.state.internal_token_verifier = InternalTokenVerifier(
+            settings.internal_token_public_key.get_secret_value(), audience=settings.service_name
+        )
+        route_dependencies.append(Depends(verify_internal_token))
+    for router in routers:
+        app.include_router(router, dependencies=route_dependencies)
+
+    instrument_app(app)
+    return app

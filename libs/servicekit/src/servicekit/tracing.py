@@ -1,0 +1,131 @@
+"""OpenTelemetry tracing: provider setup, FastAPI/httpx instrumentation and W3C trace-context propagation.
+
+The tracer provider is process-wide by OpenTelemetry's design, so `configure_tracing` installs it once per
+process; later calls (tests build many apps) keep the first provider. Spans are exported over OTLP/HTTP only
+when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise they are still created (so logs carry trace ids and
+trace context still propagates downstream) but go nowhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+from opentelemetry.propagators.textmap import Getter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+from servicekit.settings import ServiceSettings
+
+__all__ = [
+    "configure_tracing",
+    "current_span_id",
+    "current_trace_id",
+    "extract_trace_context",
+    "flush_traces",
+    "inject_trace_headers",
+    "instrument_app",
+]
+
+# Probes and scrapes would otherwise produce a span every few seconds per pod and drown real traffic.
+_UNTRACED_URLS = "health/live,health/ready,metrics"
+_EXPORT_TIMEOUT_SECONDS = 10
+
+
+def configure_tracing(settings: ServiceSettings) -> None:
+    """Install the process's tracer provider (once) and instrument outgoing httpx calls."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    resource = Resource.create(
+        {
+            "service.name": settings.service_name,
+            "deployment.environment.name": settings.environment,
+        }
+    )
+    sampler = ParentBased(TraceIdRatioBased(settings.otel_traces_sampler_arg))
+    provider = TracerProvider(resource=resource, sampler=sampler)
+    if settings.otel_exporter_otlp_endpoint:
+        provider.add_span_processor(
+            BatchSpanProcessor(
+                OTLPSpanExporter(
+                    endpoint=_traces_endpoint(settings.otel_exporter_otlp_endpoint),
+                    timeout=_EXPORT_TIMEOUT_SECONDS,
+                )
+            )
+        )
+    trace.set_tracer_provider(provider)
+    instrumentor = HTTPXClientInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+
+
+def _traces_endpoint(base: str) -> str:
+    # OTEL_EXPORTER_OTLP_ENDPOINT is the collector's base URL by specification; the exporter only appends the
+    # signal path itself when it reads the variable on its own, which it does not when given `endpoint=`.
+    base = base.rstrip("/")
+    return base if base.endswith("/v1/traces") else f"{base}/v1/traces"
+
+
+def flush_traces(timeout_seconds: float = 5.0) -> None:
+    """Export spans still buffered (called at shutdown so the last requests' traces are not lost)."""
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        provider.force_flush(timeout_millis=int(timeout_seconds * 1000))
+
+
+def instrument_app(app: FastAPI) -> None:
+    """Trace every request except probes and scrapes; the span wraps the whole middleware stack."""
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=_UNTRACED_URLS)
+
+
+def inject_trace_headers(headers: dict[str, Any]) -> None:
+    """Add W3C `traceparent`/`tracestate` for the current span to outgoing headers (HTTP or AMQP)."""
+    propagate.inject(headers)
+
+
+class _TextOrBytesGetter(Getter[Mapping[str, Any]]):
+    """Reads carrier values that may be bytes (AMQP header tables) as well as str (HTTP)."""
+
+    def get(self, carrier: Mapping[str, Any], key: str) -> list[str] | None:
+        value = carrier.get(key)
+        if value is None:
+            # AMQP header names keep the publisher's case; HTTP ones are case-insensitive anyway.
+            value = next((v for k, v in carrier.items() if k.lower() == key), None)
+        if value is None:
+            return None
+        if isinstance(value, bytes | bytearray):
+            return [bytes(value).decode("latin-1")]
+        if isinstance(value, list | tuple):
+            return [v.decode("latin-1") if isinstance(v, bytes | bytearray) else str(v) for v in value]
+        return [str(value)]
+
+    def keys(self, carrier: Mapping[str, Any]) -> list[str]:
+        return list(carrier.keys())
+
+
+_getter = _TextOrBytesGetter()
+
+
+def extract_trace_context(headers: Mapping[str, Any]) -> Context:
+    """The remote trace context in incoming headers; use it as the parent of the span handling a message."""
+    return propagate.extract(headers, getter=_getter)
+
+
+def current_trace_id() -> str | None:
+    """Hex trace id of the active span, or None outside any recorded trace."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.trace_id, "032x") if span_context.is_valid else None
+
+
+def current_span_id() -> str | None:
+    """Hex span id of the active span, or None outside any recorded trace."""
+    span_context = trace.get_current_span().get_span_context()
+    return format(span_context.span_id, "016x") if span_context.is_valid else None

@@ -1,0 +1,123 @@
+"""The app-wide internal-token check: one 401 body for every bad token, probes and docs left open."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import httpx
+import jwt
+import pytest
+from fastapi import APIRouter, FastAPI
+from servicekit.security import CurrentUserIdDep, InternalPrincipalDep, generate_ed25519_keypair
+
+AppFactory = Callable[..., FastAPI]
+ClientFactory = Callable[[FastAPI], httpx.AsyncClient]
+HeadersFactory = Callable[..., dict[str, str]]
+
+
+def _router() -> APIRouter:
+    router = APIRouter(prefix="/api/v1/orders")
+
+    @router.get("/whoami")
+    async def whoami(principal: InternalPrincipalDep) -> dict[str, object]:
+        return {"subject": principal.subject, "email_verified": principal.email_verified}
+
+    @router.get("/mine")
+    async def mine(user_id: CurrentUserIdDep) -> dict[str, str]:
+        return {"user_id": user_id}
+
+    @router.get("/public-catalogue")
+    async def catalogue() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+@pytest.fixture
+def client(build_app: AppFactory, make_client: ClientFactory) -> httpx.AsyncClient:
+    return make_client(build_app(_router()))
+
+
+def _assert_unauthorized(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    error = response.json()["error"]
+    assert error["code"] == "unauthorized"
+    assert error["message"] == "Missing or invalid internal token"
+    assert error["details"] == []
+
+
+async def test_valid_token_reaches_the_route_with_its_principal(
+    client: httpx.AsyncClient, auth_headers: HeadersFactory
+) -> None:
+    response = await client.get("/api/v1/orders/whoami", headers=auth_headers("user-9", email_verified=True))
+    assert response.status_code == 200
+    assert response.json() == {"subject": "user-9", "email_verified": True}
+
+
+async def test_every_route_of_the_service_requires_the_token(client: httpx.AsyncClient) -> None:
+    # The route declares no dependency itself; the check comes from create_service_app.
+    _assert_unauthorized(await client.get("/api/v1/orders/public-catalogue"))
+
+
+async def test_missing_or_non_bearer_authorization_is_refused(client: httpx.AsyncClient) -> None:
+    _assert_unauthorized(await client.get("/api/v1/orders/whoami"))
+    _assert_unauthorized(await client.get("/api/v1/orders/whoami", headers={"Authorization": "Basic dTpw"}))
+
+
+async def test_wrong_audience_expired_and_foreign_key_tokens_get_the_same_401(
+    client: httpx.AsyncClient, auth_headers: HeadersFactory, keypair: tuple[str, str]
+) -> None:
+    _assert_unauthorized(await client.get("/api/v1/orders/whoami", headers=auth_headers(audience="review")))
+
+    past = int(time.time()) - 300
+    expired = jwt.encode(
+        {"iss": "gateway", "aud": "order", "iat": past, "exp": past + 30, "jti": "j", "sub": "u"},
+        keypair[0],
+        algorithm="EdDSA",
+    )
+    _assert_unauthorized(
+        await client.get("/api/v1/orders/whoami", headers={"Authorization": f"Bearer {expired}"})
+    )
+
+    other_private, _ = generate_ed25519_keypair()
+    now = int(time.time())
+    foreign = jwt.encode(
+        {"iss": "gateway", "aud": "order", "iat": now, "exp": now + 30, "jti": "j", "sub": "u"},
+        other_private,
+        algorithm="EdDSA",
+    )
+    _assert_unauthorized(
+        await client.get("/api/v1/orders/whoami", headers={"Authorization": f"Bearer {foreign}"})
+    )
+
+
+async def test_current_user_requires_a_subject(
+    client: httpx.AsyncClient, auth_headers: HeadersFactory
+) -> None:
+    anonymous = await client.get("/api/v1/orders/mine", headers=auth_headers(subject=None))
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "unauthorized"
+
+    signed_in = await client.get("/api/v1/orders/mine", headers=auth_headers("user-3"))
+    assert signed_in.json() == {"user_id": "user-3"}
+
+
+@pytest.mark.parametrize("path", ["/health/live", "/health/ready", "/metrics", "/openapi.json", "/docs"])
+async def test_probes_metrics_and_docs_need_no_token(client: httpx.AsyncClient, path: str) -> None:
+    assert (await client.get(path)).status_code == 200
+
+
+async def test_openapi_documents_the_bearer_scheme(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert schema["components"]["securitySchemes"]["InternalToken"]["scheme"] == "bearer"
+
+
+async def test_app_without_internal_token_leaves_routes_open(
+    build_app: AppFactory, make_client: ClientFactory
+) -> None:
+    client = make_client(build_app(_router(), require_internal_token=False))
+    assert (await client.get("/api/v1/orders/public-catalogue")).status_code == 200
+    # Asking for a principal on such an app is a wiring mistake: refused, never let through.
+    _assert_unauthorized(await client.get("/api/v1/orders/whoami"))

@@ -1,0 +1,97 @@
+"""PostgreSQL 15 from the Debian packages, trust auth on 127.0.0.1, socket inside its own directory."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from gigstack_testinfra.accounts import hand_over, server_account
+from gigstack_testinfra.endpoints import PostgresEndpoint
+from gigstack_testinfra.net import LOOPBACK, wait_until
+from gigstack_testinfra.servers.base import LocalServer
+from gigstack_testinfra.supervision import ManagedProcess
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SUPERUSER = "postgres"
+# Trust auth ignores it, but callers build URLs that look like production ones.
+PASSWORD = "postgres"  # noqa: S105 - loopback-only throwaway server
+
+
+class PostgresServer(LocalServer):
+    name = "postgres"
+
+    def __init__(self, base_dir: Path, port: int, *, detached: bool = False, durable: bool = False) -> None:
+        super().__init__(base_dir, detached=detached)
+        self.port = port
+        # Tests trade crash safety for speed; the dev stack keeps fsync on.
+        self.durable = durable
+        self.account = server_account()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.base_dir / "run"
+
+    @property
+    def endpoint(self) -> PostgresEndpoint:
+        return PostgresEndpoint(LOOPBACK, self.port, SUPERUSER, PASSWORD)
+
+    def prepare(self) -> None:
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        hand_over(self.base_dir, self.account)
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            user=self.account.uid if self.account else None,
+            group=self.account.gid if self.account else None,
+            extra_groups=[] if self.account else None,
+        )
+
+    def build_process(self) -> ManagedProcess:
+        settings = [
+            f"listen_addresses={LOOPBACK}",
+            f"unix_socket_directories={self.socket_dir}",
+            "max_connections=300",
+            "shared_buffers=64MB",
+        ]
+        if not self.durable:
+            settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        args = [str(PG_BIN / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
+        for setting in settings:
+            args += ["-c", setting]
+        return ManagedProcess(
+            self.name,
+            args,
+            log_path=self.log_path,
+            user=self.account.uid if self.account else None,
+            group=self.account.gid if self.account else None,
+            detached=self.detached,
+        )
+
+    def wait_ready(self) -> None:
+        def accepting() -> bool:
+            probe = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                [str(PG_BIN / "pg_isready"), "-h", LOOPBACK, "-p", str(self.port), "-U", SUPERUSER],
+                capture_output=True,
+                timeout=5,
+            )
+            return probe.returncode == 0
+
+        wait_until(accepting, timeout=self.start_timeout, what="postgres", abort=self.exit_reason)

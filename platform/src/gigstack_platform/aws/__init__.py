@@ -1,0 +1,1 @@
+"""AWS building blocks of the eks stack: network, EKS cluster, controller roles, managed data stores."""

@@ -1,0 +1,80 @@
+"""What the platform provides for each service: stores, secret keys, namespaces (docs/contracts.md).
+
+Pure data, shared by the eks and minikube code paths and by the tests, so both environments hand every
+service exactly the stores it owns and nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+
+class StoreKind(StrEnum):
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+    REDIS = "redis"
+    RABBITMQ = "rabbitmq"
+    MONGODB = "mongodb"
+    SEARCH = "search"
+
+
+SERVICES: Final = ("gateway", "auth", "users", "gig", "chat", "order", "review", "notification")
+
+# The stores each service owns (marketplace.md "Services and data ownership"); the bus is shared by design.
+OWNED_STORES: Final[dict[str, tuple[StoreKind, ...]]] = {
+    "gateway": (StoreKind.REDIS,),
+    "auth": (StoreKind.MYSQL,),
+    "users": (StoreKind.MONGODB,),
+    "gig": (StoreKind.MONGODB, StoreKind.SEARCH),
+    "chat": (StoreKind.MONGODB,),
+    "order": (StoreKind.POSTGRES,),
+    "review": (StoreKind.POSTGRES,),
+    "notification": (StoreKind.REDIS,),
+}
+
+# Relational engines get one server per owning service: database-per-service without a bootstrap job that
+# would have to create extra databases and users. MongoDB-compatible and Redis servers are shared, with one
+# database (or database index) per service.
+DEDICATED_SERVER_KINDS: Final = (StoreKind.POSTGRES, StoreKind.MYSQL)
+
+REDIS_DATABASE_INDEX: Final[dict[str, int]] = {"gateway": 0, "notification": 1}
+
+STORE_ENV_VAR: Final[dict[StoreKind, str]] = {
+    StoreKind.POSTGRES: "DATABASE_URL",
+    StoreKind.MYSQL: "DATABASE_URL",
+    StoreKind.REDIS: "REDIS_URL",
+    StoreKind.RABBITMQ: "AMQP_URL",
+    StoreKind.MONGODB: "MONGODB_URL",
+    StoreKind.SEARCH: "SEARCH_URL",
+}
+
+# Secret keys that are not store URLs.
+EXTRA_SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "gateway": ("ACCESS_TOKEN_SECRET", "INTERNAL_TOKEN_PRIVATE_KEY"),
+    "notification": ("SMTP_PASSWORD",),
+}
+
+SERVICES_NAMESPACE: Final = "gigstack"
+DATA_NAMESPACE: Final = "gigstack-data"
+MONITORING_NAMESPACE: Final = "monitoring"
+LOGGING_NAMESPACE: Final = "logging"
+ARGOCD_NAMESPACE: Final = "argocd"
+EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
+INTERNAL_TOKEN_CONFIGMAP: Final = "internal-token-public-key"
+
+
+def services_owning(kind: StoreKind) -> list[str]:
+    return [service for service in SERVICES if kind in OWNED_STORES[service]]
+
+
+def secret_keys(service: str) -> list[str]:
+    """Keys of `<service>-secrets`, exactly the variable names the service reads."""
+    keys = {STORE_ENV_VAR[kind] for kind in OWNED_STORES[service]}
+    keys.add(STORE_ENV_VAR[StoreKind.RABBITMQ])
+    keys.update(EXTRA_SECRET_KEYS.get(service, ()))
+    return sorted(keys)
+
+
+def secret_name(service: str) -> str:
+    return f"{service}-secrets"

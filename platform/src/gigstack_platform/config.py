@@ -1,0 +1,216 @@
+"""Typed stack configuration: the only module that reads `pulumi.Config`.
+
+Every other module receives a `PlatformConfig` (or a part of it), so what a stack can be configured with is
+listed in one place (docs/platform/configuration.md mirrors this file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pulumi
+
+Environment = Literal["minikube", "eks"]
+NatMode = Literal["single", "per_az"]
+SearchEngine = Literal["opensearch", "elasticsearch"]
+MonitoringInstaller = Literal["pulumi", "argocd"]
+
+CONFIG_NAMESPACE = "gigstack"
+# The repository root, found from this file so the program works from any working directory.
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+class ConfigError(ValueError):
+    """A stack configuration value is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class NodeGroupConfig:
+    instance_types: list[str]
+    min_size: int
+    desired_size: int
+    max_size: int
+    spot: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    cidr: str = "10.20.0.0/16"
+    availability_zones: list[str] = field(default_factory=list)
+    nat_gateways: NatMode = "single"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    version: str = "1.34"
+    endpoint_public_access: bool = True
+    public_access_cidrs: list[str] = field(default_factory=list)
+    admin_principal_arns: list[str] = field(default_factory=list)
+    system_nodes: NodeGroupConfig = field(
+        default_factory=lambda: NodeGroupConfig(["t3.large"], min_size=2, desired_size=2, max_size=3)
+    )
+    app_nodes: NodeGroupConfig = field(
+        default_factory=lambda: NodeGroupConfig(["t3.large"], min_size=2, desired_size=3, max_size=6)
+    )
+
+
+@dataclass(frozen=True)
+class StoreSizes:
+    search_engine: SearchEngine = "opensearch"
+    postgres_instance_class: str = "db.t4g.micro"
+    mysql_instance_class: str = "db.t4g.micro"
+    relational_storage_gb: int = 20
+    redis_node_type: str = "cache.t4g.micro"
+    mq_instance_type: str = "mq.t3.micro"
+    docdb_instance_class: str = "db.t4g.medium"
+    opensearch_instance_type: str = "t3.small.search"
+    opensearch_volume_gb: int = 10
+    backup_retention_days: int = 7
+
+
+@dataclass(frozen=True)
+class MinikubeConfig:
+    kube_context: str = "minikube"
+    storage_class: str = "standard"
+    # When set, the kubernetes provider writes manifests here instead of talking to a cluster.
+    render_yaml_to_directory: str | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringConfig:
+    installed_by: MonitoringInstaller = "pulumi"
+    observability_dir: Path = REPO_ROOT / "observability"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    project: str
+    stack: str
+    environment: Environment
+    production: bool
+    repo_url: str
+    repo_revision: str
+    aws_region: str
+    network: NetworkConfig
+    cluster: ClusterConfig
+    stores: StoreSizes
+    minikube: MinikubeConfig
+    monitoring: MonitoringConfig
+    # Origins allowed to PUT presigned uploads from the browser.
+    upload_origins: list[str]
+    # SMTP password for the notification service; empty on minikube (mail catcher).
+    smtp_password: pulumi.Output[str]
+
+    @property
+    def name_prefix(self) -> str:
+        return f"gigstack-{self.stack}"
+
+    @property
+    def secrets_manager_prefix(self) -> str:
+        return f"gigstack/{self.stack}/"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags required on every AWS resource (checked by the policy pack)."""
+        return {
+            "Project": "gigstack",
+            "Stack": self.stack,
+            "Environment": self.environment,
+            "ManagedBy": "pulumi",
+            "Production": "true" if self.production else "false",
+        }
+
+
+def _node_group(raw: dict[str, Any] | None, default: NodeGroupConfig) -> NodeGroupConfig:
+    if not raw:
+        return default
+    return NodeGroupConfig(
+        instance_types=list(raw.get("instanceTypes", default.instance_types)),
+        min_size=int(raw.get("minSize", default.min_size)),
+        desired_size=int(raw.get("desiredSize", default.desired_size)),
+        max_size=int(raw.get("maxSize", default.max_size)),
+        spot=bool(raw.get("spot", default.spot)),
+    )
+
+
+def _choice(value: str, allowed: tuple[str, ...], key: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{CONFIG_NAMESPACE}:{key} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def _network(raw: dict[str, Any], region: str) -> NetworkConfig:
+    zones = list(raw.get("availabilityZones") or [f"{region}{suffix}" for suffix in "abc"])
+    if len(zones) < 3:
+        raise ConfigError(f"{CONFIG_NAMESPACE}:network.availabilityZones needs three zones, got {zones}")
+    nat = _choice(str(raw.get("natGateways", "single")), ("single", "per_az"), "network.natGateways")
+    return NetworkConfig(
+        cidr=str(raw.get("cidr", "10.20.0.0/16")), availability_zones=zones, nat_gateways=nat
+    )  # type: ignore[arg-type]
+
+
+def _cluster(raw: dict[str, Any]) -> ClusterConfig:
+    default = ClusterConfig()
+    public = bool(raw.get("endpointPublicAccess", default.endpoint_public_access))
+    cidrs = list(raw.get("publicAccessCidrs", []))
+    if public and (not cidrs or "0.0.0.0/0" in cidrs):
+        # An API endpoint open to the internet is the most common EKS finding; make the operator name sources.
+        raise ConfigError(f"{CONFIG_NAMESPACE}:cluster.publicAccessCidrs must list the allowed source ranges")
+    return ClusterConfig(
+        version=str(raw.get("version", default.version)),
+        endpoint_public_access=public,
+        public_access_cidrs=cidrs,
+        admin_principal_arns=list(raw.get("adminPrincipalArns", [])),
+        system_nodes=_node_group(raw.get("systemNodes"), default.system_nodes),
+        app_nodes=_node_group(raw.get("appNodes"), default.app_nodes),
+    )
+
+
+def _stores(raw: dict[str, Any]) -> StoreSizes:
+    default = StoreSizes()
+    values: dict[str, Any] = {}
+    for name in default.__dataclass_fields__:
+        camel = "".join(part if i == 0 else part.capitalize() for i, part in enumerate(name.split("_")))
+        if camel in raw:
+            values[name] = raw[camel]
+    if "search_engine" in values:
+        _choice(str(values["search_engine"]), ("opensearch", "elasticsearch"), "stores.searchEngine")
+    return StoreSizes(**values)
+
+
+def load_config() -> PlatformConfig:
+    """Read and validate the current stack's configuration."""
+    config = pulumi.Config(CONFIG_NAMESPACE)
+    environment = _choice(config.require("environment"), ("minikube", "eks"), "environment")
+    region = pulumi.Config("aws").get("region") or ""
+    if environment == "eks" and not region:
+        raise ConfigError("aws:region is required on the eks stack")
+    minikube_raw: dict[str, Any] = config.get_object("minikube") or {}
+    monitoring_raw: dict[str, Any] = config.get_object("monitoring") or {}
+    installer = _choice(
+        str(monitoring_raw.get("installedBy", "pulumi")), ("pulumi", "argocd"), "monitoring.installedBy"
+    )
+    return PlatformConfig(
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        environment=environment,  # type: ignore[arg-type]
+        production=config.get_bool("production") or False,
+        repo_url=config.require("repoUrl"),
+        repo_revision=config.get("repoRevision") or "main",
+        aws_region=region,
+        network=_network(config.get_object("network") or {}, region)
+        if environment == "eks"
+        else NetworkConfig(),
+        cluster=_cluster(config.get_object("cluster") or {}) if environment == "eks" else ClusterConfig(),
+        stores=_stores(config.get_object("stores") or {}),
+        minikube=MinikubeConfig(
+            kube_context=str(minikube_raw.get("kubeContext", "minikube")),
+            storage_class=str(minikube_raw.get("storageClass", "standard")),
+            render_yaml_to_directory=minikube_raw.get("renderYamlToDirectory"),
+        ),
+        monitoring=MonitoringConfig(installed_by=installer),  # type: ignore[arg-type]
+        upload_origins=list(config.get_object("uploadOrigins") or ["http://localhost:3000"]),
+        smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
+    )

@@ -1,0 +1,1 @@
+"""Kubernetes building blocks shared by both stacks: providers, in-cluster stores, monitoring, Argo CD."""

@@ -1,0 +1,101 @@
+"""A single-replica StatefulSet + Service for stores that run from their official image (Redis, MongoDB)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from gigstack_platform.catalog import DATA_NAMESPACE
+
+RESTRICTED_CONTAINER = {
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "runAsNonRoot": True,
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+# Both official images run as uid 999 once the entrypoint has nothing to chown.
+IMAGE_USER = 999
+
+
+def stateful_image(
+    parent: pulumi.Resource,
+    name: str,
+    *,
+    app: str,
+    image: str,
+    port: int,
+    credentials_secret: k8s.core.v1.Secret,
+    password_env: tuple[str, str] | None,
+    storage_class: str,
+) -> pulumi.Output[str]:
+    """Create the workload and return the in-cluster host name."""
+    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gigstack"}
+    secret_ref = credentials_secret.metadata.apply(lambda meta: meta.name or "")
+    if password_env is None:
+        # Redis: the password reaches the server as an env var expanded in the command line.
+        env = [
+            {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": secret_ref, "key": "password"}}}
+        ]
+        command = ["sh", "-c", 'exec redis-server --appendonly yes --requirepass "$REDIS_PASSWORD"']
+        data_path = "/data"
+    else:
+        user_var, password_var = password_env
+        env = [
+            {"name": user_var, "valueFrom": {"secretKeyRef": {"name": secret_ref, "key": "username"}}},
+            {"name": password_var, "valueFrom": {"secretKeyRef": {"name": secret_ref, "key": "password"}}},
+        ]
+        command = None
+        data_path = "/data/db"
+    service = k8s.core.v1.Service(
+        name,
+        metadata={"name": app, "namespace": DATA_NAMESPACE, "labels": labels},
+        spec={"selector": labels, "ports": [{"name": app, "port": port, "targetPort": port}]},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    k8s.apps.v1.StatefulSet(
+        name,
+        metadata={"name": app, "namespace": DATA_NAMESPACE, "labels": labels},
+        spec={
+            "serviceName": app,
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "securityContext": {
+                        "runAsUser": IMAGE_USER,
+                        "runAsGroup": IMAGE_USER,
+                        "fsGroup": IMAGE_USER,
+                    },
+                    "containers": [
+                        {
+                            "name": app,
+                            "image": image,
+                            "command": command,
+                            "env": env,
+                            "ports": [{"containerPort": port, "name": app}],
+                            "securityContext": RESTRICTED_CONTAINER,
+                            "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "128Mi"},
+                                "limits": {"memory": "512Mi"},
+                            },
+                            "volumeMounts": [{"name": "data", "mountPath": data_path}],
+                        }
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": storage_class,
+                        "resources": {"requests": {"storage": "2Gi"}},
+                    },
+                }
+            ],
+        },
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[credentials_secret, service]),
+    )
+    return pulumi.Output.from_input(f"{app}.{DATA_NAMESPACE}.svc")

@@ -1,0 +1,62 @@
+"""The minikube stack: the local kube context, in-cluster stores, monitoring, then Argo CD."""
+
+from __future__ import annotations
+
+import pulumi
+
+from gigstack_platform.config import PlatformConfig
+from gigstack_platform.credentials import GatewayAndMailKeys
+from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
+from gigstack_platform.kube.in_cluster_stores import InClusterStores, InClusterStoresArgs
+from gigstack_platform.kube.provider import minikube_provider
+from gigstack_platform.kube.service_secrets import service_secrets
+from gigstack_platform.program import bootstrap_argocd, bridge_values, monitoring, store_annotations
+from gigstack_platform.service_settings import service_secret_values
+
+
+def build_minikube(config: PlatformConfig) -> None:
+    provider = minikube_provider("minikube", config.minikube)
+    keys = GatewayAndMailKeys("service-keys", config.smtp_password)
+    basics = ClusterBasics(
+        "cluster-basics",
+        ClusterBasicsArgs(
+            environment="minikube",
+            internal_token_public_key=keys.keys.internal_token_public_key,
+            kms_key_arn=None,
+            minikube_storage_class=config.minikube.storage_class,
+        ),
+        pulumi.ResourceOptions(provider=provider),
+    )
+    observability = monitoring(
+        config, basics.storage_class, pulumi.ResourceOptions(provider=provider, depends_on=[basics])
+    )
+    stores = InClusterStores(
+        "in-cluster-stores",
+        InClusterStoresArgs(
+            storage_class=basics.storage_class,
+            eck_operator=observability.eck_operator if observability else None,
+        ),
+        pulumi.ResourceOptions(provider=provider, depends_on=[basics]),
+    )
+    if stores.bus is None:
+        raise ValueError("the minikube stack runs its own RabbitMQ")
+    values = service_secret_values(stores.endpoints, stores.bus, keys.keys.values)
+    secrets = service_secrets(basics, "service-secrets", values, depends_on=list(basics.namespaces.values()))
+    bridge = bridge_values(
+        config,
+        pulumi_installed_monitoring=observability is not None,
+        pulumi_installed_eck=True,
+        cluster_name=config.minikube.kube_context,
+        storage_class=basics.storage_class,
+        stores=store_annotations(stores.endpoints, stores.bus),
+        aws_values={},
+    )
+    bootstrap_argocd(
+        config,
+        bridge,
+        depends_on=[basics, stores, *secrets, *([observability] if observability else [])],
+        provider=provider,
+    )
+    pulumi.export("kube_context", config.minikube.kube_context)
+    if observability:
+        pulumi.export("grafana_admin_password", observability.grafana_admin_password)

@@ -1,0 +1,133 @@
+"""The Pulumi program: `main()` reads the stack config and builds the eks or minikube platform."""
+
+from __future__ import annotations
+
+import pulumi
+
+from gigstack_platform.bridge import ADDONS_REPO_PATH, BridgeValues, flag, load_contract
+from gigstack_platform.catalog import StoreKind, services_owning
+from gigstack_platform.config import PlatformConfig, load_config
+from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
+from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
+from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
+from gigstack_platform.kube.observability_files import load_observability_files
+
+
+def main() -> None:
+    config = load_config()
+    if config.environment == "eks":
+        from gigstack_platform.eks_stack import build_eks
+
+        build_eks(config)
+    else:
+        from gigstack_platform.minikube_stack import build_minikube
+
+        build_minikube(config)
+
+
+def monitoring(config: PlatformConfig, storage_class: str, opts: pulumi.ResourceOptions) -> Monitoring | None:
+    if config.monitoring.installed_by != "pulumi":
+        return None
+    files = load_observability_files(config.monitoring.observability_dir)
+    return Monitoring(
+        "monitoring",
+        MonitoringArgs(environment=config.environment, storage_class=storage_class, files=files),
+        opts,
+    )
+
+
+def store_annotations(
+    endpoints: dict[str, dict[StoreKind, StoreEndpoint]], bus: StoreEndpoint
+) -> dict[str, pulumi.Input[str]]:
+    def shared(kind: StoreKind) -> pulumi.Output[str]:
+        return endpoints[services_owning(kind)[0]][kind].address()
+
+    search = endpoints[services_owning(StoreKind.SEARCH)[0]][StoreKind.SEARCH]
+    return {
+        "postgres_endpoint": endpoints_annotation(
+            {
+                service: endpoints[service][StoreKind.POSTGRES]
+                for service in services_owning(StoreKind.POSTGRES)
+            }
+        ),
+        "mysql_endpoint": endpoints_annotation(
+            {service: endpoints[service][StoreKind.MYSQL] for service in services_owning(StoreKind.MYSQL)}
+        ),
+        "redis_endpoint": shared(StoreKind.REDIS),
+        "amqp_endpoint": bus.address(),
+        "mongodb_endpoint": shared(StoreKind.MONGODB),
+        "search_endpoint": pulumi.Output.concat("https://" if search.tls else "http://", search.address()),
+    }
+
+
+def bridge_values(
+    config: PlatformConfig,
+    *,
+    pulumi_installed_monitoring: bool,
+    pulumi_installed_eck: bool,
+    cluster_name: pulumi.Input[str],
+    storage_class: str,
+    stores: dict[str, pulumi.Input[str]],
+    aws_values: dict[str, pulumi.Input[str]],
+) -> BridgeValues:
+    eks = config.environment == "eks"
+    argo_monitoring = flag(not pulumi_installed_monitoring)
+    labels = {
+        "environment": config.environment,
+        "enable_kube_prometheus_stack": argo_monitoring,
+        "enable_loki": argo_monitoring,
+        "enable_alloy": argo_monitoring,
+        "enable_eck": flag(not pulumi_installed_eck),
+        "enable_otel_collector": argo_monitoring,
+        "enable_external_secrets": flag(eks),
+        "enable_aws_load_balancer_controller": flag(eks),
+        "enable_ingress_nginx": flag(not eks),
+        "enable_metrics_server": "true",
+        "enable_gigstack": "true",
+    }
+    aws_keys = (
+        "aws_region",
+        "aws_account_id",
+        "vpc_id",
+        "external_secrets_role_arn",
+        "aws_load_balancer_controller_role_arn",
+        "secrets_manager_prefix",
+        "uploads_bucket",
+        "image_registry",
+    )
+    annotations: dict[str, pulumi.Input[str]] = {key: aws_values.get(key, "") for key in aws_keys}
+    annotations.update(
+        {
+            "repo_url": config.repo_url,
+            "repo_revision": config.repo_revision,
+            "addons_repo_path": ADDONS_REPO_PATH,
+            "workloads_repo_path": f"environments/{config.stack}",
+            "cluster_name": cluster_name,
+            "ingress_class": "alb" if eks else "nginx",
+            "storage_class": storage_class,
+            **stores,
+        }
+    )
+    return BridgeValues(labels=labels, annotations=annotations)
+
+
+def bootstrap_argocd(
+    config: PlatformConfig,
+    bridge: BridgeValues,
+    depends_on: list[pulumi.Resource],
+    provider: pulumi.ProviderResource,
+) -> ArgoCdBootstrap:
+    argocd = ArgoCdBootstrap(
+        "argocd",
+        ArgoCdBootstrapArgs(
+            stack=config.stack,
+            repo_url=config.repo_url,
+            repo_revision=config.repo_revision,
+            contract=load_contract(),
+            bridge=bridge,
+        ),
+        pulumi.ResourceOptions(providers=[provider], depends_on=depends_on),
+    )
+    pulumi.export("argocd_cluster_secret", argocd.cluster_secret.metadata.apply(lambda meta: meta.name))
+    pulumi.export("argocd_root_application", "gigstack-root")
+    return argocd

@@ -1,0 +1,49 @@
+"""The composition root: builds the real adapters (engine, unit of work, hasher, secrets) from settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from auth_service.adapters.hashing import Argon2idPasswordHasher
+from auth_service.adapters.token_generation import SecretsTokenGenerator
+from auth_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
+from auth_service.service_layer.dependencies import HandlerDependencies, TokenLifetimes
+from auth_service.service_layer.ports import PasswordHasher
+from auth_service.settings import AuthSettings
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_engine(settings: AuthSettings) -> AsyncEngine:
+    """The MariaDB engine; it opens no connection until first used."""
+    return create_async_engine(
+        settings.database_url.get_secret_value(),
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_timeout=settings.database_connect_timeout_seconds,
+        # MariaDB drops idle connections after wait_timeout; check before use and recycle well before.
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": settings.database_connect_timeout_seconds},
+    )
+
+
+def build_handler_dependencies(
+    settings: AuthSettings, engine: AsyncEngine, *, hasher: PasswordHasher | None = None
+) -> HandlerDependencies:
+    session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    return HandlerDependencies(
+        uow_factory=lambda: SqlAlchemyUnitOfWork(session_factory),
+        hasher=hasher or Argon2idPasswordHasher(),
+        secrets=SecretsTokenGenerator(),
+        clock=utc_now,
+        lifetimes=TokenLifetimes(
+            otp=settings.otp_ttl,
+            email_verification=settings.verification_token_ttl,
+            password_reset=settings.reset_token_ttl,
+        ),
+    )

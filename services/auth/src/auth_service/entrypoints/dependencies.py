@@ -1,0 +1,31 @@
+"""FastAPI dependencies of the auth routes: handler dependencies, the device id, the signed-in account."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, Header, Request
+from servicekit.errors import Unauthorized
+from servicekit.security import CurrentUserIdDep
+
+from auth_service.service_layer.dependencies import HandlerDependencies
+
+
+def handler_dependencies(request: Request) -> HandlerDependencies:
+    dependencies: HandlerDependencies = request.app.state.handler_dependencies
+    return dependencies
+
+
+def current_account_id(user_id: CurrentUserIdDep) -> UUID:
+    try:
+        return UUID(user_id)
+    except ValueError as error:
+        # The gateway only mints tokens for ids this service issued; anything else is not a valid session.
+        raise Unauthorized("Sign-in required") from error
+
+
+HandlerDeps = Annotated[HandlerDependencies, Depends(handler_dependencies)]
+CurrentAccountId = Annotated[UUID, Depends(current_account_id)]
+# Optional at the transport level so a missing header gets the domain's 422 with a clear message.
+DeviceId = Annotated[str | None, Header(alias="X-Device-Id")]

@@ -1,0 +1,71 @@
+"""Lifespan hooks: dispose the database engine; connect the event bus and run the outbox relay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from fastapi import FastAPI
+from servicekit.events import EventBus
+from servicekit.events.sql import SqlOutboxRelay
+from servicekit.metrics import OutboxMetrics
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+logger = logging.getLogger(__name__)
+
+_RECONNECT_DELAY_CAP_SECONDS = 10.0
+
+
+def database_hook(engine: AsyncEngine) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def hook(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    return hook
+
+
+def outbox_relay_hook(
+    engine: AsyncEngine, bus: EventBus, *, service_name: str, stop_timeout_seconds: float
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Connect the bus and start the relay in the background.
+
+    The API does not wait for the broker: signups keep working while it is away (events wait in the
+    outbox), so a broker outage at startup must not keep the service down.
+    """
+
+    @asynccontextmanager
+    async def hook(app: FastAPI) -> AsyncIterator[None]:
+        metrics = OutboxMetrics(app.state.metrics_registry, service=service_name)
+        relay = SqlOutboxRelay(engine, bus, service_name=service_name, metrics=metrics)
+        starter = asyncio.create_task(_connect_then_relay(bus, relay), name="outbox-relay-starter")
+        app.state.outbox_relay = relay
+        try:
+            yield
+        finally:
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starter
+            await relay.stop(timeout_seconds=stop_timeout_seconds)
+            with contextlib.suppress(Exception):
+                await bus.close()
+
+    return hook
+
+
+async def _connect_then_relay(bus: EventBus, relay: SqlOutboxRelay) -> None:
+    delay = 0.5
+    while True:
+        try:
+            await bus.connect()
+            break
+        except Exception as error:
+            logger.warning("broker not reachable (%r); retrying in %.1fs", error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _RECONNECT_DELAY_CAP_SECONDS)
+    await relay.start()

@@ -1,0 +1,119 @@
+"""The auth HTTP API under /api/v1/auth (internal: only the gateway calls it, with an internal token)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+from fastapi.responses import JSONResponse
+from servicekit.errors import NotFound
+
+from auth_service.entrypoints.dependencies import CurrentAccountId, DeviceId, HandlerDeps
+from auth_service.entrypoints.schemas import (
+    ChangePasswordIn,
+    ForgotPasswordIn,
+    MessageOut,
+    OtpRequiredOut,
+    ResetPasswordIn,
+    SeededOut,
+    SignInIn,
+    SignUpIn,
+    UserEnvelope,
+    UserOut,
+    VerifyEmailIn,
+    VerifyOtpIn,
+)
+from auth_service.service_layer import commands, handlers
+from auth_service.service_layer.handlers.registration import SEED_MAX_COUNT, SEED_PASSWORD
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+# One message whatever happened, so responses never reveal whether an email or username is registered.
+SIGNUP_ACCEPTED = "Thanks for signing up. If the details can be used, a verification email is on its way."
+RESET_ACCEPTED = "If an account uses this email address, a password reset link is on its way."
+OTP_SENT = "This device is new: enter the one-time code sent to your email address."
+
+
+@router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def sign_up(body: SignUpIn, device_id: DeviceId, deps: HandlerDeps) -> MessageOut:
+    command = commands.SignUp(body.username, body.email, body.password, body.country, device_id or "")
+    await handlers.sign_up(command, deps)
+    return MessageOut(message=SIGNUP_ACCEPTED)
+
+
+@router.post(
+    "/signin",
+    response_model=UserEnvelope,
+    responses={status.HTTP_202_ACCEPTED: {"model": OtpRequiredOut, "description": "new device: OTP sent"}},
+)
+async def sign_in(body: SignInIn, device_id: DeviceId, deps: HandlerDeps) -> UserEnvelope | JSONResponse:
+    outcome = await handlers.sign_in(
+        commands.SignIn(body.email_or_username, body.password, device_id or ""), deps
+    )
+    if outcome.account is None:
+        pending = OtpRequiredOut(message=OTP_SENT)
+        return JSONResponse(pending.model_dump(), status_code=status.HTTP_202_ACCEPTED)
+    return UserEnvelope(user=UserOut.of(outcome.account))
+
+
+@router.post("/verify-otp", response_model=UserEnvelope)
+async def verify_otp(body: VerifyOtpIn, device_id: DeviceId, deps: HandlerDeps) -> UserEnvelope:
+    command = commands.VerifyOtp(body.email_or_username, body.otp, device_id or "")
+    return UserEnvelope(user=UserOut.of(await handlers.verify_otp(command, deps)))
+
+
+@router.post("/verify-email", response_model=UserEnvelope)
+async def verify_email(body: VerifyEmailIn, deps: HandlerDeps) -> UserEnvelope:
+    account = await handlers.verify_email(commands.VerifyEmail(body.token), deps)
+    return UserEnvelope(user=UserOut.of(account))
+
+
+@router.post("/resend-verification", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def resend_verification(account_id: CurrentAccountId, deps: HandlerDeps) -> MessageOut:
+    await handlers.resend_verification(commands.ResendVerification(account_id), deps)
+    return MessageOut(message="A new verification email is on its way.")
+
+
+@router.post("/forgot-password", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def forgot_password(body: ForgotPasswordIn, deps: HandlerDeps) -> MessageOut:
+    await handlers.forgot_password(commands.ForgotPassword(body.email), deps)
+    return MessageOut(message=RESET_ACCEPTED)
+
+
+@router.post("/reset-password", response_model=MessageOut)
+async def reset_password(body: ResetPasswordIn, deps: HandlerDeps) -> MessageOut:
+    command = commands.ResetPassword(body.token, body.password, body.confirm_password)
+    await handlers.reset_password(command, deps)
+    return MessageOut(message="Your password has been reset. You can sign in with the new password.")
+
+
+@router.put("/change-password", response_model=MessageOut)
+async def change_password(
+    body: ChangePasswordIn, account_id: CurrentAccountId, deps: HandlerDeps
+) -> MessageOut:
+    command = commands.ChangePassword(account_id, body.current_password, body.new_password)
+    await handlers.change_password(command, deps)
+    return MessageOut(message="Your password has been changed.")
+
+
+@router.get("/me", response_model=UserEnvelope)
+async def me(account_id: CurrentAccountId, deps: HandlerDeps) -> UserEnvelope:
+    account = await handlers.get_current_user(commands.GetCurrentUser(account_id), deps)
+    return UserEnvelope(user=UserOut.of(account))
+
+
+@router.post("/signout", status_code=status.HTTP_204_NO_CONTENT)
+async def sign_out(account_id: CurrentAccountId, deps: HandlerDeps) -> Response:
+    await handlers.sign_out(commands.SignOut(account_id), deps)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/seed/{count}", status_code=status.HTTP_201_CREATED, response_model=SeededOut)
+async def seed(
+    count: Annotated[int, Path(ge=1, le=SEED_MAX_COUNT)], request: Request, deps: HandlerDeps
+) -> SeededOut:
+    # Answer as if the route did not exist anywhere but development.
+    if not request.app.state.settings.is_development:
+        raise NotFound("Not Found")
+    accounts = await handlers.seed_accounts(commands.SeedAccounts(count), deps)
+    return SeededOut(created=len(accounts), password=SEED_PASSWORD, users=[UserOut.of(a) for a in accounts])

@@ -1,0 +1,63 @@
+"""Forgot, reset and change password."""
+
+from __future__ import annotations
+
+from auth_service.domain.credentials import check_password, normalise_email
+from auth_service.domain.events import PasswordResetCompleted, PasswordResetRequested
+from auth_service.domain.exceptions import (
+    CredentialsPolicyViolation,
+    InvalidToken,
+    PasswordConfirmationMismatch,
+    WrongCurrentPassword,
+)
+from auth_service.domain.model import TokenPurpose, token_digest
+from auth_service.service_layer.commands import ChangePassword, ForgotPassword, ResetPassword
+from auth_service.service_layer.dependencies import HandlerDependencies
+from auth_service.service_layer.handlers.common import get_existing_account, issue_link_token
+
+
+async def forgot_password(command: ForgotPassword, deps: HandlerDependencies) -> None:
+    """Email a reset link if the account exists; the caller gets the same answer either way."""
+    email = normalise_email(command.email)
+    now = deps.clock()
+    async with deps.uow_factory() as uow:
+        account = await uow.accounts.get_by_email(email)
+        if account is None:
+            return
+        token = await issue_link_token(uow, deps, account, TokenPurpose.PASSWORD_RESET, now)
+        uow.record(PasswordResetRequested(to=account.email, username=account.username, token=token))
+        await uow.commit()
+
+
+async def reset_password(command: ResetPassword, deps: HandlerDependencies) -> None:
+    check_password(command.password)
+    if command.password != command.confirm_password:
+        raise PasswordConfirmationMismatch()
+    password_hash = await deps.hasher.hash(command.password)
+    now = deps.clock()
+    async with deps.uow_factory() as uow:
+        token = await uow.tokens.get_by_hash(TokenPurpose.PASSWORD_RESET, token_digest(command.token))
+        if token is None:
+            raise InvalidToken()
+        token.consume(now)
+        account = await uow.accounts.get(token.account_id)
+        if account is None:
+            raise InvalidToken()
+        account.change_password_hash(password_hash, now)
+        await uow.tokens.update(token)
+        await uow.accounts.update(account)
+        uow.record(PasswordResetCompleted(to=account.email, username=account.username))
+        await uow.commit()
+
+
+async def change_password(command: ChangePassword, deps: HandlerDependencies) -> None:
+    check_password(command.new_password, field="new_password")
+    if command.new_password == command.current_password:
+        raise CredentialsPolicyViolation("new_password", "New password must differ from the current one")
+    async with deps.uow_factory() as uow:
+        account = await get_existing_account(uow, command.account_id)
+        if not await deps.hasher.verify(account.password_hash, command.current_password):
+            raise WrongCurrentPassword()
+        account.change_password_hash(await deps.hasher.hash(command.new_password), deps.clock())
+        await uow.accounts.update(account)
+        await uow.commit()

@@ -1,0 +1,111 @@
+"""Sign-in (with the new-device OTP step), current user and sign-out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from uuid import uuid4
+
+from auth_service.domain.credentials import check_device_id
+from auth_service.domain.events import OtpRequested
+from auth_service.domain.exceptions import InvalidCredentials, InvalidOtp, OtpAttemptsExhausted
+from auth_service.domain.model import OTP_DIGITS, OTP_MAX_ATTEMPTS, Account, OtpChallenge
+from auth_service.service_layer.commands import GetCurrentUser, SignIn, SignOut, VerifyOtp
+from auth_service.service_layer.dependencies import HandlerDependencies
+from auth_service.service_layer.handlers.common import find_by_identifier, get_existing_account
+
+_OTP_PATTERN = re.compile(rf"\d{{{OTP_DIGITS}}}")
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """Either the signed-in account (known device) or a pending OTP challenge (new device)."""
+
+    account: Account | None
+
+    @property
+    def otp_required(self) -> bool:
+        return self.account is None
+
+
+async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
+    device_id = check_device_id(command.device_id)
+    async with deps.uow_factory() as uow:
+        account = await find_by_identifier(uow, command.email_or_username)
+        if account is None:
+            await deps.hasher.verify_dummy(command.password)
+            raise InvalidCredentials()
+        if not await deps.hasher.verify(account.password_hash, command.password):
+            raise InvalidCredentials()
+        now = deps.clock()
+        if deps.hasher.needs_rehash(account.password_hash):
+            # Upgrade hashes created under older argon2 parameters while the plain password is at hand.
+            account.change_password_hash(await deps.hasher.hash(command.password), now)
+            await uow.accounts.update(account)
+        if await uow.accounts.is_known_device(account.id, device_id):
+            await uow.commit()
+            return SignInOutcome(account=account)
+        code = deps.secrets.otp_code()
+        await uow.otp_challenges.replace(
+            OtpChallenge(
+                id=uuid4(),
+                account_id=account.id,
+                device_id=device_id,
+                code_hash=await deps.hasher.hash(code),
+                expires_at=now + deps.lifetimes.otp,
+                attempts=0,
+                created_at=now,
+            )
+        )
+        uow.record(
+            OtpRequested(
+                to=account.email,
+                username=account.username,
+                otp=code,
+                expires_in_minutes=max(1, int(deps.lifetimes.otp.total_seconds()) // 60),
+            )
+        )
+        await uow.commit()
+        return SignInOutcome(account=None)
+
+
+async def verify_otp(command: VerifyOtp, deps: HandlerDependencies) -> Account:
+    """Check the code for this account and device; a success makes the device known."""
+    device_id = check_device_id(command.device_id)
+    async with deps.uow_factory() as uow:
+        account = await find_by_identifier(uow, command.email_or_username)
+        challenge = None
+        if account is not None:
+            challenge = await uow.otp_challenges.get_for_device(account.id, device_id)
+        if account is None or challenge is None:
+            await deps.hasher.verify_dummy(command.otp)
+            raise InvalidOtp()
+        now = deps.clock()
+        challenge.ensure_usable(now)
+        well_formed = _OTP_PATTERN.fullmatch(command.otp) is not None
+        if not (well_formed and await deps.hasher.verify(challenge.code_hash, command.otp)):
+            challenge.record_failed_attempt()
+            await uow.otp_challenges.update(challenge)
+            # Commit the failed attempt before answering, or the attempt limit could be bypassed.
+            await uow.commit()
+            if challenge.attempts >= OTP_MAX_ATTEMPTS:
+                raise OtpAttemptsExhausted()
+            raise InvalidOtp()
+        await uow.otp_challenges.delete(challenge.id)
+        await uow.accounts.add_known_device(account.id, device_id, now)
+        await uow.commit()
+        return account
+
+
+async def get_current_user(command: GetCurrentUser, deps: HandlerDependencies) -> Account:
+    async with deps.uow_factory() as uow:
+        return await get_existing_account(uow, command.account_id)
+
+
+async def sign_out(command: SignOut, deps: HandlerDependencies) -> None:
+    """Record the sign-out time; revoking the session itself is the gateway's job."""
+    async with deps.uow_factory() as uow:
+        account = await get_existing_account(uow, command.account_id)
+        account.record_sign_out(deps.clock())
+        await uow.accounts.update(account)
+        await uow.commit()

@@ -1,0 +1,58 @@
+"""HS256 user access tokens (JWT): short-lived, bound to a session id that is checked on every request."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from gateway_service.domain.exceptions import InvalidAccessTokenError
+from gateway_service.domain.sessions import AccessClaims
+
+ACCESS_TOKEN_ISSUER = "gigstack-gateway"  # noqa: S105  # a claim value, not a secret
+# Distinguishes user access tokens from any other JWT signed with the same key family.
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105
+_ALGORITHM = "HS256"
+
+
+class Hs256AccessTokenCodec:
+    def __init__(self, secret: str, *, ttl_seconds: int, leeway_seconds: int = 0) -> None:
+        if len(secret.encode()) < 32:
+            raise ValueError("ACCESS_TOKEN_SECRET must be at least 32 bytes")
+        self._secret = secret
+        self._ttl_seconds = ttl_seconds
+        self._leeway_seconds = leeway_seconds
+
+    def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+        now = datetime.now(UTC)
+        claims = {
+            "iss": ACCESS_TOKEN_ISSUER,
+            "typ": ACCESS_TOKEN_TYPE,
+            "sub": user_id,
+            "sid": session_id,
+            "iat": now,
+            "exp": now + timedelta(seconds=self._ttl_seconds),
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM), self._ttl_seconds
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                issuer=ACCESS_TOKEN_ISSUER,
+                leeway=self._leeway_seconds,
+                options={"require": ["exp", "iat", "sub", "sid", "iss"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidAccessTokenError(str(exc)) from exc
+        if claims.get("typ") != ACCESS_TOKEN_TYPE:
+            raise InvalidAccessTokenError("not an access token")
+        return AccessClaims(
+            user_id=str(claims["sub"]),
+            session_id=str(claims["sid"]),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )

@@ -1,0 +1,153 @@
+"""Downstream HTTP client: gateway -> internal service calls.
+
+Every call mints its own internal token and builds its own headers; the shared ``httpx.AsyncClient`` only
+holds the connection pool and timeouts, so nothing about one caller can leak into another's request.
+Failures become the shared error shape: a service that cannot be reached is 503, one that does not answer
+in time is 504, and anything else broken (5xx, protocol errors) is 502, never a 500 carrying internals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from servicekit.logging import get_correlation_id
+from servicekit.security import InternalTokenIssuer
+from servicekit.tracing import inject_trace_headers
+
+logger = logging.getLogger(__name__)
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Response headers a client may legitimately need; hop-by-hop and server internals are dropped.
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "retry-after",
+    "location",
+    "etag",
+    "last-modified",
+    "cache-control",
+)
+_RETRY_BACKOFF_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class DownstreamResponse:
+    status_code: int
+    content: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.content) if self.content else None
+
+    @property
+    def media_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+class DownstreamClient:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        issuer: InternalTokenIssuer,
+        service_urls: Mapping[str, str | None],
+        *,
+        max_retries: int = 2,
+    ) -> None:
+        self._http = http
+        self._issuer = issuer
+        self._service_urls = dict(service_urls)
+        self._max_retries = max_retries
+
+    def knows(self, service: str) -> bool:
+        return service in self._service_urls
+
+    async def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: bytes | None = None,
+        params: list[tuple[str, str | int | float | bool | None]] | None = None,
+        forward_headers: Mapping[str, str] | None = None,
+        subject: str | None = None,
+        session_id: str | None = None,
+    ) -> DownstreamResponse:
+        base_url = self._service_urls.get(service)
+        if not base_url:
+            raise ServiceUnavailable(f"The {service} service is not available yet")
+        headers = self._headers(service, forward_headers, subject, session_id)
+        method = method.upper()
+        request = self._http.build_request(
+            method,
+            base_url.rstrip("/") + path,
+            json=json_body if content is None else None,
+            content=content,
+            params=params,
+            headers=headers,
+        )
+        response = await self._send_with_retries(service, method, request)
+        return self._accept(service, response)
+
+    def _headers(
+        self,
+        service: str,
+        forward_headers: Mapping[str, str] | None,
+        subject: str | None,
+        session_id: str | None,
+    ) -> dict[str, str]:
+        headers: dict[str, str] = dict(forward_headers or {})
+        headers["Authorization"] = "Bearer " + self._issuer.issue(
+            service, subject=subject, session_id=session_id
+        )
+        correlation_id = get_correlation_id()
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        inject_trace_headers(headers)
+        return headers
+
+    async def _send_with_retries(self, service: str, method: str, request: httpx.Request) -> httpx.Response:
+        attempt = 0
+        while True:
+            try:
+                return await self._http.send(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                # Nothing reached the service, so repeating is safe for every method.
+                if attempt >= self._max_retries:
+                    logger.warning("downstream unreachable", extra={"service": service, "error": repr(error)})
+                    raise ServiceUnavailable(f"The {service} service is unavailable") from error
+            except httpx.TimeoutException as error:
+                logger.warning("downstream timed out", extra={"service": service, "error": repr(error)})
+                raise GatewayTimeout(f"The {service} service did not answer in time") from error
+            except httpx.TransportError as error:
+                # The request may have been processed: only idempotent methods are repeated.
+                if method not in IDEMPOTENT_METHODS or attempt >= self._max_retries:
+                    logger.warning(
+                        "downstream transport error", extra={"service": service, "error": repr(error)}
+                    )
+                    raise BadGateway(f"The {service} service failed to answer") from error
+            attempt += 1
+            await asyncio.sleep(_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+    @staticmethod
+    def _accept(service: str, response: httpx.Response) -> DownstreamResponse:
+        if response.status_code >= 500:
+            logger.warning(
+                "downstream server error", extra={"service": service, "status_code": response.status_code}
+            )
+            if response.status_code == 503:
+                raise ServiceUnavailable(f"The {service} service is unavailable")
+            if response.status_code == 504:
+                raise GatewayTimeout(f"The {service} service did not answer in time")
+            raise BadGateway(f"The {service} service failed to answer")
+        headers = {
+            name: response.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in response.headers
+        }
+        return DownstreamResponse(status_code=response.status_code, content=response.content, headers=headers)

@@ -1,0 +1,220 @@
+"""Public auth routes (``/api/v1/gateway/auth/...``): sessions start here; auth checks the credentials."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, Response
+from fastapi.responses import JSONResponse
+from servicekit.errors import ServiceError
+
+from gateway_service.adapters.downstream import DownstreamClient, DownstreamResponse
+from gateway_service.entrypoints.dependencies import (
+    ClientIpDep,
+    CurrentSessionDep,
+    DeviceIdHeader,
+    DownstreamDep,
+    OptionalSessionDep,
+    SessionsDep,
+    ThrottleDep,
+    enforce_ip_budget,
+    forwarded_headers,
+)
+from gateway_service.entrypoints.relay import relay, user_from
+from gateway_service.entrypoints.schemas import (
+    ChangePasswordIn,
+    ForgotPasswordIn,
+    MessageOut,
+    OtpRequiredOut,
+    RefreshIn,
+    ResetPasswordIn,
+    SessionOut,
+    SigninIn,
+    SignupIn,
+    TokenPairOut,
+    UserEnvelope,
+    VerifyEmailIn,
+    VerifyOtpIn,
+)
+from gateway_service.service_layer.sessions import SessionService
+
+logger = logging.getLogger(__name__)
+
+AUTH_PATH = "/api/v1/auth"
+_ERROR = {"description": "Error in the shared shape {error: {code, message, details, correlation_id}}"}
+
+router = APIRouter(prefix="/api/v1/gateway/auth", tags=["auth"], dependencies=[Depends(enforce_ip_budget)])
+
+
+async def _call_auth(
+    downstream: DownstreamClient,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    device_id: str | None = None,
+    subject: str | None = None,
+    session_id: str | None = None,
+) -> DownstreamResponse:
+    return await downstream.request(
+        "auth",
+        method,
+        AUTH_PATH + path,
+        json_body=body,
+        forward_headers=forwarded_headers(device_id),
+        subject=subject,
+        session_id=session_id,
+    )
+
+
+async def _new_session(
+    answer: DownstreamResponse, sessions: SessionService, device_id: str | None
+) -> Response:
+    user = user_from(answer)
+    tokens = await sessions.start(user_id=user["id"], device_id=device_id)
+    body = {
+        "access_token": tokens.access_token,
+        "refresh_token": tokens.refresh_token,
+        "token_type": "bearer",
+        "expires_in": tokens.expires_in,
+        "user": user,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/signup", status_code=202, responses={202: {"model": MessageOut}, 422: _ERROR})
+async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None) -> Response:
+    """Create an account; the answer is the same whether or not the email or username exists."""
+    payload = body.model_dump(exclude_none=True)
+    return relay(await _call_auth(downstream, "POST", "/signup", payload, device_id=device_id))
+
+
+@router.post(
+    "/signin",
+    response_model=SessionOut,
+    responses={202: {"model": OtpRequiredOut}, 401: _ERROR, 429: _ERROR},
+)
+async def signin(
+    body: SigninIn,
+    downstream: DownstreamDep,
+    sessions: SessionsDep,
+    throttle: ThrottleDep,
+    ip: ClientIpDep,
+    device_id: DeviceIdHeader = None,
+) -> Response:
+    """Sign in; a new device gets 202 ``otp_required`` and an OTP by email instead of tokens."""
+    await throttle.ensure_signin_allowed(body.email_or_username, ip)
+    answer = await _call_auth(downstream, "POST", "/signin", body.model_dump(), device_id=device_id)
+    if answer.status_code == 200:
+        await throttle.record_signin_success(body.email_or_username)
+        return await _new_session(answer, sessions, device_id)
+    if answer.status_code == 401:
+        await throttle.record_signin_failure(body.email_or_username, ip)
+    return relay(answer)
+
+
+@router.post("/verify-otp", response_model=SessionOut, responses={401: _ERROR, 429: _ERROR})
+async def verify_otp(
+    body: VerifyOtpIn,
+    downstream: DownstreamDep,
+    sessions: SessionsDep,
+    throttle: ThrottleDep,
+    ip: ClientIpDep,
+    device_id: DeviceIdHeader = None,
+) -> Response:
+    """Confirm a new device with the emailed OTP; the device becomes known and a session starts."""
+    await throttle.ensure_signin_allowed(body.email_or_username, ip)
+    answer = await _call_auth(downstream, "POST", "/verify-otp", body.model_dump(), device_id=device_id)
+    if answer.status_code == 200:
+        await throttle.record_signin_success(body.email_or_username)
+        return await _new_session(answer, sessions, device_id)
+    if answer.status_code == 401:
+        await throttle.record_signin_failure(body.email_or_username, ip)
+    return relay(answer)
+
+
+@router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR})
+async def refresh(body: RefreshIn, sessions: SessionsDep) -> Response:
+    """Rotate the refresh token. Presenting an already-rotated token revokes the whole session."""
+    tokens = await sessions.refresh(body.refresh_token)
+    pair = TokenPairOut(
+        access_token=tokens.access_token, refresh_token=tokens.refresh_token, expires_in=tokens.expires_in
+    )
+    return JSONResponse(pair.model_dump(), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/signout", status_code=204, responses={401: _ERROR})
+async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream: DownstreamDep) -> Response:
+    """End the session: its access and refresh tokens stop working at once."""
+    await sessions.end(session.session_id)
+    try:
+        await _call_auth(
+            downstream, "POST", "/signout", subject=session.user_id, session_id=session.session_id
+        )
+    except ServiceError as error:
+        # The session is already revoked, which is what signing out means; auth's bookkeeping can lag.
+        logger.warning("auth signout bookkeeping failed", extra={"error_code": error.code})
+    return Response(status_code=204)
+
+
+@router.post("/verify-email", response_model=UserEnvelope, responses={400: _ERROR, 401: _ERROR})
+async def verify_email(
+    body: VerifyEmailIn, downstream: DownstreamDep, session: OptionalSessionDep
+) -> Response:
+    """Confirm the email address with the token from the verification email."""
+    subject = session.user_id if session else None
+    return relay(await _call_auth(downstream, "POST", "/verify-email", body.model_dump(), subject=subject))
+
+
+@router.post("/resend-verification", status_code=202, responses={202: {"model": MessageOut}, 401: _ERROR})
+async def resend_verification(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
+    """Send the verification email again to the signed-in user."""
+    return relay(
+        await _call_auth(
+            downstream, "POST", "/resend-verification", subject=session.user_id, session_id=session.session_id
+        )
+    )
+
+
+@router.post("/forgot-password", status_code=202, responses={202: {"model": MessageOut}})
+async def forgot_password(body: ForgotPasswordIn, downstream: DownstreamDep) -> Response:
+    """Email a reset link if the account exists; the answer is the same either way."""
+    return relay(await _call_auth(downstream, "POST", "/forgot-password", body.model_dump()))
+
+
+@router.post("/reset-password", responses={200: {"model": MessageOut}, 400: _ERROR})
+async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep) -> Response:
+    """Set a new password with the token from the reset email."""
+    return relay(await _call_auth(downstream, "POST", "/reset-password", body.model_dump()))
+
+
+@router.put("/change-password", responses={200: {"model": MessageOut}, 401: _ERROR})
+async def change_password(
+    body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep
+) -> Response:
+    """Change the password of the signed-in user (the current password is required)."""
+    return relay(
+        await _call_auth(
+            downstream,
+            "PUT",
+            "/change-password",
+            body.model_dump(),
+            subject=session.user_id,
+            session_id=session.session_id,
+        )
+    )
+
+
+@router.get("/me", response_model=UserEnvelope, responses={401: _ERROR})
+async def me(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
+    """The signed-in user."""
+    return relay(
+        await _call_auth(downstream, "GET", "/me", subject=session.user_id, session_id=session.session_id)
+    )
+
+
+@router.post("/seed/{count}", status_code=201, responses={404: _ERROR})
+async def seed(count: int, downstream: DownstreamDep) -> Response:
+    """Create ``count`` demo accounts (development only: auth answers 404 elsewhere)."""
+    return relay(await _call_auth(downstream, "POST", f"/seed/{count}"))

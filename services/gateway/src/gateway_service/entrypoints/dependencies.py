@@ -1,0 +1,88 @@
+"""Request dependencies: the gateway's services, the client IP, per-IP budgets and the current session."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from servicekit.errors import Unauthorized
+
+from gateway_service.adapters.downstream import DownstreamClient
+from gateway_service.domain.sessions import AccessClaims
+from gateway_service.entrypoints.resources import GatewayRuntime, GatewayServices
+from gateway_service.service_layer.sessions import SessionService
+from gateway_service.service_layer.throttling import RequestThrottle
+
+# auto_error=False: a missing token must produce our error shape (and anonymous proxying must work).
+_bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
+
+
+def _services(request: Request) -> GatewayServices:
+    runtime: GatewayRuntime = request.app.state.gateway_runtime
+    return runtime.services
+
+
+ServicesDep = Annotated[GatewayServices, Depends(_services)]
+
+
+def _sessions(services: ServicesDep) -> SessionService:
+    return services.sessions
+
+
+def _throttle(services: ServicesDep) -> RequestThrottle:
+    return services.throttle
+
+
+def _downstream(services: ServicesDep) -> DownstreamClient:
+    return services.downstream
+
+
+SessionsDep = Annotated[SessionService, Depends(_sessions)]
+ThrottleDep = Annotated[RequestThrottle, Depends(_throttle)]
+DownstreamDep = Annotated[DownstreamClient, Depends(_downstream)]
+
+
+def client_ip(request: Request) -> str:
+    # uvicorn resolves X-Forwarded-For into request.client only for trusted proxies (--forwarded-allow-ips),
+    # so a client cannot pick its own rate-limit key by sending the header.
+    return request.client.host if request.client else "unknown"
+
+
+ClientIpDep = Annotated[str, Depends(client_ip)]
+DeviceIdHeader = Annotated[
+    str | None,
+    Header(alias="X-Device-Id", description="Stable id of the client device (new devices need an OTP)"),
+]
+
+
+async def enforce_ip_budget(throttle: ThrottleDep, ip: ClientIpDep) -> None:
+    await throttle.admit_ip(ip)
+
+
+async def _optional_session(
+    sessions: SessionsDep,
+    throttle: ThrottleDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims | None:
+    if credentials is None:
+        return None
+    claims = await sessions.authenticate(credentials.credentials)
+    await throttle.admit_account(claims.user_id)
+    return claims
+
+
+async def _current_session(
+    claims: Annotated[AccessClaims | None, Depends(_optional_session)],
+) -> AccessClaims:
+    if claims is None:
+        raise Unauthorized("An access token is required", code="missing_token")
+    return claims
+
+
+CurrentSessionDep = Annotated[AccessClaims, Depends(_current_session)]
+OptionalSessionDep = Annotated[AccessClaims | None, Depends(_optional_session)]
+
+
+def forwarded_headers(device_id: str | None) -> dict[str, str]:
+    return {"X-Device-Id": device_id} if device_id else {}

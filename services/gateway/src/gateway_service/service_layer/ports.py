@@ -1,0 +1,45 @@
+"""Ports the gateway's use cases need; Redis-backed adapters implement them, unit tests fake them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from gateway_service.domain.rate_limits import RateDecision, RateRule
+from gateway_service.domain.sessions import AccessClaims, RefreshTokenRecord, Session
+
+
+class SessionStore(Protocol):
+    async def create(self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int) -> None:
+        """Store a new session together with the first refresh token of its family."""
+
+    async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None: ...
+
+    async def is_live(self, session_id: str) -> bool: ...
+
+    async def rotate(self, old_token_hash: str, new: RefreshTokenRecord, ttl_seconds: int) -> bool:
+        """Atomically mark the old token rotated and add the new one to its family.
+
+        Returns False (and changes nothing) when the old token is no longer active or its session has
+        ended, which is how a concurrent second use of the same token is detected.
+        """
+
+    async def revoke(self, session_id: str) -> None:
+        """Delete the session and every refresh token of its family. Idempotent."""
+
+
+class AccessTokenCodec(Protocol):
+    def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+        """Return (token, lifetime in seconds)."""
+
+    def verify(self, token: str) -> AccessClaims:
+        """Return the claims or raise ``InvalidAccessTokenError``."""
+
+
+class RateLimiter(Protocol):
+    async def hit(self, rule: RateRule, key: str) -> RateDecision:
+        """Count one event against ``rule`` for ``key`` and say whether it was within the limit."""
+
+    async def peek(self, rule: RateRule, key: str) -> RateDecision:
+        """Say whether one more event would be allowed, without counting it."""
+
+    async def reset(self, rule: RateRule, key: str) -> None: ...

@@ -1,0 +1,112 @@
+"""SessionService: start, refresh (rotate with reuse detection), authenticate and end sessions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import NoReturn
+
+from gateway_service.domain.exceptions import (
+    InvalidRefreshTokenError,
+    RefreshTokenReusedError,
+    SessionRevokedError,
+)
+from gateway_service.domain.sessions import (
+    AccessClaims,
+    IssuedTokens,
+    RefreshTokenRecord,
+    RefreshTokenStatus,
+    RefreshVerdict,
+    Session,
+    hash_refresh_token,
+    judge_refresh,
+    new_refresh_token,
+    new_session_id,
+)
+from gateway_service.service_layer.ports import AccessTokenCodec, SessionStore
+
+logger = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SessionService:
+    def __init__(
+        self,
+        store: SessionStore,
+        access_tokens: AccessTokenCodec,
+        *,
+        refresh_ttl_seconds: int,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._store = store
+        self._access_tokens = access_tokens
+        self._refresh_ttl_seconds = refresh_ttl_seconds
+        self._clock = clock
+
+    async def start(self, *, user_id: str, device_id: str | None) -> IssuedTokens:
+        now = self._clock()
+        session = Session(session_id=new_session_id(), user_id=user_id, device_id=device_id, created_at=now)
+        refresh_token = new_refresh_token()
+        record = RefreshTokenRecord(
+            token_hash=hash_refresh_token(refresh_token),
+            session_id=session.session_id,
+            user_id=user_id,
+            status=RefreshTokenStatus.ACTIVE,
+            issued_at=now,
+        )
+        await self._store.create(session, record, self._refresh_ttl_seconds)
+        return self._issue(session.session_id, user_id, refresh_token)
+
+    async def refresh(self, refresh_token: str) -> IssuedTokens:
+        token_hash = hash_refresh_token(refresh_token)
+        record = await self._store.get_refresh(token_hash)
+        session_live = record is not None and await self._store.is_live(record.session_id)
+        verdict = judge_refresh(record, session_live=session_live)
+        if verdict in (RefreshVerdict.UNKNOWN, RefreshVerdict.SESSION_ENDED):
+            raise InvalidRefreshTokenError("refresh token is not valid")
+        assert record is not None  # judge_refresh returns UNKNOWN for a missing record
+        if verdict is RefreshVerdict.REUSED:
+            await self._revoke_for_reuse(record.session_id)
+        new_token = new_refresh_token()
+        new_record = RefreshTokenRecord(
+            token_hash=hash_refresh_token(new_token),
+            session_id=record.session_id,
+            user_id=record.user_id,
+            status=RefreshTokenStatus.ACTIVE,
+            issued_at=self._clock(),
+        )
+        if not await self._store.rotate(token_hash, new_record, self._refresh_ttl_seconds):
+            # Someone else rotated (or revoked) this token between our read and our write: the same
+            # token was used twice, which is exactly the reuse the family rule exists for.
+            await self._revoke_for_reuse(record.session_id)
+        return self._issue(record.session_id, record.user_id, new_token)
+
+    async def authenticate(self, access_token: str) -> AccessClaims:
+        claims = self._access_tokens.verify(access_token)
+        if not await self._store.is_live(claims.session_id):
+            raise SessionRevokedError("session has ended")
+        return claims
+
+    async def end(self, session_id: str) -> None:
+        await self._store.revoke(session_id)
+
+    async def _revoke_for_reuse(self, session_id: str) -> NoReturn:
+        await self._store.revoke(session_id)
+        logger.warning(
+            "refresh token reuse detected; session family revoked", extra={"session_id": session_id}
+        )
+        raise RefreshTokenReusedError(session_id)
+
+    def _issue(self, session_id: str, user_id: str, refresh_token: str) -> IssuedTokens:
+        access_token, expires_in = self._access_tokens.issue(user_id=user_id, session_id=session_id)
+        return IssuedTokens(
+            session_id=session_id,
+            user_id=user_id,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=expires_in,
+        )

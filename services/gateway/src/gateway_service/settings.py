@@ -1,0 +1,67 @@
+"""GatewaySettings: the gateway's environment variables (docs/contracts.md), read only in bootstrap/tests."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+from servicekit.settings import ServiceSettings, SymmetricSecret
+
+# Groups proxied generically: public group name -> the service that owns it.
+PROXIED_GROUPS: tuple[str, ...] = ("users", "gig", "chat", "order", "review")
+
+
+class GatewaySettings(ServiceSettings):
+    service_name: str = "gateway"
+
+    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    internal_token_private_key: SecretStr
+    access_token_secret: SymmetricSecret
+    access_token_ttl_seconds: int = Field(default=900, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=1_209_600, ge=60)
+
+    auth_service_url: str | None = "http://127.0.0.1:8001"
+    users_service_url: str | None = None
+    gig_service_url: str | None = None
+    chat_service_url: str | None = None
+    order_service_url: str | None = None
+    review_service_url: str | None = None
+
+    cors_origins: Annotated[list[str], NoDecode] = []
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limit_per_ip_per_minute: int = Field(default=600, ge=1)
+    rate_limit_per_account_per_minute: int = Field(default=300, ge=1)
+    signin_failures_before_lock: int = Field(default=5, ge=1)
+    signin_failure_window_seconds: int = Field(default=900, ge=1)
+
+    # Downstream HTTP client: per-call timeouts, and the retry budget for requests that never reached
+    # the service (connect failures) or that are safe to repeat (idempotent methods).
+    downstream_connect_timeout_seconds: float = 2.0
+    downstream_read_timeout_seconds: float = 10.0
+    downstream_max_retries: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("access_token_secret")
+    @classmethod
+    def _access_secret_long_enough(cls, value: SecretStr) -> SecretStr:
+        # HS256 keys shorter than the hash output weaken the MAC (RFC 7518 section 3.2).
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("ACCESS_TOKEN_SECRET must be at least 32 bytes")
+        return value
+
+    def service_urls(self) -> dict[str, str | None]:
+        return {
+            "auth": self.auth_service_url,
+            "users": self.users_service_url,
+            "gig": self.gig_service_url,
+            "chat": self.chat_service_url,
+            "order": self.order_service_url,
+            "review": self.review_service_url,
+        }

@@ -1,0 +1,140 @@
+"""Edge behaviours: body-size limit, CORS, downstream failure mapping, generic proxy and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def test_declared_oversized_body_is_413_in_the_error_shape(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.post("/api/v1/gateway/gig/echo", content=b"x" * 5000)  # limit 4096
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+async def _chunks(total: int, size: int = 1000) -> AsyncIterator[bytes]:
+    sent = 0
+    while sent < total:
+        yield b"y" * min(size, total - sent)
+        sent += size
+
+
+async def test_chunked_bodies_are_limited_too(gateway: httpx.AsyncClient, upstream_log: Any) -> None:
+    small = await gateway.post("/api/v1/gateway/gig/echo", content=_chunks(3000))
+    assert small.status_code == 200, small.text
+    assert small.json()["body_bytes"] == 3000
+
+    calls_before = len(upstream_log.calls)
+    large = await gateway.post("/api/v1/gateway/gig/echo", content=_chunks(20_000))
+    assert large.status_code == 413
+    assert large.json()["error"]["code"] == "payload_too_large"
+    assert len(upstream_log.calls) == calls_before
+
+
+async def test_cors_allows_configured_origins_only(gateway: httpx.AsyncClient) -> None:
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type,x-device-id",
+    }
+    allowed = await gateway.options(
+        "/api/v1/gateway/auth/signin", headers={"Origin": "https://app.example.com", **preflight}
+    )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+
+    refused = await gateway.options(
+        "/api/v1/gateway/auth/signin", headers={"Origin": "https://evil.example.net", **preflight}
+    )
+    assert "access-control-allow-origin" not in refused.headers
+
+
+async def test_generic_proxy_forwards_method_query_body_and_user(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    response = await gateway.put(
+        "/api/v1/gateway/gig/echo?tag=a&tag=b",
+        json={"title": "logo"},
+        headers={"X-Device-Id": "dev-1", "X-Correlation-ID": "corr-proxy"},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["method"] == "PUT"
+    assert body["query"] == [["tag", "a"], ["tag", "b"]]
+    assert body["subject"] is None  # anonymous
+    assert response.headers["retry-after"] == "7"
+    assert "x-internal-secret" not in response.headers
+    principal, headers = upstream_log.last("/api/v1/gig/echo")
+    assert principal.claims["aud"] == "gig"
+    assert headers["x-device-id"] == "dev-1"
+    assert headers["x-correlation-id"] == "corr-proxy"
+
+
+async def test_downstream_4xx_passes_through(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/gateway/gig/missing")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "Gig 42 does not exist"
+
+
+async def test_downstream_500_becomes_502_without_internals(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/gateway/gig/boom")
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "bad_gateway"
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_downstream_timeout_becomes_504(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/gateway/gig/slow")  # upstream sleeps 2.5 s, read timeout 1 s
+    assert response.status_code == 504
+    assert response.json()["error"]["code"] == "gateway_timeout"
+
+
+async def test_unreachable_service_becomes_503(start_gateway: Any) -> None:
+    from gigstack_testinfra.net import free_port
+
+    gateway = await start_gateway(gig_service_url=f"http://127.0.0.1:{free_port()}")
+    response = await gateway.get("/api/v1/gateway/gig/echo")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "unavailable"
+
+
+async def test_group_without_a_service_is_503_and_unknown_group_404(gateway: httpx.AsyncClient) -> None:
+    not_deployed = await gateway.get("/api/v1/gateway/users/me")
+    assert not_deployed.status_code == 503
+    assert "not available yet" in not_deployed.json()["error"]["message"]
+    unknown = await gateway.get("/api/v1/gateway/payments/anything")
+    assert unknown.status_code == 404
+    climbing = await gateway.get("/api/v1/gateway/gig/%2e%2e/secret")
+    assert climbing.status_code == 404
+
+
+async def test_openapi_documents_the_public_routes(gateway: httpx.AsyncClient) -> None:
+    spec = (await gateway.get("/openapi.json")).json()
+    paths = set(spec["paths"])
+    for route in (
+        "signup",
+        "signin",
+        "verify-otp",
+        "refresh",
+        "signout",
+        "verify-email",
+        "resend-verification",
+        "forgot-password",
+        "reset-password",
+        "change-password",
+        "me",
+    ):
+        assert f"/api/v1/gateway/auth/{route}" in paths
+    assert "/api/v1/gateway/{group}/{path}" in paths
+    assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+async def test_readiness_pings_redis(gateway: httpx.AsyncClient) -> None:
+    ready = await gateway.get("/health/ready")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"redis": "ok"}

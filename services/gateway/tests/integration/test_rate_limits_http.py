@@ -1,0 +1,70 @@
+"""Rate limits through the gateway, counted in real Redis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.integration
+
+WRONG = {"email_or_username": "alice", "password": "wrong"}
+
+
+async def test_repeated_failed_signins_lock_the_account_before_auth_is_called(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    for _ in range(3):  # signin_failures_before_lock=3 in the fixture
+        failed = await gateway.post("/api/v1/gateway/auth/signin", json=WRONG)
+        assert failed.status_code == 401
+        assert failed.json()["error"]["code"] == "invalid_credentials"
+    calls_before = upstream_log.paths().count("/api/v1/auth/signin")
+
+    locked = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "ALICE", "password": "correct horse battery staple"},
+    )
+
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "too_many_requests"
+    assert 0 < int(locked.headers["retry-after"]) <= 900
+    assert upstream_log.paths().count("/api/v1/auth/signin") == calls_before
+
+
+async def test_failures_from_one_ip_across_accounts_lock_the_ip(gateway: httpx.AsyncClient) -> None:
+    # Per-IP budget is 4x the per-account one (3 -> 12): spread over accounts so no account locks first.
+    for attempt in range(12):
+        response = await gateway.post(
+            "/api/v1/gateway/auth/signin", json={"email_or_username": f"user{attempt}", "password": "x"}
+        )
+        assert response.status_code == 401
+    locked = await gateway.post(
+        "/api/v1/gateway/auth/signin", json={"email_or_username": "fresh", "password": "x"}
+    )
+    assert locked.status_code == 429
+    assert "retry-after" in locked.headers
+
+
+async def test_per_ip_request_budget(start_gateway: Any) -> None:
+    gateway = await start_gateway(rate_limit_per_ip_per_minute=5)
+    statuses = [
+        (await gateway.post("/api/v1/gateway/auth/refresh", json={"refresh_token": "x"})).status_code
+        for _ in range(7)
+    ]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429, 429]
+    # Probes are not rate limited.
+    assert (await gateway.get("/health/live")).status_code == 200
+
+
+async def test_per_account_request_budget(start_gateway: Any) -> None:
+    gateway = await start_gateway(rate_limit_per_account_per_minute=3)
+    signin = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "alice", "password": "correct horse battery staple"},
+        headers={"X-Device-Id": "device-known"},
+    )
+    headers = {"Authorization": f"Bearer {signin.json()['access_token']}"}
+    statuses = [(await gateway.get("/api/v1/gateway/auth/me", headers=headers)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]

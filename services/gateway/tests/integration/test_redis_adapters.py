@@ -1,0 +1,87 @@
+"""The Redis adapters against a real Redis: atomic rotation, family revocation, TTLs and the limiter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
+from gateway_service.adapters.rate_limiter import RedisRateLimiter
+from gateway_service.adapters.redis_sessions import RedisSessionStore
+from gateway_service.domain.exceptions import RefreshTokenReusedError
+from gateway_service.domain.rate_limits import RateRule
+from gateway_service.service_layer.sessions import SessionService
+from redis.asyncio import Redis
+
+pytestmark = pytest.mark.integration
+
+
+def _text(key: bytes | str) -> str:
+    return key.decode() if isinstance(key, bytes) else key
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def sessions(redis: Redis) -> SessionService:
+    codec = Hs256AccessTokenCodec("integration-access-token-key-0123456789abcdef", ttl_seconds=900)
+    return SessionService(RedisSessionStore(redis), codec, refresh_ttl_seconds=3600)
+
+
+async def test_concurrent_use_of_one_refresh_token_rotates_at_most_once(
+    sessions: SessionService, redis: Redis
+) -> None:
+    issued = await sessions.start(user_id="u1", device_id="d1")
+
+    results = await asyncio.gather(
+        *(sessions.refresh(issued.refresh_token) for _ in range(8)), return_exceptions=True
+    )
+
+    successes = [r for r in results if not isinstance(r, BaseException)]
+    reuses = [r for r in results if isinstance(r, RefreshTokenReusedError)]
+    assert len(successes) <= 1
+    assert len(successes) + len(reuses) == 8
+    # Concurrent reuse is reuse: the family is gone, including whatever the winner received.
+    assert not await redis.exists(f"gw:session:{issued.session_id}")
+    assert await redis.keys("gw:refresh:*") == []
+
+
+async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
+    sessions: SessionService, redis: Redis
+) -> None:
+    issued = await sessions.start(user_id="u1", device_id=None)
+    rotated = await sessions.refresh(issued.refresh_token)
+    keys = sorted(_text(k) for k in await redis.keys("gw:*"))
+    assert len(keys) == 4  # session, family set, rotated token, active token
+    for key in keys:
+        assert 3500 < await redis.ttl(key) <= 3600
+
+    await sessions.end(rotated.session_id)
+    assert await redis.keys("gw:*") == []
+
+
+async def test_rate_limiter_counts_peeks_and_resets(redis: Redis, redis_url: str) -> None:
+    limiter = RedisRateLimiter(redis, redis_url)
+    exact = RateRule("failures", limit=2, window_seconds=60, exact=True)
+    approximate = RateRule("requests", limit=2, window_seconds=60)
+
+    for rule in (exact, approximate):
+        assert (await limiter.hit(rule, "k")).allowed
+        assert (await limiter.peek(rule, "k")).allowed
+        assert (await limiter.hit(rule, "k")).allowed
+        refused = await limiter.peek(rule, "k")
+        assert not refused.allowed
+        assert 1 <= refused.retry_after_seconds <= 60
+        assert not (await limiter.hit(rule, "k")).allowed
+        assert (await limiter.hit(rule, "other-key")).allowed
+        await limiter.reset(rule, "k")
+        assert (await limiter.peek(rule, "k")).allowed
+    assert any(_text(k).startswith("gw:limits") for k in await redis.keys("*"))

@@ -1,0 +1,101 @@
+"""Fakes of the gateway's own ports (SessionStore, RateLimiter) for unit tests only."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
+from gateway_service.domain.rate_limits import RateDecision, RateRule
+from gateway_service.domain.sessions import RefreshTokenRecord, RefreshTokenStatus, Session
+from gateway_service.service_layer.sessions import SessionService
+
+ACCESS_SECRET = "unit-test-access-token-key-0123456789abcdef"
+
+
+class InMemorySessionStore:
+    """Same contract as the Redis store; ``lose_next_rotation`` simulates a concurrent rotation."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.refresh: dict[str, RefreshTokenRecord] = {}
+        self.lose_next_rotation = False
+
+    async def create(self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int) -> None:
+        self.sessions[session.session_id] = session
+        self.refresh[refresh.token_hash] = refresh
+
+    async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None:
+        return self.refresh.get(token_hash)
+
+    async def is_live(self, session_id: str) -> bool:
+        return session_id in self.sessions
+
+    async def rotate(self, old_token_hash: str, new: RefreshTokenRecord, ttl_seconds: int) -> bool:
+        old = self.refresh.get(old_token_hash)
+        if self.lose_next_rotation:
+            self.lose_next_rotation = False
+            if old is not None:
+                self.refresh[old_token_hash] = replace(old, status=RefreshTokenStatus.ROTATED)
+            return False
+        if old is None or old.status is not RefreshTokenStatus.ACTIVE or old.session_id not in self.sessions:
+            return False
+        self.refresh[old_token_hash] = replace(old, status=RefreshTokenStatus.ROTATED)
+        self.refresh[new.token_hash] = new
+        return True
+
+    async def revoke(self, session_id: str) -> None:
+        self.sessions.pop(session_id, None)
+        for token_hash in [h for h, record in self.refresh.items() if record.session_id == session_id]:
+            del self.refresh[token_hash]
+
+
+class InMemoryRateLimiter:
+    """Fixed-window counter on a controllable clock."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self._hits: dict[tuple[str, str], list[float]] = {}
+
+    def _live(self, rule: RateRule, key: str) -> list[float]:
+        hits = [t for t in self._hits.get((rule.name, key), []) if t > self.now - rule.window_seconds]
+        self._hits[(rule.name, key)] = hits
+        return hits
+
+    def _refused(self, rule: RateRule, hits: list[float]) -> RateDecision:
+        return RateDecision(False, max(1, math.ceil(hits[0] + rule.window_seconds - self.now)))
+
+    async def hit(self, rule: RateRule, key: str) -> RateDecision:
+        hits = self._live(rule, key)
+        if len(hits) >= rule.limit:
+            return self._refused(rule, hits)
+        hits.append(self.now)
+        return RateDecision(True, 0)
+
+    async def peek(self, rule: RateRule, key: str) -> RateDecision:
+        hits = self._live(rule, key)
+        return self._refused(rule, hits) if len(hits) >= rule.limit else RateDecision(True, 0)
+
+    async def reset(self, rule: RateRule, key: str) -> None:
+        self._hits.pop((rule.name, key), None)
+
+
+@pytest.fixture
+def store() -> InMemorySessionStore:
+    return InMemorySessionStore()
+
+
+@pytest.fixture
+def codec() -> Hs256AccessTokenCodec:
+    return Hs256AccessTokenCodec(ACCESS_SECRET, ttl_seconds=900)
+
+
+@pytest.fixture
+def session_service(store: InMemorySessionStore, codec: Hs256AccessTokenCodec) -> SessionService:
+    return SessionService(store, codec, refresh_ttl_seconds=3600)
+
+
+@pytest.fixture
+def limiter() -> InMemoryRateLimiter:
+    return InMemoryRateLimiter()

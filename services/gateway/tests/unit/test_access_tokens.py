@@ -1,0 +1,70 @@
+"""HS256 access tokens: tampered, expired, foreign and wrong-type tokens are refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from gateway_service.adapters.access_tokens import ACCESS_TOKEN_ISSUER, Hs256AccessTokenCodec
+from gateway_service.domain.exceptions import InvalidAccessTokenError
+
+SECRET = "unit-test-access-token-key-0123456789abcdef"
+
+
+def _claims(**overrides: object) -> dict[str, object]:
+    now = datetime.now(UTC)
+    claims: dict[str, object] = {
+        "iss": ACCESS_TOKEN_ISSUER,
+        "typ": "access",
+        "sub": "u1",
+        "sid": "s1",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    claims.update(overrides)
+    return claims
+
+
+def test_issued_token_round_trips() -> None:
+    codec = Hs256AccessTokenCodec(SECRET, ttl_seconds=900)
+    token, expires_in = codec.issue(user_id="u1", session_id="s1")
+    claims = codec.verify(token)
+    assert (claims.user_id, claims.session_id, expires_in) == ("u1", "s1", 900)
+    assert claims.expires_at > datetime.now(UTC) + timedelta(seconds=800)
+
+
+def test_tampered_payload_is_refused() -> None:
+    codec = Hs256AccessTokenCodec(SECRET, ttl_seconds=900)
+    token, _ = codec.issue(user_id="u1", session_id="s1")
+    header, payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "someone-else"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(InvalidAccessTokenError):
+        codec.verify(f"{header}.{forged}.{signature}")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=1)), SECRET, algorithm="HS256"),
+        jwt.encode(_claims(), "another-key-that-is-also-32-bytes-long!!", algorithm="HS256"),
+        jwt.encode(_claims(typ="refresh"), SECRET, algorithm="HS256"),
+        jwt.encode(_claims(iss="someone-else"), SECRET, algorithm="HS256"),
+        jwt.encode({k: v for k, v in _claims().items() if k != "sid"}, SECRET, algorithm="HS256"),
+        jwt.encode(_claims(), key="", algorithm="none"),
+        "not-a-jwt",
+    ],
+    ids=["expired", "foreign-key", "wrong-type", "wrong-issuer", "no-session", "alg-none", "garbage"],
+)
+def test_invalid_tokens_are_refused(token: str) -> None:
+    with pytest.raises(InvalidAccessTokenError):
+        Hs256AccessTokenCodec(SECRET, ttl_seconds=900).verify(token)
+
+
+def test_short_secret_is_refused() -> None:
+    with pytest.raises(ValueError, match="32 bytes"):
+        Hs256AccessTokenCodec("too-short", ttl_seconds=900)

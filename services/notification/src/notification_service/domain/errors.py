@@ -1,0 +1,30 @@
+"""Failure taxonomy of one delivery attempt.
+
+The split decides what happens to the event: permanent failures are dead-lettered with their reason (retrying
+cannot help), deferred ones are retried later (the same email may well go through once the cause is gone).
+"""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """Base of every delivery failure; ``reason`` is short, safe to log and to put in a DLQ header."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UndeliverableEmail(DeliveryError):
+    """Permanent: unknown template, missing or invalid recipient, missing template fields, 5xx rejection."""
+
+
+class DeliveryDeferred(DeliveryError):
+    """Transient for this message only (4xx on RCPT/DATA, e.g. a full mailbox): retry this email later."""
+
+
+class SmtpUnavailable(DeliveryDeferred):
+    """Transient for every message: the SMTP server cannot be reached or refuses service (421, timeouts).
+
+    Retrying other messages would fail the same way, so delivery pauses until the server answers again.
+    """

@@ -1,0 +1,43 @@
+"""e2e fixtures: one running stack (notification + auth + gateway processes) per test, on the real servers
+of the ``gigstack_testinfra`` plugin. The stack itself lives in ``stack.py`` so other suites can reuse it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gigstack_testinfra.mail import MailCatcher
+
+# importlib import mode does not put this folder on sys.path; the helpers sit beside the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import GigstackStack, running_stack
+
+
+@pytest.fixture
+async def e2e_stack(
+    mariadb_url: str,
+    redis_url: str,
+    amqp_url: str,
+    mail_catcher: MailCatcher,
+    internal_keypair: tuple[str, str],
+    tmp_path: Path,
+) -> AsyncIterator[GigstackStack]:
+    async with running_stack(
+        mariadb_url=mariadb_url,
+        redis_url=redis_url,
+        amqp_url=amqp_url,
+        mail_catcher=mail_catcher,
+        internal_keypair=internal_keypair,
+        log_dir=tmp_path,
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def gateway(e2e_stack: GigstackStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with e2e_stack.gateway_client() as client:
+        yield client

@@ -1,0 +1,183 @@
+"""The running Gigstack stack for cross-service suites: notification, auth and gateway as real processes.
+
+Importable from other suites (``tests/reliability``) without pytest fixtures::
+
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+    from stack import running_stack
+
+``running_stack(...)`` takes the real servers' URLs (from the ``gigstack_testinfra`` fixtures), migrates the
+auth schema, starts notification first (its queue must be bound before auth's outbox relay publishes),
+then auth, then the gateway, waits for each one's ``/health/ready`` and stops all of them on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.processes import ServiceProcess
+from servicekit.security import InternalTokenIssuer
+
+# Test-only HS256 key for user access tokens (the suites need it to forge expired tokens).
+ACCESS_TOKEN_SECRET = "e2e-access-token-key-0123456789abcdef-not-for-production"
+PUBLIC_URL = "http://app.gigstack.test"
+MAIL_FROM = "Gigstack <no-reply@gigstack.test>"
+SIGNIN_FAILURES_BEFORE_LOCK = 3
+READY_TIMEOUT_SECONDS = 90.0
+MIGRATION_TIMEOUT_SECONDS = 180.0
+
+
+@dataclass
+class GigstackStack:
+    notification: ServiceProcess
+    auth: ServiceProcess
+    gateway: ServiceProcess
+    mail: MailCatcher
+    internal_private_pem: str
+    internal_public_pem: str
+    access_token_secret: str
+    redis_url: str
+    amqp_url: str
+    mariadb_url: str
+
+    @property
+    def gateway_url(self) -> str:
+        return self.gateway.base_url
+
+    @property
+    def auth_url(self) -> str:
+        return self.auth.base_url
+
+    def gateway_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.gateway_url, timeout=30.0, trust_env=False, **kwargs)
+
+    def auth_client(self, **kwargs: Any) -> httpx.AsyncClient:
+        """Straight to auth, bypassing the gateway: only for proving auth refuses bad internal tokens."""
+        return httpx.AsyncClient(base_url=self.auth_url, timeout=30.0, trust_env=False, **kwargs)
+
+    def internal_token(self, audience: str = "auth", *, subject: str | None = None) -> str:
+        return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
+
+    def processes(self) -> tuple[ServiceProcess, ...]:
+        return (self.notification, self.auth, self.gateway)
+
+
+def _common_env(public_pem: str) -> dict[str, str]:
+    return {
+        "ENVIRONMENT": "test",
+        "HOST": LOOPBACK,
+        "LOG_LEVEL": "INFO",
+        "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
+        "SHUTDOWN_GRACE_SECONDS": "5",
+    }
+
+
+async def migrate_auth(mariadb_url: str) -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "auth_service", "migrate"],
+        env={"DATABASE_URL": mariadb_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        timeout=MIGRATION_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"auth migration failed:\n{done.stderr.decode(errors='replace')}")
+
+
+def _process(name: str, module: str, env: Mapping[str, str], log_dir: Path) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        name, [sys.executable, "-m", module], {**env, "PORT": str(port)}, port, log_dir / f"{name}.log"
+    )
+
+
+@asynccontextmanager
+async def running_stack(
+    *,
+    mariadb_url: str,
+    redis_url: str,
+    amqp_url: str,
+    mail_catcher: MailCatcher,
+    internal_keypair: tuple[str, str],
+    log_dir: Path,
+    gateway_env: Mapping[str, str] | None = None,
+    auth_env: Mapping[str, str] | None = None,
+    notification_env: Mapping[str, str] | None = None,
+) -> AsyncIterator[GigstackStack]:
+    private_pem, public_pem = internal_keypair
+    common = _common_env(public_pem)
+    await migrate_auth(mariadb_url)
+
+    notification = _process(
+        "notification",
+        "notification_service",
+        {
+            **common,
+            "AMQP_URL": amqp_url,
+            "REDIS_URL": redis_url,
+            "SMTP_HOST": mail_catcher.smtp_host,
+            "SMTP_PORT": str(mail_catcher.smtp_port),
+            "SMTP_STARTTLS": "false",
+            "SMTP_TIMEOUT_SECONDS": "5",
+            "MAIL_FROM": MAIL_FROM,
+            "PUBLIC_URL": PUBLIC_URL,
+            **(notification_env or {}),
+        },
+        log_dir,
+    )
+    auth = _process(
+        "auth",
+        "auth_service",
+        {**common, "DATABASE_URL": mariadb_url, "AMQP_URL": amqp_url, **(auth_env or {})},
+        log_dir,
+    )
+    gateway = _process(
+        "gateway",
+        "gateway_service",
+        {
+            **common,
+            "REDIS_URL": redis_url,
+            "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
+            "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
+            "AUTH_SERVICE_URL": auth.base_url,
+            "CORS_ORIGINS": PUBLIC_URL,
+            # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
+            "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
+            "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000",
+            "SIGNIN_FAILURES_BEFORE_LOCK": str(SIGNIN_FAILURES_BEFORE_LOCK),
+            **(gateway_env or {}),
+        },
+        log_dir,
+    )
+    stack = GigstackStack(
+        notification=notification,
+        auth=auth,
+        gateway=gateway,
+        mail=mail_catcher,
+        internal_private_pem=private_pem,
+        internal_public_pem=public_pem,
+        access_token_secret=ACCESS_TOKEN_SECRET,
+        redis_url=redis_url,
+        amqp_url=amqp_url,
+        mariadb_url=mariadb_url,
+    )
+    started: list[ServiceProcess] = []
+    try:
+        for process in stack.processes():
+            process.start()
+            started.append(process)
+            await process.wait_ready(timeout=READY_TIMEOUT_SECONDS)
+        yield stack
+    finally:
+        for process in reversed(started):
+            await asyncio.to_thread(process.terminate, 15.0)
