@@ -11,7 +11,7 @@ import pytest
 # The check modules sit beside the tests; pytest's importlib mode does not put this folder on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from manifest_toolkit import (  # noqa: E402
+from manifest_toolkit import (
     ENVIRONMENTS,
     REPO_ROOT,
     Manifest,
@@ -23,18 +23,20 @@ from manifest_toolkit import (  # noqa: E402
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
-    return REPO_ROOT
+    return Path(REPO_ROOT)
 
 
 @pytest.fixture(scope="session")
 def rendered() -> dict[str, list[Manifest]]:
     """Both overlays of the real checkout, rendered once per session."""
-    return {env: render_environment(REPO_ROOT, env) for env in ENVIRONMENTS}
+    renderings: dict[str, list[Manifest]] = {env: render_environment(REPO_ROOT, env) for env in ENVIRONMENTS}
+    return renderings
 
 
 @pytest.fixture(scope="session")
 def rendered_argocd() -> list[Manifest]:
-    return render_argocd(REPO_ROOT)
+    docs: list[Manifest] = render_argocd(REPO_ROOT)
+    return docs
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def broken_copy(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
     """A fresh copy of the repository's manifests with one file edited by the test (a planted defect)."""
 
     def plant(relative_path: str, edit: Callable[[str], str]) -> Path:
-        root = copy_repo(tmp_path / "repo")
+        root: Path = copy_repo(tmp_path / "repo")
         target = root / relative_path
         original = target.read_text() if target.exists() else ""
         changed = edit(original)

@@ -237,7 +237,9 @@ def base_service_dir(repo_root: Path, service: str) -> Path:
 
 
 def overlay_resources(repo_root: Path, environment: str) -> list[str]:
-    kustomization = yaml.safe_load((repo_root / "environments" / environment / "kustomization.yaml").read_text())
+    kustomization = yaml.safe_load(
+        (repo_root / "environments" / environment / "kustomization.yaml").read_text()
+    )
     return [str(entry) for entry in kustomization.get("resources", [])]
 
 

@@ -24,11 +24,17 @@ Rule = tuple[str, Callable[[str, str], bool]]
 RULES: tuple[Rule, ...] = (
     ("images/registry", lambda obj, path: bool(re.search(r"\.containers\[[^]]+\]\.image$", path))),
     ("replicas", lambda obj, path: obj.startswith("HorizontalPodAutoscaler/") and "Replicas" in path),
-    ("ingress class", lambda obj, path: obj.startswith("Ingress/") or obj == "NetworkPolicy/gateway-from-ingress"),
-    ("store endpoints", lambda obj, path: obj.startswith("NetworkPolicy/egress-") and ".egress" in path),
+    (
+        "ingress class",
+        lambda obj, path: obj.startswith("Ingress/") or obj == "NetworkPolicy/gateway-from-ingress",
+    ),
+    ("store endpoints", lambda obj, path: obj.startswith("NetworkPolicy/egress-")),
     ("store endpoints", lambda obj, path: obj == "ConfigMap/notification-config" and ".SMTP_" in path),
     ("environment settings", lambda obj, path: obj == "ConfigMap/gigstack-environment"),
-    ("environment settings", lambda obj, path: obj == "ConfigMap/notification-config" and path.endswith("MAIL_FROM")),
+    (
+        "environment settings",
+        lambda obj, path: obj == "ConfigMap/notification-config" and path.endswith("MAIL_FROM"),
+    ),
     ("zone spread", lambda obj, path: "topologySpreadConstraints" in path),
     ("storage classes", lambda obj, path: path.endswith("storageClassName")),
 )
@@ -40,7 +46,10 @@ class OverlayDiff:
     unexplained: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"{category}: {len(paths)} differences, e.g. {paths[0]}" for category, paths in self.by_category.items()]
+        lines = [
+            f"{category}: {len(paths)} differences, e.g. {paths[0]}"
+            for category, paths in self.by_category.items()
+        ]
         lines.extend(f"UNEXPLAINED: {path}" for path in self.unexplained)
         return "\n".join(sorted(lines))
 

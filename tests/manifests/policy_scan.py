@@ -94,7 +94,8 @@ def checkov_failures(directory: Path, framework: str, config_file: Path) -> list
     failures = []
     for report in reports:
         for check in report.get("results", {}).get("failed_checks", []):
-            failures.append(f"{check['check_id']} {check.get('resource')} ({check.get('file_path')}): {check['check_name']}")
+            where = f"{check.get('resource')} ({check.get('file_path')})"
+            failures.append(f"{check['check_id']} {where}: {check['check_name']}")
         if report.get("summary", {}).get("parsing_errors"):
             failures.append(f"checkov could not parse files in {directory}")
     return failures
@@ -116,7 +117,17 @@ def yamllint_problems(repo_root: Path, sources: Iterable[str] = YAML_SOURCES) ->
     # Relative paths: the ignore patterns in .yamllint are relative to the repository root.
     paths = [source for source in sources if (repo_root / source).exists()]
     result = subprocess.run(
-        [sys.executable, "-m", "yamllint", "--strict", "--format", "parsable", "--config-file", str(repo_root / ".yamllint"), *paths],
+        [
+            sys.executable,
+            "-m",
+            "yamllint",
+            "--strict",
+            "--format",
+            "parsable",
+            "--config-file",
+            str(repo_root / ".yamllint"),
+            *paths,
+        ],
         capture_output=True,
         text=True,
         timeout=YAMLLINT_TIMEOUT_SECONDS,

@@ -39,7 +39,8 @@ def test_planted_overlay_without_a_service_is_reported(broken_copy: Plant) -> No
 
 def test_planted_applicationset_without_an_environment_is_reported(broken_copy: Plant) -> None:
     root = broken_copy(
-        "gitops/argocd/applicationset-marketplace.yaml", lambda text: text.replace("values: [minikube, eks]", "values: [eks]")
+        "gitops/argocd/applicationset-marketplace.yaml",
+        lambda text: text.replace("values: [minikube, eks]", "values: [eks]"),
     )
     assert "marketplace ApplicationSet does not select environments ['minikube']" in coverage_problems(root)
 

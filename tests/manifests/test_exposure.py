@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from manifest_toolkit import ENVIRONMENTS, Manifest, exposure_problems, render_environment
 
 Plant = Callable[[str, Callable[[str], str]], Path]
@@ -23,10 +22,16 @@ def test_only_the_gateway_is_exposed(environment: str, rendered: dict[str, list[
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_namespace_denies_by_default(environment: str, rendered: dict[str, list[Manifest]]) -> None:
-    policies = {doc["metadata"]["name"]: doc["spec"] for doc in rendered[environment] if doc["kind"] == "NetworkPolicy"}
+    policies = {
+        doc["metadata"]["name"]: doc["spec"]
+        for doc in rendered[environment]
+        if doc["kind"] == "NetworkPolicy"
+    }
     deny = policies["default-deny-all"]
-    assert deny["podSelector"] == {} and sorted(deny["policyTypes"]) == ["Egress", "Ingress"]
-    assert "ingress" not in deny and "egress" not in deny
+    assert deny["podSelector"] == {}
+    assert sorted(deny["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in deny
+    assert "egress" not in deny
 
 
 def test_planted_ingress_to_an_internal_service_is_reported(broken_copy: Plant) -> None:
@@ -40,7 +45,8 @@ def test_planted_ingress_to_an_internal_service_is_reported(broken_copy: Plant) 
 
 def test_planted_load_balancer_service_is_reported(broken_copy: Plant) -> None:
     root = broken_copy(
-        "gitops/base/services/notification/service.yaml", lambda text: text.replace("type: ClusterIP", "type: LoadBalancer")
+        "gitops/base/services/notification/service.yaml",
+        lambda text: text.replace("type: ClusterIP", "type: LoadBalancer"),
     )
     problems = exposure_problems(render_environment(root, "eks"))
     assert "Service/notification: type LoadBalancer publishes it outside the cluster" in problems
@@ -50,7 +56,9 @@ def test_planted_outside_peer_for_an_internal_service_is_reported(broken_copy: P
     root = broken_copy(
         "gitops/base/services/auth/networkpolicy.yaml",
         lambda text: text.replace(
-            "        - podSelector:\n            matchLabels:\n              app.kubernetes.io/name: gateway\n",
+            "        - podSelector:\n"
+            "            matchLabels:\n"
+            "              app.kubernetes.io/name: gateway\n",
             "        - ipBlock:\n            cidr: 0.0.0.0/0\n",
         ),
     )

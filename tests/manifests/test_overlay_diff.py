@@ -30,6 +30,10 @@ def test_planted_unjustified_difference_is_reported(
         "    patch: |-\n      - op: replace\n"
         "        path: /spec/template/spec/containers/0/livenessProbe/periodSeconds\n        value: 60\n"
     )
-    root = broken_copy("environments/eks/kustomization.yaml", lambda text: text.replace("patches:\n", patch, 1))
+    root = broken_copy(
+        "environments/eks/kustomization.yaml", lambda text: text.replace("patches:\n", patch, 1)
+    )
     diff = diff_overlays(rendered["minikube"], render_environment(root, "eks"))
-    assert diff.unexplained == ["Deployment/auth.spec.template.spec.containers[auth].livenessProbe.periodSeconds: 10 -> 60"]
+    assert diff.unexplained == [
+        "Deployment/auth.spec.template.spec.containers[auth].livenessProbe.periodSeconds: 10 -> 60"
+    ]

@@ -7,7 +7,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from manifest_toolkit import ENVIRONMENTS, Manifest, render_argocd, render_environment
+from manifest_toolkit import ENVIRONMENTS, render_argocd, render_environment
 from policy_scan import checkov_failures, unexplained_skips, write_rendered
 
 Plant = Callable[[str, Callable[[str], str]], Path]
@@ -16,7 +16,10 @@ Plant = Callable[[str, Callable[[str], str]], Path]
 def _scan_manifests(root: Path, work: Path) -> list[str]:
     docs = {env: render_environment(root, env) for env in ENVIRONMENTS}
     docs["argocd"] = render_argocd(root)
-    return checkov_failures(write_rendered(docs, work / "rendered"), "kubernetes", root / ".checkov.yaml")
+    failures: list[str] = checkov_failures(
+        write_rendered(docs, work / "rendered"), "kubernetes", root / ".checkov.yaml"
+    )
+    return failures
 
 
 def _scan_dockerfiles(root: Path, work: Path) -> list[str]:
@@ -24,7 +27,8 @@ def _scan_dockerfiles(root: Path, work: Path) -> list[str]:
     for dockerfile in sorted((root / "services").glob("*/Dockerfile")):
         (target / dockerfile.parent.name).mkdir(parents=True)
         shutil.copy2(dockerfile, target / dockerfile.parent.name / "Dockerfile")
-    return checkov_failures(target, "dockerfile", root / ".checkov.yaml")
+    failures: list[str] = checkov_failures(target, "dockerfile", root / ".checkov.yaml")
+    return failures
 
 
 def test_skip_list_is_explained(repo_root: Path) -> None:
@@ -32,8 +36,12 @@ def test_skip_list_is_explained(repo_root: Path) -> None:
 
 
 def test_planted_unexplained_skip_is_refused(broken_copy: Plant) -> None:
-    root = broken_copy(".checkov.yaml", lambda text: text.replace("skip-check:\n", "skip-check:\n  - CKV_K8S_8\n"))
-    assert unexplained_skips(root / ".checkov.yaml") == ["CKV_K8S_8 is skipped without a reason comment on its line"]
+    root = broken_copy(
+        ".checkov.yaml", lambda text: text.replace("skip-check:\n", "skip-check:\n  - CKV_K8S_8\n")
+    )
+    assert unexplained_skips(root / ".checkov.yaml") == [
+        "CKV_K8S_8 is skipped without a reason comment on its line"
+    ]
 
 
 def test_manifests_pass_checkov(repo_root: Path, tmp_path: Path) -> None:
@@ -58,6 +66,8 @@ def test_dockerfiles_pass_checkov(repo_root: Path, tmp_path: Path) -> None:
 
 
 def test_planted_root_user_fails_checkov(broken_copy: Plant, tmp_path: Path) -> None:
-    root = broken_copy("services/gateway/Dockerfile", lambda text: text.replace("USER 10001:10001", "USER root"))
+    root = broken_copy(
+        "services/gateway/Dockerfile", lambda text: text.replace("USER 10001:10001", "USER root")
+    )
     failures = _scan_dockerfiles(root, tmp_path)
     assert any(failure.startswith("CKV_DOCKER_8") for failure in failures), failures

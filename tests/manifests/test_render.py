@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from manifest_toolkit import ENVIRONMENTS, Manifest, RenderError, render_environment
 
 
@@ -29,7 +28,9 @@ def test_argocd_objects_render(rendered_argocd: list[Manifest]) -> None:
     assert kinds.count("ApplicationSet") >= 2
 
 
-def test_planted_broken_reference_fails_the_build(broken_copy: Callable[[str, Callable[[str], str]], Path]) -> None:
+def test_planted_broken_reference_fails_the_build(
+    broken_copy: Callable[[str, Callable[[str], str]], Path],
+) -> None:
     root = broken_copy(
         "environments/eks/kustomization.yaml",
         lambda text: text.replace("gitops/base/services/auth\n", "gitops/base/services/auth-typo\n"),

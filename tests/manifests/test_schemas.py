@@ -3,11 +3,11 @@ validate against ../shared/schemas. Each check is shown to catch a planted defec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from manifest_toolkit import (
     ENVIRONMENTS,
     Manifest,
@@ -25,7 +25,7 @@ Plant = Callable[[str, Callable[[str], str]], Path]
 def test_kubernetes_version_is_the_platforms(repo_root: Path) -> None:
     version = kubernetes_version(repo_root)
     print(f"validating against Kubernetes {version}")
-    assert version.count(".") == 1 and version.startswith("1.")
+    assert re.fullmatch(r"1\.\d+", version)
 
 
 def test_shared_schemas_are_reachable(repo_root: Path) -> None:
@@ -33,7 +33,9 @@ def test_shared_schemas_are_reachable(repo_root: Path) -> None:
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_native_kinds_are_valid(environment: str, rendered: dict[str, list[Manifest]], repo_root: Path) -> None:
+def test_native_kinds_are_valid(
+    environment: str, rendered: dict[str, list[Manifest]], repo_root: Path
+) -> None:
     assert native_problems(rendered[environment], kubernetes_version(repo_root)) == []
 
 
@@ -53,7 +55,9 @@ def test_argocd_objects_match_shared_schemas(rendered_argocd: list[Manifest], re
 def test_planted_unknown_field_is_caught(broken_copy: Plant, repo_root: Path) -> None:
     root = broken_copy(
         "gitops/base/services/gateway/deployment.yaml",
-        lambda text: text.replace("imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          restartPolicyy: Always"),
+        lambda text: text.replace(
+            "imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          restartPolicyy: Always"
+        ),
     )
     problems = native_problems(render_environment(root, "minikube"), kubernetes_version(repo_root))
     assert any("Deployment/gateway" in problem and "restartPolicyy" in problem for problem in problems)

@@ -1,4 +1,4 @@
-"""The GitOps-bridge cluster Secret's labels and annotations, checked against gitops/argocd/bridge-contract.yaml.
+"""GitOps-bridge cluster Secret labels and annotations, checked against gitops/argocd/bridge-contract.yaml.
 
 The contract file is the single list both sides read: this module refuses to build a Secret whose keys differ
 from it, so the program and the ApplicationSets cannot drift apart silently.

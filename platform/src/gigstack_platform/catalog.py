@@ -61,7 +61,7 @@ MONITORING_NAMESPACE: Final = "monitoring"
 LOGGING_NAMESPACE: Final = "logging"
 ARGOCD_NAMESPACE: Final = "argocd"
 EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
-INTERNAL_TOKEN_CONFIGMAP: Final = "internal-token-public-key"
+INTERNAL_TOKEN_CONFIGMAP: Final = "internal-token-public-key"  # noqa: S105 - a ConfigMap name
 
 
 def services_owning(kind: StoreKind) -> list[str]:

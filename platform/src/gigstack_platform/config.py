@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pulumi
 
@@ -147,8 +147,8 @@ def _network(raw: dict[str, Any], region: str) -> NetworkConfig:
         raise ConfigError(f"{CONFIG_NAMESPACE}:network.availabilityZones needs three zones, got {zones}")
     nat = _choice(str(raw.get("natGateways", "single")), ("single", "per_az"), "network.natGateways")
     return NetworkConfig(
-        cidr=str(raw.get("cidr", "10.20.0.0/16")), availability_zones=zones, nat_gateways=nat
-    )  # type: ignore[arg-type]
+        cidr=str(raw.get("cidr", "10.20.0.0/16")), availability_zones=zones, nat_gateways=cast(NatMode, nat)
+    )
 
 
 def _cluster(raw: dict[str, Any]) -> ClusterConfig:

@@ -25,7 +25,6 @@ class StoreEndpoint:
 def endpoints_annotation(endpoints: dict[str, StoreEndpoint]) -> pulumi.Output[str]:
     """`<service>=<host>:<port>` pairs for engines with one server per owning service."""
     pairs = [
-        endpoint.address().apply(lambda addr, s=service: f"{s}={addr}")
-        for service, endpoint in endpoints.items()
+        pulumi.Output.concat(service, "=", endpoint.address()) for service, endpoint in endpoints.items()
     ]
-    return pulumi.Output.all(*pairs).apply(lambda values: ",".join(sorted(values)))
+    return pulumi.Output.all(*pairs).apply(lambda values: ",".join(sorted(str(value) for value in values)))

@@ -40,7 +40,8 @@ def store_annotations(
     endpoints: dict[str, dict[StoreKind, StoreEndpoint]], bus: StoreEndpoint
 ) -> dict[str, pulumi.Input[str]]:
     def shared(kind: StoreKind) -> pulumi.Output[str]:
-        return endpoints[services_owning(kind)[0]][kind].address()
+        address: pulumi.Output[str] = endpoints[services_owning(kind)[0]][kind].address()
+        return address
 
     search = endpoints[services_owning(StoreKind.SEARCH)[0]][StoreKind.SEARCH]
     return {

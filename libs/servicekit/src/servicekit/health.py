@@ -95,8 +95,12 @@ async def run_readiness_checks(checks: Sequence[ReadinessCheck]) -> tuple[bool, 
 
 def health_router(lifecycle: ServiceLifecycle, checks: Sequence[ReadinessCheck]) -> APIRouter:
     """Routes for the kubelet probes; they carry no auth and are excluded from tracing."""
-    router = APIRouter(prefix="/health", tags=["health"])
     frozen_checks = tuple(checks)
+    names = [check.name for check in frozen_checks]
+    if len(set(names)) != len(names):
+        # Results are keyed by name; a duplicate would silently hide one dependency's state.
+        raise ValueError(f"readiness check names must be unique, got {names}")
+    router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("/live", summary="Liveness probe")
     async def live() -> JSONResponse:

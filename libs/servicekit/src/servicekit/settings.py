@@ -37,7 +37,7 @@ SymmetricSecret = Annotated[SecretStr, SymmetricKey()]
 
 def _looks_like_placeholder(value: str) -> bool:
     lowered = value.lower()
-    return not value.strip() or any(marker in lowered for marker in PLACEHOLDER_MARKERS)
+    return any(marker in lowered for marker in PLACEHOLDER_MARKERS)
 
 
 def _secret_values(value: Any) -> list[str]:

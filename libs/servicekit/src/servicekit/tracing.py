@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Probes and scrapes would otherwise produce a span every few seconds per pod and drown real traffic.
-_UNTRACED_URLS = "health/live,health/ready,metrics"
+_UNTRACED_URLS = "/health/live$,/health/ready$,/metrics$"
 _EXPORT_TIMEOUT_SECONDS = 10
 
 

@@ -15,6 +15,7 @@ from servicekit.health import (
     ServiceLifecycle,
     amqp_check,
     begin_process_shutdown,
+    http_check,
     run_readiness_checks,
 )
 
@@ -182,3 +183,22 @@ async def test_amqp_check_accepts_a_bus_without_ping() -> None:
     all_ok, results = await run_readiness_checks([amqp_check(_BusWithoutPing())])
     assert all_ok
     assert results == {"amqp": "ok"}
+
+
+def test_duplicate_check_names_are_refused(build_app: AppFactory) -> None:
+    with pytest.raises(ValueError, match="unique"):
+        build_app(readiness=[ReadinessCheck("database", _ok), ReadinessCheck("database", _ok)])
+
+
+async def test_http_check_passes_on_2xx_and_fails_on_error_status(
+    build_app: AppFactory, make_client: ClientFactory
+) -> None:
+    dependency = build_app(readiness=[ReadinessCheck("store", _refused)])
+    client = make_client(dependency)
+    checks = [
+        http_check("http://service/health/live", client, name="live"),
+        http_check("http://service/health/ready", client),
+    ]
+    all_ok, results = await run_readiness_checks(checks)
+    assert not all_ok
+    assert results == {"live": "ok", "service": "HTTPStatusError"}

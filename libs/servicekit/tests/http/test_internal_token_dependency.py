@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 from collections.abc import Callable
 
@@ -121,3 +125,29 @@ async def test_app_without_internal_token_leaves_routes_open(
     assert (await client.get("/api/v1/orders/public-catalogue")).status_code == 200
     # Asking for a principal on such an app is a wiring mistake: refused, never let through.
     _assert_unauthorized(await client.get("/api/v1/orders/whoami"))
+
+
+def _hand_made_token(alg: str, claims: dict[str, object], key: bytes = b"") -> str:
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    signing_input = (
+        f"{b64(json.dumps({'alg': alg, 'typ': 'JWT'}).encode())}.{b64(json.dumps(claims).encode())}"
+    )
+    signature = b64(hmac.new(key, signing_input.encode(), hashlib.sha256).digest()) if key else ""
+    return f"{signing_input}.{signature}"
+
+
+async def test_alg_none_hs256_confusion_and_wrong_issuer_get_the_same_401(
+    client: httpx.AsyncClient, keypair: tuple[str, str]
+) -> None:
+    now = int(time.time())
+    claims: dict[str, object] = {"iss": "gateway", "aud": "order", "iat": now, "exp": now + 30, "jti": "j"}
+    wrong_issuer = jwt.encode({**claims, "iss": "auth"}, keypair[0], algorithm="EdDSA")
+    for token in (
+        _hand_made_token("none", claims),
+        _hand_made_token("HS256", claims, key=keypair[1].encode()),
+        wrong_issuer,
+    ):
+        response = await client.get("/api/v1/orders/whoami", headers={"Authorization": f"Bearer {token}"})
+        _assert_unauthorized(response)

@@ -9,6 +9,11 @@ from collections.abc import Callable
 
 import httpx
 from fastapi import APIRouter, FastAPI
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from servicekit.logging import configure_logging
 from servicekit.tracing import current_trace_id
 
@@ -71,3 +76,31 @@ async def test_traceparent_from_the_caller_continues_its_trace(
         "/api/v1/ping", headers={"traceparent": f"00-{caller_trace_id}-00f067aa0ba902b7-01"}
     )
     assert seen == [caller_trace_id]
+
+
+async def test_api_requests_are_traced_but_probes_and_scrapes_are_not(
+    build_app: AppFactory, make_client: ClientFactory
+) -> None:
+    router = APIRouter()
+
+    @router.get("/api/v1/metrics-report")
+    async def report() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app = build_app(router, require_internal_token=False)
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    try:
+        client = make_client(app)
+        for path in ("/health/live", "/health/ready", "/metrics", "/api/v1/metrics-report"):
+            assert (await client.get(path)).status_code == 200
+    finally:
+        exporter.shutdown()
+
+    server_spans = [span for span in exporter.get_finished_spans() if span.kind == SpanKind.SERVER]
+    assert [span.attributes.get("http.route") for span in server_spans if span.attributes] == [
+        "/api/v1/metrics-report"
+    ]

@@ -64,7 +64,7 @@ def _free_port() -> int:
         return port
 
 
-ServiceStarter = Callable[[float], Awaitable[tuple[asyncio.subprocess.Process, str]]]
+ServiceStarter = Callable[..., Awaitable[tuple[asyncio.subprocess.Process, str]]]
 
 
 @pytest.fixture
@@ -72,7 +72,9 @@ async def start_service(tmp_path: Path, keypair: tuple[str, str]) -> AsyncIterat
     (tmp_path / "probe_app.py").write_text(APP_MODULE)
     processes: list[asyncio.subprocess.Process] = []
 
-    async def start(grace_seconds: float) -> tuple[asyncio.subprocess.Process, str]:
+    async def start(
+        grace_seconds: float, otlp_endpoint: str | None = None
+    ) -> tuple[asyncio.subprocess.Process, str]:
         port = _free_port()
         env = {
             **os.environ,
@@ -84,6 +86,8 @@ async def start_service(tmp_path: Path, keypair: tuple[str, str]) -> AsyncIterat
             "SHUTDOWN_GRACE_SECONDS": str(grace_seconds),
         }
         env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+        if otlp_endpoint is not None:
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_endpoint
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "probe_app.py",
@@ -158,3 +162,55 @@ async def test_requests_outliving_the_grace_period_are_cut_off(start_service: Se
     assert stopped_after < 5
     messages = [record["message"] for record in await _output(process)]
     assert "consumer drained" in messages
+
+
+class _OtlpCollector:
+    """A minimal OTLP/HTTP receiver: records the path and body of each POST and answers 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, bytes]] = []
+        self.received = asyncio.Event()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                request_line, *header_lines = head.decode("latin-1").split("\r\n")
+                headers = dict(line.split(": ", 1) for line in header_lines if ": " in line)
+                length = int({k.lower(): v for k, v in headers.items()}.get("content-length", "0"))
+                body = await reader.readexactly(length)
+                self.requests.append((request_line.split(" ")[1], body))
+                self.received.set()
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def test_spans_are_exported_to_the_otlp_endpoint_and_flushed_at_shutdown(
+    start_service: ServiceStarter,
+) -> None:
+    collector = _OtlpCollector()
+    server = await asyncio.start_server(collector.handle, "127.0.0.1", 0)
+    collector_port = server.sockets[0].getsockname()[1]
+    try:
+        process, base_url = await start_service(5, otlp_endpoint=f"http://127.0.0.1:{collector_port}")
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(f"{base_url}/api/v1/slow", params={"seconds": 0})
+        assert response.status_code == 200
+        # Nothing is sent yet (the batch processor waits 5 s); the shutdown path must flush the span.
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=15) == 0
+        await asyncio.wait_for(collector.received.wait(), timeout=5)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    paths = {path for path, _ in collector.requests}
+    assert paths == {"/v1/traces"}
+    exported = b"".join(body for _, body in collector.requests)
+    # The protobuf payload carries the resource's service name and the route template of the server span.
+    assert b"probe" in exported
+    assert b"/api/v1/slow" in exported

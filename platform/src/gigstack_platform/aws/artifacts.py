@@ -33,7 +33,7 @@ class Artifacts(pulumi.ComponentResource):
         bucket = aws.s3.Bucket(
             f"{name}-uploads",
             bucket_prefix=f"{args.name_prefix}-uploads-",
-            # Non-production buckets may be emptied by `pulumi destroy`; production ones must be emptied by hand.
+            # Non-production buckets may be emptied by `pulumi destroy`; production ones are emptied by hand.
             force_destroy=not args.production,
             tags=args.tags,
             opts=child,

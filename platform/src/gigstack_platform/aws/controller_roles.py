@@ -14,8 +14,8 @@ import pulumi_aws as aws
 
 from gigstack_platform.aws.iam import (
     LOAD_BALANCER_CONTROLLER_STATEMENTS,
-    policy_document,
     pod_identity_trust_policy,
+    policy_document,
     role_with_policies,
 )
 from gigstack_platform.catalog import EXTERNAL_SECRETS_NAMESPACE

@@ -132,7 +132,7 @@ class EksCluster(pulumi.ComponentResource):
         pod_identity_role_arn: pulumi.Input[str] | None = None,
         service_account: str | None = None,
     ) -> aws.eks.Addon:
-        associations = (
+        associations: list[aws.eks.AddonPodIdentityAssociationArgsDict] | None = (
             [{"role_arn": pod_identity_role_arn, "service_account": service_account}]
             if pod_identity_role_arn is not None and service_account is not None
             else None

@@ -52,7 +52,7 @@ def chart(
 ) -> k8s.helm.v4.Chart:
     """helm.v4.Chart renders client-side like `helm template`, so its objects are visible to policies and
     work with renderYamlToDirectory; charts that need hooks are installed by Argo CD instead."""
-    return k8s.helm.v4.Chart(
+    release: k8s.helm.v4.Chart = k8s.helm.v4.Chart(
         name,
         chart=ref.chart,
         version=ref.version,
@@ -61,3 +61,4 @@ def chart(
         values=values,
         opts=opts,
     )
+    return release

@@ -98,9 +98,10 @@ class InClusterStores(pulumi.ComponentResource):
         values: dict[str, object],
         depends_on: list[pulumi.Resource] | None = None,
     ) -> k8s.helm.v4.Chart:
-        return charts.chart(
+        release_chart: k8s.helm.v4.Chart = charts.chart(
             f"{self._name}-{release}", ref, DATA_NAMESPACE, dict(values), self._opts(depends_on)
         )
+        return release_chart
 
     def _credentials(
         self, store: str, password: pulumi.Output[str], username: str = ADMIN_USER
@@ -186,7 +187,7 @@ class InClusterStores(pulumi.ComponentResource):
                 "replicas": 1,
                 "image": charts.RABBITMQ_IMAGE,
                 "persistence": {"storageClassName": self._args.storage_class, "storage": "2Gi"},
-                # The default user comes from our Secret, so AMQP_URL can be built without reading the cluster.
+                # The default user comes from our Secret, so AMQP_URL is known without reading the cluster.
                 "secretBackend": {"externalSecret": {"name": "rabbitmq-credentials"}},
             },
             opts=self._opts([operator, secret]),
@@ -213,7 +214,7 @@ class InClusterStores(pulumi.ComponentResource):
             metadata={"name": "gig-search", "namespace": DATA_NAMESPACE},
             spec={
                 "version": charts.ELASTIC_STACK_VERSION,
-                # In-cluster traffic only; a self-signed certificate would have to be trusted by the gig service.
+                # In-cluster traffic only; a self-signed certificate would have to be trusted by gig.
                 "http": {"tls": {"selfSignedCertificate": {"disabled": True}}},
                 "auth": {"fileRealm": [{"secretName": "gig-search-users"}]},
                 "nodeSets": [

@@ -188,7 +188,7 @@ class Monitoring(pulumi.ComponentResource):
             metadata={"name": "gigstack-filebeat"},
             rules=[
                 {
-                    "apiGroups": [""],
+                    "api_groups": [""],
                     "resources": ["pods", "namespaces", "nodes"],
                     "verbs": ["get", "list", "watch"],
                 }
@@ -199,7 +199,7 @@ class Monitoring(pulumi.ComponentResource):
             f"{self._name}-filebeat",
             metadata={"name": "gigstack-filebeat"},
             role_ref={
-                "apiGroup": "rbac.authorization.k8s.io",
+                "api_group": "rbac.authorization.k8s.io",
                 "kind": "ClusterRole",
                 "name": "gigstack-filebeat",
             },

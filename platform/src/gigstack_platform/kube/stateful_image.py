@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -29,7 +31,7 @@ def stateful_image(
     storage_class: str,
 ) -> pulumi.Output[str]:
     """Create the workload and return the in-cluster host name."""
-    labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gigstack"}
+    labels: dict[str, str] = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gigstack"}
     secret_ref = credentials_secret.metadata.apply(lambda meta: meta.name or "")
     if password_env is None:
         # Redis: the password reaches the server as an env var expanded in the command line.
@@ -46,56 +48,59 @@ def stateful_image(
         ]
         command = None
         data_path = "/data/db"
+    metadata: Any = {"name": app, "namespace": DATA_NAMESPACE, "labels": labels}
+    service_spec: Any = {"selector": labels, "ports": [{"name": app, "port": port, "targetPort": port}]}
     service = k8s.core.v1.Service(
         name,
-        metadata={"name": app, "namespace": DATA_NAMESPACE, "labels": labels},
-        spec={"selector": labels, "ports": [{"name": app, "port": port, "targetPort": port}]},
+        metadata=metadata,
+        spec=service_spec,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    statefulset_spec: Any = {
+        "serviceName": app,
+        "replicas": 1,
+        "selector": {"matchLabels": labels},
+        "template": {
+            "metadata": {"labels": labels},
+            "spec": {
+                "securityContext": {
+                    "runAsUser": IMAGE_USER,
+                    "runAsGroup": IMAGE_USER,
+                    "fsGroup": IMAGE_USER,
+                },
+                "containers": [
+                    {
+                        "name": app,
+                        "image": image,
+                        "command": command,
+                        "env": env,
+                        "ports": [{"containerPort": port, "name": app}],
+                        "securityContext": RESTRICTED_CONTAINER,
+                        "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
+                        "resources": {
+                            "requests": {"cpu": "50m", "memory": "128Mi"},
+                            "limits": {"memory": "512Mi"},
+                        },
+                        "volumeMounts": [{"name": "data", "mountPath": data_path}],
+                    }
+                ],
+            },
+        },
+        "volumeClaimTemplates": [
+            {
+                "metadata": {"name": "data"},
+                "spec": {
+                    "accessModes": ["ReadWriteOnce"],
+                    "storageClassName": storage_class,
+                    "resources": {"requests": {"storage": "2Gi"}},
+                },
+            }
+        ],
+    }
     k8s.apps.v1.StatefulSet(
         name,
-        metadata={"name": app, "namespace": DATA_NAMESPACE, "labels": labels},
-        spec={
-            "serviceName": app,
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "securityContext": {
-                        "runAsUser": IMAGE_USER,
-                        "runAsGroup": IMAGE_USER,
-                        "fsGroup": IMAGE_USER,
-                    },
-                    "containers": [
-                        {
-                            "name": app,
-                            "image": image,
-                            "command": command,
-                            "env": env,
-                            "ports": [{"containerPort": port, "name": app}],
-                            "securityContext": RESTRICTED_CONTAINER,
-                            "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 10},
-                            "resources": {
-                                "requests": {"cpu": "50m", "memory": "128Mi"},
-                                "limits": {"memory": "512Mi"},
-                            },
-                            "volumeMounts": [{"name": "data", "mountPath": data_path}],
-                        }
-                    ],
-                },
-            },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data"},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "storageClassName": storage_class,
-                        "resources": {"requests": {"storage": "2Gi"}},
-                    },
-                }
-            ],
-        },
+        metadata=metadata,
+        spec=statefulset_spec,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[credentials_secret, service]),
     )
     return pulumi.Output.from_input(f"{app}.{DATA_NAMESPACE}.svc")

@@ -5,6 +5,12 @@ aggregate document it belongs to (`_outbox` array) and is written by the same si
 update as the state change. `MongoOutboxRelay` publishes those entries and removes them once confirmed.
 Only the portable subset is used: `$exists` on an array index, `$push` with `$each`, `$pullAll` of exact
 values, unique `_id`.
+
+Caveat measured on FerretDB v1.24 (SQLite handler): it applies an update as read → modify → replace by `_id`
+without any concurrency control, so two concurrent updates of one document lose one of them (4 writers x
+100 `$push`/`$inc` on one document kept 100). The relay's removal is such an update: on FerretDB it can undo
+a write to the same aggregate that lands within the same millisecond. MongoDB and DocumentDB apply
+single-document updates atomically, where this design is exact; on FerretDB (dev and tests) it is best effort.
 """
 
 from __future__ import annotations
@@ -101,8 +107,8 @@ async def claim_event_mongo(db: AsyncDatabase[Any], consumer: str, event_id: uui
 class MongoOutboxRelay:
     """Publishes events staged in the `_outbox` arrays of the given collections, at least once.
 
-    An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a broker outage
-    leaves it in place to be published again; consumers absorb the repeats with `claim_event_mongo`.
+    An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a
+    broker outage leaves it in place to be published again; consumers absorb repeats with `claim_event_mongo`.
     Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
     """
 

@@ -7,6 +7,7 @@ internal-token check, so none of that is repeated (or forgotten) per service.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -41,8 +42,13 @@ def create_service_app(
     readiness: Sequence[ReadinessCheck] = (),
     lifespan_hooks: Sequence[LifespanHook] = (),
     require_internal_token: bool = True,
+    middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """Build the service's app; nothing connects until the lifespan starts.
+
+    `middleware` (outermost first) runs inside the correlation-id/metrics middleware, so responses it makes
+    itself (a 413, a CORS preflight) still carry the correlation id and are counted; middleware added later
+    with `app.add_middleware` runs outside them.
 
     `app.state` carries `settings`, `lifecycle` (shutdown flag), `metrics_registry` and, when the internal
     token is required, `internal_token_verifier`.
@@ -56,17 +62,22 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as hooks:
-            for hook in lifespan_hooks:
-                await hooks.enter_async_context(hook(app))
-            logger.info("service started", extra={"version": version, "environment": settings.environment})
-            try:
-                yield
-            finally:
-                # Probes turn 503 before hooks drain consumers and close stores.
-                lifecycle.begin_shutdown()
-                logger.info("service shutting down")
-        flush_traces()
+        try:
+            async with AsyncExitStack() as hooks:
+                for hook in lifespan_hooks:
+                    await hooks.enter_async_context(hook(app))
+                logger.info(
+                    "service started", extra={"version": version, "environment": settings.environment}
+                )
+                try:
+                    yield
+                finally:
+                    # Probes turn 503 before hooks drain consumers and close stores.
+                    lifecycle.begin_shutdown()
+                    logger.info("service shutting down")
+        finally:
+            # The exporter's flush blocks on network I/O; keep it off the event loop.
+            await asyncio.to_thread(flush_traces)
 
     app = FastAPI(
         title=title,
@@ -77,6 +88,7 @@ def create_service_app(
         middleware=[
             Middleware(HttpMetricsMiddleware, metrics=http_metrics),
             Middleware(RequestContextMiddleware),
+            *middleware,
         ],
     )
     app.state.settings = settings

@@ -86,10 +86,18 @@ class SessionService:
         return self._issue(record.session_id, record.user_id, new_token)
 
     async def authenticate(self, access_token: str) -> AccessClaims:
-        claims = self._access_tokens.verify(access_token)
+        claims = self.verify_access_token(access_token)
+        await self.ensure_live(claims)
+        return claims
+
+    def verify_access_token(self, access_token: str) -> AccessClaims:
+        """Signature, expiry and shape only (no I/O); ``ensure_live`` completes the check."""
+        return self._access_tokens.verify(access_token)
+
+    async def ensure_live(self, claims: AccessClaims) -> None:
+        # Checked on every request so signout and revocation take effect before the token expires.
         if not await self._store.is_live(claims.session_id):
             raise SessionRevokedError("session has ended")
-        return claims
 
     async def end(self, session_id: str) -> None:
         await self._store.revoke(session_id)

@@ -15,15 +15,15 @@ class DeliveryError(Exception):
         self.reason = reason
 
 
-class UndeliverableEmail(DeliveryError):
+class UndeliverableEmailError(DeliveryError):
     """Permanent: unknown template, missing or invalid recipient, missing template fields, 5xx rejection."""
 
 
-class DeliveryDeferred(DeliveryError):
+class DeliveryDeferredError(DeliveryError):
     """Transient for this message only (4xx on RCPT/DATA, e.g. a full mailbox): retry this email later."""
 
 
-class SmtpUnavailable(DeliveryDeferred):
+class SmtpUnavailableError(DeliveryDeferredError):
     """Transient for every message: the SMTP server cannot be reached or refuses service (421, timeouts).
 
     Retrying other messages would fail the same way, so delivery pauses until the server answers again.

@@ -30,7 +30,7 @@ class RenderedEmail:
 
 @dataclass(frozen=True)
 class OutgoingEmail:
-    """Everything the SMTP adapter needs; ``message_id`` is derived from the event id (see ``message_id_for``)."""
+    """Everything the SMTP adapter needs; ``message_id`` comes from the event id (``message_id_for``)."""
 
     event_id: UUID
     message_id: str

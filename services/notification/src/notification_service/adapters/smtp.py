@@ -1,0 +1,137 @@
+"""SMTP delivery with aiosmtplib, and the mapping of SMTP failures onto the delivery-error taxonomy.
+
+One connection per message: simple, no stale pooled sessions after an outage, and cheap at our volumes
+(concurrency is capped by the caller). Every network step has a timeout; the whole send has an overall cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from notification_service.domain.errors import (
+    DeliveryDeferredError,
+    DeliveryError,
+    SmtpUnavailableError,
+    UndeliverableEmailError,
+)
+from notification_service.domain.model import OutgoingEmail
+
+# Whole-server trouble: 421 "service not available", and authentication/TLS problems, which are our
+# configuration and would fail every message the same way (pausing beats dead-lettering all mail).
+_SERVER_LEVEL_CODES = {421, 530, 534, 535, 538}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    mail_from: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout_seconds: float = 10.0
+
+
+def classify_smtp_error(exc: BaseException) -> DeliveryError:
+    """Map an SMTP failure to permanent, transient for this message, or transient for the whole server."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [refused.code for refused in exc.recipients]
+        listed = ", ".join(map(str, codes))
+        if codes and all(500 <= code < 600 for code in codes):
+            return UndeliverableEmailError(f"recipient rejected by SMTP server ({listed})")
+        return DeliveryDeferredError(f"recipient temporarily refused ({listed})")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        code = exc.code
+        if code in _SERVER_LEVEL_CODES:
+            return SmtpUnavailableError(f"SMTP server refused service ({code})")
+        if 400 <= code < 500:
+            return DeliveryDeferredError(f"SMTP server deferred the message ({code})")
+        if 500 <= code < 600:
+            return UndeliverableEmailError(f"SMTP server rejected the message ({code})")
+        return SmtpUnavailableError(f"unexpected SMTP reply ({code})")
+    if isinstance(exc, aiosmtplib.SMTPNotSupported):
+        return SmtpUnavailableError("SMTP server lacks a required extension (STARTTLS/AUTH)")
+    if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError):
+        return SmtpUnavailableError("SMTP timeout")
+    if isinstance(exc, OSError | aiosmtplib.SMTPException | ssl.SSLError):
+        return SmtpUnavailableError(f"SMTP connection failed ({type(exc).__name__})")
+    return SmtpUnavailableError(f"unexpected SMTP failure ({type(exc).__name__})")
+
+
+def mime_message(email: OutgoingEmail, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Message-ID"] = email.message_id
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["X-Gigstack-Event-Id"] = str(email.event_id)
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message
+
+
+class SmtpEmailSender:
+    def __init__(self, config: SmtpConfig) -> None:
+        self._config = config
+
+    async def send(self, email: OutgoingEmail) -> None:
+        message = mime_message(email, self._config.mail_from)
+        client = self._client()
+        accepted = False
+        try:
+            async with asyncio.timeout(self._overall_timeout()):
+                await client.connect()
+                await client.send_message(message, sender=self._config.mail_from, recipients=[email.to])
+                accepted = True
+                await _quit_quietly(client)
+        except Exception as exc:
+            if accepted:
+                # The server said 250 to DATA: the email is out. A failure after that (QUIT, the overall
+                # timeout) must not make the caller retry and send it twice.
+                return
+            raise classify_smtp_error(exc) from exc
+        finally:
+            # Also on cancellation (shutdown, readiness timeout): never leave the socket to the GC.
+            client.close()
+
+    async def probe(self) -> None:
+        client = self._client()
+        try:
+            async with asyncio.timeout(self._overall_timeout()):
+                await client.connect()
+                await client.noop()
+                await _quit_quietly(client)
+        except Exception as exc:
+            raise classify_smtp_error(exc) from exc
+        finally:
+            client.close()
+
+    def _client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self._config.host,
+            port=self._config.port,
+            username=self._config.username or None,
+            password=self._config.password or None,
+            start_tls=self._config.starttls,
+            timeout=self._config.timeout_seconds,
+        )
+
+    def _overall_timeout(self) -> float:
+        # connect + EHLO + (STARTTLS + AUTH) + MAIL + RCPT + DATA each have their own timeout; cap the sum.
+        return self._config.timeout_seconds * 4
+
+
+async def _quit_quietly(client: aiosmtplib.SMTP) -> None:
+    # The message is already accepted (or already failed) when we say QUIT; a failing QUIT changes nothing.
+    if client.is_connected:
+        try:
+            await client.quit()
+        except Exception:
+            client.close()

@@ -1,0 +1,61 @@
+"""Which email each event type asks for, the fields each template needs and the links it carries.
+
+Adding an email is one ``EmailTemplate`` here, one event-type entry, and three template files
+(``<name>.subject.txt``, ``<name>.txt``, ``<name>.html``) in ``adapters/templates``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+
+@dataclass(frozen=True)
+class TemplateLink:
+    """A link into the client app: ``{PUBLIC_URL}{path}?{query_param}={payload[source_field]}``."""
+
+    name: str
+    path: str
+    query_param: str
+    source_field: str
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    name: str
+    required_fields: tuple[str, ...]
+    links: tuple[TemplateLink, ...] = ()
+
+
+VERIFY_EMAIL = EmailTemplate(
+    name="verify_email",
+    required_fields=("username", "token"),
+    links=(TemplateLink("verify_url", "/confirm_email", "v_token", "token"),),
+)
+OTP = EmailTemplate(name="otp", required_fields=("username", "otp", "expires_in_minutes"))
+FORGOT_PASSWORD = EmailTemplate(
+    name="forgot_password",
+    required_fields=("username", "token"),
+    links=(TemplateLink("reset_url", "/reset_password", "token", "token"),),
+)
+RESET_SUCCESS = EmailTemplate(name="reset_success", required_fields=("username",))
+
+TEMPLATES: Mapping[str, EmailTemplate] = {
+    template.name: template for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS)
+}
+
+# The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
+# event types this table does not know yet, so a producer cannot make an OTP event render a reset email.
+EVENT_TEMPLATES: Mapping[str, str] = {
+    "auth.email.verification_requested.v1": VERIFY_EMAIL.name,
+    "auth.email.otp_requested.v1": OTP.name,
+    "auth.email.password_reset_requested.v1": FORGOT_PASSWORD.name,
+    "auth.email.password_reset_completed.v1": RESET_SUCCESS.name,
+}
+
+
+def build_link(public_url: str, link: TemplateLink, fields: Mapping[str, Any]) -> str:
+    query = urlencode({link.query_param: str(fields[link.source_field])})
+    return f"{public_url.rstrip('/')}{link.path}?{query}"

@@ -1,0 +1,1 @@
+"""Entry points: the FastAPI app factory (health, metrics), the bus consumer wiring and ``python -m``."""

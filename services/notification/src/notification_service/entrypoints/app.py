@@ -1,0 +1,51 @@
+"""``create_app``: the notification service's FastAPI app (health, metrics, docs) around its consumer."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.health import ReadinessCheck, amqp_check, redis_check
+from servicekit.http import create_service_app
+
+from notification_service.entrypoints.bootstrap import build_components
+from notification_service.entrypoints.lifespan import email_consumer_hook
+from notification_service.service_layer.availability import SmtpAvailability
+from notification_service.settings import NotificationSettings
+
+VERSION = "0.1.0"
+
+
+def smtp_check(availability: SmtpAvailability, *, timeout: float) -> ReadinessCheck:
+    """SMTP gates readiness only until it has answered once.
+
+    Before that, a failing probe most likely means wrong host, port, TLS or credentials in a new rollout, and
+    holding the new pod unready stops the rollout with the old pods still sending. After that, an SMTP outage
+    is external: consumption pauses by itself (see ``SmtpAvailability``), and turning every replica unready
+    would only block rollouts and evictions without helping delivery.
+    """
+
+    async def check() -> None:
+        if availability.ever_reached:
+            return
+        await availability.check_now()
+
+    return ReadinessCheck(name="smtp", check=check, timeout=timeout)
+
+
+def create_app(settings: NotificationSettings | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given. Nothing connects before startup."""
+    settings = settings or NotificationSettings()
+    components = build_components(settings)
+    app = create_service_app(
+        settings,
+        title="Gigstack notification",
+        version=VERSION,
+        routers=[],
+        readiness=[
+            redis_check(components.redis),
+            amqp_check(components.bus),
+            smtp_check(components.availability, timeout=min(5.0, settings.smtp_timeout_seconds)),
+        ],
+        lifespan_hooks=[email_consumer_hook(settings, components)],
+    )
+    app.state.components = components
+    return app

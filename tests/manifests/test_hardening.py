@@ -1,0 +1,74 @@
+"""Pod hardening and resource sizing that the issue requires of every service workload."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from manifest_toolkit import ENVIRONMENTS, Manifest, render_environment, service_names
+
+Plant = Callable[[str, Callable[[str], str]], Path]
+
+
+def hardening_problems(docs: list[Manifest]) -> list[str]:
+    problems = []
+    for doc in docs:
+        if doc["kind"] not in {"Deployment", "Job"}:
+            continue
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        pod: dict[str, Any] = doc["spec"]["template"]["spec"]
+        security = pod.get("securityContext", {})
+        if security.get("runAsNonRoot") is not True or not security.get("runAsUser"):
+            problems.append(f"{name}: pod must run as a non-root numeric user")
+        if security.get("seccompProfile", {}).get("type") != "RuntimeDefault":
+            problems.append(f"{name}: seccomp profile must be RuntimeDefault")
+        if pod.get("automountServiceAccountToken") is not False:
+            problems.append(f"{name}: mounts a service-account token it does not need")
+        for container in pod["containers"]:
+            where = f"{name}/{container['name']}"
+            context = container.get("securityContext", {})
+            if context.get("readOnlyRootFilesystem") is not True:
+                problems.append(f"{where}: root filesystem must be read-only")
+            if context.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{where}: privilege escalation must be off")
+            if context.get("capabilities", {}).get("drop") != ["ALL"]:
+                problems.append(f"{where}: must drop ALL capabilities")
+            resources = container.get("resources", {})
+            if not resources.get("requests", {}).get("memory") or not resources.get("limits", {}).get(
+                "memory"
+            ):
+                problems.append(f"{where}: memory request and limit are required")
+            if doc["kind"] == "Deployment":
+                probes = {
+                    probe: container.get(probe, {}).get("httpGet", {}).get("path")
+                    for probe in ("livenessProbe", "readinessProbe")
+                }
+                if probes != {"livenessProbe": "/health/live", "readinessProbe": "/health/ready"}:
+                    problems.append(f"{where}: probes must use /health/live and /health/ready, got {probes}")
+    return problems
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_workloads_are_hardened(environment: str, rendered: dict[str, list[Manifest]]) -> None:
+    assert hardening_problems(rendered[environment]) == []
+
+
+def test_planted_missing_readiness_probe_is_reported(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/base/services/gateway/deployment.yaml",
+        lambda text: text.replace("path: /health/ready", "path: /"),
+    )
+    problems = hardening_problems(render_environment(root, "eks"))
+    assert any(problem.startswith("Deployment/gateway/gateway: probes") for problem in problems)
+
+
+def test_resources_cite_their_memory_measurement(repo_root: Path) -> None:
+    """Requests/limits carry a `# measured:` note (figures from docs/benchmarks.md, or pending)."""
+    for service in service_names(repo_root):
+        text = (repo_root / "gitops" / "base" / "services" / service / "deployment.yaml").read_text()
+        assert re.search(r"resources:\n\s+# measured: \S", text), (
+            f"{service}: no '# measured:' note on resources"
+        )
