@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -38,6 +39,14 @@ DEVICE = {"X-Device-Id": "bench-device"}
 # Internal tokens live 30 s; the direct path re-mints well before that.
 DIRECT_TOKEN_REFRESH_SECONDS = 10.0
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _service(name: str, module: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
@@ -153,6 +162,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "gateway": (gateway.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers),
         }
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
+        # CPU seconds each server process spent while each target was under load.
+        cpu: dict[str, dict[str, float]] = {name: {"auth": 0.0, "gateway": 0.0} for name in targets}
         for name, (
             url,
             path,
@@ -164,19 +175,23 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         slice_seconds = args.duration / args.rounds
         for _ in range(args.rounds):
             for name, (url, path, headers) in targets.items():
+                before = {"auth": _cpu_seconds(auth.pid), "gateway": _cpu_seconds(gateway.pid)}
                 totals[name].merge(
                     await run_load(
                         name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
                     )
                 )
-        return _report(totals, args)
+                cpu[name]["auth"] += _cpu_seconds(auth.pid) - before["auth"]
+                cpu[name]["gateway"] += _cpu_seconds(gateway.pid) - before["gateway"]
+        return _report(totals, cpu, args)
     finally:
         for process in reversed(processes):
             process.terminate(timeout=15)
         backend.close()
 
 
-def _summary(result: LoadResult) -> dict[str, float | int]:
+def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, float | int]:
+    requests = max(result.requests, 1)
     return {
         "requests": result.requests,
         "errors": result.errors,
@@ -185,10 +200,14 @@ def _summary(result: LoadResult) -> dict[str, float | int]:
         "p50_ms": round(result.percentile(0.50) * 1000, 2),
         "p90_ms": round(result.percentile(0.90) * 1000, 2),
         "p99_ms": round(result.percentile(0.99) * 1000, 2),
+        "auth_cpu_ms_per_request": round(cpu["auth"] * 1000 / requests, 3),
+        "gateway_cpu_ms_per_request": round(cpu["gateway"] * 1000 / requests, 3),
     }
 
 
-def _report(totals: dict[str, LoadResult], args: argparse.Namespace) -> dict[str, Any]:
+def _report(
+    totals: dict[str, LoadResult], cpu: dict[str, dict[str, float]], args: argparse.Namespace
+) -> dict[str, Any]:
     direct, via_gateway = totals["direct"], totals["gateway"]
     throughput_ratio = via_gateway.throughput / direct.throughput
     p99_ratio = via_gateway.percentile(0.99) / direct.percentile(0.99)
@@ -197,8 +216,8 @@ def _report(totals: dict[str, LoadResult], args: argparse.Namespace) -> dict[str
         "concurrency": args.concurrency,
         "duration_seconds_each": args.duration,
         "rounds": args.rounds,
-        "direct": _summary(direct),
-        "gateway": _summary(via_gateway),
+        "direct": _summary(direct, cpu["direct"]),
+        "gateway": _summary(via_gateway, cpu["gateway"]),
         "throughput_ratio": round(throughput_ratio, 3),
         "throughput_ratio_target": THROUGHPUT_RATIO_TARGET,
         "p99_ratio": round(p99_ratio, 3),
@@ -209,12 +228,14 @@ def _report(totals: dict[str, LoadResult], args: argparse.Namespace) -> dict[str
 
 def _table(report: dict[str, Any]) -> str:
     rows = [
-        "| target | requests | errors | req/s | p50 ms | p90 ms | p99 ms |",
-        "|---|---|---|---|---|---|---|",
+        "| target | requests | errors | req/s | p50 ms | p90 ms | p99 ms "
+        "| auth CPU ms/req | gateway CPU ms/req |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name in ("direct", "gateway"):
         cells = [name, *(str(report[name][key]) for key in ("requests", "errors", "throughput_rps"))]
         cells += [str(report[name][key]) for key in ("p50_ms", "p90_ms", "p99_ms")]
+        cells += [str(report[name][key]) for key in ("auth_cpu_ms_per_request", "gateway_cpu_ms_per_request")]
         rows.append("| " + " | ".join(cells) + " |")
     rows.append("")
     rows.append(

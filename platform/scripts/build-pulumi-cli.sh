@@ -25,12 +25,22 @@ build_cli() {
     -o "$PULUMI_HOME_DIR/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 }
 
+# The newest sdk/v3 release that still carries the Python language host as a package (from v3.80.0 on it is
+# a separate, untagged module, and this proxy answers 403 to commit queries for it).
+LEGACY_LANGHOST_SDK="${LEGACY_LANGHOST_SDK:-v3.79.0}"
+
 build_language_host() {
   cd "$PULUMI_HOME_DIR/src/langhost"
   [[ -f go.mod ]] || go mod init local/pulumi-langhost
-  go get "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@${PULUMI_COMMIT}"
-  nice -n 10 go build -o "$PULUMI_HOME_DIR/bin/pulumi-language-python" \
-    github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+  if go get "github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@${PULUMI_COMMIT}"; then
+    nice -n 10 go build -o "$PULUMI_HOME_DIR/bin/pulumi-language-python" \
+      github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
+  else
+    echo "commit ${PULUMI_COMMIT} not served; falling back to sdk/v3@${LEGACY_LANGHOST_SDK}" >&2
+    go get "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python@${LEGACY_LANGHOST_SDK}"
+    nice -n 10 go build -o "$PULUMI_HOME_DIR/bin/pulumi-language-python" \
+      github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+  fi
 }
 
 case "${1:-all}" in

@@ -30,5 +30,8 @@ async def wait_for_mail(
     return match.group(1)
 
 
-def mail_count(mail: MailCatcher, to: str) -> int:
-    return sum(1 for message in mail.messages() if to in message.get("to", []))
+def mail_count(mail: MailCatcher, to: str, pattern: re.Pattern[str]) -> int:
+    """How many messages to ``to`` contain ``pattern`` right now."""
+    return sum(
+        1 for message in mail.messages() if to in message.get("to", []) and pattern.search(_body(message))
+    )

@@ -33,7 +33,9 @@ async def test_mongodb_database_is_fresh_and_private(mongodb_url: str, run: int)
     assert name
     assert name not in _seen["mongo"]
     _seen["mongo"].add(name)
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_url, serverSelectionTimeoutMS=10000)
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        mongodb_url, serverSelectionTimeoutMS=10000
+    )
     try:
         database = client.get_default_database()
         assert database.name == name

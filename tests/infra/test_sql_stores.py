@@ -47,7 +47,11 @@ async def test_mariadb_database_is_fresh_and_private(mariadb_url: str, run: int)
     _seen_databases["mariadb"].add(name)
 
     conn = await asyncmy.connect(
-        host=parts.hostname, port=parts.port, user=parts.username, password=parts.password, database=name,
+        host=parts.hostname,
+        port=parts.port,
+        user=parts.username,
+        password=parts.password,
+        database=name,
         connect_timeout=10,
     )
     try:

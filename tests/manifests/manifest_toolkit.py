@@ -33,8 +33,20 @@ def schemas_dir(repo_root: Path = REPO_ROOT) -> Path:
     return repo_root.parent / "shared" / "schemas"
 
 
+def eks_stack_config(repo_root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The eks Pulumi stack's config (environments/eks/Pulumi.eks.yaml), empty when absent."""
+    path = repo_root / "environments" / "eks" / "Pulumi.eks.yaml"
+    if not path.is_file():
+        return {}
+    config: dict[str, Any] = (yaml.safe_load(path.read_text()) or {}).get("config", {})
+    return config
+
+
 def kubernetes_version(repo_root: Path = REPO_ROOT) -> str:
-    """The EKS version the platform pins (its config default), else the documented fallback."""
+    """The EKS version the platform pins: the eks stack config, else the program's default, else 1.33."""
+    pinned = eks_stack_config(repo_root).get("gigstack:cluster", {}).get("version")
+    if pinned:
+        return str(pinned)
     config = repo_root / "platform" / "src" / "gigstack_platform" / "config.py"
     if config.is_file():
         match = re.search(r'^\s+version:\s*str\s*=\s*"(\d+\.\d+)"', config.read_text(), re.MULTILINE)
@@ -46,13 +58,15 @@ def kubernetes_version(repo_root: Path = REPO_ROOT) -> str:
 def copy_repo(dest: Path, repo_root: Path = REPO_ROOT) -> Path:
     """Copy what the checks read (manifests, overlays, service folders' metadata) into dest."""
     for folder in ("gitops", "environments"):
-        shutil.copytree(repo_root / folder, dest / folder, ignore=shutil.ignore_patterns("Pulumi.*.yaml"))
+        shutil.copytree(repo_root / folder, dest / folder)
     for service in service_names(repo_root):
         target = dest / "services" / service
         target.mkdir(parents=True)
         for name in ("pyproject.toml", "Dockerfile"):
             if (repo_root / "services" / service / name).is_file():
                 shutil.copy2(repo_root / "services" / service / name, target / name)
+    if (repo_root / ".github" / "workflows").is_dir():
+        shutil.copytree(repo_root / ".github" / "workflows", dest / ".github" / "workflows")
     for name in (".checkov.yaml", ".yamllint", "compose.yaml", "compose.observability.yaml"):
         if (repo_root / name).is_file():
             shutil.copy2(repo_root / name, dest / name)
@@ -89,9 +103,22 @@ def render_environment(repo_root: Path, environment: str) -> list[Manifest]:
     return render(repo_root / "environments" / environment)
 
 
+ROOT_APP_EXCLUDES = {"bridge-contract.yaml"}
+
+
+def load_root_app_directory(repo_root: Path) -> list[Manifest]:
+    """gitops/argocd as the platform's root Application reads it: a plain directory, not recursive,
+    without bridge-contract.yaml (platform/src/gigstack_platform/kube/argocd_bootstrap.py)."""
+    docs: list[Manifest] = []
+    for path in sorted((repo_root / "gitops" / "argocd").glob("*.yaml")):
+        if path.name not in ROOT_APP_EXCLUDES:
+            docs.extend(doc for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return docs
+
+
 def render_argocd(repo_root: Path) -> list[Manifest]:
-    """The bootstrap objects and the addon ApplicationSets."""
-    return render(repo_root / "gitops" / "argocd") + render(repo_root / "gitops" / "argocd" / "addons")
+    """The bootstrap objects (root Application's directory) and the addon ApplicationSets."""
+    return load_root_app_directory(repo_root) + render(repo_root / "gitops" / "argocd" / "addons")
 
 
 def identity(doc: Manifest) -> str:
@@ -266,7 +293,7 @@ def applicationset_coverage_problems(repo_root: Path) -> list[str]:
     """The marketplace ApplicationSet must pick up both overlays through workloads_repo_path."""
     appsets = [
         doc
-        for doc in render(repo_root / "gitops" / "argocd")
+        for doc in load_root_app_directory(repo_root)
         if doc.get("kind") == "ApplicationSet" and doc["metadata"]["name"] == "marketplace"
     ]
     if len(appsets) != 1:

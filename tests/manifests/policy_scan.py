@@ -20,10 +20,12 @@ from typing import Any
 import yaml
 
 CHECKOV_VERSION = "3.3.30"
+ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.7"
 TOOLS_HOME = Path.home() / ".cache" / "gigstack"
 CHECKOV_TIMEOUT_SECONDS = 300
 INSTALL_TIMEOUT_SECONDS = 900
 YAMLLINT_TIMEOUT_SECONDS = 120
+ACTIONLINT_TIMEOUT_SECONDS = 60
 
 # What yamllint reads: every YAML source this piece owns (relative to the repository root).
 YAML_SOURCES = (
@@ -136,4 +138,37 @@ def yamllint_problems(repo_root: Path, sources: Iterable[str] = YAML_SOURCES) ->
     )
     if result.returncode not in (0, 1, 2):
         raise RuntimeError(f"yamllint failed to run: {result.stderr}")
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def actionlint_executable() -> Path | None:
+    """actionlint built from the Go module proxy into ~/.cache/gigstack/bin; None without a Go toolchain."""
+    executable = TOOLS_HOME / "bin" / "actionlint"
+    if executable.is_file():
+        return executable
+    go = shutil.which("go")
+    if go is None:
+        return None
+    subprocess.run(
+        [go, "install", ACTIONLINT_MODULE],
+        env={**os.environ, "GOBIN": str(executable.parent)},
+        check=True,
+        timeout=INSTALL_TIMEOUT_SECONDS,
+        capture_output=True,
+    )
+    return executable
+
+
+def actionlint_problems(repo_root: Path, executable: Path) -> list[str]:
+    """GitHub Actions workflow errors (expressions, job graph, action inputs, runner labels)."""
+    workflows = sorted(str(path) for path in (repo_root / ".github" / "workflows").glob("*.yaml"))
+    result = subprocess.run(
+        # The run: scripts are shellchecked too where shellcheck is installed (Debian package).
+        [str(executable), *([] if shutil.which("shellcheck") else ["-shellcheck="]), "-oneline", *workflows],
+        capture_output=True,
+        text=True,
+        timeout=ACTIONLINT_TIMEOUT_SECONDS,
+        check=False,
+        cwd=repo_root,
+    )
     return [line for line in result.stdout.splitlines() if line.strip()]

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from manifest_toolkit import service_names
 
 Plant = Callable[[str, Callable[[str], str]], Path]

@@ -130,11 +130,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = {**inputs, **_fake_outputs(args, inputs)}
         return f"{args.name}-id", state
 
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        # A bare dict means "no failures" to the mock monitor.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "id": ACCOUNT_ID,
-                    "userId": "AIDAMOCK"}, None
-        return {}, None
+                    "userId": "AIDAMOCK"}
+        return {}
 
 
 class RecordingMonitor(MockMonitor):

@@ -48,6 +48,7 @@ def build_eks(config: PlatformConfig) -> None:
             region=config.aws_region,
             private_subnet_ids=network.private_subnet_ids,
             kms_key_arn=key.arn,
+            production=config.production,
             tags=tags,
         ),
         # NAT and routes must outlive the nodes (draining pods still talk to AWS APIs).

@@ -9,7 +9,7 @@ from gigstack_platform.credentials import GatewayAndMailKeys
 from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
 from gigstack_platform.kube.in_cluster_stores import InClusterStores, InClusterStoresArgs
 from gigstack_platform.kube.provider import minikube_provider
-from gigstack_platform.kube.service_secrets import service_secrets
+from gigstack_platform.kube.service_secrets import ServiceSecrets
 from gigstack_platform.program import bootstrap_argocd, bridge_values, monitoring, store_annotations
 from gigstack_platform.service_settings import service_secret_values
 
@@ -41,7 +41,9 @@ def build_minikube(config: PlatformConfig) -> None:
     if stores.bus is None:
         raise ValueError("the minikube stack runs its own RabbitMQ")
     values = service_secret_values(stores.endpoints, stores.bus, keys.keys.values)
-    secrets = service_secrets(basics, "service-secrets", values, depends_on=list(basics.namespaces.values()))
+    secrets = ServiceSecrets(
+        "service-secrets", values, pulumi.ResourceOptions(provider=provider, depends_on=[basics])
+    )
     bridge = bridge_values(
         config,
         pulumi_installed_monitoring=observability is not None,
@@ -54,7 +56,7 @@ def build_minikube(config: PlatformConfig) -> None:
     bootstrap_argocd(
         config,
         bridge,
-        depends_on=[basics, stores, *secrets, *([observability] if observability else [])],
+        depends_on=[basics, stores, secrets, *([observability] if observability else [])],
         provider=provider,
     )
     pulumi.export("kube_context", config.minikube.kube_context)

@@ -77,7 +77,7 @@ def drop_postgres_database(endpoint: PostgresEndpoint, name: str) -> None:
 # --- MariaDB ------------------------------------------------------------------------------------------------
 
 
-async def _mariadb_execute(endpoint: MariaDBEndpoint, *statements: str) -> None:
+async def mariadb_execute(endpoint: MariaDBEndpoint, *statements: str) -> None:
     conn = await asyncmy.connect(
         host=endpoint.host,
         port=endpoint.port,
@@ -95,7 +95,7 @@ async def _mariadb_execute(endpoint: MariaDBEndpoint, *statements: str) -> None:
 
 def create_mariadb_database(endpoint: MariaDBEndpoint, name: str) -> None:
     run_in_private_loop(
-        lambda: _mariadb_execute(
+        lambda: mariadb_execute(
             endpoint, f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
         )
     )

@@ -63,6 +63,10 @@ class MailCatcher:
         return self.endpoint.api_url
 
     @property
+    def log_path(self) -> Path:
+        return self._process.log_path
+
+    @property
     def pid(self) -> int | None:
         return self._process.pid
 

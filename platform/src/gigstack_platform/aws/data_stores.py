@@ -57,7 +57,8 @@ class DataStores(pulumi.ComponentResource):
             kms_key_arn=args.kms_key_arn,
             tags=args.tags,
         )
-        groups = {kind: self._security_group(name, kind, args) for kind in STORE_PORTS}
+        managed_kinds = [k for k in STORE_PORTS if not (k is StoreKind.SEARCH and args.in_cluster_search)]
+        groups = {kind: self._security_group(name, kind, args) for kind in managed_kinds}
         rds_subnets = aws.rds.SubnetGroup(
             f"{name}-rds",
             subnet_ids=args.private_subnet_ids,

@@ -28,6 +28,7 @@ class EksClusterArgs:
     region: str
     private_subnet_ids: list[pulumi.Output[str]]
     kms_key_arn: pulumi.Input[str]
+    production: bool
     tags: dict[str, str]
 
 
@@ -79,6 +80,7 @@ class EksCluster(pulumi.ComponentResource):
                 "public_access_cidrs": config.public_access_cidrs if config.endpoint_public_access else None,
             },
             bootstrap_self_managed_addons=False,
+            deletion_protection=args.production,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
         )

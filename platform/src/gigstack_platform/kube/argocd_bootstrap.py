@@ -50,6 +50,7 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
                 "applicationSet": {"replicas": 1},
             },
             pulumi.ResourceOptions(parent=self),
+            release="argocd",
         )
         secret_name = args.contract.secret_name(args.stack)
         self.cluster_secret = k8s.core.v1.Secret(

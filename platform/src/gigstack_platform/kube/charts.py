@@ -49,11 +49,14 @@ def chart(
     namespace: str,
     values: dict[str, Any],
     opts: pulumi.ResourceOptions,
+    release: str | None = None,
 ) -> k8s.helm.v4.Chart:
     """helm.v4.Chart renders client-side like `helm template`, so its objects are visible to policies and
     work with renderYamlToDirectory; charts that need hooks are installed by Argo CD instead."""
-    release: k8s.helm.v4.Chart = k8s.helm.v4.Chart(
+    installed: k8s.helm.v4.Chart = k8s.helm.v4.Chart(
         name,
+        # The release name fixes Service names others rely on (e.g. loki-gateway, otel-collector).
+        name=release or ref.chart,
         chart=ref.chart,
         version=ref.version,
         repository_opts={"repo": ref.repo},
@@ -61,4 +64,4 @@ def chart(
         values=values,
         opts=opts,
     )
-    return release
+    return installed

@@ -68,11 +68,13 @@ class Monitoring(pulumi.ComponentResource):
             MONITORING_NAMESPACE,
             {
                 "mode": "deployment",
+                "fullnameOverride": "otel-collector",
                 "image": {"repository": "otel/opentelemetry-collector-contrib"},
                 "config": args.files.otel_collector_config or {},
                 "extraEnvs": [{"name": "TRACES_OTLP_ENDPOINT", "value": APM_SERVER_URL}],
             },
             child,
+            release="otel-collector",
         )
         self.register_outputs({"prometheus": prometheus.urn})
 

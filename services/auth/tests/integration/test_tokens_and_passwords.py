@@ -82,7 +82,9 @@ async def test_reset_password_token_is_single_use(alice: AuthApi) -> None:
     body = {"token": event.payload["token"], "password": "brand new pw", "confirm_password": "brand new pw"}
 
     first = await alice.client.post(f"{BASE}/reset-password", json=body)
-    second = await alice.client.post(f"{BASE}/reset-password", json=body | {"password": "x" * 10})
+    second = await alice.client.post(
+        f"{BASE}/reset-password", json=body | {"password": "x" * 10, "confirm_password": "x" * 10}
+    )
 
     assert first.status_code == 200
     assert second.status_code == 400

@@ -41,7 +41,7 @@ def test_expired_challenge_is_refused() -> None:
 def test_challenge_with_exhausted_attempts_is_refused_even_before_expiry() -> None:
     with pytest.raises(OtpAttemptsExhausted) as refused:
         _challenge(attempts=OTP_MAX_ATTEMPTS).ensure_usable(NOW)
-    assert refused.value.status_code == 429
+    assert refused.value.code == "otp_attempts_exhausted"
 
 
 def test_token_is_single_use() -> None:

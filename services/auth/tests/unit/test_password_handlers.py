@@ -99,7 +99,7 @@ async def test_change_password_requires_the_current_one(signed_up: AuthHarness) 
     [account] = signed_up.store.state.accounts.values()
     with pytest.raises(WrongCurrentPassword) as refused:
         await handlers.change_password(ChangePassword(account.id, "wrong", "brand new pw"), signed_up.deps)
-    assert refused.value.status_code == 400
+    assert refused.value.code == "invalid_current_password"
 
     await handlers.change_password(ChangePassword(account.id, PASSWORD, "brand new pw"), signed_up.deps)
 

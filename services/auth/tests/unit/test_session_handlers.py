@@ -44,7 +44,7 @@ async def test_wrong_password_and_unknown_user_fail_alike(
     hashes_before = signed_up.hasher.slow_operations
     with pytest.raises(InvalidCredentials) as refused:
         await handlers.sign_in(SignIn(identifier, password, "laptop"), signed_up.deps)
-    assert (refused.value.status_code, refused.value.code) == (401, "invalid_credentials")
+    assert refused.value.code == "invalid_credentials"
     assert signed_up.hasher.slow_operations == hashes_before + 1
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from notification_service.domain.errors import DeliveryError
@@ -22,13 +22,16 @@ class ScriptedSender:
         self.accepted: list[OutgoingEmail] = []
         self.attempts = 0
         self.probes = 0
+        self.after_accept: Callable[[OutgoingEmail], None] = lambda email: None
 
-    async def send(self, email: OutgoingEmail) -> None:
+    async def send(self, email: OutgoingEmail, *, on_accepted: Callable[[], Awaitable[None]]) -> None:
         self.attempts += 1
         await asyncio.sleep(0)
         if self.errors:
             raise self.errors.pop(0)
         self.accepted.append(email)
+        await on_accepted()
+        self.after_accept(email)
 
     async def probe(self) -> None:
         self.probes += 1

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from uuid import uuid4
-
 import pytest
 from notification_fakes import InMemoryLedger, ScriptedSender
 from notification_service.adapters.rendering import JinjaEmailRenderer
+from notification_service.domain.catalogue import EVENT_TEMPLATES
 from notification_service.domain.errors import DeliveryDeferredError
 from notification_service.entrypoints.consumer import EMAIL_QUEUE, EMAIL_ROUTING_KEYS, email_event_handler
 from notification_service.service_layer.availability import SmtpAvailability
@@ -33,9 +32,25 @@ def envelope(
     return EventEnvelope.new(type=event_type, producer="auth", payload=payload)
 
 
-def test_queue_is_bound_to_auth_email_events() -> None:
+def topic_matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: '*' is exactly one word, '#' zero or more."""
+    words, keys = pattern.split("."), routing_key.split(".")
+
+    def match(i: int, j: int) -> bool:
+        if i == len(words):
+            return j == len(keys)
+        if words[i] == "#":
+            return any(match(i + 1, k) for k in range(j, len(keys) + 1))
+        return j < len(keys) and words[i] in ("*", keys[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def test_queue_binding_matches_every_auth_email_event_and_nothing_else() -> None:
     assert EMAIL_QUEUE == "notification.email"
-    assert EMAIL_ROUTING_KEYS == ("auth.email.*",)
+    for event_type in EVENT_TEMPLATES:
+        assert any(topic_matches(key, event_type) for key in EMAIL_ROUTING_KEYS), event_type
+    assert not any(topic_matches(key, "auth.account.created.v1") for key in EMAIL_ROUTING_KEYS)
 
 
 async def test_sent_returns_and_duplicate_is_signalled() -> None:
@@ -58,4 +73,3 @@ async def test_deferred_propagates_so_the_message_is_requeued() -> None:
     handle = handler_with(ScriptedSender(errors=[DeliveryDeferredError("busy (450)")] * 3))
     with pytest.raises(DeliveryDeferredError):
         await handle(envelope({"to": "ann@example.com", "username": "ann"}))  # type: ignore[operator]
-    _ = uuid4

@@ -194,3 +194,38 @@ async def test_ledger_hiccup_after_smtp_accepted_still_counts_as_sent() -> None:
     assert await delivery.deliver(event_id, EVENT_TYPE, PAYLOAD) is DeliveryOutcome.SENT
     assert ledger.states[event_id] == "sent"
     assert len(sender.accepted) == 1
+
+
+async def test_ledger_says_sent_before_the_smtp_session_ends() -> None:
+    sender = ScriptedSender()
+    delivery, ledger, _ = build(sender)
+    event_id = uuid4()
+    seen_during_session: list[str | None] = []
+    sender.after_accept = lambda email: seen_during_session.append(ledger.states.get(email.event_id))
+    assert await delivery.deliver(event_id, EVENT_TYPE, PAYLOAD) is DeliveryOutcome.SENT
+    assert seen_during_session == ["sent"]
+
+
+async def test_claims_are_taken_only_for_sends_that_have_a_connection_slot() -> None:
+    sender = ScriptedSender()
+    ledger = InMemoryLedger()
+    availability = SmtpAvailability(sender.probe)
+    delivery = EmailDelivery(
+        renderer=JinjaEmailRenderer(),
+        sender=sender,
+        ledger=ledger,
+        availability=availability,
+        policy=DeliveryPolicy(public_url="https://app.test", message_id_domain="t"),
+        max_concurrent_sends=2,
+    )
+    most_claims = 0
+
+    def count_claims(_: object) -> None:
+        nonlocal most_claims
+        claims = sum(1 for state in ledger.states.values() if state.startswith("claimed:"))
+        most_claims = max(most_claims, claims)
+
+    sender.after_accept = count_claims
+    await asyncio.gather(*(delivery.deliver(uuid4(), EVENT_TYPE, PAYLOAD) for _ in range(10)))
+    assert len(sender.accepted) == 10
+    assert 0 < most_claims <= 2

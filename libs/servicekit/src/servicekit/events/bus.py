@@ -73,6 +73,7 @@ class EventBus:
         self._connection: AbstractRobustConnection | None = None
         self._publish_channel: AbstractRobustChannel | None = None
         self._events_exchange: AbstractExchange | None = None
+        self._reopen_lock = asyncio.Lock()
 
     @property
     def is_connected(self) -> bool:
@@ -178,9 +179,8 @@ class EventBus:
         while True:
             attempt += 1
             try:
-                exchange = self._events_exchange
-                if exchange is None:
-                    raise RuntimeError("EventBus.connect() has not been awaited")
+                remaining = max(deadline - loop.time(), 0.001)
+                exchange = await self._usable_exchange(within=min(self._confirm_timeout, remaining))
                 remaining = max(deadline - loop.time(), 0.001)
                 # mandatory=False: an event nobody subscribes to yet is not an error for its producer.
                 await exchange.publish(
@@ -208,6 +208,34 @@ class EventBus:
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+    async def _usable_exchange(self, *, within: float) -> AbstractExchange:
+        """The publishing exchange, on a fresh channel if the robust one did not come back after a reconnect.
+
+        aio-pika restores robust channels itself, but when the broker drops the connection again while a
+        channel is being reopened (a restarting node does that), that channel can stay closed for good;
+        publishing must not depend on that restore succeeding.
+        """
+        channel, exchange = self._publish_channel, self._events_exchange
+        if channel is None or exchange is None:
+            raise RuntimeError("EventBus.connect() has not been awaited")
+        if not channel.is_closed:
+            return exchange
+        async with self._reopen_lock:
+            if self._publish_channel is not channel:  # another publisher already replaced it
+                assert self._events_exchange is not None
+                return self._events_exchange
+            fresh = await asyncio.wait_for(self.connection.channel(publisher_confirms=True), timeout=within)
+            assert isinstance(fresh, AbstractRobustChannel)
+            try:
+                exchange = await declare_exchanges(fresh, timeout=within)
+            except BaseException:
+                await _close_quietly(fresh)
+                raise
+            logger.info("publishing channel of %s replaced after a reconnect", self.service_name)
+            self._publish_channel, self._events_exchange = fresh, exchange
+        await _close_quietly(channel)
+        return exchange
 
     async def declare_work_queue(
         self, queue: str, routing_keys: Sequence[str], delivery_limit: int = 5
@@ -279,3 +307,11 @@ async def declare_work_queue(
         await work.bind(events, routing_key=routing_key, timeout=timeout)
     assert isinstance(work, AbstractRobustQueue)
     return work
+
+
+async def _close_quietly(channel: aio_pika.abc.AbstractChannel) -> None:
+    # Marks a robust channel as closed on purpose, so aio-pika stops trying to restore it.
+    try:
+        await asyncio.wait_for(channel.close(), timeout=5)
+    except (*CONNECTION_EXCEPTIONS, TimeoutError) as exc:
+        logger.debug("closing a dead channel failed: %r", exc)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractExchange, AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustQueue
@@ -25,7 +25,7 @@ from servicekit.events.topology import (
     REASON_HEADER,
 )
 from servicekit.logging import bind_correlation_id
-from servicekit.metrics import ConsumerMetrics, ConsumerOutcome
+from servicekit.metrics import ConsumerMetrics
 from servicekit.tracing import extract_trace_context
 
 logger = logging.getLogger(__name__)
@@ -178,9 +178,7 @@ class EventConsumer:
                 disposition.reason,
             )
         outcome = await self._settle(message, disposition)
-        self._metrics.record_outcome(
-            queue=self.queue_name, event_type=event_type, outcome=cast(ConsumerOutcome, outcome.value)
-        )
+        self._metrics.record_outcome(queue=self.queue_name, event_type=event_type, outcome=outcome.value)
 
     async def _run_handler(self, envelope: EventEnvelope, headers: dict[str, Any]) -> BaseException | None:
         correlation_id = envelope.correlation_id or _text(headers.get(CORRELATION_ID_HEADER))

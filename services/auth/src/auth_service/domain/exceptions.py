@@ -1,92 +1,100 @@
-"""Auth domain errors, each deriving from the servicekit error it is reported as."""
+"""Auth domain errors: a stable machine-readable ``code``, a message fit for users, field ``details``.
+
+They are plain exceptions so the domain imports no web framework (servicekit.errors brings FastAPI, which
+the import-layer contract forbids here); ``auth_service.entrypoints.errors`` reports each one as the
+servicekit error (and HTTP status) named next to it below.
+"""
+
+# Names state the outcome (InvalidToken, AccountNotFound) as servicekit's NotFound/Conflict do; the
+# Error-suffix rule is waived for them.
+# ruff: noqa: N818
 
 from __future__ import annotations
 
-from servicekit.errors import BadRequest, Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from typing import Any
 
 
-class InvalidCredentials(Unauthorized):
-    """Unknown account or wrong password; deliberately the same error for both (no enumeration)."""
+class AuthError(Exception):
+    code: str = "auth_error"
+    default_message: str = "The request could not be completed"
+
+    def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None) -> None:
+        self.message = message or self.default_message
+        self.details: list[dict[str, Any]] = list(details or [])
+        super().__init__(self.message)
+
+
+class InvalidCredentials(AuthError):
+    """Unknown account or wrong password; deliberately one error for both (no enumeration). -> 401"""
 
     code = "invalid_credentials"
-
-    def __init__(self) -> None:
-        super().__init__("Invalid credentials")
+    default_message = "Invalid credentials"
 
 
-class InvalidOtp(Unauthorized):
-    """The one-time password is wrong, expired, or no challenge is pending for this device."""
+class InvalidOtp(AuthError):
+    """The one-time password is wrong, expired, or no challenge is pending for this device. -> 401"""
 
     code = "invalid_otp"
-
-    def __init__(self) -> None:
-        super().__init__("Invalid or expired one-time password")
+    default_message = "Invalid or expired one-time password"
 
 
-class OtpAttemptsExhausted(TooManyRequests):
-    """Too many wrong codes for the pending challenge; the user must sign in again for a new one."""
+class OtpAttemptsExhausted(AuthError):
+    """Too many wrong codes for the pending challenge; signing in again issues a new one. -> 429"""
 
     code = "otp_attempts_exhausted"
-
-    def __init__(self) -> None:
-        super().__init__("Too many attempts; sign in again to receive a new code")
+    default_message = "Too many attempts; sign in again to receive a new code"
 
 
-class InvalidToken(BadRequest):
-    """A verification or reset token that is unknown, expired or already used."""
+class InvalidToken(AuthError):
+    """A verification or reset token that is unknown, expired or already used. -> 400"""
 
     code = "invalid_token"
-
-    def __init__(self) -> None:
-        super().__init__("The link is invalid or has expired")
+    default_message = "The link is invalid or has expired"
 
 
-class CredentialsPolicyViolation(ValidationFailed):
-    """Input that breaks the credentials policy (username, email or password rules)."""
+class CredentialsPolicyViolation(AuthError):
+    """Input that breaks the credentials policy (username, email, password, device id rules). -> 422"""
+
+    code = "validation_failed"
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message, details=[{"field": field, "message": message}])
         self.field = field
 
 
-class PasswordConfirmationMismatch(ValidationFailed):
-    """The two copies of a new password differ."""
+class PasswordConfirmationMismatch(CredentialsPolicyViolation):
+    """The two copies of a new password differ. -> 422"""
 
     def __init__(self) -> None:
-        message = "Passwords do not match"
-        super().__init__(message, details=[{"field": "confirm_password", "message": message}])
+        super().__init__("confirm_password", "Passwords do not match")
 
 
-class WrongCurrentPassword(BadRequest):
-    """Change-password called with a wrong current password.
+class WrongCurrentPassword(AuthError):
+    """Change-password with a wrong current password. -> 400
 
     Not 401: the caller's session is valid, and the gateway treats a downstream 401 as a broken session.
     """
 
     code = "invalid_current_password"
-
-    def __init__(self) -> None:
-        super().__init__("Current password is incorrect")
+    default_message = "Current password is incorrect"
 
 
-class EmailAlreadyVerified(Conflict):
-    """Resend-verification for an account whose email is already verified."""
+class EmailAlreadyVerified(AuthError):
+    """Resend-verification for an account whose email is already verified. -> 409"""
 
     code = "email_already_verified"
-
-    def __init__(self) -> None:
-        super().__init__("Email address is already verified")
+    default_message = "Email address is already verified"
 
 
-class AccountNotFound(NotFound):
-    """An authenticated caller whose account no longer exists."""
+class AccountNotFound(AuthError):
+    """An authenticated caller whose account no longer exists. -> 404"""
 
-    def __init__(self) -> None:
-        super().__init__("Account does not exist")
+    code = "not_found"
+    default_message = "Account does not exist"
 
 
 class DuplicateAccountError(Exception):
     """Raised by the store when a username or email is taken by a concurrent signup.
 
-    Not a ServiceError: it never reaches a client (signup answers the same either way).
+    Not an AuthError: it never reaches a client (signup answers the same either way).
     """

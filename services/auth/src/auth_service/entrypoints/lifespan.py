@@ -31,7 +31,12 @@ def database_hook(engine: AsyncEngine) -> Callable[[FastAPI], AbstractAsyncConte
 
 
 def outbox_relay_hook(
-    engine: AsyncEngine, bus: EventBus, *, service_name: str, stop_timeout_seconds: float
+    engine: AsyncEngine,
+    bus: EventBus,
+    *,
+    service_name: str,
+    connect_timeout_seconds: float,
+    stop_timeout_seconds: float,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """Connect the bus and start the relay in the background.
 
@@ -43,29 +48,41 @@ def outbox_relay_hook(
     async def hook(app: FastAPI) -> AsyncIterator[None]:
         metrics = OutboxMetrics(app.state.metrics_registry, service=service_name)
         relay = SqlOutboxRelay(engine, bus, service_name=service_name, metrics=metrics)
-        starter = asyncio.create_task(_connect_then_relay(bus, relay), name="outbox-relay-starter")
+        stopping = asyncio.Event()
+        starter = asyncio.create_task(_connect_then_relay(bus, relay, stopping), name="outbox-relay-starter")
         app.state.outbox_relay = relay
         try:
             yield
         finally:
-            starter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await starter
+            stopping.set()
+            # Let a connection attempt in flight finish rather than cancel it: a robust connection cancelled
+            # half-way is left reconnecting in the background, out of reach of bus.close().
+            try:
+                await asyncio.wait_for(asyncio.shield(starter), timeout=connect_timeout_seconds + 1)
+            except TimeoutError:
+                starter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starter
             await relay.stop(timeout_seconds=stop_timeout_seconds)
-            with contextlib.suppress(Exception):
+            try:
                 await bus.close()
+            except Exception:
+                logger.warning("closing the event bus failed", exc_info=True)
 
     return hook
 
 
-async def _connect_then_relay(bus: EventBus, relay: SqlOutboxRelay) -> None:
+async def _connect_then_relay(bus: EventBus, relay: SqlOutboxRelay, stopping: asyncio.Event) -> None:
     delay = 0.5
-    while True:
+    while not stopping.is_set():
         try:
             await bus.connect()
-            break
         except Exception as error:
             logger.warning("broker not reachable (%r); retrying in %.1fs", error, delay)
-            await asyncio.sleep(delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), timeout=delay)
             delay = min(delay * 2, _RECONNECT_DELAY_CAP_SECONDS)
-    await relay.start()
+            continue
+        if not stopping.is_set():
+            await relay.start()
+        return

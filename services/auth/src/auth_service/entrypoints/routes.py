@@ -35,7 +35,7 @@ OTP_SENT = "This device is new: enter the one-time code sent to your email addre
 
 
 @router.post("/signup", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
-async def sign_up(body: SignUpIn, device_id: DeviceId, deps: HandlerDeps) -> MessageOut:
+async def sign_up(body: SignUpIn, deps: HandlerDeps, device_id: DeviceId = None) -> MessageOut:
     command = commands.SignUp(body.username, body.email, body.password, body.country, device_id or "")
     await handlers.sign_up(command, deps)
     return MessageOut(message=SIGNUP_ACCEPTED)
@@ -46,7 +46,9 @@ async def sign_up(body: SignUpIn, device_id: DeviceId, deps: HandlerDeps) -> Mes
     response_model=UserEnvelope,
     responses={status.HTTP_202_ACCEPTED: {"model": OtpRequiredOut, "description": "new device: OTP sent"}},
 )
-async def sign_in(body: SignInIn, device_id: DeviceId, deps: HandlerDeps) -> UserEnvelope | JSONResponse:
+async def sign_in(
+    body: SignInIn, deps: HandlerDeps, device_id: DeviceId = None
+) -> UserEnvelope | JSONResponse:
     outcome = await handlers.sign_in(
         commands.SignIn(body.email_or_username, body.password, device_id or ""), deps
     )
@@ -57,7 +59,7 @@ async def sign_in(body: SignInIn, device_id: DeviceId, deps: HandlerDeps) -> Use
 
 
 @router.post("/verify-otp", response_model=UserEnvelope)
-async def verify_otp(body: VerifyOtpIn, device_id: DeviceId, deps: HandlerDeps) -> UserEnvelope:
+async def verify_otp(body: VerifyOtpIn, deps: HandlerDeps, device_id: DeviceId = None) -> UserEnvelope:
     command = commands.VerifyOtp(body.email_or_username, body.otp, device_id or "")
     return UserEnvelope(user=UserOut.of(await handlers.verify_otp(command, deps)))
 

@@ -21,24 +21,23 @@ from gateway_service.service_layer.throttling import RequestThrottle
 _bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
 
 
-async def _services(request: Request) -> GatewayServices:
+def _services(request: Request) -> GatewayServices:
     runtime: GatewayRuntime = request.app.state.gateway_runtime
     return runtime.services
 
 
-ServicesDep = Annotated[GatewayServices, Depends(_services)]
+# Each dependency reads the services straight from the app (no nested dependency chain): FastAPI's
+# dependency solving is a measurable share of the gateway's per-request CPU.
+async def _sessions(request: Request) -> SessionService:
+    return _services(request).sessions
 
 
-async def _sessions(services: ServicesDep) -> SessionService:
-    return services.sessions
+async def _throttle(request: Request) -> RequestThrottle:
+    return _services(request).throttle
 
 
-async def _throttle(services: ServicesDep) -> RequestThrottle:
-    return services.throttle
-
-
-async def _downstream(services: ServicesDep) -> DownstreamClient:
-    return services.downstream
+async def _downstream(request: Request) -> DownstreamClient:
+    return _services(request).downstream
 
 
 SessionsDep = Annotated[SessionService, Depends(_sessions)]
@@ -46,30 +45,34 @@ ThrottleDep = Annotated[RequestThrottle, Depends(_throttle)]
 DownstreamDep = Annotated[DownstreamClient, Depends(_downstream)]
 
 
-async def client_ip(request: Request) -> str:
+def client_ip(request: Request) -> str:
     # uvicorn resolves X-Forwarded-For into request.client only for trusted proxies (--forwarded-allow-ips),
     # so a client cannot pick its own rate-limit key by sending the header.
     return request.client.host if request.client else "unknown"
 
 
-ClientIpDep = Annotated[str, Depends(client_ip)]
+async def _client_ip(request: Request) -> str:
+    return client_ip(request)
+
+
+ClientIpDep = Annotated[str, Depends(_client_ip)]
 DeviceIdHeader = Annotated[
     str | None,
     Header(alias="X-Device-Id", description="Stable id of the client device (new devices need an OTP)"),
 ]
 
 
-async def enforce_ip_budget(throttle: ThrottleDep, ip: ClientIpDep) -> None:
-    await throttle.admit_ip(ip)
+async def enforce_ip_budget(request: Request) -> None:
+    await _services(request).throttle.admit_ip(client_ip(request))
 
 
 async def _optional_session(
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> AccessClaims | None:
     if credentials is None:
         return None
+    services = _services(request)
+    sessions, throttle = services.sessions, services.throttle
     claims = sessions.verify_access_token(credentials.credentials)
     # Two independent Redis round trips: run them together to keep the edge's added latency at one RTT.
     outcomes = await asyncio.gather(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -81,7 +82,7 @@ class SmtpEmailSender:
     def __init__(self, config: SmtpConfig) -> None:
         self._config = config
 
-    async def send(self, email: OutgoingEmail) -> None:
+    async def send(self, email: OutgoingEmail, *, on_accepted: Callable[[], Awaitable[None]]) -> None:
         message = mime_message(email, self._config.mail_from)
         client = self._client()
         accepted = False
@@ -90,6 +91,7 @@ class SmtpEmailSender:
                 await client.connect()
                 await client.send_message(message, sender=self._config.mail_from, recipients=[email.to])
                 accepted = True
+                await on_accepted()
                 await _quit_quietly(client)
         except Exception as exc:
             if accepted:

@@ -8,8 +8,9 @@ from notification_service.domain.errors import UndeliverableEmailError
 from notification_service.service_layer.delivery import DeliveryOutcome, EmailDelivery
 
 EMAIL_QUEUE = "notification.email"
-# order.email.* and chat.email.* join here when their templates exist.
-EMAIL_ROUTING_KEYS = ("auth.email.*",)
+# Event types have four words (auth.email.<event>.v1), so "auth.email.*" (one word) would match none of
+# them: "#" takes the event name and the version. order.email.# and chat.email.# join with their templates.
+EMAIL_ROUTING_KEYS = ("auth.email.#",)
 
 
 def email_event_handler(delivery: EmailDelivery) -> EventHandler:

@@ -96,35 +96,52 @@ class EmailDelivery:
         message_failures = 0
         while True:
             await self._wait_for_smtp(deadline)
-            claim = await self._ledger.claim(event_id)
-            if claim is None:
-                if await self._ledger.is_sent(event_id):
-                    return DeliveryOutcome.DUPLICATE
-                # Another sender holds the lease (a concurrent duplicate, or a crashed one until it expires).
-                await self._pause(self._policy.claim_poll_seconds, deadline, "claimed by another sender")
-                continue
             try:
-                async with self._send_slots:
-                    await self._sender.send(email)
+                outcome = await self._attempt(email)
             except SmtpUnavailableError as exc:
-                await self._ledger.release(event_id, claim)
                 self._availability.report_unavailable(exc.reason)
                 continue
             except UndeliverableEmailError:
-                await self._ledger.release(event_id, claim)
                 raise
             except DeliveryDeferredError as exc:
-                await self._ledger.release(event_id, claim)
                 message_failures += 1
                 if message_failures >= self._policy.message_attempts:
                     raise
                 logger.info("email for event %s deferred (%s); retrying", event_id, exc.reason)
                 await self._pause(self._policy.retry_backoff_seconds * message_failures, deadline, exc.reason)
                 continue
-            # Accepted by SMTP: from here on the only correct outcome is "sent" (never nack, never resend).
-            self._availability.report_available()
+            if outcome is not None:
+                return outcome
+            # Another sender holds the lease (a concurrent duplicate, or a crashed one until it expires).
+            await self._pause(self._policy.claim_poll_seconds, deadline, "claimed by another sender")
+
+    async def _attempt(self, email: OutgoingEmail) -> DeliveryOutcome | None:
+        """One claim + send; None when another sender holds the claim. Failures release the claim."""
+        event_id = email.event_id
+        recorded = False
+
+        async def record_sent() -> None:
+            nonlocal recorded
             await self._record_sent(event_id)
-            return DeliveryOutcome.SENT
+            recorded = True
+
+        # The claim is taken only once a connection slot is ours, so a lease covers an actual send and a
+        # crash leaves as few claims behind as there were SMTP sessions.
+        async with self._send_slots:
+            claim = await self._ledger.claim(event_id)
+            if claim is None:
+                return DeliveryOutcome.DUPLICATE if await self._ledger.is_sent(event_id) else None
+            try:
+                # The ledger write runs right after the server's 250, before QUIT: the crash window
+                # between "accepted" and "recorded" is one Redis round trip.
+                await self._sender.send(email, on_accepted=record_sent)
+            except Exception:
+                await self._ledger.release(event_id, claim)
+                raise
+        self._availability.report_available()
+        if not recorded:
+            await self._record_sent(event_id)
+        return DeliveryOutcome.SENT
 
     async def _wait_for_smtp(self, deadline: float) -> None:
         # Short slices so a shutdown is noticed within a second while the gate stays closed.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -16,8 +16,12 @@ class EmailRenderer(Protocol):
 
 
 class EmailSender(Protocol):
-    async def send(self, email: OutgoingEmail) -> None:
-        """Return only once the SMTP server accepted the message; else raise a ``DeliveryError``."""
+    async def send(self, email: OutgoingEmail, *, on_accepted: Callable[[], Awaitable[None]]) -> None:
+        """Return only once the SMTP server accepted the message; else raise a ``DeliveryError``.
+
+        ``on_accepted`` is awaited as soon as the server answered 250 to DATA (before QUIT); once it ran, the
+        send counts as done whatever happens to the connection afterwards.
+        """
         ...
 
     async def probe(self) -> None:

@@ -1,0 +1,31 @@
+"""A stand-in service for ServiceProcess tests: answers /health/ready after an optional delay.
+
+Run as ``python ready_server.py PORT [DELAY_SECONDS]``; prints each request so log capture can be checked.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+STARTED = time.monotonic()
+DELAY = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        ready = time.monotonic() - STARTED >= DELAY
+        status = 200 if self.path == "/health/ready" and ready else 503
+        self.send_response(status)
+        self.end_headers()
+        self.wfile.write(b"ok" if status == 200 else b"starting")
+        print(f"GET {self.path} -> {status}", flush=True)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return
+
+
+if __name__ == "__main__":
+    print("ready_server starting", flush=True)
+    HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()

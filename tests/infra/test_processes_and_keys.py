@@ -1,0 +1,76 @@
+"""ServiceProcess (start, readiness, SIGTERM, SIGKILL, restart, logs) and the internal key pair fixture."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+from gigstack_testinfra.net import free_port
+from gigstack_testinfra.processes import ServiceNotReadyError, ServiceProcess
+
+READY_SERVER = Path(__file__).with_name("ready_server.py")
+
+
+def _service(tmp_path: Path, delay: float = 0.0) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        "stand-in",
+        [sys.executable, str(READY_SERVER), str(port), str(delay)],
+        env={"GIGSTACK_MARKER": "1"},
+        port=port,
+        log_path=tmp_path / "stand-in.log",
+    )
+
+
+async def test_service_process_lifecycle(tmp_path: Path) -> None:
+    service = _service(tmp_path, delay=0.5)
+    service.start()
+    try:
+        await service.wait_ready(timeout=15)
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=5) as client:
+            assert (await client.get("/health/ready")).status_code == 200
+        first_pid = service.pid
+
+        service.kill()
+        assert not service.is_running()
+        assert service.returncode == -9
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient(base_url=service.base_url, timeout=2) as client:
+                await client.get("/health/ready")
+
+        service.restart()
+        await service.wait_ready(timeout=15)
+        assert service.pid != first_pid
+
+        assert service.terminate() == -15
+        assert "ready_server starting" in service.log_tail()
+        assert "GET /health/ready -> 200" in service.log_tail()
+    finally:
+        service.kill()
+
+
+async def test_wait_ready_fails_fast_when_the_process_dies(tmp_path: Path) -> None:
+    service = ServiceProcess(
+        "crasher",
+        [sys.executable, "-c", "import sys; print('boom'); sys.exit(3)"],
+        env={},
+        port=free_port(),
+        log_path=tmp_path / "crasher.log",
+    )
+    service.start()
+    with pytest.raises(ServiceNotReadyError, match=r"exited with code 3[\s\S]*boom"):
+        await service.wait_ready(timeout=30)
+
+
+def test_internal_keypair_signs_and_verifies(internal_keypair: tuple[str, str]) -> None:
+    private_pem, public_pem = internal_keypair
+    private_key = load_pem_private_key(private_pem.encode(), password=None)
+    public_key = load_pem_public_key(public_pem.encode())
+    assert isinstance(private_key, Ed25519PrivateKey)
+    assert isinstance(public_key, Ed25519PublicKey)
+    signature = private_key.sign(b"gateway")
+    public_key.verify(signature, b"gateway")

@@ -1,0 +1,127 @@
+"""RabbitMQ killed and restarted while auth publishes 1,000 email events: each email is sent exactly once.
+
+Real processes (notification, auth and the gateway from ``tests/e2e/stack.py``) on the real servers. Auth runs
+with ENVIRONMENT=development so its seed endpoint can create the 1,000 accounts cheaply (one argon2 hash);
+then 1,000 forgot-password requests go straight to auth with minted internal tokens, each staging an
+``auth.email.password_reset_requested.v1`` outbox row. The broker is SIGKILLed a third of the way through
+and started again (same data) two thirds of the way through; auth keeps accepting requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from gigstack_testinfra.backends import BrokerControl
+from gigstack_testinfra.mail import MailCatcher
+from reliability_support import settled_counts, wait_for_recipients
+from stack import GigstackStack, running_stack
+
+pytestmark = pytest.mark.slow
+
+ACCOUNTS = 1000
+SEED_BATCH = 100
+CONCURRENCY = 8
+RESET_SUBJECT = "Reset your Gigstack password"
+
+
+async def seed_accounts(stack: GigstackStack, client: httpx.AsyncClient) -> list[str]:
+    emails: list[str] = []
+    for _ in range(ACCOUNTS // SEED_BATCH):
+        response = await client.post(
+            f"/api/v1/auth/seed/{SEED_BATCH}",
+            headers={"Authorization": f"Bearer {stack.internal_token('auth')}"},
+        )
+        assert response.status_code == 201, response.text
+        emails.extend(user["email"] for user in response.json()["users"])
+    return emails
+
+
+async def request_resets(
+    stack: GigstackStack,
+    client: httpx.AsyncClient,
+    emails: list[str],
+    on_progress: Callable[[int], None],
+) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for email in emails:
+        queue.put_nowait(email)
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        while not queue.empty():
+            email = queue.get_nowait()
+            response = await client.post(
+                "/api/v1/auth/forgot-password",
+                json={"email": email},
+                headers={"Authorization": f"Bearer {stack.internal_token('auth')}"},
+            )
+            assert response.status_code == 202, response.text
+            done += 1
+            on_progress(done)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+
+async def test_broker_crash_during_1000_email_events_sends_each_exactly_once(
+    mariadb_url: str,
+    redis_url: str,
+    amqp_url: str,
+    mail_catcher: MailCatcher,
+    internal_keypair: tuple[str, str],
+    rabbitmq_server: BrokerControl,
+    tmp_path: Path,
+    reliability_report: Callable[[str, object], None],
+) -> None:
+    async with (
+        running_stack(
+            mariadb_url=mariadb_url,
+            redis_url=redis_url,
+            amqp_url=amqp_url,
+            mail_catcher=mail_catcher,
+            internal_keypair=internal_keypair,
+            log_dir=tmp_path,
+            auth_env={"ENVIRONMENT": "development"},
+        ) as stack,
+        stack.auth_client() as client,
+    ):
+        emails = await seed_accounts(stack, client)
+        assert len(set(emails)) == ACCOUNTS
+
+        broker_events: list[asyncio.Task[None]] = []
+
+        def crash_and_recover(done: int) -> None:
+            # Broker control blocks (it signals and waits for ports), so it runs in a thread while the
+            # request workers keep going.
+            if done == ACCOUNTS // 3:
+                broker_events.append(asyncio.create_task(asyncio.to_thread(rabbitmq_server.kill)))
+            elif done == 2 * ACCOUNTS // 3:
+                broker_events.append(asyncio.create_task(_restart_after(broker_events[0], rabbitmq_server)))
+
+        started = asyncio.get_running_loop().time()
+        await request_resets(stack, client, emails, crash_and_recover)
+        await asyncio.gather(*broker_events)
+        reliability_report("seconds to accept 1000 forgot-password requests", _since(started))
+
+        await wait_for_recipients(mail_catcher, emails, timeout=150, subject=RESET_SUBJECT)
+        reliability_report("seconds until every reset email arrived", _since(started))
+        counts = await settled_counts(mail_catcher, subject=RESET_SUBJECT)
+        duplicated = {email: counts[email] for email in emails if counts[email] > 1}
+        reliability_report("duplicated", duplicated)
+        assert duplicated == {}
+        assert sum(counts[email] for email in emails) == ACCOUNTS
+        for process in stack.processes():
+            assert process.is_running(), f"{process.name} died:\n{process.log_tail()}"
+
+
+async def _restart_after(kill: asyncio.Task[None], broker: BrokerControl) -> None:
+    await kill
+    await asyncio.to_thread(broker.start)
+
+
+def _since(started: float) -> float:
+    return round(asyncio.get_running_loop().time() - started, 1)
