@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import os
 import secrets
 import signal
@@ -170,7 +169,11 @@ def start_store(store: str) -> None:
     server.start()
     pids = server.pids() if isinstance(server, RabbitMQServer) else [server.pid]
     record(store, pids)
-    print(f"  {store:<13} started (log: {server.log_path.relative_to(REPO_ROOT)})")
+    # One place for every log: the server writes into its data dir, .local/logs/ links to it.
+    link = LOGS / f"{store}.log"
+    link.unlink(missing_ok=True)
+    link.symlink_to(server.log_path)
+    print(f"  {store:<13} started (log: .local/logs/{store}.log)")
 
 
 def ensure_databases(stores: set[str], services: list[ServiceSpec]) -> None:
@@ -179,14 +182,12 @@ def ensure_databases(stores: set[str], services: list[ServiceSpec]) -> None:
         try:
             if "mariadb" in CATALOGUE[name].stores and "mariadb" in stores:
                 endpoint = MariaDBServer(DATA / "mariadb", PORTS["mariadb"]).endpoint
-                statement = f"CREATE DATABASE IF NOT EXISTS `{name}`"
-                create = functools.partial(isolation.mariadb_execute, endpoint, statement)
-                isolation.run_in_private_loop(create)
+                isolation.create_mariadb_database(endpoint, name)
             elif "postgres" in CATALOGUE[name].stores and "postgres" in stores:
                 pg = PostgresServer(DATA / "postgres", PORTS["postgres"]).endpoint
                 isolation.create_postgres_database(pg, name)
         except Exception as exc:
-            if "already exists" not in str(exc):
+            if "exists" not in str(exc):  # a rerun of `make up`: keep the data
                 raise
 
 

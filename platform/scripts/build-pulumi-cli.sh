@@ -40,6 +40,9 @@ build_language_host() {
     go get "github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python@${LEGACY_LANGHOST_SDK}"
     nice -n 10 go build -o "$PULUMI_HOME_DIR/bin/pulumi-language-python" \
       github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+    # That host starts programs through this script, shipped next to it in the same module.
+    install -m 0755 "$(go env GOMODCACHE)/github.com/pulumi/pulumi/sdk/v3@${LEGACY_LANGHOST_SDK}/python/cmd/pulumi-language-python-exec" \
+      "$PULUMI_HOME_DIR/bin/pulumi-language-python-exec"
   fi
 }
 

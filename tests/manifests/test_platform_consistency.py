@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from manifest_toolkit import eks_stack_config, kubernetes_version, load_root_app_directory
+from manifest_toolkit import eks_stack_config, kubernetes_version, load_root_app_directory, render_argocd
 
 Plant = Callable[[str, Callable[[str], str]], Path]
 
@@ -61,3 +63,39 @@ def test_planted_repository_drift_is_reported(broken_copy: Plant) -> None:
     )
     problems = consistency_problems(root)
     assert "AppProject/marketplace does not accept Pulumi.eks.yaml's repoUrl" in problems
+
+
+_CHART_REF = re.compile(r'ChartRef\(\s*"([^"]+)",\s*"([^"]+)",\s*"([^"]+)"\s*\)')
+
+
+def chart_version_problems(repo_root: Path) -> list[str]:
+    """A chart the platform program also installs (when it installs monitoring) is pinned to one version."""
+    charts_py = repo_root / "platform" / "src" / "gigstack_platform" / "kube" / "charts.py"
+    if not charts_py.is_file():
+        return []
+    platform_pins = {chart: version for chart, version, _ in _CHART_REF.findall(charts_py.read_text())}
+    problems = []
+    for doc in render_argocd(repo_root):
+        if doc["kind"] != "ApplicationSet":
+            continue
+        template = doc["spec"]["template"]["spec"]
+        for source in template.get("sources", [template.get("source", {})]):
+            chart, version = source.get("chart"), source.get("targetRevision")
+            if chart in platform_pins and version != platform_pins[chart]:
+                problems.append(
+                    f"{chart} {version} in {doc['metadata']['name']}, platform pins {platform_pins[chart]}"
+                )
+    return problems
+
+
+def test_addon_charts_match_the_platform_pins(repo_root: Path) -> None:
+    assert chart_version_problems(repo_root) == []
+
+
+def test_planted_chart_drift_is_reported(broken_copy: Plant, repo_root: Path) -> None:
+    root = broken_copy(
+        "gitops/argocd/addons/applicationset-loki.yaml",
+        lambda text: text.replace("targetRevision: 6.30.1", "targetRevision: 6.99.0"),
+    )
+    shutil.copytree(repo_root / "platform" / "src", root / "platform" / "src")
+    assert chart_version_problems(root) == ["loki 6.99.0 in addon-loki, platform pins 6.30.1"]

@@ -77,7 +77,7 @@ class StackRun:
         return chain
 
     def depends_on(self, later: Registration, earlier: Registration) -> bool:
-        """True when `later` (or one of its ancestors) lists `earlier` (or one of its ancestors) explicitly."""
+        """True when `later` (or an ancestor) lists `earlier` (or an ancestor) as an explicit dependency."""
         earlier_urns = {earlier.urn, *(a.urn for a in self.ancestors(earlier))}
         for candidate in (later, *self.ancestors(later)):
             if earlier_urns & set(candidate.dependencies):
@@ -101,7 +101,10 @@ def _fake_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, A
         case "aws:eks/cluster:Cluster":
             outputs["endpoint"] = "https://eks.mock"
             outputs["certificateAuthority"] = {"data": "Q0E="}
-            outputs["vpcConfig"] = {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": NODE_SECURITY_GROUP}
+            outputs["vpcConfig"] = {
+                **inputs.get("vpcConfig", {}),
+                "clusterSecurityGroupId": NODE_SECURITY_GROUP,
+            }
         case "aws:rds/instance:Instance":
             outputs["address"] = f"{inputs['identifier']}.rds.mock"
         case "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -133,8 +136,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         # A bare dict means "no failures" to the mock monitor.
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci", "id": ACCOUNT_ID,
-                    "userId": "AIDAMOCK"}
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+                "id": ACCOUNT_ID,
+                "userId": "AIDAMOCK",
+            }
         return {}
 
 
@@ -144,7 +151,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             inputs = rpc.deserialize_properties(request.object)
             self.registrations.append(

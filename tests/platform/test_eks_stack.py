@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,21 +20,21 @@ STORE_TYPES = {
 
 
 @pytest.fixture
-def eks(build_stack):
+def eks(build_stack: Any) -> Any:
     return build_stack("eks")
 
 
 @pytest.fixture
-def eks_production(build_stack):
+def eks_production(build_stack: Any) -> Any:
     return build_stack("eks", {"gigstack:production": True})
 
 
-def test_program_builds_under_sixty_seconds(eks):
+def test_program_builds_under_sixty_seconds(eks: Any) -> None:
     assert eks.seconds < 60
     assert len(eks.of_type("aws:eks/cluster:Cluster")) == 1
 
 
-def test_vpc_spans_three_zones_with_private_subnets(eks):
+def test_vpc_spans_three_zones_with_private_subnets(eks: Any) -> None:
     subnets = eks.of_type("aws:ec2/subnet:Subnet")
     private = [s for s in subnets if "-private-" in s.name]
     assert {s.inputs["availabilityZone"] for s in private} == {"eu-west-1a", "eu-west-1b", "eu-west-1c"}
@@ -42,17 +43,21 @@ def test_vpc_spans_three_zones_with_private_subnets(eks):
     assert len(eks.of_type("aws:ec2/natGateway:NatGateway")) == 1
 
 
-def test_nat_per_zone_by_config(build_stack):
+def test_nat_per_zone_by_config(build_stack: Any) -> None:
     run = build_stack("eks", {"gigstack:network": {"natGateways": "per_az"}})
     assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == 3
 
 
-def test_cluster_uses_access_entries_standard_support_logging_and_restricted_endpoint(eks):
+def test_cluster_uses_access_entries_standard_support_logging_and_restricted_endpoint(eks: Any) -> None:
     cluster = eks.of_type("aws:eks/cluster:Cluster")[0].inputs
     assert cluster["accessConfig"]["authenticationMode"] == "API"
     assert cluster["upgradePolicy"]["supportType"] == "STANDARD"
     assert set(cluster["enabledClusterLogTypes"]) == {
-        "api", "audit", "authenticator", "controllerManager", "scheduler"
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
     }
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     assert cluster["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
@@ -60,45 +65,56 @@ def test_cluster_uses_access_entries_standard_support_logging_and_restricted_end
     assert all("-private-" in subnet for subnet in cluster["vpcConfig"]["subnetIds"])
 
 
-def test_open_public_endpoint_is_refused(build_stack):
+def test_open_public_endpoint_is_refused(build_stack: Any) -> None:
     with pytest.raises(ValueError, match="publicAccessCidrs"):
-        build_stack("eks", {"gigstack:cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}})
+        build_stack(
+            "eks", {"gigstack:cluster": {"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}}
+        )
 
 
-def test_system_and_app_node_groups_spot_optional(build_stack, eks):
+def test_system_and_app_node_groups_spot_optional(build_stack: Any, eks: Any) -> None:
     groups = {g.name: g.inputs for g in eks.of_type("aws:eks/nodeGroup:NodeGroup")}
     assert set(groups) == {"eks-system", "eks-app"}
     assert groups["eks-app"]["capacityType"] == "ON_DEMAND"
     assert groups["eks-system"]["taints"][0]["key"] == "CriticalAddonsOnly"
-    spot = build_stack("eks", {"gigstack:cluster": {"publicAccessCidrs": ["198.51.100.0/24"],
-                                                    "appNodes": {"spot": True}}})
+    spot = build_stack(
+        "eks", {"gigstack:cluster": {"publicAccessCidrs": ["198.51.100.0/24"], "appNodes": {"spot": True}}}
+    )
     app = spot.one("aws:eks/nodeGroup:NodeGroup", "eks-app").inputs
     assert app["capacityType"] == "SPOT"
 
 
-def test_controllers_that_call_aws_get_pod_identity_roles(eks):
+def test_controllers_that_call_aws_get_pod_identity_roles(eks: Any) -> None:
     associations = {
         (a.inputs["namespace"], a.inputs["serviceAccount"])
         for a in eks.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     }
-    assert associations == {("external-secrets", "external-secrets"), ("kube-system", "aws-load-balancer-controller")}
+    assert associations == {
+        ("external-secrets", "external-secrets"),
+        ("kube-system", "aws-load-balancer-controller"),
+    }
     ebs = eks.one("aws:eks/addon:Addon", "eks-aws-ebs-csi-driver").inputs
     assert ebs["podIdentityAssociations"][0]["serviceAccount"] == "ebs-csi-controller-sa"
     addons = {a.inputs["addonName"] for a in eks.of_type("aws:eks/addon:Addon")}
     assert {"vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent", "aws-ebs-csi-driver"} <= addons
 
 
-def test_every_store_is_encrypted_with_the_platform_key(eks):
+def test_every_store_is_encrypted_with_the_platform_key(eks: Any) -> None:
     key_arn = eks.one("aws:kms/key:Key", "platform-key").urn  # resource exists
     assert key_arn
     for rds in eks.of_type("aws:rds/instance:Instance"):
-        assert rds.inputs["storageEncrypted"] is True and rds.inputs["kmsKeyId"]
+        assert rds.inputs["storageEncrypted"] is True
+        assert rds.inputs["kmsKeyId"]
     redis = eks.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs
-    assert redis["atRestEncryptionEnabled"] and redis["transitEncryptionEnabled"] and redis["kmsKeyId"]
+    assert redis["atRestEncryptionEnabled"]
+    assert redis["transitEncryptionEnabled"]
+    assert redis["kmsKeyId"]
     docdb = eks.of_type("aws:docdb/cluster:Cluster")[0].inputs
-    assert docdb["storageEncrypted"] is True and docdb["kmsKeyId"]
+    assert docdb["storageEncrypted"] is True
+    assert docdb["kmsKeyId"]
     search = eks.of_type("aws:opensearch/domain:Domain")[0].inputs
-    assert search["encryptAtRest"]["enabled"] and search["nodeToNodeEncryption"]["enabled"]
+    assert search["encryptAtRest"]["enabled"]
+    assert search["nodeToNodeEncryption"]["enabled"]
     assert search["domainEndpointOptions"]["enforceHttps"] is True
     mq = eks.of_type("aws:mq/broker:Broker")[0].inputs
     assert mq["encryptionOptions"]["useAwsOwnedKey"] is True  # RabbitMQ accepts only AWS-owned keys
@@ -112,23 +128,30 @@ def test_every_store_is_encrypted_with_the_platform_key(eks):
         assert secret.inputs["kmsKeyId"]
 
 
-def test_stores_sit_in_private_subnets_and_are_not_public(eks):
-    for group_type in ("aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup",
-                       "aws:docdb/subnetGroup:SubnetGroup"):
+def test_stores_sit_in_private_subnets_and_are_not_public(eks: Any) -> None:
+    for group_type in (
+        "aws:rds/subnetGroup:SubnetGroup",
+        "aws:elasticache/subnetGroup:SubnetGroup",
+        "aws:docdb/subnetGroup:SubnetGroup",
+    ):
         for group in eks.of_type(group_type):
-            assert group.inputs["subnetIds"] and all("-private-" in s for s in group.inputs["subnetIds"])
+            assert group.inputs["subnetIds"]
+            assert all("-private-" in s for s in group.inputs["subnetIds"])
     for rds in eks.of_type("aws:rds/instance:Instance"):
         assert rds.inputs["publiclyAccessible"] is False
     mq = eks.of_type("aws:mq/broker:Broker")[0].inputs
-    assert mq["publiclyAccessible"] is False and all("-private-" in s for s in mq["subnetIds"])
+    assert mq["publiclyAccessible"] is False
+    assert all("-private-" in s for s in mq["subnetIds"])
     search = eks.of_type("aws:opensearch/domain:Domain")[0].inputs
     assert all("-private-" in s for s in search["vpcOptions"]["subnetIds"])
     block = eks.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0].inputs
-    assert all(block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
-                                          "restrictPublicBuckets"))
+    assert all(
+        block[f] is True
+        for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
 
 
-def test_store_security_groups_admit_only_the_node_security_group(eks):
+def test_store_security_groups_admit_only_the_node_security_group(eks: Any) -> None:
     store_groups = {f"{g.name}-id" for g in eks.of_type("aws:ec2/securityGroup:SecurityGroup")}
     assert len(store_groups) == 6
     for group in eks.of_type("aws:ec2/securityGroup:SecurityGroup"):
@@ -138,11 +161,14 @@ def test_store_security_groups_admit_only_the_node_security_group(eks):
     assert {r.inputs["securityGroupId"] for r in rules} == store_groups
     for rule in rules:
         assert rule.inputs["referencedSecurityGroupId"] == NODE_SG
-        assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+        assert "cidrIpv4" not in rule.inputs
+        assert "cidrIpv6" not in rule.inputs
     attached = set()
     for rds in eks.of_type("aws:rds/instance:Instance"):
         attached.update(rds.inputs["vpcSecurityGroupIds"])
-    attached.update(eks.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs["securityGroupIds"])
+    attached.update(
+        eks.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs["securityGroupIds"]
+    )
     attached.update(eks.of_type("aws:mq/broker:Broker")[0].inputs["securityGroups"])
     attached.update(eks.of_type("aws:docdb/cluster:Cluster")[0].inputs["vpcSecurityGroupIds"])
     attached.update(eks.of_type("aws:opensearch/domain:Domain")[0].inputs["vpcOptions"]["securityGroupIds"])
@@ -150,7 +176,9 @@ def test_store_security_groups_admit_only_the_node_security_group(eks):
 
 
 @pytest.mark.parametrize("production", [False, True])
-def test_production_switch_drives_multi_az_protection_backups_and_snapshots(build_stack, production):
+def test_production_switch_drives_multi_az_protection_backups_and_snapshots(
+    build_stack: Any, production: Any
+) -> None:
     run = build_stack("eks", {"gigstack:production": production})
     for rds in run.of_type("aws:rds/instance:Instance"):
         assert rds.inputs["multiAz"] is production
@@ -159,10 +187,12 @@ def test_production_switch_drives_multi_az_protection_backups_and_snapshots(buil
         assert rds.inputs["backupRetentionPeriod"] == (7 if production else 1)
         assert ("finalSnapshotIdentifier" in rds.inputs) is production
     docdb = run.of_type("aws:docdb/cluster:Cluster")[0].inputs
-    assert docdb["deletionProtection"] is production and docdb["skipFinalSnapshot"] is (not production)
+    assert docdb["deletionProtection"] is production
+    assert docdb["skipFinalSnapshot"] is (not production)
     assert len(run.of_type("aws:docdb/clusterInstance:ClusterInstance")) == (2 if production else 1)
     redis = run.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].inputs
-    assert redis["multiAzEnabled"] is production and redis["automaticFailoverEnabled"] is production
+    assert redis["multiAzEnabled"] is production
+    assert redis["automaticFailoverEnabled"] is production
     assert redis["numCacheClusters"] == (2 if production else 1)
     mq = run.of_type("aws:mq/broker:Broker")[0].inputs
     assert mq["deploymentMode"] == ("CLUSTER_MULTI_AZ" if production else "SINGLE_INSTANCE")
@@ -175,21 +205,25 @@ def test_production_switch_drives_multi_az_protection_backups_and_snapshots(buil
             assert resource.inputs["tags"]["Production"] == ("true" if production else "false")
 
 
-def _service_settings(run) -> dict[str, dict[str, str]]:
-    versions = {v.name.removeprefix("data-stores-"): v for v in
-                run.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
+def _service_settings(run: Any) -> dict[str, dict[str, str]]:
+    versions = {
+        v.name.removeprefix("data-stores-"): v
+        for v in run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    }
     return {service: json.loads(version.inputs["secretString"]) for service, version in versions.items()}
 
 
-def test_every_owning_service_gets_exactly_its_store(eks):
+def test_every_owning_service_gets_exactly_its_store(eks: Any) -> None:
     names = {s.inputs["name"] for s in eks.of_type("aws:secretsmanager/secret:Secret")}
     assert names == {f"gigstack/eks/{service}" for service in SERVICES}
     settings = _service_settings(eks)
     assert set(settings) == set(SERVICES)
     for service in SERVICES:
         assert sorted(settings[service]) == secret_keys(service)
-    host = {service: {key: urlsplit(value).hostname for key, value in values.items() if "://" in value}
-            for service, values in settings.items()}
+    host = {
+        service: {key: urlsplit(value).hostname for key, value in values.items() if "://" in value}
+        for service, values in settings.items()
+    }
     assert host["order"]["DATABASE_URL"] == "gigstack-eks-order.rds.mock"
     assert host["review"]["DATABASE_URL"] == "gigstack-eks-review.rds.mock"
     assert host["auth"]["DATABASE_URL"] == "gigstack-eks-auth.rds.mock"
@@ -203,10 +237,14 @@ def test_every_owning_service_gets_exactly_its_store(eks):
     assert urlsplit(settings["notification"]["REDIS_URL"]).path == "/1"
     assert {host[s]["AMQP_URL"] for s in SERVICES} == {"b-1.mq.mock"}
     # One RDS server per relational owner, nothing for services that own no relational store.
-    assert {r.inputs["dbName"] for r in eks.of_type("aws:rds/instance:Instance")} == {"order", "review", "auth"}
+    assert {r.inputs["dbName"] for r in eks.of_type("aws:rds/instance:Instance")} == {
+        "order",
+        "review",
+        "auth",
+    }
 
 
-def test_secrets_are_secret_outputs_and_never_plaintext_elsewhere(eks):
+def test_secrets_are_secret_outputs_and_never_plaintext_elsewhere(eks: Any) -> None:
     for version in eks.of_type("aws:secretsmanager/secretVersion:SecretVersion"):
         assert "secretString" in version.secret_inputs
     for rds in eks.of_type("aws:rds/instance:Instance"):
@@ -224,17 +262,19 @@ def test_secrets_are_secret_outputs_and_never_plaintext_elsewhere(eks):
             assert not any(p in text for p in passwords), f"{resource.name}.{key} carries a password in clear"
 
 
-def test_required_tags_on_every_tagged_aws_resource(eks):
+def test_required_tags_on_every_tagged_aws_resource(eks: Any) -> None:
     tagged = [r for r in eks.resources if r.type.startswith("aws:") and "tags" in r.inputs]
     assert len(tagged) > 40
     for resource in tagged:
         assert {"Project", "Stack", "Environment", "ManagedBy", "Production"} <= set(resource.inputs["tags"])
 
 
-def test_search_engine_can_run_in_cluster(build_stack):
+def test_search_engine_can_run_in_cluster(build_stack: Any) -> None:
     run = build_stack("eks", {"gigstack:stores": {"searchEngine": "elasticsearch"}})
     assert run.of_type("aws:opensearch/domain:Domain") == []
-    search = run.one("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "in-cluster-search-gig-search")
+    search = run.one(
+        "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "in-cluster-search-gig-search"
+    )
     assert search.inputs["metadata"]["namespace"] == "gigstack-data"
     settings = _service_settings(run)
     assert urlsplit(settings["gig"]["SEARCH_URL"]).hostname == "gig-search-es-http.gigstack-data.svc"

@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gigstack_platform.bridge import BridgeContractError, BridgeValues, load_contract
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 AWS_ONLY = {
-    "aws_region", "aws_account_id", "vpc_id", "external_secrets_role_arn", "aws_load_balancer_controller_role_arn",
-    "secrets_manager_prefix", "uploads_bucket", "image_registry",
+    "aws_region",
+    "aws_account_id",
+    "vpc_id",
+    "external_secrets_role_arn",
+    "aws_load_balancer_controller_role_arn",
+    "secrets_manager_prefix",
+    "uploads_bucket",
+    "image_registry",
 }
 
 
-def _cluster_secret(run):
-    matches = [s for s in run.of_type("kubernetes:core/v1:Secret")
-               if s.inputs["metadata"]["name"] == f"gigstack-{run.stack}"]
+def _cluster_secret(run: Any) -> Any:
+    matches = [
+        s
+        for s in run.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == f"gigstack-{run.stack}"
+    ]
     assert len(matches) == 1
     return matches[0].inputs
 
 
-def test_contract_file_matches_contracts_doc():
+def test_contract_file_matches_contracts_doc() -> None:
     """docs/contracts.md names the keys in prose; the YAML file is the machine-readable copy."""
     text = (REPO_ROOT / "docs/contracts.md").read_text()
-    section = text[text.index("## GitOps-bridge cluster Secret"):text.index("## Events")]
-    labels_part = section[section.index("Labels (switches)"):section.index("Annotations (infrastructure")]
-    annotations_part = section[section.index("Annotations (infrastructure"):section.index("On minikube")]
+    section = text[text.index("## GitOps-bridge cluster Secret") : text.index("## Events")]
+    labels_part = section[section.index("Labels (switches)") : section.index("Annotations (infrastructure")]
+    annotations_part = section[section.index("Annotations (infrastructure") : section.index("On minikube")]
     names = re.compile(r"`([a-z_]+)`")
     doc_labels = {n for n in names.findall(labels_part) if n not in {"minikube", "eks"}}
     doc_annotations = set(names.findall(annotations_part))
@@ -37,7 +47,7 @@ def test_contract_file_matches_contracts_doc():
 
 
 @pytest.mark.parametrize("stack", ["minikube", "eks"])
-def test_cluster_secret_carries_every_contract_key(build_stack, stack):
+def test_cluster_secret_carries_every_contract_key(build_stack: Any, stack: Any) -> None:
     run = build_stack(stack)
     secret = _cluster_secret(run)
     contract = load_contract()
@@ -68,19 +78,21 @@ def test_cluster_secret_carries_every_contract_key(build_stack, stack):
         assert meta["labels"]["enable_aws_load_balancer_controller"] == "true"
 
 
-def test_bridge_values_refuse_drift_from_the_contract():
+def test_bridge_values_refuse_drift_from_the_contract() -> None:
     contract = load_contract()
     labels = {name: "true" for name in contract.labels}
     annotations = {name: "" for name in contract.annotations}
     BridgeValues(labels, dict(annotations)).checked(contract)
     with pytest.raises(BridgeContractError, match="missing"):
-        BridgeValues({k: v for k, v in labels.items() if k != "environment"}, dict(annotations)).checked(contract)
+        BridgeValues({k: v for k, v in labels.items() if k != "environment"}, dict(annotations)).checked(
+            contract
+        )
     with pytest.raises(BridgeContractError, match="not in contract"):
         BridgeValues(labels, {**annotations, "undocumented": "x"}).checked(contract)
 
 
 @pytest.mark.parametrize("stack", ["minikube", "eks"])
-def test_root_application_points_at_the_repo_path(build_stack, stack):
+def test_root_application_points_at_the_repo_path(build_stack: Any, stack: Any) -> None:
     run = build_stack(stack)
     app = run.one("kubernetes:argoproj.io/v1alpha1:Application", "argocd-root").inputs
     assert app["metadata"]["namespace"] == "argocd"
@@ -93,13 +105,14 @@ def test_root_application_points_at_the_repo_path(build_stack, stack):
     assert (REPO_ROOT / "gitops/argocd").is_dir()
 
 
-def test_teardown_order_is_encoded_in_dependencies(build_stack):
+def test_teardown_order_is_encoded_in_dependencies(build_stack: Any) -> None:
     run = build_stack("eks")
     root_app = run.one("kubernetes:argoproj.io/v1alpha1:Application", "argocd-root")
     argocd_chart = run.named("argocd-argo-cd")
     cluster_secret = run.named("argocd-cluster")
     argocd = run.named("argocd")
-    assert run.depends_on(root_app, argocd_chart) and run.depends_on(root_app, cluster_secret)
+    assert run.depends_on(root_app, argocd_chart)
+    assert run.depends_on(root_app, cluster_secret)
     # Argo CD (and so every app and load balancer it owns) goes before controllers, nodes and addons.
     for node_group in run.of_type("aws:eks/nodeGroup:NodeGroup"):
         assert run.depends_on(argocd, node_group)

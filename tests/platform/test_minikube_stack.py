@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,23 +14,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def minikube(build_stack):
+def minikube(build_stack: Any) -> Any:
     return build_stack("minikube")
 
 
-def test_program_builds_under_sixty_seconds_without_aws(minikube):
+def test_program_builds_under_sixty_seconds_without_aws(minikube: Any) -> None:
     assert minikube.seconds < 60
     assert not [r for r in minikube.resources if r.type.startswith("aws:")]
     provider = minikube.of_type("pulumi:providers:kubernetes")[0].inputs
     assert provider["context"] == "minikube"
 
 
-def test_render_to_directory_reaches_the_provider(build_stack, tmp_path):
+def test_render_to_directory_reaches_the_provider(build_stack: Any, tmp_path: Any) -> None:
     run = build_stack("minikube", {"gigstack:minikube": {"renderYamlToDirectory": str(tmp_path)}})
     assert run.of_type("pulumi:providers:kubernetes")[0].inputs["renderYamlToDirectory"] == str(tmp_path)
 
 
-def _service_secrets(run):
+def _service_secrets(run: Any) -> Any:
     secrets = {}
     for secret in run.of_type("kubernetes:core/v1:Secret"):
         meta = secret.inputs["metadata"]
@@ -38,14 +39,16 @@ def _service_secrets(run):
     return secrets
 
 
-def test_every_service_secret_holds_exactly_its_settings_as_secret_values(minikube):
+def test_every_service_secret_holds_exactly_its_settings_as_secret_values(minikube: Any) -> None:
     secrets = _service_secrets(minikube)
     assert set(secrets) == set(SERVICES)
     for service, secret in secrets.items():
         assert sorted(secret.inputs["stringData"]) == secret_keys(service)
         assert "stringData" in secret.secret_inputs
-    hosts = {s: {k: urlsplit(v).hostname for k, v in secret.inputs["stringData"].items() if "://" in v}
-             for s, secret in secrets.items()}
+    hosts = {
+        s: {k: urlsplit(v).hostname for k, v in secret.inputs["stringData"].items() if "://" in v}
+        for s, secret in secrets.items()
+    }
     assert hosts["order"]["DATABASE_URL"] == "order-postgres-rw.gigstack-data.svc"
     assert hosts["review"]["DATABASE_URL"] == "review-postgres-rw.gigstack-data.svc"
     assert hosts["auth"]["DATABASE_URL"] == "auth-mariadb.gigstack-data.svc"
@@ -55,8 +58,10 @@ def test_every_service_secret_holds_exactly_its_settings_as_secret_values(miniku
     assert {hosts[s]["AMQP_URL"] for s in SERVICES} == {"rabbitmq.gigstack-data.svc"}
 
 
-def test_stores_come_from_operators_and_official_images(minikube):
-    clusters = {c.inputs["metadata"]["name"] for c in minikube.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")}
+def test_stores_come_from_operators_and_official_images(minikube: Any) -> None:
+    clusters = {
+        c.inputs["metadata"]["name"] for c in minikube.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
+    }
     assert clusters == {"order-postgres", "review-postgres"}
     assert len(minikube.of_type("kubernetes:k8s.mariadb.com/v1alpha1:MariaDB")) == 1
     assert len(minikube.of_type("kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster")) == 1
@@ -69,9 +74,11 @@ def test_stores_come_from_operators_and_official_images(minikube):
     assert "bitnami" not in everything.lower()
 
 
-def test_store_credentials_are_generated_and_secret(minikube):
+def test_store_credentials_are_generated_and_secret(minikube: Any) -> None:
     credential_secrets = [
-        s for s in minikube.of_type("kubernetes:core/v1:Secret") if s.inputs["metadata"]["namespace"] == "gigstack-data"
+        s
+        for s in minikube.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["namespace"] == "gigstack-data"
     ]
     assert len(credential_secrets) >= 6
     for secret in credential_secrets:
@@ -80,12 +87,21 @@ def test_store_credentials_are_generated_and_secret(minikube):
     for resource in minikube.resources:
         for key, value in resource.inputs.items():
             if key not in resource.secret_inputs:
-                assert not any(p in json.dumps(value, default=str) for p in passwords), f"{resource.name}.{key}"
+                assert not any(p in json.dumps(value, default=str) for p in passwords), (
+                    f"{resource.name}.{key}"
+                )
 
 
-def test_monitoring_is_provisioned_from_observability_files(minikube):
+def test_monitoring_is_provisioned_from_observability_files(minikube: Any) -> None:
     charts = {c.inputs["chart"]: c.inputs for c in minikube.of_type("kubernetes:helm.sh/v4:Chart")}
-    for chart in ("kube-prometheus-stack", "loki", "alloy", "eck-operator", "opentelemetry-collector", "argo-cd"):
+    for chart in (
+        "kube-prometheus-stack",
+        "loki",
+        "alloy",
+        "eck-operator",
+        "opentelemetry-collector",
+        "argo-cd",
+    ):
         assert charts[chart]["version"], f"{chart} is not pinned"
     dashboards = sorted(p.name for p in (REPO_ROOT / "observability/grafana/dashboards").glob("*.json"))
     provisioned = sorted(
@@ -95,7 +111,7 @@ def test_monitoring_is_provisioned_from_observability_files(minikube):
         for key in cm.inputs["data"]
     )
     assert provisioned == dashboards
-    alloy = (REPO_ROOT / "observability/loki/alloy-config.alloy")
+    alloy = REPO_ROOT / "observability/loki/alloy-config.alloy"
     if alloy.exists():
         assert charts["alloy"]["values"]["alloy"]["configMap"]["content"] == alloy.read_text()
     kinds = {r.type.split(":")[-1] for r in minikube.resources}
@@ -103,11 +119,14 @@ def test_monitoring_is_provisioned_from_observability_files(minikube):
     assert "prometheus-community" in charts["kube-prometheus-stack"]["repositoryOpts"]["repo"]
 
 
-def test_monitoring_can_be_left_to_argocd(build_stack):
+def test_monitoring_can_be_left_to_argocd(build_stack: Any) -> None:
     run = build_stack("minikube", {"gigstack:monitoring": {"installedBy": "argocd"}})
     assert not run.of_type("gigstack:kube:Monitoring")
-    secret = next(s for s in run.of_type("kubernetes:core/v1:Secret")
-                  if s.inputs["metadata"]["name"] == "gigstack-minikube")
+    secret = next(
+        s
+        for s in run.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "gigstack-minikube"
+    )
     labels = secret.inputs["metadata"]["labels"]
     assert labels["enable_kube_prometheus_stack"] == labels["enable_loki"] == "true"
     assert labels["enable_otel_collector"] == labels["enable_alloy"] == "true"

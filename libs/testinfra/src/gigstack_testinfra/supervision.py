@@ -2,7 +2,8 @@
 
 Every server we launch may fork helpers (PostgreSQL backends, Erlang port programs, a JVM), so we signal the
 whole process group, not just the pid we know. A module-level registry lets an ``atexit`` hook and the SIGTERM
-handler clean up whatever is still running when the interpreter goes away without a pytest teardown.
+handler clean up whatever is still running when the interpreter goes away without a pytest teardown, and the
+watchdog in ``reaper`` covers a SIGKILL of the interpreter itself.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+
+from gigstack_testinfra.reaper import reaper
 
 _PR_SET_PDEATHSIG = 1
 _live: set[ManagedProcess] = set()
@@ -87,6 +90,7 @@ class ManagedProcess:
         if not self.detached:
             with _live_lock:
                 _live.add(self)
+            reaper.watch(self._popen.pid)
 
     def is_running(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
@@ -133,6 +137,8 @@ class ManagedProcess:
     def _forget(self) -> None:
         with _live_lock:
             _live.discard(self)
+        if self._popen is not None and not self.detached:
+            reaper.unwatch(self._popen.pid)
 
 
 def stop_all() -> None:

@@ -20,8 +20,6 @@ from servicekit.security import InternalTokenIssuer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-pytestmark = pytest.mark.integration
-
 DEVICE = "laptop-1"
 
 

@@ -13,6 +13,8 @@ from auth_service.service_layer.dependencies import HandlerDependencies, TokenLi
 from auth_service.service_layer.ports import PasswordHasher
 from auth_service.settings import AuthSettings
 
+LOCK_WAIT_TIMEOUT_SECONDS = 10
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -28,7 +30,12 @@ def create_engine(settings: AuthSettings) -> AsyncEngine:
         # MariaDB drops idle connections after wait_timeout; check before use and recycle well before.
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args={"connect_timeout": settings.database_connect_timeout_seconds},
+        connect_args={
+            "connect_timeout": settings.database_connect_timeout_seconds,
+            # Bound row-lock waits (OTP and token rows are locked FOR UPDATE) well below the request
+            # timeouts upstream; works on MariaDB and MySQL alike.
+            "init_command": f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_SECONDS}",
+        },
     )
 
 

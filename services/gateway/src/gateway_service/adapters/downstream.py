@@ -21,6 +21,8 @@ from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
 
+from gateway_service.adapters.http_pool import ServicePools
+
 logger = logging.getLogger(__name__)
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -53,13 +55,13 @@ class DownstreamResponse:
 class DownstreamClient:
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        pools: ServicePools,
         issuer: InternalTokenIssuer,
         service_urls: Mapping[str, str | None],
         *,
         max_retries: int = 2,
     ) -> None:
-        self._http = http
+        self._pools = pools
         self._issuer = issuer
         self._service_urls = dict(service_urls)
         self._max_retries = max_retries
@@ -85,7 +87,8 @@ class DownstreamClient:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         headers = self._headers(service, forward_headers, subject, session_id)
         method = method.upper()
-        request = self._http.build_request(
+        http = self._pools.client(service)
+        request = http.build_request(
             method,
             base_url.rstrip("/") + path,
             json=json_body if content is None else None,
@@ -93,7 +96,7 @@ class DownstreamClient:
             params=params,
             headers=headers,
         )
-        response = await self._send_with_retries(service, method, request)
+        response = await self._send_with_retries(http, service, method, request)
         return self._accept(service, response)
 
     def _headers(
@@ -113,11 +116,13 @@ class DownstreamClient:
         inject_trace_headers(headers)
         return headers
 
-    async def _send_with_retries(self, service: str, method: str, request: httpx.Request) -> httpx.Response:
+    async def _send_with_retries(
+        self, http: httpx.AsyncClient, service: str, method: str, request: httpx.Request
+    ) -> httpx.Response:
         attempt = 0
         while True:
             try:
-                return await self._http.send(request)
+                return await http.send(request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 # Nothing reached the service, so repeating is safe for every method.
                 if attempt >= self._max_retries:

@@ -14,6 +14,7 @@ from servicekit.security import InternalTokenIssuer
 
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.downstream import DownstreamClient
+from gateway_service.adapters.http_pool import ServicePools
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.domain.rate_limits import RateLimitPolicy
@@ -22,9 +23,6 @@ from gateway_service.service_layer.throttling import RequestThrottle
 from gateway_service.settings import GatewaySettings
 
 REDIS_TIMEOUT_SECONDS = 2.0
-# Per-host keep-alive pool; sized for one gateway replica fanning out to a handful of services.
-DOWNSTREAM_MAX_CONNECTIONS = 200
-DOWNSTREAM_MAX_KEEPALIVE = 64
 
 
 @dataclass(frozen=True)
@@ -60,28 +58,23 @@ class GatewayRuntime:
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             health_check_interval=30,
         )
-        http = httpx.AsyncClient(
+        pools = ServicePools(
+            settings.service_urls(),
             timeout=httpx.Timeout(
                 settings.downstream_read_timeout_seconds, connect=settings.downstream_connect_timeout_seconds
             ),
-            limits=httpx.Limits(
-                max_connections=DOWNSTREAM_MAX_CONNECTIONS, max_keepalive_connections=DOWNSTREAM_MAX_KEEPALIVE
-            ),
-            follow_redirects=False,
-            # Service-to-service calls go straight to cluster addresses, never through an egress proxy.
-            trust_env=False,
         )
         try:
-            self._services = _build_services(settings, redis, redis_url, http)
+            self._services = _build_services(settings, redis, redis_url, pools)
             yield
         finally:
             self._services = None
-            await http.aclose()
+            await pools.aclose()
             await redis.aclose()
 
 
 def _build_services(
-    settings: GatewaySettings, redis: Redis, redis_url: str, http: httpx.AsyncClient
+    settings: GatewaySettings, redis: Redis, redis_url: str, pools: ServicePools
 ) -> GatewayServices:
     access_tokens = Hs256AccessTokenCodec(
         settings.access_token_secret.get_secret_value(), ttl_seconds=settings.access_token_ttl_seconds
@@ -98,7 +91,7 @@ def _build_services(
     throttle = RequestThrottle(RedisRateLimiter(redis, redis_url), policy)
     issuer = InternalTokenIssuer(settings.internal_token_private_key.get_secret_value())
     downstream = DownstreamClient(
-        http, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
+        pools, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
     )
     return GatewayServices(redis=redis, sessions=sessions, throttle=throttle, downstream=downstream)
 
