@@ -6,7 +6,7 @@ import uuid
 
 import httpx
 import pytest
-from emails import OTP, RESET_TOKEN, VERIFY_TOKEN, wait_for_mail
+from e2e_mail import OTP, RESET_TOKEN, VERIFY_TOKEN, wait_for_mail
 from stack import GigstackStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -11,7 +11,7 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from emails import RESET_TOKEN, VERIFY_TOKEN, mail_count, wait_for_mail
+from e2e_mail import RESET_TOKEN, VERIFY_TOKEN, mail_count, wait_for_mail
 from servicekit.security import generate_ed25519_keypair
 from stack import SIGNIN_FAILURES_BEFORE_LOCK, GigstackStack
 

@@ -51,6 +51,7 @@ def test_nat_per_zone_by_config(build_stack: Any) -> None:
 def test_cluster_uses_access_entries_standard_support_logging_and_restricted_endpoint(eks: Any) -> None:
     cluster = eks.of_type("aws:eks/cluster:Cluster")[0].inputs
     assert cluster["accessConfig"]["authenticationMode"] == "API"
+    assert cluster["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True
     assert cluster["upgradePolicy"]["supportType"] == "STANDARD"
     assert set(cluster["enabledClusterLogTypes"]) == {
         "api",
@@ -278,3 +279,15 @@ def test_search_engine_can_run_in_cluster(build_stack: Any) -> None:
     assert search.inputs["metadata"]["namespace"] == "gigstack-data"
     settings = _service_settings(run)
     assert urlsplit(settings["gig"]["SEARCH_URL"]).hostname == "gig-search-es-http.gigstack-data.svc"
+
+
+def test_admin_principals_get_access_entries(build_stack: Any) -> None:
+    admin = "arn:aws:iam::123456789012:role/platform-admins"
+    run = build_stack(
+        "eks", {"gigstack:cluster": {"publicAccessCidrs": ["198.51.100.0/24"], "adminPrincipalArns": [admin]}}
+    )
+    entry = run.one("aws:eks/accessEntry:AccessEntry", "eks-admin-0").inputs
+    assert entry["principalArn"] == admin
+    association = run.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-admin-0").inputs
+    assert association["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    assert association["accessScope"] == {"type": "cluster"}

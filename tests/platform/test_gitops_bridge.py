@@ -131,3 +131,32 @@ def test_teardown_order_is_encoded_in_dependencies(build_stack: Any) -> None:
     for node_group in run.of_type("aws:eks/nodeGroup:NodeGroup"):
         assert run.depends_on(coredns, node_group)
         assert run.depends_on(node_group, run.one("aws:eks/addon:Addon", "eks-vpc-cni"))
+
+
+@pytest.mark.parametrize("stack", ["minikube", "eks"])
+def test_every_namespace_used_is_created_first(build_stack: Any, stack: str) -> None:
+    run = build_stack(stack)
+    created = {ns.inputs["metadata"]["name"]: ns for ns in run.of_type("kubernetes:core/v1:Namespace")}
+    for resource in run.resources:
+        if not resource.type.startswith("kubernetes:") or resource.type == "kubernetes:core/v1:Namespace":
+            continue
+        namespace = resource.inputs.get("namespace") or (resource.inputs.get("metadata") or {}).get(
+            "namespace"
+        )
+        if namespace is None:
+            continue
+        assert namespace in created, f"{resource.name} uses namespace {namespace} nobody creates"
+        assert run.depends_on(resource, created[namespace]), f"{resource.name} may start before {namespace}"
+
+
+def test_gitops_templates_read_only_contract_keys() -> None:
+    """ApplicationSets may read only keys the program writes (bridge-contract.yaml)."""
+    contract = load_contract()
+    texts = [
+        p.read_text() for p in (REPO_ROOT / "gitops").rglob("*.yaml") if p.name != "bridge-contract.yaml"
+    ]
+    read_annotations = {m for text in texts for m in re.findall(r"metadata\.annotations\.([a-z_]+)", text)}
+    read_labels = {m for text in texts for m in re.findall(r"metadata\.labels\.([a-z_]+)", text)}
+    switch_labels = {m for text in texts for m in re.findall(r"\b(enable_[a-z_]+)\b", text)}
+    assert read_annotations <= set(contract.annotations)
+    assert (read_labels | switch_labels) <= set(contract.labels)

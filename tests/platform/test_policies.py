@@ -19,6 +19,7 @@ from gigstack_platform.policies.catalog import (
     transit_encryption,
 )
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TAGS = {
@@ -45,7 +46,13 @@ def violations_of(policy: ResourceValidationPolicy, resource_type: str, props: d
     # Resource options are not read by these policies.
     no_options: Any = None
     args = ResourceValidationArgs(
-        resource_type, props, f"urn:pulumi:test::gigstack::{resource_type}::r", "r", no_options, None
+        resource_type,
+        # The engine hands policies proxied props (unknown-checking Mapping/Sequence wrappers), not dicts.
+        unknown_checking_proxy(props),
+        f"urn:pulumi:test::gigstack::{resource_type}::r",
+        "r",
+        no_options,
+        None,
     )
     collected = Violations()
     policy.validate(args, collected)

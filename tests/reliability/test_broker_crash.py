@@ -116,6 +116,7 @@ async def test_broker_crash_during_1000_email_events_sends_each_exactly_once(
         started = asyncio.get_running_loop().time()
         retried = await request_resets(stack, client, emails, crash_and_recover)
         reliability_report("auth 5xx answers retried by the client", retried)
+        assert len(broker_events) == 2, "the broker was not killed and restarted mid-run"
         await asyncio.gather(*broker_events)
         reliability_report("seconds to accept 1000 forgot-password requests", _since(started))
 

@@ -61,6 +61,8 @@ MONITORING_NAMESPACE: Final = "monitoring"
 LOGGING_NAMESPACE: Final = "logging"
 ARGOCD_NAMESPACE: Final = "argocd"
 EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
+# The ECK operator's own namespace (monitoring's logging stack and minikube's search both need it).
+ELASTIC_OPERATOR_NAMESPACE: Final = "elastic-system"
 INTERNAL_TOKEN_CONFIGMAP: Final = "internal-token-public-key"  # noqa: S105 - a ConfigMap name
 
 

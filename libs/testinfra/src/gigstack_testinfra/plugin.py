@@ -7,6 +7,7 @@ broker or take the SMTP catcher down for a while.
 
 from __future__ import annotations
 
+import shutil
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterator
@@ -63,6 +64,7 @@ def _mail_catcher_session() -> Iterator[MailCatcher]:
         yield catcher
     finally:
         catcher.stop()
+        shutil.rmtree(catcher.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

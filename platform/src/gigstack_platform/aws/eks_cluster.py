@@ -67,7 +67,9 @@ class EksCluster(pulumi.ComponentResource):
             role_arn=cluster_role.arn,
             access_config={
                 "authentication_mode": "API",
-                "bootstrap_cluster_creator_admin_permissions": False,
+                # The identity running `pulumi up` needs the API right away (the kubernetes provider uses it);
+                # the entry is an ordinary, visible access entry, unlike the old aws-auth ConfigMap.
+                "bootstrap_cluster_creator_admin_permissions": True,
             },
             # Extended support costs $0.60/h per cluster; STANDARD forces upgrades instead.
             upgrade_policy={"support_type": "STANDARD"},

@@ -45,7 +45,6 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
             {
                 "fullnameOverride": "argocd",
                 "dex": {"enabled": False},
-                "configs": {"params": {"application.namespaces": ARGOCD_NAMESPACE}},
                 # Applications other than the root one are created by ApplicationSets from Git.
                 "applicationSet": {"replicas": 1},
             },

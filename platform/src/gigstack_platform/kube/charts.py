@@ -36,6 +36,20 @@ RABBITMQ_CLUSTER_OPERATOR_MANIFEST = (
     "https://github.com/rabbitmq/cluster-operator/releases/download/v2.14.0/cluster-operator.yml"
 )
 ELASTIC_STACK_VERSION = "8.18.2"
+# One small Elasticsearch node (ECK sizes the JVM heap from the memory limit); fits minikube and t3.large.
+SMALL_ELASTICSEARCH_POD: dict[str, Any] = {
+    "spec": {
+        "containers": [
+            {
+                "name": "elasticsearch",
+                "resources": {
+                    "requests": {"cpu": "250m", "memory": "1536Mi"},
+                    "limits": {"memory": "1536Mi"},
+                },
+            }
+        ]
+    }
+}
 REDIS_IMAGE = "redis:7.4.4"
 MONGODB_IMAGE = "mongo:8.0.10"
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.5"

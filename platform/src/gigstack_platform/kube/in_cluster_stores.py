@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gigstack_platform.catalog import DATA_NAMESPACE, SERVICES, StoreKind, services_owning
+from gigstack_platform.catalog import (
+    DATA_NAMESPACE,
+    ELASTIC_OPERATOR_NAMESPACE,
+    SERVICES,
+    StoreKind,
+    services_owning,
+)
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.endpoints import StoreEndpoint
 from gigstack_platform.kube import charts
@@ -197,7 +203,7 @@ class InClusterStores(pulumi.ComponentResource):
 
     def _elasticsearch(self) -> StoreEndpoint:
         operator = self._args.eck_operator or charts.chart(
-            f"{self._name}-eck-operator", charts.ECK_OPERATOR, "elastic-system", {}, self._opts()
+            f"{self._name}-eck-operator", charts.ECK_OPERATOR, ELASTIC_OPERATOR_NAMESPACE, {}, self._opts()
         )
         password = generated_password(f"{self._name}-search-password", self)
         users = k8s.core.v1.Secret(
@@ -222,6 +228,7 @@ class InClusterStores(pulumi.ComponentResource):
                         "name": "default",
                         "count": 1,
                         "config": {"node.store.allow_mmap": False},
+                        "podTemplate": charts.SMALL_ELASTICSEARCH_POD,
                         "volumeClaimTemplates": [
                             {
                                 "metadata": {"name": "elasticsearch-data"},

@@ -7,14 +7,14 @@ loads; the Alloy, Filebeat and Collector pipelines come from the same folder.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from gigstack_platform.catalog import LOGGING_NAMESPACE, MONITORING_NAMESPACE
+from gigstack_platform.catalog import ELASTIC_OPERATOR_NAMESPACE, LOGGING_NAMESPACE, MONITORING_NAMESPACE
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.kube import charts
+from gigstack_platform.kube.monitoring_values import filebeat_pod_template, loki_values, prometheus_values
 from gigstack_platform.kube.observability_files import ObservabilityFiles
 
 APM_SERVER_URL = f"http://gigstack-apm-apm-http.{LOGGING_NAMESPACE}.svc:8200"
@@ -47,10 +47,12 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-kube-prometheus-stack",
             charts.KUBE_PROMETHEUS_STACK,
             MONITORING_NAMESPACE,
-            _prometheus_values(args),
+            prometheus_values(args.environment, args.storage_class),
             pulumi.ResourceOptions(parent=self, depends_on=[grafana_secret, *provisioning]),
         )
-        loki = charts.chart(f"{name}-loki", charts.LOKI, MONITORING_NAMESPACE, _loki_values(args), child)
+        loki = charts.chart(
+            f"{name}-loki", charts.LOKI, MONITORING_NAMESPACE, loki_values(args.storage_class), child
+        )
         charts.chart(
             f"{name}-alloy",
             charts.ALLOY,
@@ -59,7 +61,7 @@ class Monitoring(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[loki]),
         )
         self.eck_operator = charts.chart(
-            f"{name}-eck-operator", charts.ECK_OPERATOR, "elastic-system", {}, child
+            f"{name}-eck-operator", charts.ECK_OPERATOR, ELASTIC_OPERATOR_NAMESPACE, {}, child
         )
         self._elastic_stack(args)
         charts.chart(
@@ -124,6 +126,7 @@ class Monitoring(pulumi.ComponentResource):
                         "name": "default",
                         "count": 1,
                         "config": {"node.store.allow_mmap": False},
+                        "podTemplate": charts.SMALL_ELASTICSEARCH_POD,
                         "volumeClaimTemplates": [
                             {
                                 "metadata": {"name": "elasticsearch-data"},
@@ -172,7 +175,7 @@ class Monitoring(pulumi.ComponentResource):
                 "elasticsearchRef": es_ref,
                 "kibanaRef": {"name": "kibana"},
                 "config": args.files.filebeat_config or {},
-                "daemonSet": {"podTemplate": _filebeat_pod_template()},
+                "daemonSet": {"podTemplate": filebeat_pod_template()},
             },
             opts=opts,
         )
@@ -208,103 +211,3 @@ class Monitoring(pulumi.ComponentResource):
             subjects=[{"kind": "ServiceAccount", "name": "filebeat", "namespace": LOGGING_NAMESPACE}],
             opts=child,
         )
-
-
-def _prometheus_values(args: MonitoringArgs) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "fullnameOverride": "kube-prometheus-stack",
-        "grafana": {
-            "admin": {
-                "existingSecret": "grafana-admin",
-                "userKey": "admin-user",
-                "passwordKey": "admin-password",
-            },
-            "sidecar": {
-                "dashboards": {"enabled": True, "label": "grafana_dashboard", "searchNamespace": "ALL"},
-                "datasources": {
-                    "enabled": True,
-                    "label": "grafana_datasource",
-                    "defaultDatasourceEnabled": False,
-                },
-            },
-        },
-        # helm.v4.Chart renders without hooks; the webhook's certificate job is a hook, so run without it.
-        "prometheusOperator": {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}},
-        "prometheus": {
-            "prometheusSpec": {
-                "retention": "15d",
-                "serviceMonitorSelectorNilUsesHelmValues": False,
-                "ruleSelectorNilUsesHelmValues": False,
-                "storageSpec": {
-                    "volumeClaimTemplate": {
-                        "spec": {
-                            "storageClassName": args.storage_class,
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": "20Gi"}},
-                        }
-                    }
-                },
-            }
-        },
-    }
-    if args.environment == "eks":
-        # The EKS control plane does not expose these to in-cluster scrapers.
-        values.update(
-            {
-                "kubeControllerManager": {"enabled": False},
-                "kubeScheduler": {"enabled": False},
-                "kubeEtcd": {"enabled": False},
-            }
-        )
-    return values
-
-
-def _loki_values(args: MonitoringArgs) -> dict[str, Any]:
-    return {
-        "deploymentMode": "SingleBinary",
-        "loki": {
-            "auth_enabled": False,
-            "commonConfig": {"replication_factor": 1},
-            "storage": {"type": "filesystem"},
-            "schemaConfig": {
-                "configs": [
-                    {
-                        "from": "2025-01-01",
-                        "store": "tsdb",
-                        "object_store": "filesystem",
-                        "schema": "v13",
-                        "index": {"prefix": "index_", "period": "24h"},
-                    }
-                ]
-            },
-        },
-        "singleBinary": {"replicas": 1, "persistence": {"storageClass": args.storage_class, "size": "10Gi"}},
-        "read": {"replicas": 0},
-        "write": {"replicas": 0},
-        "backend": {"replicas": 0},
-        "chunksCache": {"enabled": False},
-        "resultsCache": {"enabled": False},
-    }
-
-
-def _filebeat_pod_template() -> dict[str, Any]:
-    return {
-        "spec": {
-            "serviceAccountName": "filebeat",
-            "automountServiceAccountToken": True,
-            "containers": [
-                {
-                    "name": "filebeat",
-                    "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
-                    "volumeMounts": [
-                        {"name": "varlogcontainers", "mountPath": "/var/log/containers"},
-                        {"name": "varlogpods", "mountPath": "/var/log/pods"},
-                    ],
-                }
-            ],
-            "volumes": [
-                {"name": "varlogcontainers", "hostPath": {"path": "/var/log/containers"}},
-                {"name": "varlogpods", "hostPath": {"path": "/var/log/pods"}},
-            ],
-        }
-    }

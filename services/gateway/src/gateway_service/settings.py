@@ -15,7 +15,7 @@ PROXIED_GROUPS: tuple[str, ...] = ("users", "gig", "chat", "order", "review")
 class GatewaySettings(ServiceSettings):
     service_name: str = "gateway"
 
-    redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    redis_url: SecretStr = Field(description="redis://[:pass@]host:6379/db (sessions and rate limits)")
     internal_token_private_key: SecretStr
     access_token_secret: SymmetricSecret
     access_token_ttl_seconds: int = Field(default=900, ge=30)

@@ -28,16 +28,17 @@ pytestmark = pytest.mark.integration
 
 ACCESS_SECRET = "integration-access-token-key-0123456789abcdef"
 ALICE_ID = "0b8f5a7e-3f6c-4f1b-9c55-6f2f1f0d2a11"
+BOB_ID = "5d1c7a3e-9b2f-4e6a-8c1d-2f3e4a5b6c7d"
 ALICE_PASSWORD = "correct horse battery staple"
 KNOWN_DEVICE = "device-known"
 GOOD_OTP = "123456"
 
 
-def alice() -> dict[str, Any]:
+def user_json(username: str = "alice") -> dict[str, Any]:
     return {
-        "id": ALICE_ID,
-        "username": "alice",
-        "email": "alice@example.com",
+        "id": BOB_ID if username == "bob" else ALICE_ID,
+        "username": username,
+        "email": f"{username}@example.com",
         "country": "NO",
         "email_verified": True,
         "created_at": "2026-01-01T00:00:00Z",
@@ -90,23 +91,31 @@ def build_auth_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
     @app.post("/api/v1/auth/signin")
     async def signin(request: Request) -> Response:
         body = await request.json()
-        if body.get("email_or_username") != "alice" or body.get("password") != ALICE_PASSWORD:
+        username = body.get("email_or_username")
+        if username not in ("alice", "bob") or body.get("password") != ALICE_PASSWORD:
             return JSONResponse({"error": {"code": "invalid_credentials", "message": "Invalid"}}, 401)
         if request.headers.get("x-device-id") != KNOWN_DEVICE:
             return JSONResponse({"otp_required": True, "message": "OTP sent"}, 202)
-        return JSONResponse({"user": alice()})
+        return JSONResponse({"user": user_json(username)})
 
     @app.post("/api/v1/auth/verify-otp")
     async def verify_otp(request: Request) -> Response:
         body = await request.json()
         if body.get("otp") != GOOD_OTP:
             return JSONResponse({"error": {"code": "invalid_otp", "message": "Invalid"}}, 401)
-        return JSONResponse({"user": alice()})
+        return JSONResponse({"user": user_json()})
 
     @app.get("/api/v1/auth/me")
     async def me(request: Request) -> Response:
         principal: InternalPrincipal = request.state.principal
-        return JSONResponse({"user": {**alice(), "id": principal.subject}})
+        return JSONResponse({"user": {**user_json(), "id": principal.subject}})
+
+    @app.put("/api/v1/auth/change-password")
+    async def change_password(request: Request) -> Response:
+        body = await request.json()
+        if body.get("current_password") != ALICE_PASSWORD:
+            return JSONResponse({"error": {"code": "invalid_credentials", "message": "Invalid"}}, 401)
+        return JSONResponse({"message": "Password changed"})
 
     @app.post("/api/v1/auth/signout")
     async def signout() -> Response:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from gigstack_testinfra.net import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -95,8 +97,6 @@ async def test_downstream_timeout_becomes_504(gateway: httpx.AsyncClient) -> Non
 
 
 async def test_unreachable_service_becomes_503(start_gateway: Any) -> None:
-    from gigstack_testinfra.net import free_port
-
     gateway = await start_gateway(gig_service_url=f"http://127.0.0.1:{free_port()}")
     response = await gateway.get("/api/v1/gateway/gig/echo")
     assert response.status_code == 503
@@ -138,3 +138,38 @@ async def test_readiness_pings_redis(gateway: httpx.AsyncClient) -> None:
     ready = await gateway.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"redis": "ok"}
+
+
+async def test_concurrent_requests_never_share_identity(gateway: httpx.AsyncClient) -> None:
+    """Per-request internal tokens: under concurrency each downstream call carries its own caller."""
+    tokens: dict[str, str] = {}
+    for username in ("alice", "bob"):
+        signin = await gateway.post(
+            "/api/v1/gateway/auth/signin",
+            json={"email_or_username": username, "password": "correct horse battery staple"},
+            headers={"X-Device-Id": "device-known"},
+        )
+        tokens[signin.json()["user"]["id"]] = signin.json()["access_token"]
+    callers = [user_id for _ in range(15) for user_id in tokens]
+
+    async def call(user_id: str) -> tuple[str, str | None]:
+        response = await gateway.get(
+            "/api/v1/gateway/gig/echo", headers={"Authorization": f"Bearer {tokens[user_id]}"}
+        )
+        assert response.status_code == 200, response.text
+        return user_id, response.json()["subject"]
+
+    results = await asyncio.gather(*(call(user_id) for user_id in callers))
+    assert len(tokens) == 2
+    assert all(expected == seen for expected, seen in results)
+
+
+async def test_session_store_outage_is_503_not_500(start_gateway: Any) -> None:
+    gateway = await start_gateway(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    ready = await gateway.get("/health/ready")
+    assert ready.status_code == 503
+    signin = await gateway.post(
+        "/api/v1/gateway/auth/signin", json={"email_or_username": "alice", "password": "whatever"}
+    )
+    assert signin.status_code == 503
+    assert signin.json()["error"]["code"] == "unavailable"

@@ -60,12 +60,33 @@ async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
     issued = await sessions.start(user_id="u1", device_id=None)
     rotated = await sessions.refresh(issued.refresh_token)
     keys = sorted(_text(k) for k in await redis.keys("gw:*"))
-    assert len(keys) == 4  # session, family set, rotated token, active token
+    assert len(keys) == 5  # session, family set, rotated token, active token, the user's session set
     for key in keys:
         assert 3500 < await redis.ttl(key) <= 3600
 
     await sessions.end(rotated.session_id)
     assert await redis.keys("gw:*") == []
+
+
+async def test_revoking_a_users_other_sessions_keeps_the_current_one(
+    sessions: SessionService, redis: Redis
+) -> None:
+    laptop = await sessions.start(user_id="u1", device_id="laptop")
+    phone = await sessions.start(user_id="u1", device_id="phone")
+    phone = await sessions.refresh(phone.refresh_token)
+    stranger = await sessions.start(user_id="u2", device_id=None)
+
+    claims = await sessions.authenticate(laptop.access_token)
+    assert await sessions.end_other_sessions(claims) == 1
+
+    assert await redis.exists(f"gw:session:{laptop.session_id}")
+    assert await redis.exists(f"gw:session:{stranger.session_id}")
+    assert not await redis.exists(f"gw:session:{phone.session_id}")
+    assert not await redis.exists(f"gw:session:{phone.session_id}:family")
+    assert {_text(m) for m in await redis.smembers("gw:user:u1:sessions")} == {laptop.session_id}
+    # Both of the phone's refresh tokens (the rotated one and the active one) are gone.
+    remaining = [_text(k) for k in await redis.keys("gw:refresh:*")]
+    assert len(remaining) == 2  # laptop's and the stranger's
 
 
 async def test_rate_limiter_counts_peeks_and_resets(redis: Redis, redis_url: str) -> None:

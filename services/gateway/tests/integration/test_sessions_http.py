@@ -153,3 +153,27 @@ async def test_unknown_refresh_token_is_401(gateway: httpx.AsyncClient) -> None:
     response = await gateway.post("/api/v1/gateway/auth/refresh", json={"refresh_token": "forged"})
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "invalid_refresh_token"
+
+
+async def test_password_change_signs_out_the_other_devices(gateway: httpx.AsyncClient) -> None:
+    laptop = await _signin(gateway)
+    phone = await _signin(gateway)
+    wrong = await gateway.put(
+        "/api/v1/gateway/auth/change-password",
+        json={"current_password": "nope", "new_password": "Another-Password-1"},
+        headers=_bearer(laptop["access_token"]),
+    )
+    assert wrong.status_code == 401
+    assert (await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(phone["access_token"]))).status_code == 200
+
+    changed = await gateway.put(
+        "/api/v1/gateway/auth/change-password",
+        json={"current_password": ALICE_PASSWORD, "new_password": "Another-Password-1"},
+        headers=_bearer(laptop["access_token"]),
+    )
+    assert changed.status_code == 200, changed.text
+
+    assert (await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(laptop["access_token"]))).status_code == 200
+    phone_me = await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(phone["access_token"]))
+    assert phone_me.status_code == 401
+    assert phone_me.json()["error"]["code"] == "session_revoked"

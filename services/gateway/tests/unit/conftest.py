@@ -50,6 +50,14 @@ class InMemorySessionStore:
         for token_hash in [h for h, record in self.refresh.items() if record.session_id == session_id]:
             del self.refresh[token_hash]
 
+    async def revoke_user_sessions(self, user_id: str, *, except_session_id: str | None = None) -> int:
+        doomed = [
+            sid for sid, session in self.sessions.items() if session.user_id == user_id and sid != except_session_id
+        ]
+        for sid in doomed:
+            await self.revoke(sid)
+        return len(doomed)
+
 
 class InMemoryRateLimiter:
     """Fixed-window counter on a controllable clock."""

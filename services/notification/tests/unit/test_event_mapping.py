@@ -76,6 +76,7 @@ def test_unknown_template_is_permanent(payload: dict[str, Any]) -> None:
         ("", "missing recipient"),
         (42, "invalid recipient"),
         ("not-an-address", "invalid recipient"),
+        ("ann@printer.local", "invalid recipient"),
         ("ann@example.com\r\nBcc: eve@example.com", "exactly one address"),
         ("ann@example.com, eve@example.com", "exactly one address"),
     ],
@@ -94,3 +95,10 @@ def test_message_id_is_derived_from_the_event_id() -> None:
     event_id = uuid4()
     assert message_id_for(event_id, "gigstack.io") == f"<{event_id}@gigstack.io>"
     assert message_id_for(event_id, "gigstack.io") == message_id_for(event_id, "gigstack.io")
+
+
+def test_reserved_test_domain_is_accepted_for_development_accounts() -> None:
+    request = request_for(
+        "auth.email.password_reset_completed.v1", {"to": "seed_1@seed.gigstack.test", "username": "seed_1"}
+    )
+    assert request.to == "seed_1@seed.gigstack.test"

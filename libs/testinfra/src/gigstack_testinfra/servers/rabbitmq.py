@@ -133,9 +133,6 @@ class RabbitMQServer(LocalServer):
             self._answers, timeout=self.start_timeout, what="rabbitmq", interval=0.5, abort=self.exit_reason
         )
 
-    def stop(self) -> None:
-        super().stop()
-
     def shutdown(self) -> None:
         """Stop the node and its epmd (end of session); ``stop()`` alone keeps epmd for a restart."""
         super().stop()

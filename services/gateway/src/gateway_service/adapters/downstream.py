@@ -66,9 +66,6 @@ class DownstreamClient:
         self._service_urls = dict(service_urls)
         self._max_retries = max_retries
 
-    def knows(self, service: str) -> bool:
-        return service in self._service_urls
-
     async def request(
         self,
         service: str,

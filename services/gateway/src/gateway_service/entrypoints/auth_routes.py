@@ -15,7 +15,6 @@ from gateway_service.entrypoints.dependencies import (
     CurrentSessionDep,
     DeviceIdHeader,
     DownstreamDep,
-    OptionalSessionDep,
     SessionsDep,
     ThrottleDep,
     enforce_ip_budget,
@@ -158,13 +157,11 @@ async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream:
     return Response(status_code=204)
 
 
-@router.post("/verify-email", response_model=UserEnvelope, responses={400: _ERROR, 401: _ERROR})
-async def verify_email(
-    body: VerifyEmailIn, downstream: DownstreamDep, session: OptionalSessionDep
-) -> Response:
-    """Confirm the email address with the token from the verification email."""
-    subject = session.user_id if session else None
-    return relay(await _call_auth(downstream, "POST", "/verify-email", body.model_dump(), subject=subject))
+@router.post("/verify-email", response_model=UserEnvelope, responses={400: _ERROR})
+async def verify_email(body: VerifyEmailIn, downstream: DownstreamDep) -> Response:
+    """Confirm the email address with the token from the verification email (no session needed: the link
+    may be opened on any device)."""
+    return relay(await _call_auth(downstream, "POST", "/verify-email", body.model_dump()))
 
 
 @router.post("/resend-verification", status_code=202, responses={202: {"model": MessageOut}, 401: _ERROR})
@@ -191,19 +188,21 @@ async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep) -> Re
 
 @router.put("/change-password", responses={200: {"model": MessageOut}, 401: _ERROR})
 async def change_password(
-    body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep
+    body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep, sessions: SessionsDep
 ) -> Response:
-    """Change the password of the signed-in user (the current password is required)."""
-    return relay(
-        await _call_auth(
-            downstream,
-            "PUT",
-            "/change-password",
-            body.model_dump(),
-            subject=session.user_id,
-            session_id=session.session_id,
-        )
+    """Change the password of the signed-in user; every other session of the user is signed out."""
+    answer = await _call_auth(
+        downstream,
+        "PUT",
+        "/change-password",
+        body.model_dump(),
+        subject=session.user_id,
+        session_id=session.session_id,
     )
+    if answer.status_code == 200:
+        # Whoever else held a session (possibly with the old password) loses it now, not at its expiry.
+        await sessions.end_other_sessions(session)
+    return relay(answer)
 
 
 @router.get("/me", response_model=UserEnvelope, responses={401: _ERROR})

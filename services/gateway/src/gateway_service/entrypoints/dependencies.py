@@ -15,8 +15,6 @@ from gateway_service.entrypoints.resources import GatewayRuntime, GatewayService
 from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 
-# Every dependency is `async def`: FastAPI runs plain `def` dependencies in a worker thread, which costs a
-# thread hop per dependency per request.
 # auto_error=False: a missing token must produce our error shape (and anonymous proxying must work).
 _bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
 
@@ -26,8 +24,9 @@ def _services(request: Request) -> GatewayServices:
     return runtime.services
 
 
-# Each dependency reads the services straight from the app (no nested dependency chain): FastAPI's
-# dependency solving is a measurable share of the gateway's per-request CPU.
+# Every dependency is `async def` (FastAPI runs plain `def` dependencies in a worker thread: a thread hop per
+# dependency per request) and reads the services straight from the app rather than through a nested
+# dependency chain, since dependency solving is a measurable share of the gateway's per-request CPU.
 async def _sessions(request: Request) -> SessionService:
     return _services(request).sessions
 

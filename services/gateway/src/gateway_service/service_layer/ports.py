@@ -26,6 +26,9 @@ class SessionStore(Protocol):
     async def revoke(self, session_id: str) -> None:
         """Delete the session and every refresh token of its family. Idempotent."""
 
+    async def revoke_user_sessions(self, user_id: str, *, except_session_id: str | None = None) -> int:
+        """Revoke every session of the user except one; returns how many were revoked."""
+
 
 class AccessTokenCodec(Protocol):
     def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:

@@ -102,6 +102,10 @@ class SessionService:
     async def end(self, session_id: str) -> None:
         await self._store.revoke(session_id)
 
+    async def end_other_sessions(self, claims: AccessClaims) -> int:
+        """After a password change only the device that made it stays signed in."""
+        return await self._store.revoke_user_sessions(claims.user_id, except_session_id=claims.session_id)
+
     async def _revoke_for_reuse(self, session_id: str) -> NoReturn:
         await self._store.revoke(session_id)
         logger.warning(

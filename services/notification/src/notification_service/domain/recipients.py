@@ -20,7 +20,9 @@ def normalised_recipient(value: object) -> str:
         raise UndeliverableEmailError("invalid recipient: 'to' must be exactly one address")
     try:
         # No DNS lookups here: deliverability is the SMTP server's call (a 5xx comes back as permanent).
-        checked = validate_email(value, check_deliverability=False)
+        # test_environment admits the reserved ``.test`` TLD that development and test accounts use;
+        # the other special-use names (.local, .localhost, .invalid, .onion) stay refused.
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
     except EmailNotValidError as exc:
         raise UndeliverableEmailError(f"invalid recipient: {exc}") from exc
     return str(checked.normalized)

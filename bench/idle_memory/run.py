@@ -1,0 +1,215 @@
+"""Idle memory: RSS of gateway, auth and notification at rest and after a short load, vs a 120 MiB budget.
+
+One run starts MariaDB, Redis, RabbitMQ and an SMTP catcher through ``gigstack_testinfra`` (local processes,
+or containers when Docker answers), migrates auth, starts notification, auth and the gateway as real
+processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and lets them
+idle, then measures the resident set (psutil, process plus children). Then a short load goes through the
+gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
+an email) and the RSS is measured again after the services settle; the peak during the load is sampled
+too. Usage::
+
+    uv run python bench/idle_memory/run.py                       # 10 s idle, 1,500 reads + 500 emails
+    uv run python bench/idle_memory/run.py --idle 30 --reads 3000 --resets 1000
+
+Writes ``bench/results/idle_memory.json``; exits non-zero when a service's idle RSS exceeds the budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import choose_backend
+from gigstack_testinfra.keys import generate_ed25519_pem_pair
+from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.processes import ServiceProcess
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from load import run_load
+from memory import MIB, PeakSampler, tree_memory
+
+BUDGET_MIB = 120.0
+ACCESS_TOKEN_SECRET = "bench-access-token-key-0123456789abcdef-not-for-production"
+RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "idle_memory.json"
+
+
+def _service(name: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
+    port = free_port()
+    return ServiceProcess(
+        name,
+        [sys.executable, "-m", f"{name}_service"],
+        {**env, "PORT": str(port)},
+        port,
+        log_dir / f"{name}.log",
+    )
+
+
+async def _migrate_auth(database_url: str) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "auth_service",
+        "migrate",
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+    )
+    if await asyncio.wait_for(process.wait(), timeout=180) != 0:
+        raise RuntimeError("auth migration failed")
+
+
+def _snapshot(processes: dict[str, ServiceProcess]) -> dict[str, dict[str, float]]:
+    result: dict[str, dict[str, float]] = {}
+    for name, process in processes.items():
+        assert process.pid is not None, f"{name} is not running"
+        memory = tree_memory(process.pid)
+        result[name] = {
+            "rss_mib": round(memory.rss_mib, 1),
+            "uss_mib": round(memory.uss_mib, 1),
+            "ratio_to_budget": round(memory.rss_mib / BUDGET_MIB, 2),
+            "processes": memory.processes,
+        }
+    return result
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    backend = choose_backend()
+    log_dir = Path(tempfile.mkdtemp(prefix="gigstack-idle-memory-"))
+    mail = MailCatcher.for_tests()
+    started: list[ServiceProcess] = []
+    try:
+        mail.start()
+        mariadb = backend.mariadb()
+        database = isolation.unique_name("bench")
+        isolation.create_mariadb_database(mariadb, database)
+        broker = backend.rabbitmq().endpoint
+        vhost = isolation.unique_name("bench")
+        isolation.create_vhost(broker, vhost)
+        redis = backend.redis()
+        allocator = isolation.RedisDatabaseAllocator(redis)
+        private_pem, public_pem = generate_ed25519_pem_pair()
+        await _migrate_auth(mariadb.url(database))
+
+        common = {
+            "ENVIRONMENT": "test",
+            "HOST": LOOPBACK,
+            "LOG_LEVEL": "INFO",
+            "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
+        }
+        notification = _service(
+            "notification",
+            {
+                **common,
+                "AMQP_URL": broker.url(vhost),
+                "REDIS_URL": redis.url(allocator.allocate()),
+                "SMTP_HOST": mail.smtp_host,
+                "SMTP_PORT": str(mail.smtp_port),
+                "MAIL_FROM": "Gigstack <no-reply@gigstack.test>",
+                "PUBLIC_URL": "http://app.gigstack.test",
+            },
+            log_dir,
+        )
+        auth = _service(
+            "auth", {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)}, log_dir
+        )
+        gateway = _service(
+            "gateway",
+            {
+                **common,
+                "REDIS_URL": redis.url(allocator.allocate()),
+                "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
+                "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
+                "AUTH_SERVICE_URL": auth.base_url,
+                "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
+                "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
+            },
+            log_dir,
+        )
+        processes = {"gateway": gateway, "auth": auth, "notification": notification}
+        # Notification first: its queue must be bound before auth's relay publishes.
+        for process in (notification, auth, gateway):
+            process.start()
+            started.append(process)
+            await process.wait_ready(timeout=90)
+
+        await asyncio.sleep(args.idle)
+        idle = _snapshot(processes)
+
+        sampler = PeakSampler({name: p.pid for name, p in processes.items() if p.pid is not None})
+        async with sampler.sampling():
+            load = await run_load(
+                gateway.base_url, mail, reads=args.reads, resets=args.resets, concurrency=args.concurrency
+            )
+            await asyncio.sleep(args.settle)
+        after = _snapshot(processes)
+        for name, process in processes.items():
+            assert process.is_running(), f"{name} died during the load:\n{process.log_tail()}"
+        return {
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "machine": f"{platform.machine()} {platform.python_version()}",
+            "backend": backend.name,
+            "budget_mib": BUDGET_MIB,
+            "idle_seconds": args.idle,
+            "load": {
+                "requests": load.requests,
+                "errors": load.errors,
+                "error_statuses": {str(code): count for code, count in load.error_statuses.items()},
+                "emails_delivered": load.emails,
+                "seconds": round(load.seconds, 1),
+            },
+            "idle": idle,
+            "after_load": after,
+            "peak_during_load_mib": {name: round(rss / MIB, 1) for name, rss in sampler.peaks.items()},
+        }
+    finally:
+        for process in reversed(started):
+            await asyncio.to_thread(process.terminate, 15.0)
+        mail.stop()
+        backend.close()
+
+
+def _table(result: dict[str, Any]) -> str:
+    lines = [
+        "| service | idle RSS MiB | idle / budget | after-load RSS MiB | after-load / budget | peak MiB "
+        "| idle USS MiB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in ("gateway", "auth", "notification"):
+        idle, after = result["idle"][name], result["after_load"][name]
+        lines.append(
+            f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "
+            f"{after['ratio_to_budget']} | {result['peak_during_load_mib'].get(name, '-')} "
+            f"| {idle['uss_mib']} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds to idle before the first sample")
+    parser.add_argument("--reads", type=int, default=1500, help="GET me requests through the gateway")
+    parser.add_argument("--resets", type=int, default=500, help="forgot-password requests (= emails)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds after the load before sampling")
+    args = parser.parse_args()
+    result = asyncio.run(measure(args))
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(json.dumps(result, indent=2) + "\n")
+    print(_table(result))
+    print(json.dumps(result["load"]))
+    over = [name for name, figures in result["idle"].items() if figures["ratio_to_budget"] > 1.0]
+    if over:
+        print(f"idle RSS over the {BUDGET_MIB:g} MiB budget: {', '.join(over)}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Helm values and pod templates of the monitoring stack, kept apart from the wiring in monitoring.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def prometheus_values(environment: str, storage_class: str) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "fullnameOverride": "kube-prometheus-stack",
+        "grafana": {
+            "admin": {
+                "existingSecret": "grafana-admin",
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": "grafana_dashboard", "searchNamespace": "ALL"},
+                "datasources": {
+                    "enabled": True,
+                    "label": "grafana_datasource",
+                    "defaultDatasourceEnabled": False,
+                },
+            },
+        },
+        # helm.v4.Chart renders without hooks; the webhook's certificate job is a hook, so run without it.
+        "prometheusOperator": {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}},
+        "prometheus": {
+            "prometheusSpec": {
+                "retention": "15d",
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+                "storageSpec": {
+                    "volumeClaimTemplate": {
+                        "spec": {
+                            "storageClassName": storage_class,
+                            "accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": "20Gi"}},
+                        }
+                    }
+                },
+            }
+        },
+    }
+    if environment == "eks":
+        # The EKS control plane does not expose these to in-cluster scrapers.
+        values.update(
+            {
+                "kubeControllerManager": {"enabled": False},
+                "kubeScheduler": {"enabled": False},
+                "kubeEtcd": {"enabled": False},
+            }
+        )
+    return values
+
+
+def loki_values(storage_class: str) -> dict[str, Any]:
+    return {
+        "deploymentMode": "SingleBinary",
+        "loki": {
+            "auth_enabled": False,
+            "commonConfig": {"replication_factor": 1},
+            "storage": {"type": "filesystem"},
+            "schemaConfig": {
+                "configs": [
+                    {
+                        "from": "2025-01-01",
+                        "store": "tsdb",
+                        "object_store": "filesystem",
+                        "schema": "v13",
+                        "index": {"prefix": "index_", "period": "24h"},
+                    }
+                ]
+            },
+        },
+        "singleBinary": {"replicas": 1, "persistence": {"storageClass": storage_class, "size": "10Gi"}},
+        "read": {"replicas": 0},
+        "write": {"replicas": 0},
+        "backend": {"replicas": 0},
+        "chunksCache": {"enabled": False},
+        "resultsCache": {"enabled": False},
+    }
+
+
+def filebeat_pod_template() -> dict[str, Any]:
+    return {
+        "spec": {
+            "serviceAccountName": "filebeat",
+            "automountServiceAccountToken": True,
+            "containers": [
+                {
+                    "name": "filebeat",
+                    "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                    "volumeMounts": [
+                        {"name": "varlogcontainers", "mountPath": "/var/log/containers"},
+                        {"name": "varlogpods", "mountPath": "/var/log/pods"},
+                    ],
+                }
+            ],
+            "volumes": [
+                {"name": "varlogcontainers", "hostPath": {"path": "/var/log/containers"}},
+                {"name": "varlogpods", "hostPath": {"path": "/var/log/pods"}},
+            ],
+        }
+    }
