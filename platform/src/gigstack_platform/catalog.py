@@ -52,7 +52,8 @@ STORE_ENV_VAR: Final[dict[StoreKind, str]] = {
 # Secret keys that are not store URLs.
 EXTRA_SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "gateway": ("ACCESS_TOKEN_SECRET", "INTERNAL_TOKEN_PRIVATE_KEY"),
-    "notification": ("SMTP_PASSWORD",),
+    # Amazon SES SMTP credentials (an IAM-derived user name and password) on eks; empty on minikube.
+    "notification": ("SMTP_USERNAME", "SMTP_PASSWORD"),
 }
 
 SERVICES_NAMESPACE: Final = "gigstack"
@@ -64,6 +65,14 @@ EXTERNAL_SECRETS_NAMESPACE: Final = "external-secrets"
 # The ECK operator's own namespace (monitoring's logging stack and minikube's search both need it).
 ELASTIC_OPERATOR_NAMESPACE: Final = "elastic-system"
 INTERNAL_TOKEN_CONFIGMAP: Final = "internal-token-public-key"  # noqa: S105 - a ConfigMap name
+# eks: Amazon's RDS/DocumentDB CA bundle, mounted by gitops/components/stores-aws-managed (subPath) at
+# connection_strings.RDS_CA_BUNDLE in every pod labelled gigstack.io/uses-mysql or uses-mongodb.
+RDS_CA_BUNDLE_CONFIGMAP: Final = "rds-ca-bundle"
+RDS_CA_BUNDLE_KEY: Final = "rds-global-bundle.pem"
+# minikube: the dev mail catcher in DATA_NAMESPACE (docs/contracts.md).
+MAIL_CATCHER_SERVICE: Final = "mailpit"
+MAIL_CATCHER_SMTP_PORT: Final = 1025
+MAIL_CATCHER_UI_PORT: Final = 8025
 
 
 def services_owning(kind: StoreKind) -> list[str]:

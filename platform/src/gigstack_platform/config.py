@@ -20,6 +20,7 @@ MonitoringInstaller = Literal["pulumi", "argocd"]
 CONFIG_NAMESPACE = "gigstack"
 # The repository root, found from this file so the program works from any working directory.
 REPO_ROOT = Path(__file__).resolve().parents[3]
+RDS_GLOBAL_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 
 
 class ConfigError(ValueError):
@@ -100,8 +101,11 @@ class PlatformConfig:
     monitoring: MonitoringConfig
     # Origins allowed to PUT presigned uploads from the browser.
     upload_origins: list[str]
-    # SMTP password for the notification service; empty on minikube (mail catcher).
+    # SES SMTP credentials for the notification service; empty on minikube (mail catcher, no auth).
+    smtp_username: pulumi.Output[str]
     smtp_password: pulumi.Output[str]
+    # Amazon's RDS/DocumentDB CA bundle (PEM text) for the eks workloads; None on minikube.
+    rds_ca_bundle_pem: str | None = None
 
     @property
     def name_prefix(self) -> str:
@@ -180,6 +184,29 @@ def _stores(raw: dict[str, Any]) -> StoreSizes:
     return StoreSizes(**values)
 
 
+def _rds_ca_bundle(path_value: str | None) -> str:
+    """Read the CA bundle the eks workloads verify RDS MySQL and DocumentDB against (runbook-eks.md).
+
+    Read when the program runs, so a missing file stops `pulumi preview` with this message instead of
+    leaving pods that cannot reach their databases.
+    """
+    key = f"{CONFIG_NAMESPACE}:rdsCaBundleFile"
+    if not path_value:
+        raise ConfigError(f"{key} is required on the eks stack (see docs/platform/runbook-eks.md)")
+    path = Path(path_value)
+    if not path.is_absolute():
+        path = REPO_ROOT / path
+    if not path.is_file():
+        raise ConfigError(
+            f"{key}: {path} does not exist; download Amazon's global bundle there "
+            f"({RDS_GLOBAL_BUNDLE_URL}, see docs/platform/runbook-eks.md)"
+        )
+    text = path.read_text(encoding="utf-8")
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"{key}: {path} holds no PEM certificate")
+    return text
+
+
 def load_config() -> PlatformConfig:
     """Read and validate the current stack's configuration."""
     config = pulumi.Config(CONFIG_NAMESPACE)
@@ -212,5 +239,7 @@ def load_config() -> PlatformConfig:
         ),
         monitoring=MonitoringConfig(installed_by=installer),  # type: ignore[arg-type]
         upload_origins=list(config.get_object("uploadOrigins") or ["http://localhost:3000"]),
+        smtp_username=config.get_secret("smtpUsername") or pulumi.Output.secret(""),
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
+        rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
     )

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pulumi
 
-from gigstack_platform.catalog import StoreKind
+from gigstack_platform.catalog import RDS_CA_BUNDLE_KEY, StoreKind
 
 # Amazon's RDS/DocumentDB CA bundle is not in public trust stores; on eks the workloads mount it here
-# (docs/contracts.md, "Kubernetes names"). asyncpg's ssl=require encrypts without needing it.
-RDS_CA_BUNDLE = "/etc/ssl/certs/rds-global-bundle.pem"
+# (docs/contracts.md, "Kubernetes names"), from ConfigMap catalog.RDS_CA_BUNDLE_CONFIGMAP written by
+# ClusterBasics. asyncpg's ssl=require encrypts without needing it.
+RDS_CA_BUNDLE = f"/etc/ssl/certs/{RDS_CA_BUNDLE_KEY}"
 
 
 def store_url(

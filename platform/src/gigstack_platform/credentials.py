@@ -1,4 +1,4 @@
-"""Generated credentials shared by both environments: store passwords, gateway keys, SMTP password."""
+"""Generated credentials shared by both environments: store passwords, gateway keys, SMTP credentials."""
 
 from __future__ import annotations
 
@@ -34,12 +34,16 @@ class ServiceKeys:
 
 
 class GatewayAndMailKeys(pulumi.ComponentResource):
-    """Gateway's Ed25519 internal-token key pair and access-token key; notification's SMTP password."""
+    """Gateway's Ed25519 internal-token key pair and access-token key; notification's SMTP credentials."""
 
     keys: ServiceKeys
 
     def __init__(
-        self, name: str, smtp_password: pulumi.Output[str], opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        smtp_username: pulumi.Output[str],
+        smtp_password: pulumi.Output[str],
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("gigstack:platform:GatewayAndMailKeys", name, None, opts)
         signing_key = tls.PrivateKey(
@@ -52,7 +56,10 @@ class GatewayAndMailKeys(pulumi.ComponentResource):
                     "ACCESS_TOKEN_SECRET": access_token_secret,
                     "INTERNAL_TOKEN_PRIVATE_KEY": pulumi.Output.secret(signing_key.private_key_pem_pkcs8),
                 },
-                "notification": {"SMTP_PASSWORD": pulumi.Output.secret(smtp_password)},
+                "notification": {
+                    "SMTP_USERNAME": pulumi.Output.secret(smtp_username),
+                    "SMTP_PASSWORD": pulumi.Output.secret(smtp_password),
+                },
             },
             internal_token_public_key=signing_key.public_key_pem,
         )

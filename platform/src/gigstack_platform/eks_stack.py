@@ -16,7 +16,7 @@ from gigstack_platform.aws.eks_cluster import EksCluster, EksClusterArgs
 from gigstack_platform.aws.kms import platform_key
 from gigstack_platform.aws.network import Network, NetworkArgs
 from gigstack_platform.catalog import StoreKind
-from gigstack_platform.config import PlatformConfig
+from gigstack_platform.config import ConfigError, PlatformConfig
 from gigstack_platform.credentials import GatewayAndMailKeys
 from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
 from gigstack_platform.kube.in_cluster_stores import InClusterStores, InClusterStoresArgs
@@ -25,6 +25,8 @@ from gigstack_platform.program import bootstrap_argocd, bridge_values, monitorin
 
 
 def build_eks(config: PlatformConfig) -> None:
+    if config.rds_ca_bundle_pem is None:
+        raise ConfigError("the eks stack needs gigstack:rdsCaBundleFile (docs/platform/runbook-eks.md)")
     tags = config.tags
     cluster_name = config.name_prefix
     account_id = aws.get_caller_identity_output().account_id
@@ -68,13 +70,14 @@ def build_eks(config: PlatformConfig) -> None:
     )
     eks.add_ebs_csi_driver("eks", roles.ebs_csi_role_arn, tags)
     provider = eks_provider("eks-k8s", eks.kubeconfig, depends_on=[eks.cluster])
-    keys = GatewayAndMailKeys("service-keys", config.smtp_password)
+    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(
             environment="eks",
             internal_token_public_key=keys.keys.internal_token_public_key,
             kms_key_arn=key.arn,
+            rds_ca_bundle_pem=config.rds_ca_bundle_pem,
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=[*eks.node_groups, *eks.addons]),
     )

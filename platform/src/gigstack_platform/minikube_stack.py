@@ -16,7 +16,7 @@ from gigstack_platform.service_settings import service_secret_values
 
 def build_minikube(config: PlatformConfig) -> None:
     provider = minikube_provider("minikube", config.minikube)
-    keys = GatewayAndMailKeys("service-keys", config.smtp_password)
+    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(
@@ -35,6 +35,7 @@ def build_minikube(config: PlatformConfig) -> None:
         InClusterStoresArgs(
             storage_class=basics.storage_class,
             eck_operator=observability.eck_operator if observability else None,
+            mail_catcher=True,
         ),
         pulumi.ResourceOptions(provider=provider, depends_on=[basics]),
     )
@@ -60,5 +61,7 @@ def build_minikube(config: PlatformConfig) -> None:
         provider=provider,
     )
     pulumi.export("kube_context", config.minikube.kube_context)
+    if stores.smtp_host is not None:
+        pulumi.export("mail_catcher_host", stores.smtp_host)
     if observability:
         pulumi.export("grafana_admin_password", observability.grafana_admin_password)

@@ -19,6 +19,9 @@ NODE_POLICIES = [
     "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
     "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
 ]
+# Without the network-policy agent the VPC CNI ignores NetworkPolicies, and the GitOps manifests'
+# default-deny and per-store egress rules (gitops/components/stores-aws-managed) would be decoration.
+VPC_CNI_CONFIGURATION = json.dumps({"enableNetworkPolicy": "true"})
 
 
 @dataclass
@@ -115,7 +118,10 @@ class EksCluster(pulumi.ComponentResource):
             parent=self,
         )
         # Managed node groups create their own EC2_LINUX access entry for the node role.
-        self.addons = [self._addon(name, "vpc-cni", args.tags), self._addon(name, "kube-proxy", args.tags)]
+        self.addons = [
+            self._addon(name, "vpc-cni", args.tags, configuration_values=VPC_CNI_CONFIGURATION),
+            self._addon(name, "kube-proxy", args.tags),
+        ]
         self.addons.append(self._addon(name, "eks-pod-identity-agent", args.tags))
         self.node_groups = [
             self._node_group(name, "system", config.system_nodes, node_role, args, taint_critical=True),
@@ -135,6 +141,7 @@ class EksCluster(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
         pod_identity_role_arn: pulumi.Input[str] | None = None,
         service_account: str | None = None,
+        configuration_values: str | None = None,
     ) -> aws.eks.Addon:
         associations: list[aws.eks.AddonPodIdentityAssociationArgsDict] | None = (
             [{"role_arn": pod_identity_role_arn, "service_account": service_account}]
@@ -148,6 +155,7 @@ class EksCluster(pulumi.ComponentResource):
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             pod_identity_associations=associations,
+            configuration_values=configuration_values,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on or []),
         )

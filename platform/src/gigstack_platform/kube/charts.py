@@ -55,6 +55,8 @@ MONGODB_IMAGE = "mongo:8.0.10"
 POSTGRES_IMAGE = "ghcr.io/cloudnative-pg/postgresql:17.5"
 MARIADB_IMAGE = "mariadb:11.4.7"
 RABBITMQ_IMAGE = "rabbitmq:4.1.1-management"
+# minikube's mail catcher (kube/mail_catcher.py); the official image, exact tag.
+MAILPIT_IMAGE = "axllent/mailpit:v1.28.0"
 
 
 def chart(

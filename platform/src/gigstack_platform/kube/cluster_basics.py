@@ -1,4 +1,5 @@
-"""ClusterBasics: namespaces, the default StorageClass (eks) and the internal-token public key ConfigMap."""
+"""ClusterBasics: namespaces (with Pod Security labels), the default StorageClass (eks), the internal-token
+public key ConfigMap and, on eks, the RDS CA bundle ConfigMap the workloads mount."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from gigstack_platform.catalog import (
     INTERNAL_TOKEN_CONFIGMAP,
     LOGGING_NAMESPACE,
     MONITORING_NAMESPACE,
+    RDS_CA_BUNDLE_CONFIGMAP,
+    RDS_CA_BUNDLE_KEY,
     SERVICES_NAMESPACE,
 )
 
@@ -26,6 +29,13 @@ BASE_NAMESPACES = (
     ELASTIC_OPERATOR_NAMESPACE,
 )
 
+# The services' namespace admits only pods meeting the "restricted" Pod Security Standard; the manifests
+# already comply (tests/manifests/test_hardening.py), so admission catches drift instead of a review.
+# Other namespaces hold operators and charts whose pods we do not control, so they keep the cluster default.
+RESTRICTED_POD_SECURITY = {
+    f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "audit", "warn")
+}
+
 
 @dataclass
 class ClusterBasicsArgs:
@@ -33,6 +43,8 @@ class ClusterBasicsArgs:
     internal_token_public_key: pulumi.Output[str]
     kms_key_arn: pulumi.Input[str] | None
     minikube_storage_class: str = "standard"
+    # eks: Amazon's RDS/DocumentDB CA bundle (PEM), published as ConfigMap rds-ca-bundle in gigstack.
+    rds_ca_bundle_pem: str | None = None
 
 
 class ClusterBasics(pulumi.ComponentResource):
@@ -49,7 +61,7 @@ class ClusterBasics(pulumi.ComponentResource):
         self.namespaces = {
             namespace: k8s.core.v1.Namespace(
                 f"{name}-{namespace}",
-                metadata={"name": namespace, "labels": {"app.kubernetes.io/part-of": "gigstack"}},
+                metadata={"name": namespace, "labels": _namespace_labels(namespace)},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for namespace in names
@@ -72,10 +84,33 @@ class ClusterBasics(pulumi.ComponentResource):
             self.storage_class = "gp3"
         else:
             self.storage_class = args.minikube_storage_class
+        in_services_namespace = pulumi.ResourceOptions(
+            parent=self, depends_on=[self.namespaces[SERVICES_NAMESPACE]]
+        )
         k8s.core.v1.ConfigMap(
             f"{name}-internal-token-public-key",
             metadata={"name": INTERNAL_TOKEN_CONFIGMAP, "namespace": SERVICES_NAMESPACE},
             data={"INTERNAL_TOKEN_PUBLIC_KEY": args.internal_token_public_key},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[SERVICES_NAMESPACE]]),
+            opts=in_services_namespace,
         )
+        if args.rds_ca_bundle_pem is not None:
+            # A public CA bundle, not a secret; gitops/components/stores-aws-managed mounts this key with
+            # subPath at /etc/ssl/certs/rds-global-bundle.pem, where the MySQL/DocumentDB URLs point.
+            k8s.core.v1.ConfigMap(
+                f"{name}-rds-ca-bundle",
+                metadata={
+                    "name": RDS_CA_BUNDLE_CONFIGMAP,
+                    "namespace": SERVICES_NAMESPACE,
+                    "labels": {"app.kubernetes.io/part-of": "gigstack"},
+                },
+                data={RDS_CA_BUNDLE_KEY: args.rds_ca_bundle_pem},
+                opts=in_services_namespace,
+            )
         self.register_outputs({"storage_class": self.storage_class})
+
+
+def _namespace_labels(namespace: str) -> dict[str, str]:
+    labels = {"app.kubernetes.io/part-of": "gigstack"}
+    if namespace == SERVICES_NAMESPACE:
+        labels.update(RESTRICTED_POD_SECURITY)
+    return labels

@@ -164,7 +164,8 @@ async def test_password_change_signs_out_the_other_devices(gateway: httpx.AsyncC
         headers=_bearer(laptop["access_token"]),
     )
     assert wrong.status_code == 401
-    assert (await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(phone["access_token"]))).status_code == 200
+    me = "/api/v1/gateway/auth/me"
+    assert (await gateway.get(me, headers=_bearer(phone["access_token"]))).status_code == 200
 
     changed = await gateway.put(
         "/api/v1/gateway/auth/change-password",
@@ -173,7 +174,7 @@ async def test_password_change_signs_out_the_other_devices(gateway: httpx.AsyncC
     )
     assert changed.status_code == 200, changed.text
 
-    assert (await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(laptop["access_token"]))).status_code == 200
-    phone_me = await gateway.get("/api/v1/gateway/auth/me", headers=_bearer(phone["access_token"]))
+    assert (await gateway.get(me, headers=_bearer(laptop["access_token"]))).status_code == 200
+    phone_me = await gateway.get(me, headers=_bearer(phone["access_token"]))
     assert phone_me.status_code == 401
     assert phone_me.json()["error"]["code"] == "session_revoked"

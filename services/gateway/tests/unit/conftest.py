@@ -52,7 +52,9 @@ class InMemorySessionStore:
 
     async def revoke_user_sessions(self, user_id: str, *, except_session_id: str | None = None) -> int:
         doomed = [
-            sid for sid, session in self.sessions.items() if session.user_id == user_id and sid != except_session_id
+            sid
+            for sid, session in self.sessions.items()
+            if session.user_id == user_id and sid != except_session_id
         ]
         for sid in doomed:
             await self.revoke(sid)

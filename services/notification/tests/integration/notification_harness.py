@@ -80,6 +80,12 @@ class RunningNotification:
         return found
 
 
+async def readiness(app: FastAPI) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notification") as client:
+        return await client.get("/health/ready")
+
+
 async def _wait_until_ready(app: FastAPI, timeout: float) -> None:  # noqa: ASYNC109
     deadline = time.monotonic() + timeout
     last = "no answer"
@@ -108,7 +114,14 @@ async def _wait_for_queue(bus: EventBus, timeout: float) -> None:  # noqa: ASYNC
 
 @asynccontextmanager
 async def start_notification(
-    *, amqp_url: str, redis_url: str, smtp_host: str, smtp_port: int, public_key_pem: str, **overrides: Any
+    *,
+    amqp_url: str,
+    redis_url: str,
+    smtp_host: str,
+    smtp_port: int,
+    public_key_pem: str,
+    wait_ready: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[RunningNotification]:
     options: dict[str, Any] = {
         "environment": "test",
@@ -128,7 +141,8 @@ async def start_notification(
     app = create_app(settings)
     publisher = EventBus(amqp_url, service_name="auth")
     async with app.router.lifespan_context(app):
-        await _wait_until_ready(app, timeout=30)
+        if wait_ready:
+            await _wait_until_ready(app, timeout=30)
         await publisher.connect()
         try:
             await _wait_for_queue(publisher, timeout=15)

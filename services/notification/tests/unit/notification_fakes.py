@@ -44,12 +44,16 @@ class InMemoryLedger:
         self.states: dict[UUID, str] = {}
         self._tokens = itertools.count()
         self.fail_mark_sent = 0
+        self.fail_claims = 0
         self.on_claim: Callable[[UUID], None] | None = None
 
     async def is_sent(self, event_id: UUID) -> bool:
         return self.states.get(event_id) == "sent"
 
     async def claim(self, event_id: UUID) -> str | None:
+        if self.fail_claims:
+            self.fail_claims -= 1
+            raise ConnectionError("redis is restarting")
         if event_id in self.states:
             return None
         token = f"claimed:{next(self._tokens)}"

@@ -229,3 +229,24 @@ async def test_claims_are_taken_only_for_sends_that_have_a_connection_slot() -> 
     await asyncio.gather(*(delivery.deliver(uuid4(), EVENT_TYPE, PAYLOAD) for _ in range(10)))
     assert len(sender.accepted) == 10
     assert 0 < most_claims <= 2
+
+
+async def test_ledger_outage_waits_instead_of_failing_the_message() -> None:
+    sender = ScriptedSender()
+    ledger = InMemoryLedger()
+    ledger.fail_claims = 3
+    delivery, _, _ = build(sender, ledger)
+    event_id = uuid4()
+    assert await delivery.deliver(event_id, EVENT_TYPE, PAYLOAD) is DeliveryOutcome.SENT
+    assert ledger.states[event_id] == "sent"
+    assert len(sender.accepted) == 1
+
+
+async def test_ledger_outage_longer_than_the_budget_hands_the_message_back() -> None:
+    sender = ScriptedSender()
+    ledger = InMemoryLedger()
+    ledger.fail_claims = 1000
+    delivery, _, _ = build(sender, ledger, wait_budget_seconds=0.2)
+    with pytest.raises(DeliveryDeferredError, match="ledger unavailable"):
+        await delivery.deliver(uuid4(), EVENT_TYPE, PAYLOAD)
+    assert sender.attempts == 0

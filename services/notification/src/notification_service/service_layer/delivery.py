@@ -94,6 +94,7 @@ class EmailDelivery:
         email = self.compose(event_id, event_type, payload)
         deadline = time.monotonic() + self._policy.wait_budget_seconds
         message_failures = 0
+        ledger_failures = 0
         while True:
             await self._wait_for_smtp(deadline)
             try:
@@ -109,6 +110,14 @@ class EmailDelivery:
                     raise
                 logger.info("email for event %s deferred (%s); retrying", event_id, exc.reason)
                 await self._pause(self._policy.retry_backoff_seconds * message_failures, deadline, exc.reason)
+                continue
+            except Exception as exc:
+                # The ledger (Redis) failed: like an SMTP outage this is not the message's fault, so wait
+                # here within the budget instead of spending the queue's delivery limit on requeues.
+                ledger_failures += 1
+                logger.warning("delivery ledger unavailable for event %s: %r", event_id, exc)
+                backoff = min(self._policy.retry_backoff_seconds * 2 ** (ledger_failures - 1), 5.0)
+                await self._pause(backoff, deadline, f"delivery ledger unavailable ({type(exc).__name__})")
                 continue
             if outcome is not None:
                 return outcome
