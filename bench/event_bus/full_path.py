@@ -26,6 +26,7 @@ CONSUMER = "bench"
 @dataclass(frozen=True)
 class FullPathResult:
     seconds: float
+    staged_after: float
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -102,6 +103,7 @@ async def run_full(
 
         started = time.perf_counter()
         await asyncio.gather(*(writer() for _ in range(writers)))
+        staged_after = time.perf_counter() - started
         await asyncio.wait_for(all_claimed.wait(), timeout=900)
         elapsed = time.perf_counter() - started
     finally:
@@ -122,4 +124,4 @@ async def run_full(
             )
         ).scalar_one()
     await engine.dispose()
-    return FullPathResult(elapsed, handler_calls, int(distinct), int(unpublished))
+    return FullPathResult(elapsed, staged_after, handler_calls, int(distinct), int(unpublished))

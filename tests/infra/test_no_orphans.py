@@ -1,4 +1,4 @@
-"""A test runner killed with SIGKILL (no Python hook runs) still leaves no server processes behind."""
+"""A test runner killed with SIGKILL (no Python hook runs) leaves no server process or temp dir behind."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ backend.redis()
 backend.postgres()
 broker = backend.rabbitmq()
 groups = [s._process.pid for s in backend._servers] + [broker._epmd.pid]
-print(json.dumps(groups), flush=True)
+print(json.dumps({"groups": groups, "root": str(backend.root)}), flush=True)
 time.sleep(600)
 """
 
@@ -41,8 +42,10 @@ def test_servers_die_with_a_killed_session() -> None:
     )
     try:
         assert session.stdout is not None
-        groups = json.loads(session.stdout.readline())
+        started = json.loads(session.stdout.readline())
+        groups, root = started["groups"], Path(started["root"])
         assert len(groups) == 4
+        assert root.is_dir()
         assert all(_group_alive(g) for g in groups)
     finally:
         os.killpg(session.pid, signal.SIGKILL)
@@ -55,3 +58,6 @@ def test_servers_die_with_a_killed_session() -> None:
     for pgid in survivors:  # do not leave them running even when the test fails
         os.killpg(pgid, signal.SIGKILL)
     assert survivors == []
+    while root.exists() and time.monotonic() < deadline + 10:
+        time.sleep(0.2)
+    assert not root.exists()

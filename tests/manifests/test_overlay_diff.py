@@ -10,7 +10,9 @@ from overlay_diff import diff_overlays
 
 # What must differ between minikube and eks, at least. (No storage classes: the services are stateless
 # in the cluster; the stores' volumes belong to the platform program.)
-REQUIRED_CATEGORIES = {"images/registry", "replicas", "ingress class", "store endpoints", "secrets source"}
+REQUIRED_CATEGORIES = {
+    "images/registry", "replicas", "ingress class", "store endpoints", "store TLS trust", "secrets source",
+}  # fmt: skip
 ALLOWED_CATEGORIES = REQUIRED_CATEGORIES | {"environment settings", "zone spread", "storage classes"}
 
 

@@ -203,7 +203,10 @@ def _rds_ca_bundle(path_value: str | None) -> str:
         )
     text = path.read_text(encoding="utf-8")
     if "-----BEGIN CERTIFICATE-----" not in text:
-        raise ConfigError(f"{key}: {path} holds no PEM certificate")
+        raise ConfigError(
+            f"{key}: {path} holds no PEM certificate; expected Amazon's global bundle "
+            f"({RDS_GLOBAL_BUNDLE_URL}, see docs/platform/runbook-eks.md)"
+        )
     return text
 
 

@@ -21,7 +21,7 @@ import httpx
 import pymongo
 import redis
 
-from gigstack_testinfra.endpoints import (
+from .endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
     OpenSearchEndpoint,

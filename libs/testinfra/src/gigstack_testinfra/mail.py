@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 import time
@@ -12,9 +13,10 @@ from typing import Any
 
 import httpx
 
-from gigstack_testinfra.endpoints import MailCatcherEndpoint
-from gigstack_testinfra.net import LOOPBACK, free_port, port_is_open, wait_until
-from gigstack_testinfra.supervision import ManagedProcess
+from .endpoints import MailCatcherEndpoint
+from .net import LOOPBACK, free_port, port_is_open, wait_until
+from .reaper import reaper
+from .supervision import ManagedProcess
 
 TIMEOUT = 10.0
 MailMessage = dict[str, Any]
@@ -47,7 +49,15 @@ class MailCatcher:
 
     @classmethod
     def for_tests(cls) -> MailCatcher:
-        return cls(Path(tempfile.mkdtemp(prefix="gigstack-mail-")), free_port(), free_port())
+        """A catcher on free ports in a temporary directory; ``discard()`` stops it and deletes the dir."""
+        directory = Path(tempfile.mkdtemp(prefix="gigstack-mail-"))
+        reaper.remove_on_exit(directory)
+        return cls(directory, free_port(), free_port())
+
+    def discard(self) -> None:
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        reaper.keep_on_exit(self.data_dir)
 
     # --- connection details ---
     @property

@@ -7,19 +7,18 @@ broker or take the SMTP catcher down for a while.
 
 from __future__ import annotations
 
-import shutil
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from gigstack_testinfra import isolation
-from gigstack_testinfra.backends import Backend, BrokerControl, choose_backend
-from gigstack_testinfra.endpoints import OpenSearchEndpoint
-from gigstack_testinfra.keys import generate_ed25519_pem_pair
-from gigstack_testinfra.mail import MailCatcher
-from gigstack_testinfra.processes import processes_started_since
+from . import isolation
+from .backends import Backend, BrokerControl, choose_backend
+from .endpoints import OpenSearchEndpoint
+from .keys import generate_ed25519_pem_pair
+from .mail import MailCatcher
+from .processes import processes_started_since
 
 _test_started_at = pytest.StashKey[float]()
 
@@ -63,8 +62,7 @@ def _mail_catcher_session() -> Iterator[MailCatcher]:
     try:
         yield catcher
     finally:
-        catcher.stop()
-        shutil.rmtree(catcher.data_dir, ignore_errors=True)
+        catcher.discard()
 
 
 @pytest.fixture(scope="session")

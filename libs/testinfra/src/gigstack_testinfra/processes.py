@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from gigstack_testinfra.net import LOOPBACK
-from gigstack_testinfra.supervision import ManagedProcess
+from .net import LOOPBACK
+from .supervision import ManagedProcess
 
 _started: weakref.WeakSet[ServiceProcess] = weakref.WeakSet()
 

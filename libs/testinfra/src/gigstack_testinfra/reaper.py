@@ -3,7 +3,8 @@
 The parent-death signal only reaches a direct child (``rabbitmq-server`` is a shell wrapper: it would die, the
 Erlang VM it started would not), and a SIGKILL of the test runner skips every Python hook. The watchdog reads
 "add/del <pgid>" lines from a pipe whose write end only this interpreter holds; when the interpreter ends, for
-any reason, the pipe closes and the watchdog SIGTERMs, then SIGKILLs, every group still registered.
+any reason, the pipe closes and the watchdog SIGTERMs, then SIGKILLs, every group still registered, and
+removes the temporary directories registered with it.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ import contextlib
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 _WATCHDOG = """
-import os, signal, sys, time
-groups = set()
+import os, shutil, signal, sys, time
+groups, directories = set(), set()
 for line in sys.stdin:
-    op, _, pgid = line.strip().partition(" ")
+    op, _, arg = line.rstrip("\\n").partition(" ")
     if op == "add":
-        groups.add(int(pgid))
+        groups.add(int(arg))
     elif op == "del":
-        groups.discard(int(pgid))
+        groups.discard(int(arg))
+    elif op == "adddir":
+        directories.add(arg)
+    elif op == "deldir":
+        directories.discard(arg)
 def signal_all(sig):
     for pgid in groups:
         try:
@@ -32,6 +38,8 @@ if groups:
     signal_all(signal.SIGTERM)
     time.sleep(3)
     signal_all(signal.SIGKILL)
+for directory in directories:
+    shutil.rmtree(directory, ignore_errors=True)
 """
 
 
@@ -63,6 +71,16 @@ class Reaper:
         with self._lock:
             if self._watchdog is not None and self._watchdog.poll() is None:
                 self._send(f"del {pgid}\n")
+
+    def remove_on_exit(self, directory: Path) -> None:
+        """Delete ``directory`` if this interpreter dies before ``keep_on_exit`` (temporary server dirs)."""
+        with self._lock:
+            self._send(f"adddir {directory}\n")
+
+    def keep_on_exit(self, directory: Path) -> None:
+        with self._lock:
+            if self._watchdog is not None and self._watchdog.poll() is None:
+                self._send(f"deldir {directory}\n")
 
 
 reaper = Reaper()

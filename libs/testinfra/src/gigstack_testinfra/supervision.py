@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
-from gigstack_testinfra.reaper import reaper
+from .reaper import reaper
 
 _PR_SET_PDEATHSIG = 1
 _live: set[ManagedProcess] = set()

@@ -64,7 +64,8 @@ def mail_catcher(parent: pulumi.Resource, name: str) -> pulumi.Output[str]:
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+        # An emptyDir private to the pod, not a shared host /tmp.
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108
     }
     deployment_spec: Any = {
         "replicas": 1,

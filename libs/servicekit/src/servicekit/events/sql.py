@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.sql_relay import SqlOutboxRelay
@@ -39,8 +39,15 @@ __all__ = [
 ]
 
 
-async def stage_event(session: AsyncSession, envelope: EventEnvelope) -> None:
-    """Add the event to the outbox in the session's current transaction; never commits.
+# Built once: executing a prebuilt statement with a parameter dict skips per-call statement construction and
+# hits SQLAlchemy's compiled cache directly (measurably cheaper on the hot paths of staging and claiming).
+_STAGE = sa.insert(OUTBOX)
+_CLAIM_POSTGRESQL = postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
+_CLAIM_MYSQL = mysql.insert(PROCESSED_EVENTS).prefix_with("IGNORE")
+
+
+async def stage_event(session: AsyncSession | AsyncConnection, envelope: EventEnvelope) -> None:
+    """Add the event to the outbox in the current transaction of `session` (or Core connection); never commits.
 
     The trace context and correlation id of the staging request are captured now, so the consumer's span
     continues the trace of the request that caused the event even though the relay publishes it later.
@@ -51,21 +58,22 @@ async def stage_event(session: AsyncSession, envelope: EventEnvelope) -> None:
     if correlation_id:
         headers[CORRELATION_ID_HEADER] = correlation_id
     await session.execute(
-        sa.insert(OUTBOX).values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            producer=envelope.producer,
-            correlation_id=correlation_id,
-            body=envelope.to_json_bytes().decode(),
-            headers=headers,
-            occurred_at=envelope.occurred_at,
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
+        _STAGE,
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "producer": envelope.producer,
+            "correlation_id": correlation_id,
+            "body": envelope.to_json_bytes().decode(),
+            "headers": headers,
+            "occurred_at": envelope.occurred_at,
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        },
     )
 
 
-async def claim_event(session: AsyncSession, consumer: str, event_id: uuid.UUID) -> bool:
+async def claim_event(session: AsyncSession | AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
     """Record that `consumer` processed `event_id`; False when it already had (a redelivery or duplicate).
 
     Call it first in the handler's transaction and return early on False. The insert-or-ignore forms never
@@ -73,22 +81,22 @@ async def claim_event(session: AsyncSession, consumer: str, event_id: uuid.UUID)
     on the key until the other transaction ends, and then reports False if that one committed.
     """
     values = {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
-    dialect = session.get_bind().dialect.name
+    dialect = (session.dialect if isinstance(session, AsyncConnection) else session.get_bind().dialect).name
     if dialect == "postgresql":
-        statement: sa.Executable = postgresql.insert(PROCESSED_EVENTS).values(values).on_conflict_do_nothing()
+        statement: sa.Executable = _CLAIM_POSTGRESQL
     elif dialect in {"mysql", "mariadb"}:
-        statement = mysql.insert(PROCESSED_EVENTS).values(values).prefix_with("IGNORE")
+        statement = _CLAIM_MYSQL
     else:
         return await _claim_with_savepoint(session, values)
-    result = await session.execute(statement)
+    result = await session.execute(statement, values)
     return bool(getattr(result, "rowcount", 0) == 1)
 
 
-async def _claim_with_savepoint(session: AsyncSession, values: dict[str, Any]) -> bool:
+async def _claim_with_savepoint(session: AsyncSession | AsyncConnection, values: dict[str, Any]) -> bool:
     # Other dialects: a plain insert in a savepoint, so a duplicate-key error only rolls back the claim.
     try:
         async with session.begin_nested():
-            await session.execute(sa.insert(PROCESSED_EVENTS).values(values))
+            await session.execute(sa.insert(PROCESSED_EVENTS), values)
     except IntegrityError:
         return False
     return True

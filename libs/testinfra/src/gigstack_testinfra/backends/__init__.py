@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from gigstack_testinfra.backends.base import Backend, BrokerControl
+from .base import Backend, BrokerControl
 
 BACKEND_ENV = "GIGSTACK_TEST_BACKEND"
 

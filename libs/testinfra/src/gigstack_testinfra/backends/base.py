@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
-from gigstack_testinfra.endpoints import (
+from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
     OpenSearchEndpoint,

@@ -14,9 +14,8 @@ import httpx
 import pymongo
 from testcontainers.core.container import DockerContainer
 
-from gigstack_testinfra import isolation
-from gigstack_testinfra.backends.base import Backend, BrokerControl
-from gigstack_testinfra.endpoints import (
+from .. import isolation
+from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
     OpenSearchEndpoint,
@@ -24,8 +23,9 @@ from gigstack_testinfra.endpoints import (
     RabbitMQEndpoint,
     RedisEndpoint,
 )
-from gigstack_testinfra.net import LOOPBACK, free_port, port_is_open, wait_until
-from gigstack_testinfra.servers.redis import DATABASES, redis_ping
+from ..net import LOOPBACK, free_port, port_is_open, wait_until
+from ..servers.redis import DATABASES, redis_ping
+from .base import Backend, BrokerControl
 
 IMAGES = {
     "postgres": "postgres:15",

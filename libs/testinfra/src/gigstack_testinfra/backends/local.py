@@ -8,16 +8,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from gigstack_testinfra.backends.base import Backend, BrokerControl
-from gigstack_testinfra.endpoints import (
+from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
     OpenSearchEndpoint,
     PostgresEndpoint,
     RedisEndpoint,
 )
-from gigstack_testinfra.net import free_port
-from gigstack_testinfra.servers import (
+from ..net import free_port
+from ..reaper import reaper
+from ..servers import (
     FerretDBServer,
     LocalServer,
     MariaDBServer,
@@ -26,6 +26,7 @@ from gigstack_testinfra.servers import (
     RabbitMQServer,
     RedisServer,
 )
+from .base import Backend, BrokerControl
 
 KEEP_ENV = "GIGSTACK_TEST_KEEP_DIR"
 
@@ -38,6 +39,9 @@ class LocalBackend(Backend):
         self.root = root or Path(tempfile.mkdtemp(prefix="gigstack-test-"))
         # Servers running as the unprivileged account must traverse into their own subdirectory.
         self.root.chmod(0o755)
+        self._keep = bool(os.environ.get(KEEP_ENV))
+        if not self._keep:
+            reaper.remove_on_exit(self.root)
         self._servers: list[LocalServer] = []
 
     def _launch(self, server: LocalServer) -> None:
@@ -82,5 +86,6 @@ class LocalBackend(Backend):
                 else:
                     server.stop()
         self._servers.clear()
-        if not os.environ.get(KEEP_ENV):
+        if not self._keep:
             shutil.rmtree(self.root, ignore_errors=True)
+            reaper.keep_on_exit(self.root)

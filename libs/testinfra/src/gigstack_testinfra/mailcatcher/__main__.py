@@ -9,8 +9,8 @@ from pathlib import Path
 import uvicorn
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
 
-from gigstack_testinfra.mailcatcher.store import MessageStore, parse_message
-from gigstack_testinfra.mailcatcher.web import build_web_app
+from .store import MessageStore, parse_message
+from .web import build_web_app
 
 
 class CatchAllHandler:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from gigstack_testinfra.mailcatcher.store import MessageStore
+from .store import MessageStore
 
 
 def build_web_app(store: MessageStore) -> Starlette:

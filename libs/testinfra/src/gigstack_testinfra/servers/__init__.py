@@ -4,13 +4,13 @@ Each launcher takes a directory and fixed ports, so the same code serves throwaw
 directory, free ports) and the persistent development stack (``.local/``, well-known ports).
 """
 
-from gigstack_testinfra.servers.base import LocalServer, ServerStartError
-from gigstack_testinfra.servers.ferretdb import FerretDBServer
-from gigstack_testinfra.servers.mariadb import MariaDBServer
-from gigstack_testinfra.servers.opensearch import OpenSearchServer
-from gigstack_testinfra.servers.postgres import PostgresServer
-from gigstack_testinfra.servers.rabbitmq import RabbitMQServer
-from gigstack_testinfra.servers.redis import RedisServer
+from .base import LocalServer, ServerStartError
+from .ferretdb import FerretDBServer
+from .mariadb import MariaDBServer
+from .opensearch import OpenSearchServer
+from .postgres import PostgresServer
+from .rabbitmq import RabbitMQServer
+from .redis import RedisServer
 
 __all__ = [
     "FerretDBServer",

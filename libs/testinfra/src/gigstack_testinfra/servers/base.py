@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 from pathlib import Path
 
-from gigstack_testinfra.supervision import ManagedProcess
+from ..supervision import ManagedProcess
 
 
 class ServerStartError(RuntimeError):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gigstack_testinfra.endpoints import MongoEndpoint
-from gigstack_testinfra.net import LOOPBACK, port_is_open, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.supervision import ManagedProcess
+from ..endpoints import MongoEndpoint
+from ..net import LOOPBACK, port_is_open, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
 
 FERRETDB_VERSION = "v1.24.2"
 

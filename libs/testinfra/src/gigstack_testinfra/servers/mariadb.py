@@ -6,11 +6,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from gigstack_testinfra.accounts import hand_over, server_account
-from gigstack_testinfra.endpoints import MariaDBEndpoint
-from gigstack_testinfra.net import LOOPBACK, port_is_open, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.supervision import ManagedProcess
+from ..accounts import hand_over, server_account
+from ..endpoints import MariaDBEndpoint
+from ..net import LOOPBACK, port_is_open, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
 
 CLIENT_USER = "gigstack"
 CLIENT_PASSWORD = "gigstack-local-only"  # noqa: S105 - loopback-only throwaway server

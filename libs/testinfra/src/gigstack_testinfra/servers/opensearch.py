@@ -9,11 +9,11 @@ from pathlib import Path
 
 import httpx
 
-from gigstack_testinfra.endpoints import OpenSearchEndpoint
-from gigstack_testinfra.net import LOOPBACK, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.servers.ferretdb import cache_dir
-from gigstack_testinfra.supervision import ManagedProcess
+from ..endpoints import OpenSearchEndpoint
+from ..net import LOOPBACK, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
+from .ferretdb import cache_dir
 
 RUNNER_VERSION = "2.19.1.0"
 # Source-file launch (Java 11+): no compile step to cache or keep in sync with the runner jar.

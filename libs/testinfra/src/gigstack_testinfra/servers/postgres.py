@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from gigstack_testinfra.accounts import hand_over, server_account
-from gigstack_testinfra.endpoints import PostgresEndpoint
-from gigstack_testinfra.net import LOOPBACK, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.supervision import ManagedProcess
+from ..accounts import hand_over, server_account
+from ..endpoints import PostgresEndpoint
+from ..net import LOOPBACK, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 SUPERUSER = "postgres"

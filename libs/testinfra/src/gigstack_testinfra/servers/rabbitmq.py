@@ -13,10 +13,10 @@ from pathlib import Path
 
 import httpx
 
-from gigstack_testinfra.endpoints import RabbitMQEndpoint
-from gigstack_testinfra.net import LOOPBACK, port_is_open, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.supervision import ManagedProcess
+from ..endpoints import RabbitMQEndpoint
+from ..net import LOOPBACK, port_is_open, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
 
 RABBIT_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
 USER = "guest"  # allowed from loopback only, which is all we listen on

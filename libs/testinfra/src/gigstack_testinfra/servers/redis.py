@@ -6,10 +6,10 @@ import shutil
 import socket
 from pathlib import Path
 
-from gigstack_testinfra.endpoints import RedisEndpoint
-from gigstack_testinfra.net import LOOPBACK, wait_until
-from gigstack_testinfra.servers.base import LocalServer
-from gigstack_testinfra.supervision import ManagedProcess
+from ..endpoints import RedisEndpoint
+from ..net import LOOPBACK, wait_until
+from ..supervision import ManagedProcess
+from .base import LocalServer
 
 # Each test gets its own db index; many indices keep reuse (after FLUSHDB) rare.
 DATABASES = 1024

@@ -116,11 +116,13 @@ class SmtpEmailSender:
             client.close()
 
     def _client(self) -> aiosmtplib.SMTP:
+        # AUTH only with both halves: a username alone would make every session fail at login.
+        authenticate = bool(self._config.username and self._config.password)
         return aiosmtplib.SMTP(
             hostname=self._config.host,
             port=self._config.port,
-            username=self._config.username or None,
-            password=self._config.password or None,
+            username=self._config.username if authenticate else None,
+            password=self._config.password if authenticate else None,
             start_tls=self._config.starttls,
             timeout=self._config.timeout_seconds,
         )
