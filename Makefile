@@ -7,6 +7,8 @@ SHELL := /usr/bin/env bash
 # services/ yet are skipped with a message. Override: make up DEV_SERVICES="gateway auth".
 DEV_SERVICES ?= gateway auth notification
 
+# install-deps may install uv with `pip install --user` on a fresh machine.
+export PATH := $(HOME)/.local/bin:$(PATH)
 # --frozen: use uv.lock exactly as committed (install-deps has synced it); never re-lock as a side effect.
 UV_RUN := uv run --frozen
 # Python trees that are linted and type-checked; pytest collects libs, services and tests.
@@ -32,13 +34,13 @@ deps:
 	@scripts/install-deps.sh
 
 up: deps
-	@$(UV_RUN) python scripts/devstack.py up --services "$(DEV_SERVICES)"
+	@$(UV_RUN) python -m scripts.devstack up --services "$(DEV_SERVICES)"
 
 down:
-	@$(UV_RUN) python scripts/devstack.py down
+	@$(UV_RUN) python -m scripts.devstack down
 
 status:
-	@$(UV_RUN) python scripts/devstack.py status
+	@$(UV_RUN) python -m scripts.devstack status
 
 lint:
 	$(UV_RUN) ruff check $(CODE_PATHS)

@@ -29,7 +29,7 @@ from pathlib import Path
 from gigstack_testinfra import isolation
 from gigstack_testinfra.backends import choose_backend
 
-from bench.event_bus.full_path import FullPathResult, run_full
+from bench.event_bus.full_path import run_full
 from bench.event_bus.raw_path import run_raw
 
 THROUGHPUT_RATIO_TARGET = 0.25
@@ -42,6 +42,8 @@ class Round:
     raw_seconds: float
     full_seconds: float
     full_staged_after_seconds: float
+    raw_client_cpu_ms_per_event: float
+    full_client_cpu_ms_per_event: float
     raw_per_second: float
     full_per_second: float
     ratio: float
@@ -57,6 +59,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--prefetch", type=int, default=32)
     parser.add_argument("--writers", type=int, default=8, help="concurrent staging transactions")
     parser.add_argument("--relay-batch", type=int, default=100)
+    parser.add_argument(
+        "--unit-of-work",
+        choices=["connection", "session"],
+        default="connection",
+        help="transactions of the producer and the handler: Core connection or ORM AsyncSession",
+    )
     parser.add_argument("--publish-window", type=int, default=100, help="raw path: confirms in flight")
     parser.add_argument("--json", type=Path, default=RESULTS_PATH, help="where to write the summary")
     return parser.parse_args()
@@ -75,14 +83,14 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             isolation.create_postgres_database(postgres, database)
             try:
                 amqp_url = broker.endpoint.url(vhost)
-                raw_seconds = await run_raw(
+                raw = await run_raw(
                     amqp_url,
                     events=args.events,
                     queue="bench.raw",
                     prefetch=args.prefetch,
                     publish_window=args.publish_window,
                 )
-                full: FullPathResult = await run_full(
+                full = await run_full(
                     amqp_url,
                     postgres.url(database),
                     events=args.events,
@@ -90,18 +98,21 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     prefetch=args.prefetch,
                     writers=args.writers,
                     relay_batch=args.relay_batch,
+                    unit_of_work=args.unit_of_work,
                 )
             finally:
                 isolation.delete_vhost(broker.endpoint, vhost)
                 isolation.drop_postgres_database(postgres, database)
-            raw_rate = args.events / raw_seconds
+            raw_rate = args.events / raw.seconds
             full_rate = args.events / full.seconds
             rounds.append(
                 Round(
                     round=index,
-                    raw_seconds=round(raw_seconds, 3),
+                    raw_seconds=round(raw.seconds, 3),
                     full_seconds=round(full.seconds, 3),
                     full_staged_after_seconds=round(full.staged_after, 3),
+                    raw_client_cpu_ms_per_event=round(raw.client_cpu_seconds * 1000 / args.events, 3),
+                    full_client_cpu_ms_per_event=round(full.client_cpu_seconds * 1000 / args.events, 3),
                     raw_per_second=round(raw_rate, 1),
                     full_per_second=round(full_rate, 1),
                     ratio=round(full_rate / raw_rate, 3),

@@ -1,4 +1,8 @@
-"""The full path: stage in the PostgreSQL outbox → SqlOutboxRelay → RabbitMQ → EventConsumer → claim row."""
+"""The full path: stage in the PostgreSQL outbox → SqlOutboxRelay → RabbitMQ → EventConsumer → claim row.
+
+Producer side (staging transactions + relay) runs in this process, the consumer in its own process, as the
+producing and consuming services would.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,12 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
-from servicekit.events import EventBus, EventConsumer, EventEnvelope
-from servicekit.events.sql import (
-    SqlOutboxRelay,
-    claim_event,
-    outbox_table,
-    processed_events_table,
-    stage_event,
-)
-from servicekit.metrics import ConsumerMetrics, OutboxMetrics
+from servicekit.events import EventBus, EventEnvelope
+from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
+from servicekit.metrics import OutboxMetrics
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from bench.event_bus.worker_process import ConsumerWorker
 
 EVENT_TYPE = "bench.order.placed.v1"
 CONSUMER = "bench"
@@ -27,6 +27,7 @@ CONSUMER = "bench"
 class FullPathResult:
     seconds: float
     staged_after: float
+    client_cpu_seconds: float  # producer + consumer processes
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -41,75 +42,71 @@ async def run_full(
     prefetch: int,
     writers: int,
     relay_batch: int,
+    unit_of_work: str,
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
     The clock runs from the first staging transaction to the handler commit that claims the last distinct
-    event id, so staging, relaying, broker and consumer are all inside the measurement.
+    event id, so staging, relaying, broker and consumer are all inside the measurement. `unit_of_work` is how
+    producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
     """
-    engine = create_async_engine(
-        database_url, pool_size=prefetch + writers + 4, max_overflow=8, pool_timeout=30
-    )
+    engine = create_async_engine(database_url, pool_size=writers + 4, max_overflow=8, pool_timeout=30)
     metadata = sa.MetaData()
     outbox = outbox_table(metadata)
     processed = processed_events_table(metadata)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    registry = CollectorRegistry()
-    bus = EventBus(amqp_url, service_name="bench", prefetch=prefetch)
-    await bus.connect()
-
-    handler_calls = 0
-    claimed = 0
-    all_claimed = asyncio.Event()
-
-    async def handler(envelope: EventEnvelope) -> None:
-        nonlocal handler_calls, claimed
-        handler_calls += 1
-        async with sessions() as session, session.begin():
-            first_time = await claim_event(session, CONSUMER, envelope.id)
-        if first_time:
-            claimed += 1
-            if claimed == events:
-                all_claimed.set()
-
-    consumer = EventConsumer(
-        bus,
-        queue=queue,
-        routing_keys=[EVENT_TYPE],
-        handler=handler,
-        metrics=ConsumerMetrics(registry, service="bench"),
-        prefetch=prefetch,
+    worker = ConsumerWorker(
+        "full",
+        f"--amqp-url={amqp_url}",
+        f"--database-url={database_url}",
+        f"--queue={queue}",
+        f"--routing-key={EVENT_TYPE}",
+        f"--events={events}",
+        f"--prefetch={prefetch}",
+        f"--consumer={CONSUMER}",
+        f"--unit-of-work={unit_of_work}",
     )
+    await worker.start()
+    bus = EventBus(amqp_url, service_name="bench-producer")
+    await bus.connect()
     relay = SqlOutboxRelay(
         engine,
         bus,
-        service_name="bench",
-        metrics=OutboxMetrics(registry, service="bench"),
+        service_name="bench-producer",
+        metrics=OutboxMetrics(CollectorRegistry(), service="bench-producer"),
         batch_size=relay_batch,
         poll_interval=0.02,
     )
-    await consumer.start()
-    await relay.start()
+
+    async def stage(n: int) -> None:
+        envelope = EventEnvelope.new(type=EVENT_TYPE, producer="bench", payload={"n": n})
+        if unit_of_work == "session":
+            async with sessions() as session, session.begin():
+                await stage_event(session, envelope)
+        else:
+            async with engine.begin() as connection:
+                await stage_event(connection, envelope)
+
+    pending = iter(range(events))
+
+    async def writer() -> None:
+        for n in pending:
+            await stage(n)
+
     try:
-        pending = iter(range(events))
-
-        async def writer() -> None:
-            for n in pending:
-                async with sessions() as session, session.begin():
-                    envelope = EventEnvelope.new(type=EVENT_TYPE, producer="bench", payload={"n": n})
-                    await stage_event(session, envelope)
-
+        await relay.start()
+        cpu_before = time.process_time()
         started = time.perf_counter()
         await asyncio.gather(*(writer() for _ in range(writers)))
         staged_after = time.perf_counter() - started
-        await asyncio.wait_for(all_claimed.wait(), timeout=900)
-        elapsed = time.perf_counter() - started
+        done = await worker.wait_done(timeout=900)
+        producer_cpu = time.process_time() - cpu_before
     finally:
         await relay.stop()
-        await consumer.stop(grace_seconds=10)
         await bus.close()
+        await worker.stop()
     async with engine.connect() as connection:
         distinct = (
             await connection.execute(
@@ -124,4 +121,11 @@ async def run_full(
             )
         ).scalar_one()
     await engine.dispose()
-    return FullPathResult(elapsed, staged_after, handler_calls, int(distinct), int(unpublished))
+    return FullPathResult(
+        seconds=done.finished_at - started,
+        staged_after=staged_after,
+        client_cpu_seconds=producer_cpu + done.cpu_seconds,
+        handler_calls=done.handler_calls,
+        distinct_claimed=int(distinct),
+        outbox_unpublished=int(unpublished),
+    )

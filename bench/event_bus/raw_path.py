@@ -1,45 +1,48 @@
-"""The baseline: plain aio-pika, publisher confirms on, persistent messages, consumer acks each message."""
+"""The baseline: plain aio-pika, publisher confirms on, persistent messages, a consumer process acking each."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractIncomingMessage
-from servicekit.events.bus import declare_exchanges, declare_work_queue
+from servicekit.events.bus import declare_exchanges
+
+from bench.event_bus.worker_process import ConsumerWorker
 
 ROUTING_KEY = "bench.raw.sent.v1"
 AMQP_TIMEOUT = 30.0
 
 
-async def run_raw(amqp_url: str, *, events: int, queue: str, prefetch: int, publish_window: int) -> float:
-    """Publish `events` messages (confirmed, `publish_window` in flight) while a consumer acks them.
+@dataclass(frozen=True)
+class RawPathResult:
+    seconds: float
+    client_cpu_seconds: float  # publisher + consumer processes
 
-    Uses the same quorum work-queue topology as the full path, so the broker does the same work per
-    message in both; returns the seconds from the first publish to the last ack.
+
+async def run_raw(
+    amqp_url: str, *, events: int, queue: str, prefetch: int, publish_window: int
+) -> RawPathResult:
+    """Publish `events` messages (confirmed, `publish_window` in flight) while a consumer process acks them.
+
+    The consumer declares the same quorum work-queue topology as the full path, so the broker does the same
+    work per message in both; the clock runs from the first publish to the last ack.
     """
+    worker = ConsumerWorker(
+        "raw",
+        f"--amqp-url={amqp_url}",
+        f"--queue={queue}",
+        f"--routing-key={ROUTING_KEY}",
+        f"--events={events}",
+        f"--prefetch={prefetch}",
+    )
+    await worker.start()
     connection = await aio_pika.connect_robust(amqp_url, timeout=AMQP_TIMEOUT)
     try:
-        consume_channel = await connection.channel()
-        await consume_channel.set_qos(prefetch_count=prefetch)
-        work = await declare_work_queue(
-            consume_channel, queue, [ROUTING_KEY], delivery_limit=5, timeout=AMQP_TIMEOUT
-        )
-        publish_channel = await connection.channel(publisher_confirms=True)
-        exchange = await declare_exchanges(publish_channel, timeout=AMQP_TIMEOUT)
-
-        acked = 0
-        all_acked = asyncio.Event()
-
-        async def on_message(message: AbstractIncomingMessage) -> None:
-            nonlocal acked
-            await message.ack()
-            acked += 1
-            if acked == events:
-                all_acked.set()
-
-        tag = await work.consume(on_message)
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await declare_exchanges(channel, timeout=AMQP_TIMEOUT)
+        cpu_before = time.process_time()
         started = time.perf_counter()
         for first in range(0, events, publish_window):
             batch = range(first, min(first + publish_window, events))
@@ -57,9 +60,9 @@ async def run_raw(amqp_url: str, *, events: int, queue: str, prefetch: int, publ
                     for n in batch
                 )
             )
-        await asyncio.wait_for(all_acked.wait(), timeout=600)
-        elapsed = time.perf_counter() - started
-        await work.cancel(tag)
-        return elapsed
+        publisher_cpu = time.process_time() - cpu_before
+        done = await worker.wait_done(timeout=600)
+        return RawPathResult(done.finished_at - started, publisher_cpu + done.cpu_seconds)
     finally:
         await connection.close()
+        await worker.stop()

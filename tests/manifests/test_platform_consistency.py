@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from manifest_toolkit import eks_stack_config, kubernetes_version, load_root_app_directory, render_argocd
+from manifest_toolkit import (
+    eks_stack_config,
+    kubernetes_version,
+    load_root_app_directory,
+    render_argocd,
+    render_environment,
+)
 
 Plant = Callable[[str, Callable[[str], str]], Path]
 
@@ -99,3 +105,44 @@ def test_planted_chart_drift_is_reported(broken_copy: Plant, repo_root: Path) ->
     )
     shutil.copytree(repo_root / "platform" / "src", root / "platform" / "src")
     assert chart_version_problems(root) == ["loki 6.99.0 in addon-loki, platform pins 6.30.1"]
+
+
+# Where gig's search engine listens on eks for each `gigstack:stores.searchEngine` the platform accepts:
+# Amazon OpenSearch inside the VPC on 443 (aws/data_stores.py), or ECK in namespace gigstack-data on 9200
+# (kube/in_cluster_stores.py). Switching the engine must not need a manifest change.
+SEARCH_ON_EKS = {"opensearch": ("ipBlock", 443), "elasticsearch": ("gigstack-data", 9200)}
+
+
+def search_egress_problems(docs: list[dict[str, Any]]) -> list[str]:
+    policy = next(
+        (d for d in docs if d["kind"] == "NetworkPolicy" and d["metadata"]["name"] == "egress-search"), None
+    )
+    if policy is None:
+        return ["NetworkPolicy/egress-search is missing"]
+    allowed: set[tuple[str | None, int]] = set()
+    for rule in policy["spec"].get("egress", []):
+        for peer in rule.get("to", []):
+            namespace = (
+                peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name")
+            )
+            where = "ipBlock" if "ipBlock" in peer else namespace
+            allowed.update((where, port["port"]) for port in rule.get("ports", []))
+    return [
+        f"egress-search does not allow {engine} at {where}:{port}"
+        for engine, (where, port) in SEARCH_ON_EKS.items()
+        if (where, port) not in allowed
+    ]
+
+
+def test_eks_search_egress_covers_both_engines(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    assert search_egress_problems(rendered["eks"]) == []
+
+
+def test_planted_missing_in_cluster_search_egress_is_reported(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/components/stores-aws-managed/networkpolicies.yaml",
+        lambda text: text.replace("        - port: 9200\n", "        - port: 9201\n"),
+    )
+    assert search_egress_problems(render_environment(root, "eks")) == [
+        "egress-search does not allow elasticsearch at gigstack-data:9200"
+    ]

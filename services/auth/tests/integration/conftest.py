@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Generator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from auth_service.adapters.hashing import Argon2idPasswordHasher
 from auth_service.adapters.migrations import upgrade_to_head
 from auth_service.entrypoints.app import create_app
+from auth_service.service_layer.ports import PasswordHasher
 from auth_service.settings import AuthSettings
 from fastapi import FastAPI
 from servicekit.events import EventEnvelope
@@ -92,15 +95,36 @@ def auth_settings(database_url: str, amqp_url: str, internal_keypair: tuple[str,
 
 @pytest.fixture
 async def auth_api(auth_settings: AuthSettings, internal_keypair: tuple[str, str]) -> AsyncIterator[AuthApi]:
-    app = create_app(auth_settings)
-    issuer = InternalTokenIssuer(internal_keypair[0])
-    engine = create_async_engine(auth_settings.database_url.get_secret_value())
+    async with running_auth_api(auth_settings, internal_keypair) as api:
+        yield api
+
+
+@pytest.fixture
+async def loaded_auth_api(
+    auth_settings: AuthSettings, internal_keypair: tuple[str, str]
+) -> AsyncIterator[AuthApi]:
+    """The real app with production pool settings, but argon2 cheap enough for requests to collide in the
+    database (with full-cost hashing a 2-core machine serialises them in the hasher instead)."""
+    cheap_hasher = Argon2idPasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    async with running_auth_api(auth_settings, internal_keypair, hasher=cheap_hasher) as api:
+        yield api
+
+
+@asynccontextmanager
+async def running_auth_api(
+    settings: AuthSettings, keypair: tuple[str, str], *, hasher: PasswordHasher | None = None
+) -> AsyncIterator[AuthApi]:
+    app = create_app(settings, hasher=hasher)
+    issuer = InternalTokenIssuer(keypair[0])
+    engine = create_async_engine(settings.database_url.get_secret_value())
     transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://auth", auth=InternalTokenAuth(issuer), timeout=30
-        ) as client,
-    ):
-        yield AuthApi(app=app, client=client, issuer=issuer, engine=engine)
-    await engine.dispose()
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=transport, base_url="http://auth", auth=InternalTokenAuth(issuer), timeout=60
+            ) as client,
+        ):
+            yield AuthApi(app=app, client=client, issuer=issuer, engine=engine)
+    finally:
+        await engine.dispose()

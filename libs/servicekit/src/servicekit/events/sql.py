@@ -47,7 +47,7 @@ _CLAIM_MYSQL = mysql.insert(PROCESSED_EVENTS).prefix_with("IGNORE")
 
 
 async def stage_event(session: AsyncSession | AsyncConnection, envelope: EventEnvelope) -> None:
-    """Add the event to the outbox in the current transaction of `session` (or Core connection); never commits.
+    """Add the event to the outbox in the current transaction of `session` (or a Core connection); no commit.
 
     The trace context and correlation id of the staging request are captured now, so the consumer's span
     continues the trace of the request that caused the event even though the relay publishes it later.

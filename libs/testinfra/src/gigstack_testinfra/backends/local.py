@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from ..endpoints import (
     MariaDBEndpoint,
@@ -25,10 +28,17 @@ from ..servers import (
     PostgresServer,
     RabbitMQServer,
     RedisServer,
+    ServerStartError,
 )
 from .base import Backend, BrokerControl
 
 KEEP_ENV = "GIGSTACK_TEST_KEEP_DIR"
+# Free ports are picked, then bound by another process: other test sessions may run on this machine at once.
+PORT_ATTEMPTS = 3
+PORT_TAKEN = re.compile(
+    r"address already in use|eaddrinuse|could not bind|bind on tcp/ip port|BindException", re.IGNORECASE
+)
+ServerT = TypeVar("ServerT", bound=LocalServer)
 
 
 class LocalBackend(Backend):
@@ -44,39 +54,40 @@ class LocalBackend(Backend):
             reaper.remove_on_exit(self.root)
         self._servers: list[LocalServer] = []
 
-    def _launch(self, server: LocalServer) -> None:
-        self._servers.append(server)
-        server.start()
+    def _launch(self, name: str, build: Callable[[Path], ServerT]) -> ServerT:
+        """Start ``build(dir)``; retry on fresh ports when another process took one since we picked it."""
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            server = build(self.root / (name if attempt == 1 else f"{name}-{attempt}"))
+            self._servers.append(server)
+            try:
+                server.start()
+                return server
+            except ServerStartError as exc:
+                if isinstance(server, RabbitMQServer):
+                    server.shutdown()  # its epmd too
+                if attempt == PORT_ATTEMPTS or not PORT_TAKEN.search(str(exc)):
+                    raise
+        raise AssertionError("unreachable")
 
     def _start_postgres(self) -> PostgresEndpoint:
-        server = PostgresServer(self.root / "postgres", free_port())
-        self._launch(server)
-        return server.endpoint
+        return self._launch("postgres", lambda d: PostgresServer(d, free_port())).endpoint
 
     def _start_mariadb(self) -> MariaDBEndpoint:
-        server = MariaDBServer(self.root / "mariadb", free_port())
-        self._launch(server)
-        return server.endpoint
+        return self._launch("mariadb", lambda d: MariaDBServer(d, free_port())).endpoint
 
     def _start_redis(self) -> RedisEndpoint:
-        server = RedisServer(self.root / "redis", free_port())
-        self._launch(server)
-        return server.endpoint
+        return self._launch("redis", lambda d: RedisServer(d, free_port())).endpoint
 
     def _start_rabbitmq(self) -> BrokerControl:
-        server = RabbitMQServer(self.root / "rabbitmq", free_port(), free_port(), free_port(), free_port())
-        self._launch(server)
-        return server
+        return self._launch(
+            "rabbitmq", lambda d: RabbitMQServer(d, free_port(), free_port(), free_port(), free_port())
+        )
 
     def _start_mongodb(self) -> MongoEndpoint:
-        server = FerretDBServer(self.root / "ferretdb", free_port())
-        self._launch(server)
-        return server.endpoint
+        return self._launch("ferretdb", lambda d: FerretDBServer(d, free_port())).endpoint
 
     def _start_opensearch(self) -> OpenSearchEndpoint:
-        server = OpenSearchServer(self.root / "opensearch", free_port(), free_port())
-        self._launch(server)
-        return server.endpoint
+        return self._launch("opensearch", lambda d: OpenSearchServer(d, free_port(), free_port())).endpoint
 
     def close(self) -> None:
         for server in reversed(self._servers):

@@ -1,0 +1,114 @@
+"""The consuming side of each path, run as its own process like the consuming service it stands for.
+
+Prints `READY <cpu seconds>` once it consumes, then `DONE <handler calls> <cpu seconds>` when `--events` distinct
+events were handled, and stops (gracefully) when its stdin closes.
+Usage: `python -m bench.event_bus.consumer_worker raw|full --amqp-url ... [--database-url ...] ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from prometheus_client import CollectorRegistry
+from servicekit.events import EventBus, EventConsumer, EventEnvelope
+from servicekit.events.bus import declare_work_queue
+from servicekit.events.sql import claim_event
+from servicekit.metrics import ConsumerMetrics
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+AMQP_TIMEOUT = 30.0
+
+
+def _report(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _wait_for_stdin_close() -> None:
+    await asyncio.to_thread(sys.stdin.read)
+
+
+async def consume_raw(args: argparse.Namespace) -> None:
+    connection = await aio_pika.connect_robust(args.amqp_url, timeout=AMQP_TIMEOUT)
+    channel = await connection.channel()
+    await channel.set_qos(prefetch_count=args.prefetch)
+    queue = await declare_work_queue(
+        channel, args.queue, [args.routing_key], delivery_limit=5, timeout=AMQP_TIMEOUT
+    )
+    acked = 0
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        nonlocal acked
+        await message.ack()
+        acked += 1
+        if acked == args.events:
+            _report(f"DONE {acked} {time.process_time():.3f}")
+
+    await queue.consume(on_message)
+    _report(f"READY {time.process_time():.3f}")
+    await _wait_for_stdin_close()
+    await connection.close()
+
+
+async def consume_full(args: argparse.Namespace) -> None:
+    engine: AsyncEngine = create_async_engine(
+        args.database_url, pool_size=args.prefetch + 4, max_overflow=8, pool_timeout=30
+    )
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    bus = EventBus(args.amqp_url, service_name="bench-consumer", prefetch=args.prefetch)
+    await bus.connect()
+    calls = 0
+    claimed = 0
+
+    async def claim(envelope: EventEnvelope) -> bool:
+        if args.unit_of_work == "session":
+            async with sessions() as session, session.begin():
+                return await claim_event(session, args.consumer, envelope.id)
+        async with engine.begin() as connection:
+            return await claim_event(connection, args.consumer, envelope.id)
+
+    async def handler(envelope: EventEnvelope) -> None:
+        nonlocal calls, claimed
+        calls += 1
+        if await claim(envelope):
+            claimed += 1
+            if claimed == args.events:
+                _report(f"DONE {calls} {time.process_time():.3f}")
+
+    consumer = EventConsumer(
+        bus,
+        queue=args.queue,
+        routing_keys=[args.routing_key],
+        handler=handler,
+        metrics=ConsumerMetrics(CollectorRegistry(), service="bench-consumer"),
+        prefetch=args.prefetch,
+    )
+    await consumer.start()
+    _report(f"READY {time.process_time():.3f}")
+    await _wait_for_stdin_close()
+    await consumer.stop(grace_seconds=10)
+    await bus.close()
+    await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("path", choices=["raw", "full"])
+    parser.add_argument("--amqp-url", required=True)
+    parser.add_argument("--database-url")
+    parser.add_argument("--queue", required=True)
+    parser.add_argument("--routing-key", required=True)
+    parser.add_argument("--events", type=int, required=True)
+    parser.add_argument("--prefetch", type=int, default=32)
+    parser.add_argument("--consumer", default="bench")
+    parser.add_argument("--unit-of-work", choices=["connection", "session"], default="connection")
+    args = parser.parse_args()
+    asyncio.run(consume_raw(args) if args.path == "raw" else consume_full(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""``python -m scripts.devstack up|down|status`` (run from the repository root, as the Makefile does)."""
+
+from __future__ import annotations
+
+import argparse
+
+from scripts.devstack import __doc__ as usage
+from scripts.devstack.stack import down, status, up
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=usage, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--services", default="gateway auth notification", help="space-separated names")
+    args = parser.parse_args()
+    if args.command == "up":
+        up(args.services.split())
+    elif args.command == "down":
+        down()
+    else:
+        status()
+
+
+if __name__ == "__main__":
+    main()
