@@ -6,8 +6,10 @@ machine hits both alike:
 
 * raw: aio-pika publish with confirms (persistent, 100 in flight) + consume with ack (prefetch 32) on the
   same quorum work-queue topology;
-* full: stage each event in its own PostgreSQL transaction (8 writers) → `SqlOutboxRelay` → broker →
+* full: stage each event in its own PostgreSQL transaction (16 writers) → `SqlOutboxRelay` → broker →
   `EventConsumer` → handler commits a `claim_event` row.
+
+In both paths the consumer runs in a separate process (`consumer_worker`), as the consuming service would.
 
 Reports throughput of both, their ratio (target >= 0.25) and loss (distinct claimed ids must equal N).
 Usage (from the repository root)::
@@ -57,7 +59,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=5000, help="events per path per round (default 5000)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating raw/full rounds (default 2)")
     parser.add_argument("--prefetch", type=int, default=32)
-    parser.add_argument("--writers", type=int, default=8, help="concurrent staging transactions")
+    parser.add_argument("--writers", type=int, default=16, help="concurrent staging transactions")
     parser.add_argument("--relay-batch", type=int, default=100)
     parser.add_argument(
         "--unit-of-work",

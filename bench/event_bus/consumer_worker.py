@@ -1,7 +1,7 @@
 """The consuming side of each path, run as its own process like the consuming service it stands for.
 
-Prints `READY <cpu seconds>` once it consumes, then `DONE <handler calls> <cpu seconds>` when `--events` distinct
-events were handled, and stops (gracefully) when its stdin closes.
+Prints `READY <cpu seconds>` once it consumes, then `DONE <handler calls> <cpu seconds>` when `--events`
+distinct events were handled, and stops (gracefully) when its stdin closes.
 Usage: `python -m bench.event_bus.consumer_worker raw|full --amqp-url ... [--database-url ...] ...`.
 """
 

@@ -1,4 +1,4 @@
-"""The baseline: plain aio-pika, publisher confirms on, persistent messages, a consumer process acking each."""
+"""The baseline: plain aio-pika, publisher confirms, persistent messages, a consumer process acking each."""
 
 from __future__ import annotations
 

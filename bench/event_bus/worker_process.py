@@ -59,7 +59,8 @@ class ConsumerWorker:
             await process.wait()
 
     async def _readline(self) -> str:
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         raw = await self._process.stdout.readline()
         if not raw:
             raise RuntimeError(f"consumer worker exited with {await self._process.wait()}")

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Self
 
 from auth_service.domain.events import AuthEvent
+from auth_service.service_layer.errors import StoreConflictError, StoreUnavailableError
 from auth_service.service_layer.ports import (
     AccountRepository,
     AccountTokenRepository,
@@ -17,7 +18,9 @@ from auth_service.service_layer.ports import (
 class AuthUnitOfWork(abc.ABC):
     """Repositories sharing one transaction; ``commit`` writes state and recorded events atomically.
 
-    Leaving the ``async with`` block without committing rolls everything back, events included.
+    Leaving the ``async with`` block without committing rolls everything back, events included. Store
+    failures leave the block as the port's own errors (``StoreConflictError``, ``StoreUnavailableError``),
+    so the service layer can retry or report them without knowing the driver.
     """
 
     accounts: AccountRepository
@@ -49,8 +52,18 @@ class AuthUnitOfWork(abc.ABC):
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.rollback()
-        await self._close()
+        try:
+            await self.rollback()
+        finally:
+            await self._close()
+        if exc is not None and not isinstance(exc, StoreConflictError | StoreUnavailableError):
+            translated = self._translate_error(exc)
+            if translated is not None:
+                raise translated from exc
+
+    def _translate_error(self, error: BaseException) -> StoreConflictError | StoreUnavailableError | None:
+        """The port error a store failure stands for, or None when ``error`` is not a store failure."""
+        return None
 
     @abc.abstractmethod
     async def _begin(self) -> None: ...
