@@ -21,8 +21,25 @@ DASHBOARDS = sorted((OBS / "grafana" / "dashboards").glob("*.json"))
 METRICS_SOURCE = REPO / "libs" / "servicekit" / "src" / "servicekit"
 
 PROMQL_BUILTINS = {
-    "sum", "rate", "increase", "max", "min", "avg", "by", "without", "histogram_quantile", "clamp_min", "and",
-    "or", "unless", "label_values", "le", "on", "ignoring", "count", "abs",
+    "sum",
+    "rate",
+    "increase",
+    "max",
+    "min",
+    "avg",
+    "by",
+    "without",
+    "histogram_quantile",
+    "clamp_min",
+    "and",
+    "or",
+    "unless",
+    "label_values",
+    "le",
+    "on",
+    "ignoring",
+    "count",
+    "abs",
 }
 
 
@@ -103,7 +120,8 @@ def _dashboard_exprs(dashboard: dict[str, object]) -> list[str]:
 @pytest.mark.parametrize("path", DASHBOARDS, ids=[p.name for p in DASHBOARDS])
 def test_dashboard_is_valid_and_uses_exported_metrics(path: Path) -> None:
     dashboard = json.loads(path.read_text())
-    assert dashboard["uid"] and dashboard["title"]
+    assert dashboard["uid"]
+    assert dashboard["title"]
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids)), "panel ids must be unique"
     assert _unknown_metrics(_dashboard_exprs(dashboard)) == set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import PostgresDsn, SecretStr, ValidationError
 from servicekit.settings import ServiceSettings, SymmetricSecret
@@ -15,7 +17,7 @@ REAL_PUBLIC_KEY = "\n".join(
 )
 
 
-class GatewayLikeSettings(ServiceSettings):  # type: ignore[misc]  # servicekit has no py.typed yet
+class GatewayLikeSettings(ServiceSettings):
     service_name: str = "gateway"
     access_token_secret: SymmetricSecret
     smtp_password: SecretStr | None = None
@@ -23,7 +25,7 @@ class GatewayLikeSettings(ServiceSettings):  # type: ignore[misc]  # servicekit 
 
 
 def _settings(environment: str, **fields: object) -> GatewayLikeSettings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "environment": environment,
         "internal_token_public_key": REAL_PUBLIC_KEY,
         "access_token_secret": "Zq8v1X2m9Jr4TbLw7Ns5Kd3Hp6Fy0Ac2Ue",

@@ -30,6 +30,10 @@ class SqlAccountRepository:
     async def get(self, account_id: UUID) -> Account | None:
         return await self._one(accounts.c.id == account_id)
 
+    async def get_for_update(self, account_id: UUID) -> Account | None:
+        # By primary key only: an exclusive lock on this one row and no gap, so other accounts never wait.
+        return await self._one(accounts.c.id == account_id, for_update=True)
+
     async def get_by_email(self, email: str) -> Account | None:
         return await self._one(accounts.c.email == email)
 
@@ -58,8 +62,11 @@ class SqlAccountRepository:
             insert(known_devices).values(account_id=account_id, device_id=device_id, first_seen_at=now)
         )
 
-    async def _one(self, condition: Any) -> Account | None:
-        row = (await self._session.execute(select(accounts).where(condition))).mappings().first()
+    async def _one(self, condition: Any, *, for_update: bool = False) -> Account | None:
+        statement = select(accounts).where(condition)
+        if for_update:
+            statement = statement.with_for_update()
+        row = (await self._session.execute(statement)).mappings().first()
         return None if row is None else Account(**row)
 
 
@@ -107,13 +114,16 @@ class SqlAccountTokenRepository:
         values = vars(token) | {"purpose": token.purpose.value}
         await self._session.execute(insert(account_tokens).values(**values))
 
-    async def get_by_hash(self, purpose: TokenPurpose, token_hash: str) -> AccountToken | None:
-        # Row lock until commit: two requests racing with the same link cannot both consume it.
-        statement = (
-            select(account_tokens)
-            .where(and_(account_tokens.c.token_hash == token_hash, account_tokens.c.purpose == purpose.value))
-            .with_for_update()
+    async def get_by_hash(
+        self, purpose: TokenPurpose, token_hash: str, *, lock: bool = False
+    ) -> AccountToken | None:
+        # With ``lock``, a row lock (unique key, no gap) until commit: two requests racing with the same link
+        # cannot both consume it, and the read sees the latest committed state at any isolation level.
+        statement = select(account_tokens).where(
+            and_(account_tokens.c.token_hash == token_hash, account_tokens.c.purpose == purpose.value)
         )
+        if lock:
+            statement = statement.with_for_update()
         row = (await self._session.execute(statement)).mappings().first()
         if row is None:
             return None
@@ -125,6 +135,8 @@ class SqlAccountTokenRepository:
         )
 
     async def revoke_outstanding(self, account_id: UUID, purpose: TokenPurpose, now: datetime) -> None:
+        # Under READ COMMITTED this locks only the account's own unused tokens, not the index gap after
+        # them; the caller holds the account row lock, so no token of this account is issued meanwhile.
         await self._session.execute(
             update(account_tokens)
             .where(

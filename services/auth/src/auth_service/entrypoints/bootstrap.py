@@ -30,6 +30,13 @@ def create_engine(settings: AuthSettings) -> AsyncEngine:
         # MariaDB drops idle connections after wait_timeout; check before use and recycle well before.
         pool_pre_ping=True,
         pool_recycle=1800,
+        # READ COMMITTED, not InnoDB's default REPEATABLE READ: under REPEATABLE READ every locking read or
+        # UPDATE/DELETE through a non-unique index (revoking an account's earlier tokens) or a missing unique
+        # key (replacing an OTP challenge) also locks the gap around it. Accounts whose keys share a gap then
+        # block each other's inserts into it and deadlock (measured: ~1% of concurrent forgot-password and
+        # sign-up requests for distinct accounts). READ COMMITTED locks only the rows found; what must be
+        # serialised per account is, by the account row lock (see AccountRepository.get_for_update).
+        isolation_level="READ COMMITTED",
         connect_args={
             "connect_timeout": settings.database_connect_timeout_seconds,
             # Bound row-lock waits (OTP and token rows are locked FOR UPDATE) well below the request
