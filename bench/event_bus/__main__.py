@@ -44,6 +44,7 @@ class Round:
     raw_seconds: float
     full_seconds: float
     full_staged_after_seconds: float
+    full_published_after_seconds: float
     raw_client_cpu_ms_per_event: float
     full_client_cpu_ms_per_event: float
     raw_per_second: float
@@ -113,6 +114,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     raw_seconds=round(raw.seconds, 3),
                     full_seconds=round(full.seconds, 3),
                     full_staged_after_seconds=round(full.staged_after, 3),
+                    full_published_after_seconds=round(full.published_after, 3),
                     raw_client_cpu_ms_per_event=round(raw.client_cpu_seconds * 1000 / args.events, 3),
                     full_client_cpu_ms_per_event=round(full.client_cpu_seconds * 1000 / args.events, 3),
                     raw_per_second=round(raw_rate, 1),

@@ -16,6 +16,7 @@ from uuid import uuid4
 import httpx
 import pytest
 from auth_service.adapters.orm import accounts
+from auth_service.service_layer import retry
 from sqlalchemy import insert
 
 pytestmark = pytest.mark.integration
@@ -48,6 +49,10 @@ async def _insert_accounts(api: AuthApi, count: int) -> list[str]:
     return [str(row["email"]) for row in rows]
 
 
+def _retried_commands(caplog: pytest.LogCaptureFixture) -> int:
+    return sum(record.name == retry.logger.name for record in caplog.records)
+
+
 def _server_errors(responses: list[httpx.Response]) -> list[tuple[int, str]]:
     return [(response.status_code, response.text) for response in responses if response.status_code >= 500]
 
@@ -59,8 +64,9 @@ async def _forgot_all(api: AuthApi, emails: list[str]) -> list[httpx.Response]:
 
 
 async def test_concurrent_forgot_password_for_distinct_accounts_never_fails(
-    loaded_auth_api: AuthApi,
+    loaded_auth_api: AuthApi, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("INFO", logger=retry.logger.name)
     emails = await _insert_accounts(loaded_auth_api, CONCURRENT_REQUESTS)
 
     # First round: no earlier tokens (revoking finds nothing); second round revokes the first round's.
@@ -75,6 +81,8 @@ async def test_concurrent_forgot_password_for_distinct_accounts_never_fails(
         "SELECT COUNT(*) FROM account_tokens WHERE purpose = 'password_reset' AND used_at IS NULL"
     )
     assert live_tokens == CONCURRENT_REQUESTS
+    # Distinct accounts share no rows: the lock shape must keep them apart, not the retry runner.
+    assert _retried_commands(caplog) == 0
 
 
 async def test_concurrent_forgot_password_for_one_account_leaves_one_live_link(
@@ -91,7 +99,10 @@ async def test_concurrent_forgot_password_for_one_account_leaves_one_live_link(
     assert live_tokens == 1
 
 
-async def test_concurrent_signups_for_distinct_accounts_never_fail(loaded_auth_api: AuthApi) -> None:
+async def test_concurrent_signups_for_distinct_accounts_never_fail(
+    loaded_auth_api: AuthApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger=retry.logger.name)
     responses = await asyncio.gather(
         *(
             loaded_auth_api.client.post(
@@ -114,3 +125,4 @@ async def test_concurrent_signups_for_distinct_accounts_never_fail(loaded_auth_a
     verification = await loaded_auth_api.outbox("auth.email.verification_requested.v1")
     assert len({event.payload["email"] for event in created}) == len(created) == CONCURRENT_REQUESTS
     assert len({event.payload["to"] for event in verification}) == len(verification) == CONCURRENT_REQUESTS
+    assert _retried_commands(caplog) == 0

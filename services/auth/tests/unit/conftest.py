@@ -33,14 +33,19 @@ class FakeStore:
     state: StoreState = field(default_factory=StoreState)
     outbox: list[AuthEvent] = field(default_factory=list)
     commits: int = 0
+    # Store failures to inject: each commit consumes one and raises it instead of committing.
+    failing_commits: list[Exception] = field(default_factory=list)
+    # Account ids whose rows commands locked, in order (what get_for_update would lock in MariaDB).
+    locked_accounts: list[UUID] = field(default_factory=list)
 
     def events_of(self, event_type: type[AuthEvent]) -> list[AuthEvent]:
         return [event for event in self.outbox if isinstance(event, event_type)]
 
 
 class FakeAccounts:
-    def __init__(self, state: StoreState) -> None:
+    def __init__(self, state: StoreState, store: FakeStore) -> None:
         self._state = state
+        self._store = store
 
     async def add(self, account: Account) -> None:
         if await self.exists(email=account.email, username=account.username):
@@ -49,6 +54,10 @@ class FakeAccounts:
 
     async def get(self, account_id: UUID) -> Account | None:
         return copy.deepcopy(self._state.accounts.get(account_id))
+
+    async def get_for_update(self, account_id: UUID) -> Account | None:
+        self._store.locked_accounts.append(account_id)
+        return await self.get(account_id)
 
     async def get_by_email(self, email: str) -> Account | None:
         return next((copy.deepcopy(a) for a in self._state.accounts.values() if a.email == email), None)
@@ -99,7 +108,9 @@ class FakeTokens:
     async def add(self, token: AccountToken) -> None:
         self._state.tokens[token.id] = copy.deepcopy(token)
 
-    async def get_by_hash(self, purpose: TokenPurpose, token_hash: str) -> AccountToken | None:
+    async def get_by_hash(
+        self, purpose: TokenPurpose, token_hash: str, *, lock: bool = False
+    ) -> AccountToken | None:
         for token in self._state.tokens.values():
             if token.purpose is purpose and token.token_hash == token_hash:
                 return copy.deepcopy(token)
@@ -122,11 +133,13 @@ class FakeUnitOfWork(AuthUnitOfWork):
 
     async def _begin(self) -> None:
         self._working = copy.deepcopy(self._store.state)
-        self.accounts = FakeAccounts(self._working)
+        self.accounts = FakeAccounts(self._working, self._store)
         self.otp_challenges = FakeOtpChallenges(self._working)
         self.tokens = FakeTokens(self._working)
 
     async def _commit(self, events: list[AuthEvent]) -> None:
+        if self._store.failing_commits:
+            raise self._store.failing_commits.pop(0)
         self._store.state = copy.deepcopy(self._working)
         self._store.outbox.extend(events)
         self._store.commits += 1

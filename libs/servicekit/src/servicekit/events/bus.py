@@ -77,7 +77,18 @@ class EventBus:
 
     @property
     def is_connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """The robust connection is up right now (False while it reconnects); read by `amqp_check`."""
+        connection = self._connection
+        return connection is not None and not connection.is_closed and connection.connected.is_set()
+
+    async def ping(self) -> None:
+        """One round trip to the broker (open and close a channel); `amqp_check` awaits it with a timeout."""
+        # Shielded for the same reason as `queue_depth`: a cancelled channel RPC closes the shared connection.
+        await asyncio.shield(self._ping())
+
+    async def _ping(self) -> None:
+        channel = await self.connection.channel(publisher_confirms=False)
+        await channel.close()
 
     @property
     def connection(self) -> AbstractRobustConnection:

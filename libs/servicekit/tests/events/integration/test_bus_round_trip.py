@@ -11,6 +11,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from servicekit.events import EventBus, EventConsumer, EventEnvelope, PublishFailed
+from servicekit.health import amqp_check
 from servicekit.logging import bind_correlation_id, get_correlation_id
 from servicekit.metrics import ConsumerMetrics
 from servicekit.tracing import current_trace_id
@@ -119,3 +120,11 @@ async def test_many_concurrent_publishes_are_all_confirmed_and_delivered(bus: Ev
     await asyncio.gather(*(bus.publish(e) for e in envelopes))
     messages = await probe.fetch(tap, 300)
     assert {m.message_id for m in messages} == {str(e.id) for e in envelopes}
+
+
+async def test_readiness_check_sees_the_bus_connected_and_answering(bus: EventBus) -> None:
+    assert bus.is_connected
+    await bus.ping()
+    await amqp_check(bus).check()
+    await bus.close()
+    assert not bus.is_connected

@@ -11,13 +11,16 @@ from servicekit.security import CurrentUserIdDep
 
 from auth_service.service_layer.dependencies import HandlerDependencies
 
+# All ``async def``: FastAPI runs plain ``def`` dependencies in its threadpool, a thread hop per request for
+# work that never blocks.
 
-def handler_dependencies(request: Request) -> HandlerDependencies:
+
+async def handler_dependencies(request: Request) -> HandlerDependencies:
     dependencies: HandlerDependencies = request.app.state.handler_dependencies
     return dependencies
 
 
-def current_account_id(user_id: CurrentUserIdDep) -> UUID:
+async def current_account_id(user_id: CurrentUserIdDep) -> UUID:
     try:
         return UUID(user_id)
     except ValueError as error:

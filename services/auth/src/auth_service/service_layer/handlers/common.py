@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from auth_service.domain.credentials import looks_like_email
-from auth_service.domain.exceptions import AccountNotFound
+from auth_service.domain.exceptions import AccountNotFound, InvalidToken
 from auth_service.domain.model import Account, AccountToken, TokenPurpose, token_digest
 from auth_service.service_layer.dependencies import HandlerDependencies
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork
@@ -20,11 +20,33 @@ async def find_by_identifier(uow: AuthUnitOfWork, identifier: str) -> Account | 
     return await uow.accounts.get_by_username(canonical)
 
 
-async def get_existing_account(uow: AuthUnitOfWork, account_id: UUID) -> Account:
-    account = await uow.accounts.get(account_id)
+async def get_existing_account(uow: AuthUnitOfWork, account_id: UUID, *, lock: bool = False) -> Account:
+    """The caller's account (locked when ``lock``: AccountRepository.get_for_update) or AccountNotFound."""
+    account = await (uow.accounts.get_for_update(account_id) if lock else uow.accounts.get(account_id))
     if account is None:
         raise AccountNotFound()
     return account
+
+
+async def consume_link_token(
+    uow: AuthUnitOfWork, purpose: TokenPurpose, raw_token: str, now: datetime
+) -> tuple[AccountToken, Account]:
+    """Mark a link token used and return it with its (locked) account; InvalidToken if it cannot be used.
+
+    The token is first read without a lock only to learn its account; the account row is locked next and
+    the token re-read with a lock, so the order is account -> token as in every other command.
+    """
+    digest = token_digest(raw_token)
+    found = await uow.tokens.get_by_hash(purpose, digest)
+    if found is None:
+        raise InvalidToken()
+    account = await uow.accounts.get_for_update(found.account_id)
+    token = await uow.tokens.get_by_hash(purpose, digest, lock=True)
+    if account is None or token is None:
+        raise InvalidToken()
+    token.consume(now)
+    await uow.tokens.update(token)
+    return token, account
 
 
 async def issue_link_token(
@@ -34,7 +56,11 @@ async def issue_link_token(
     purpose: TokenPurpose,
     now: datetime,
 ) -> str:
-    """Store a fresh single-use token (as its digest), revoking earlier ones; return the raw token."""
+    """Store a fresh single-use token (as its digest), revoking earlier ones; return the raw token.
+
+    The caller must hold the account's row lock (created in this transaction, or get_for_update): that is
+    what keeps two concurrent requests from each leaving a live token behind.
+    """
     lifetime = _lifetime(deps, purpose)
     await uow.tokens.revoke_outstanding(account.id, purpose, now)
     raw_token = deps.secrets.link_token()

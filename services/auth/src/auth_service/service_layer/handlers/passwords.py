@@ -6,22 +6,29 @@ from auth_service.domain.credentials import check_password, normalise_email
 from auth_service.domain.events import PasswordResetCompleted, PasswordResetRequested
 from auth_service.domain.exceptions import (
     CredentialsPolicyViolation,
-    InvalidToken,
     PasswordConfirmationMismatch,
     WrongCurrentPassword,
 )
-from auth_service.domain.model import TokenPurpose, token_digest
+from auth_service.domain.model import TokenPurpose
 from auth_service.service_layer.commands import ChangePassword, ForgotPassword, ResetPassword
 from auth_service.service_layer.dependencies import HandlerDependencies
-from auth_service.service_layer.handlers.common import get_existing_account, issue_link_token
+from auth_service.service_layer.handlers.common import (
+    consume_link_token,
+    get_existing_account,
+    issue_link_token,
+)
+from auth_service.service_layer.retry import retry_on_conflict
 
 
+@retry_on_conflict
 async def forgot_password(command: ForgotPassword, deps: HandlerDependencies) -> None:
     """Email a reset link if the account exists; the caller gets the same answer either way."""
     email = normalise_email(command.email)
     now = deps.clock()
     async with deps.uow_factory() as uow:
-        account = await uow.accounts.get_by_email(email)
+        found = await uow.accounts.get_by_email(email)
+        # Lock by primary key (no gap lock) before touching the account's tokens; see issue_link_token.
+        account = None if found is None else await uow.accounts.get_for_update(found.id)
         if account is None:
             return
         token = await issue_link_token(uow, deps, account, TokenPurpose.PASSWORD_RESET, now)
@@ -29,6 +36,7 @@ async def forgot_password(command: ForgotPassword, deps: HandlerDependencies) ->
         await uow.commit()
 
 
+@retry_on_conflict
 async def reset_password(command: ResetPassword, deps: HandlerDependencies) -> None:
     check_password(command.password)
     if command.password != command.confirm_password:
@@ -36,20 +44,14 @@ async def reset_password(command: ResetPassword, deps: HandlerDependencies) -> N
     password_hash = await deps.hasher.hash(command.password)
     now = deps.clock()
     async with deps.uow_factory() as uow:
-        token = await uow.tokens.get_by_hash(TokenPurpose.PASSWORD_RESET, token_digest(command.token))
-        if token is None:
-            raise InvalidToken()
-        token.consume(now)
-        account = await uow.accounts.get(token.account_id)
-        if account is None:
-            raise InvalidToken()
+        _, account = await consume_link_token(uow, TokenPurpose.PASSWORD_RESET, command.token, now)
         account.change_password_hash(password_hash, now)
-        await uow.tokens.update(token)
         await uow.accounts.update(account)
         uow.record(PasswordResetCompleted(to=account.email, username=account.username))
         await uow.commit()
 
 
+@retry_on_conflict
 async def change_password(command: ChangePassword, deps: HandlerDependencies) -> None:
     check_password(command.new_password, field="new_password")
     if command.new_password == command.current_password:

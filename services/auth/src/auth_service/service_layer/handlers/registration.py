@@ -14,17 +14,23 @@ from auth_service.domain.credentials import (
     normalise_username,
 )
 from auth_service.domain.events import AccountCreated, EmailVerificationRequested
-from auth_service.domain.exceptions import DuplicateAccountError, EmailAlreadyVerified, InvalidToken
-from auth_service.domain.model import Account, TokenPurpose, token_digest
+from auth_service.domain.exceptions import DuplicateAccountError, EmailAlreadyVerified
+from auth_service.domain.model import Account, TokenPurpose
 from auth_service.service_layer.commands import ResendVerification, SeedAccounts, SignUp, VerifyEmail
 from auth_service.service_layer.dependencies import HandlerDependencies
-from auth_service.service_layer.handlers.common import get_existing_account, issue_link_token
+from auth_service.service_layer.handlers.common import (
+    consume_link_token,
+    get_existing_account,
+    issue_link_token,
+)
+from auth_service.service_layer.retry import retry_on_conflict
 
 SEED_PASSWORD = "gigstack-seed-password"  # noqa: S105 - development-only fixture, documented in the README
 SEED_MAX_COUNT = 100
 _SEED_COUNTRIES = ("Germany", "India", "Kenya", "Brazil", "Canada", "Vietnam", "Poland", "Nigeria")
 
 
+@retry_on_conflict
 async def sign_up(command: SignUp, deps: HandlerDependencies) -> None:
     """Create an account unless the email or username is taken; the caller cannot tell which happened."""
     username = normalise_username(command.username)
@@ -62,27 +68,22 @@ async def sign_up(command: SignUp, deps: HandlerDependencies) -> None:
         return
 
 
+@retry_on_conflict
 async def verify_email(command: VerifyEmail, deps: HandlerDependencies) -> Account:
     now = deps.clock()
     async with deps.uow_factory() as uow:
-        token = await uow.tokens.get_by_hash(TokenPurpose.EMAIL_VERIFICATION, token_digest(command.token))
-        if token is None:
-            raise InvalidToken()
-        token.consume(now)
-        account = await uow.accounts.get(token.account_id)
-        if account is None:
-            raise InvalidToken()
+        _, account = await consume_link_token(uow, TokenPurpose.EMAIL_VERIFICATION, command.token, now)
         account.mark_email_verified(now)
-        await uow.tokens.update(token)
         await uow.accounts.update(account)
         await uow.commit()
         return account
 
 
+@retry_on_conflict
 async def resend_verification(command: ResendVerification, deps: HandlerDependencies) -> None:
     now = deps.clock()
     async with deps.uow_factory() as uow:
-        account = await get_existing_account(uow, command.account_id)
+        account = await get_existing_account(uow, command.account_id, lock=True)
         if account.email_verified:
             raise EmailAlreadyVerified()
         token = await issue_link_token(uow, deps, account, TokenPurpose.EMAIL_VERIFICATION, now)
@@ -90,6 +91,7 @@ async def resend_verification(command: ResendVerification, deps: HandlerDependen
         await uow.commit()
 
 
+@retry_on_conflict
 async def seed_accounts(command: SeedAccounts, deps: HandlerDependencies) -> list[Account]:
     """Create ``count`` verified accounts sharing SEED_PASSWORD (development only; the API guards it)."""
     count = max(1, min(command.count, SEED_MAX_COUNT))

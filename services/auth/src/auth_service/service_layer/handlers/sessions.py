@@ -13,6 +13,7 @@ from auth_service.domain.model import OTP_DIGITS, OTP_MAX_ATTEMPTS, Account, Otp
 from auth_service.service_layer.commands import GetCurrentUser, SignIn, SignOut, VerifyOtp
 from auth_service.service_layer.dependencies import HandlerDependencies
 from auth_service.service_layer.handlers.common import find_by_identifier, get_existing_account
+from auth_service.service_layer.retry import retry_on_conflict
 
 _OTP_PATTERN = re.compile(rf"\d{{{OTP_DIGITS}}}")
 
@@ -28,6 +29,7 @@ class SignInOutcome:
         return self.account is None
 
 
+@retry_on_conflict
 async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
     device_id = check_device_id(command.device_id)
     async with deps.uow_factory() as uow:
@@ -38,20 +40,32 @@ async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
         if not await deps.hasher.verify(account.password_hash, command.password):
             raise InvalidCredentials()
         now = deps.clock()
+        # Slow hashing first, row locks after: nothing is held while argon2 runs.
+        upgraded_hash = None
         if deps.hasher.needs_rehash(account.password_hash):
             # Upgrade hashes created under older argon2 parameters while the plain password is at hand.
-            account.change_password_hash(await deps.hasher.hash(command.password), now)
+            upgraded_hash = await deps.hasher.hash(command.password)
+        known_device = await uow.accounts.is_known_device(account.id, device_id)
+        code = None if known_device else deps.secrets.otp_code()
+        code_hash = None if code is None else await deps.hasher.hash(code)
+        if upgraded_hash is not None or code_hash is not None:
+            # Account row first, then its challenge: the lock order every command of an account follows.
+            locked = await uow.accounts.get_for_update(account.id)
+            if locked is None:
+                raise InvalidCredentials()
+            account = locked
+        if upgraded_hash is not None:
+            account.change_password_hash(upgraded_hash, now)
             await uow.accounts.update(account)
-        if await uow.accounts.is_known_device(account.id, device_id):
+        if code is None or code_hash is None:
             await uow.commit()
             return SignInOutcome(account=account)
-        code = deps.secrets.otp_code()
         await uow.otp_challenges.replace(
             OtpChallenge(
                 id=uuid4(),
                 account_id=account.id,
                 device_id=device_id,
-                code_hash=await deps.hasher.hash(code),
+                code_hash=code_hash,
                 expires_at=now + deps.lifetimes.otp,
                 attempts=0,
                 created_at=now,
@@ -69,11 +83,15 @@ async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
         return SignInOutcome(account=None)
 
 
+@retry_on_conflict
 async def verify_otp(command: VerifyOtp, deps: HandlerDependencies) -> Account:
     """Check the code for this account and device; a success makes the device known."""
     device_id = check_device_id(command.device_id)
     async with deps.uow_factory() as uow:
-        account = await find_by_identifier(uow, command.email_or_username)
+        found = await find_by_identifier(uow, command.email_or_username)
+        # Account row first, then the challenge row (the lock order every command of an account follows);
+        # with the challenge locked too, parallel guesses are serialised and none escapes the attempt limit.
+        account = None if found is None else await uow.accounts.get_for_update(found.id)
         challenge = None
         if account is not None:
             challenge = await uow.otp_challenges.get_for_device(account.id, device_id)
@@ -97,11 +115,13 @@ async def verify_otp(command: VerifyOtp, deps: HandlerDependencies) -> Account:
         return account
 
 
+@retry_on_conflict
 async def get_current_user(command: GetCurrentUser, deps: HandlerDependencies) -> Account:
     async with deps.uow_factory() as uow:
         return await get_existing_account(uow, command.account_id)
 
 
+@retry_on_conflict
 async def sign_out(command: SignOut, deps: HandlerDependencies) -> None:
     """Record the sign-out time; revoking the session itself is the gateway's job."""
     async with deps.uow_factory() as uow:
