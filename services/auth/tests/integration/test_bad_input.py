@@ -100,7 +100,8 @@ def _body_cases(route: Route) -> list[Case]:
         Case(route, "deep nesting", b"[" * 5_000 + b"]" * 5_000),
     ]
     for name in route.fields:
-        cases.append(Case(route, f"{name} missing", _json({k: v for k, v in route.fields.items() if k != name})))
+        without = {key: value for key, value in route.fields.items() if key != name}
+        cases.append(Case(route, f"{name} missing", _json(without)))
         for wrong in WRONG_TYPES:
             cases.append(Case(route, f"{name}={wrong!r}", _json(route.fields | {name: wrong})))
         for odd in ODD_STRINGS:
@@ -131,10 +132,9 @@ def _all_cases() -> list[Case]:
         if route.fields:
             cases.extend(_body_cases(route))
         cases.extend(_header_cases(route))
-    seed = Route("POST", "/seed/{count}")
     for count in ["abc", "-1", "0", "101", "1e3", str(10**40), "%00"]:
         cases.append(Case(Route("POST", f"/seed/{count}"), f"seed count {count}"))
-    cases.append(Case(seed, "unknown route", headers={}))
+    cases.append(Case(Route("POST", "/seed/{count}"), "unexpanded path template"))
     return cases
 
 
@@ -142,21 +142,20 @@ async def _send(api: AuthApi, case: Case) -> httpx.Response:
     headers = {"Content-Type": case.content_type}
     if case.route.device:
         headers["X-Device-Id"] = "laptop-1"
+    # An empty value in a case means "leave the header out" (X-Device-Id) or "send it empty" (Authorization).
     headers |= case.headers
-    auth: httpx.Auth | None = None
-    if case.route.signed_in:
-        auth = api.as_user(case.signed_in_as if case.signed_in_as is not None else _NO_SUCH_USER)
-    if headers.get("Authorization") == "":
-        del headers["Authorization"]
-        headers["Authorization"] = ""  # present but empty: the token dependency must refuse it
     if headers.get("X-Device-Id") == "":
         del headers["X-Device-Id"]
+    auth: httpx.Auth | httpx._client.UseClientDefault = httpx.USE_CLIENT_DEFAULT
+    if case.route.signed_in:
+        auth = api.as_user(case.signed_in_as if case.signed_in_as is not None else _NO_SUCH_USER)
     return await api.client.request(
         case.route.method,
         f"{BASE}{case.route.path}",
         content=case.content,
-        headers=headers,
-        **({"auth": auth} if auth is not None else {}),
+        # Raw UTF-8 bytes: a client may send any octets in a header, not only ASCII.
+        headers=[(name.encode(), value.encode()) for name, value in headers.items()],
+        auth=auth,
     )
 
 
