@@ -85,7 +85,8 @@ def _metric_names(expr: str) -> set[str]:
     without_strings = re.sub(r'"[^"]*"', "", expr)
     without_labels = re.sub(r"\{[^}]*\}", "", without_strings)
     without_ranges = re.sub(r"\[[^\]]*\]", "", without_labels)
-    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", without_ranges))
+    without_numbers = re.sub(r"\b\d+(\.\d+)?(e[-+]?\d+)?\b", "", without_ranges)
+    names = set(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", without_numbers))
     return {n for n in names if n not in PROMQL_BUILTINS and not n.startswith("$")}
 
 

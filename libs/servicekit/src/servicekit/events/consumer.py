@@ -145,14 +145,21 @@ class EventConsumer:
                 logger.warning("closing channel of %s failed: %r", self.queue_name, exc)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._in_flight.add(task)
-        try:
-            await self._process(message)
-        finally:
-            if task is not None:
-                self._in_flight.discard(task)
+        # aiormq runs this callback in a task it cancels when the channel closes (a broker restart), which
+        # would interrupt a handler between its side effect and recording it (an email accepted by SMTP but
+        # not yet in the ledger) and turn a broker blip into a duplicate. So the processing runs in a task of
+        # our own that a channel close cannot cancel: it finishes, its ack fails on the dead channel, and the
+        # broker redelivers the message to the idempotent handler, which recognises it. Only `stop()` cancels
+        # these tasks, after the grace period.
+        task = asyncio.create_task(self._process(message), name=f"handle:{self.queue_name}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._forget_in_flight)
+        await asyncio.shield(task)
+
+    def _forget_in_flight(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("processing a message on %s failed", self.queue_name, exc_info=task.exception())
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
         headers = dict(message.headers or {})

@@ -127,30 +127,36 @@ class EmailDelivery:
     async def _attempt(self, email: OutgoingEmail) -> DeliveryOutcome | None:
         """One claim + send; None when another sender holds the claim. Failures release the claim."""
         event_id = email.event_id
-        recorded = False
-
-        async def record_sent() -> None:
-            nonlocal recorded
-            await self._record_sent(event_id)
-            recorded = True
-
         # The claim is taken only once a connection slot is ours, so a lease covers an actual send and a
         # crash leaves as few claims behind as there were SMTP sessions.
         async with self._send_slots:
             claim = await self._ledger.claim(event_id)
             if claim is None:
                 return DeliveryOutcome.DUPLICATE if await self._ledger.is_sent(event_id) else None
-            try:
-                # The ledger write runs right after the server's 250, before QUIT: the crash window
-                # between "accepted" and "recorded" is one Redis round trip.
-                await self._sender.send(email, on_accepted=record_sent)
-            except Exception:
-                await self._ledger.release(event_id, claim)
-                raise
+            # Shielded: a cancellation (handler timeout, shutdown after the grace period) must not land
+            # between the server's 250 and the ledger write, or the redelivered event would be sent again.
+            await asyncio.shield(self._send_and_record(email, claim))
         self._availability.report_available()
-        if not recorded:
-            await self._record_sent(event_id)
         return DeliveryOutcome.SENT
+
+    async def _send_and_record(self, email: OutgoingEmail, claim: str) -> None:
+        recorded = False
+
+        async def record_sent() -> None:
+            nonlocal recorded
+            await self._record_sent(email.event_id)
+            recorded = True
+
+        try:
+            # The ledger write runs right after the server's 250, before QUIT: the crash window between
+            # "accepted" and "recorded" is one Redis round trip.
+            await self._sender.send(email, on_accepted=record_sent)
+        except Exception:
+            if not recorded:
+                await self._ledger.release(email.event_id, claim)
+            raise
+        if not recorded:
+            await self._record_sent(email.event_id)
 
     async def _wait_for_smtp(self, deadline: float) -> None:
         # Short slices so a shutdown is noticed within a second while the gate stays closed.
