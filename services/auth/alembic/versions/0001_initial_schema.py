@@ -19,6 +19,9 @@ depends_on: str | Sequence[str] | None = None
 # Frozen copies of the column types as they were at this revision (migrations must not follow later code).
 TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 ENVELOPE_BODY = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+# Whatever the server's or database's default (a default RDS parameter group is latin1), the tables store
+# full Unicode: the credentials policy accepts any character in free-text fields such as country.
+TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
 def upgrade() -> None:
@@ -36,6 +39,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),
         sa.UniqueConstraint("email", name="uq_accounts_email"),
         sa.UniqueConstraint("username", name="uq_accounts_username"),
+        **TABLE_OPTIONS,
     )
     op.create_table(
         "known_devices",
@@ -46,6 +50,7 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_known_devices_account_id_accounts", ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("account_id", "device_id", name="pk_known_devices"),
+        **TABLE_OPTIONS,
     )
     op.create_table(
         "otp_challenges",
@@ -61,6 +66,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_otp_challenges"),
         sa.UniqueConstraint("account_id", "device_id", name="uq_otp_challenges_account_id_device_id"),
+        **TABLE_OPTIONS,
     )
     op.create_table(
         "account_tokens",
@@ -76,6 +82,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name="pk_account_tokens"),
         sa.UniqueConstraint("token_hash", name="uq_account_tokens_token_hash"),
+        **TABLE_OPTIONS,
     )
     op.create_index("ix_account_tokens_account_id_purpose", "account_tokens", ["account_id", "purpose"])
     # servicekit's transactional outbox and processed-events ledger (servicekit.events.sql_schema).
@@ -95,6 +102,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(500), nullable=True),
         sa.PrimaryKeyConstraint("seq", name="pk_outbox_events"),
         sa.UniqueConstraint("event_id", name="uq_outbox_events_event_id"),
+        **TABLE_OPTIONS,
     )
     op.create_index("ix_outbox_events_published_at_seq", "outbox_events", ["published_at", "seq"])
     op.create_table(
@@ -103,6 +111,7 @@ def upgrade() -> None:
         sa.Column("event_id", sa.Uuid(), nullable=False),
         sa.Column("processed_at", TIMESTAMP, nullable=False),
         sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_processed_events"),
+        **TABLE_OPTIONS,
     )
 
 

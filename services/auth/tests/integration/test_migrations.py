@@ -38,3 +38,28 @@ async def test_migrations_match_the_declared_schema(mariadb_url: str) -> None:
     assert {"accounts", "known_devices", "otp_challenges", "account_tokens"} <= tables
     assert {"outbox_events", "processed_events"} <= tables
     assert revision == "0001"
+
+
+async def test_tables_store_full_unicode_even_on_a_latin1_database(mariadb_url: str) -> None:
+    """A default RDS MySQL parameter group creates latin1 databases; emoji in a profile field must not 500."""
+    engine = create_async_engine(mariadb_url)
+    try:
+        async with engine.begin() as connection:
+            database = (await connection.execute(text("SELECT DATABASE()"))).scalar_one()
+            await connection.execute(text(f"ALTER DATABASE `{database}` CHARACTER SET latin1"))
+        await upgrade_to_head(mariadb_url)
+        async with engine.connect() as connection:
+            charsets = (
+                await connection.execute(
+                    text(
+                        "SELECT DISTINCT CCSA.character_set_name FROM information_schema.TABLES T"
+                        " JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY CCSA"
+                        " ON CCSA.collation_name = T.table_collation WHERE T.table_schema = :db"
+                        " AND T.table_name != 'alembic_version'"  # Alembic's own ASCII bookkeeping
+                    ),
+                    {"db": database},
+                )
+            ).scalars()
+            assert set(charsets) == {"utf8mb4"}
+    finally:
+        await engine.dispose()
