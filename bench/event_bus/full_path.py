@@ -44,12 +44,15 @@ async def run_full(
     writers: int,
     relay_batch: int,
     unit_of_work: str,
+    staging_in_clock: bool,
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
-    The clock runs from the first staging transaction to the handler commit that claims the last distinct
-    event id, so staging, relaying, broker and consumer are all inside the measurement. `unit_of_work` is how
-    producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
+    With `staging_in_clock` the clock runs from the first staging transaction, so the producer's own
+    transactions are measured too; without it the events are staged first and the clock runs from the
+    relay's start: outbox -> broker -> consumer -> commit, the span the raw path is compared with. Either way
+    it stops at the handler commit that claims the last distinct event id. `unit_of_work` is how producer and
+    handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
     """
     engine = create_async_engine(database_url, pool_size=writers + 4, max_overflow=8, pool_timeout=30)
     metadata = sa.MetaData()
@@ -109,11 +112,14 @@ async def run_full(
         return time.perf_counter() - started
 
     try:
+        if not staging_in_clock:
+            await asyncio.gather(*(writer() for _ in range(writers)))
         await relay.start()
         cpu_before = time.process_time()
         started = time.perf_counter()
         published_watch = asyncio.create_task(all_published())
-        await asyncio.gather(*(writer() for _ in range(writers)))
+        if staging_in_clock:
+            await asyncio.gather(*(writer() for _ in range(writers)))
         staged_after = time.perf_counter() - started
         done = await worker.wait_done(timeout=900)
         published_after = await published_watch
