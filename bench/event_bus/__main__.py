@@ -88,9 +88,12 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
         rounds: list[Round] = []
         for index in range(1, args.rounds + 1):
             vhost = isolation.unique_name("bench")
-            database = isolation.unique_name("bench")
+            # One database per outbox variant: each counts only its own claims and outbox rows.
+            bus_database = isolation.unique_name("bench")
+            staged_database = isolation.unique_name("bench")
             isolation.create_vhost(broker.endpoint, vhost)
-            isolation.create_postgres_database(postgres, database)
+            isolation.create_postgres_database(postgres, bus_database)
+            isolation.create_postgres_database(postgres, staged_database)
             try:
                 amqp_url = broker.endpoint.url(vhost)
                 raw = await run_raw(
@@ -102,7 +105,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 )
                 bus = await run_full(
                     amqp_url,
-                    postgres.url(database),
+                    postgres.url(bus_database),
                     events=args.events,
                     queue="bench.bus",
                     prefetch=args.prefetch,
@@ -113,7 +116,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 )
                 staged = await run_full(
                     amqp_url,
-                    postgres.url(database),
+                    postgres.url(staged_database),
                     events=args.events,
                     queue="bench.staged",
                     prefetch=args.prefetch,
@@ -124,7 +127,8 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 )
             finally:
                 isolation.delete_vhost(broker.endpoint, vhost)
-                isolation.drop_postgres_database(postgres, database)
+                isolation.drop_postgres_database(postgres, bus_database)
+                isolation.drop_postgres_database(postgres, staged_database)
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
             staged_rate = args.events / staged.seconds
