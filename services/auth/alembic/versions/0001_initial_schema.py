@@ -6,6 +6,7 @@ Create Date: 2026-11-22
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,7 +22,7 @@ TIMESTAMP = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"
 ENVELOPE_BODY = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 # Whatever the server's or database's default (a default RDS parameter group is latin1), the tables store
 # full Unicode: the credentials policy accepts any character in free-text fields such as country.
-TABLE_OPTIONS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
+TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_unicode_ci"}
 
 
 def upgrade() -> None:
