@@ -16,7 +16,6 @@ single-document updates atomically, where this design is exact; on FerretDB (dev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.errors import PublishFailed
+from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
 from servicekit.metrics import OutboxMetrics
@@ -104,13 +104,15 @@ async def claim_event_mongo(db: AsyncDatabase[Any], consumer: str, event_id: uui
     return True
 
 
-class MongoOutboxRelay:
+class MongoOutboxRelay(PollingRelay):
     """Publishes events staged in the `_outbox` arrays of the given collections, at least once.
 
     An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a
     broker outage leaves it in place to be published again; consumers absorb repeats with `claim_event_mongo`.
     Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
     """
+
+    expected_errors = (PublishFailed, PyMongoError)
 
     def __init__(
         self,
@@ -124,68 +126,16 @@ class MongoOutboxRelay:
         pending_sample_interval_seconds: float = 5.0,
         backoff: Backoff | None = None,
     ) -> None:
+        super().__init__(
+            service_name=service_name,
+            metrics=metrics,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            pending_sample_interval_seconds=pending_sample_interval_seconds,
+            backoff=backoff,
+        )
         self._collections = tuple(collections)
         self._bus = bus
-        self.service_name = service_name
-        self._metrics = metrics
-        self._batch_size = batch_size
-        self._poll_interval = poll_interval
-        self._pending_interval = pending_sample_interval_seconds
-        self._backoff = backoff or Backoff(base_seconds=0.2, cap_seconds=10.0)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name=f"mongo-outbox-relay:{self.service_name}")
-
-    async def stop(self, timeout_seconds: float = 10.0) -> None:
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=timeout_seconds)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        failures = 0
-        loop = asyncio.get_running_loop()
-        next_sample = loop.time()
-        while not self._stopping.is_set():
-            try:
-                published = await self.relay_batch()
-                if loop.time() >= next_sample:
-                    next_sample = loop.time() + self._pending_interval
-                    self._metrics.set_pending(await self.pending_count())
-            except Exception as exc:
-                # PublishFailed and PyMongoError are expected while a dependency is down; anything else is
-                # a bug, but a dead relay silently stops all publishing, so it is logged and retried too.
-                failures += 1
-                delay = self._backoff.delay(failures)
-                expected = isinstance(exc, PublishFailed | PyMongoError)
-                logger.log(
-                    logging.WARNING if expected else logging.ERROR,
-                    "mongo outbox relay of %s failed (%r); retrying in %.2fs",
-                    self.service_name,
-                    exc,
-                    delay,
-                    exc_info=not expected,
-                )
-                await self._sleep(delay)
-                continue
-            failures = 0
-            if published == 0:
-                await self._sleep(self._poll_interval)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def relay_batch(self) -> int:
         """Publish the entries of up to `batch_size` documents per collection; returns events published."""

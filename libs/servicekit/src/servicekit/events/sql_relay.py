@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.errors import PublishFailed
+from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.sql_schema import OUTBOX
 from servicekit.metrics import OutboxMetrics
 
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 _MAX_ERROR_CHARS = 500
 
 
-class SqlOutboxRelay:
+class SqlOutboxRelay(PollingRelay):
     """Publishes outbox rows in `seq` order, at least once, and never deletes an unpublished row.
 
     Each batch runs in one transaction at READ COMMITTED: `SELECT ... FOR UPDATE SKIP LOCKED` (so several
@@ -34,6 +34,8 @@ class SqlOutboxRelay:
     MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
     inserting new outbox rows while a batch is being published.
     """
+
+    expected_errors = (PublishFailed, OperationalError, DBAPIError, OSError)
 
     def __init__(
         self,
@@ -49,76 +51,28 @@ class SqlOutboxRelay:
         pending_sample_interval_seconds: float = 5.0,
         backoff: Backoff | None = None,
     ) -> None:
+        super().__init__(
+            service_name=service_name,
+            metrics=metrics,
+            batch_size=batch_size,
+            poll_interval=poll_interval,
+            pending_sample_interval_seconds=pending_sample_interval_seconds,
+            backoff=backoff,
+        )
         self._engine = engine
         self._bus = bus
-        self.service_name = service_name
-        self._metrics = metrics
-        self._batch_size = batch_size
-        self._poll_interval = poll_interval
         self._retention = timedelta(hours=retain_published_hours)
         self._prune_interval = prune_interval_seconds
-        self._pending_interval = pending_sample_interval_seconds
-        self._backoff = backoff or Backoff(base_seconds=0.2, cap_seconds=10.0)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._next_prune: float | None = None
 
-    async def start(self) -> None:
-        if self._task is not None:
-            return
-        self._stopping.clear()
-        self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self.service_name}")
-
-    async def stop(self, timeout_seconds: float = 10.0) -> None:
-        """Finish the batch in progress (bounded) and stop; unpublished rows stay for the next relay."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        self._stopping.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=timeout_seconds)
-        except TimeoutError:
-            # Cancelling rolls back the open transaction: the batch stays unpublished-or-unmarked and is
-            # retried by the next relay, never lost.
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        failures = 0
-        loop = asyncio.get_running_loop()
-        next_prune = loop.time() + self._prune_interval
-        next_sample = loop.time()
-        while not self._stopping.is_set():
-            try:
-                published = await self.relay_batch()
-                if loop.time() >= next_sample:
-                    next_sample = loop.time() + self._pending_interval
-                    self._metrics.set_pending(await self.pending_count())
-                if loop.time() >= next_prune:
-                    next_prune = loop.time() + self._prune_interval
-                    await self.prune()
-            except (PublishFailed, OperationalError, DBAPIError, OSError) as exc:
-                failures += 1
-                delay = self._backoff.delay(failures)
-                logger.warning(
-                    "outbox relay of %s failed (%r); retrying in %.2fs", self.service_name, exc, delay
-                )
-                await self._sleep(delay)
-                continue
-            except Exception:
-                # Anything else is a bug, but a dead relay silently stops all publishing: log and keep going.
-                failures += 1
-                delay = self._backoff.delay(failures)
-                logger.exception("outbox relay of %s crashed; retrying in %.2fs", self.service_name, delay)
-                await self._sleep(delay)
-                continue
-            failures = 0
-            if published < self._batch_size:
-                await self._sleep(self._poll_interval)
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    async def maintain(self) -> None:
+        """Prune published rows every `prune_interval_seconds` (the first time one interval after start)."""
+        now = asyncio.get_running_loop().time()
+        if self._next_prune is None:
+            self._next_prune = now + self._prune_interval
+        elif now >= self._next_prune:
+            self._next_prune = now + self._prune_interval
+            await self.prune()
 
     async def relay_batch(self) -> int:
         """Publish one batch of unpublished rows; returns how many were confirmed and marked published.
