@@ -127,3 +127,26 @@ def test_two_services_on_one_port_are_refused() -> None:
     text = entry.format("a") + entry.format("b")
     with pytest.raises(RegistryError, match="port 1 is used twice"):
         parse_registry(text)
+
+
+def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_stores() -> None:
+    from scripts.devstack.catalogue import CATALOGUE, service_env
+
+    assert list(CATALOGUE) == list(load_registry().names)
+    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq")
+    assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
+    assert CATALOGUE["auth"].migrates
+    keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
+    notification = service_env(CATALOGUE["notification"], keys, ["notification"])
+    assert notification["REDIS_URL"].endswith(":6379/1")
+    gateway = service_env(CATALOGUE["gateway"], keys, ["gateway", "auth", "notification"])
+    assert {key for key in gateway if key.endswith("_SERVICE_URL")} == {"AUTH_SERVICE_URL"}
+
+
+def test_the_platform_provisions_every_registry_service_its_stores() -> None:
+    from gigstack_platform.catalog import OWNED_STORES, REDIS_DATABASE_INDEX, SERVICES, secret_keys
+
+    assert load_registry().names == SERVICES
+    assert [str(kind) for kind in OWNED_STORES["gig"]] == ["mongodb", "search"]
+    assert REDIS_DATABASE_INDEX == {"gateway": 0, "notification": 1}
+    assert secret_keys("users") == ["AMQP_URL", "MONGODB_URL"]
