@@ -120,8 +120,12 @@ def mypy_path_problems(repo_root: Path, registry: Registry) -> list[str]:
 def compose_problems(repo_root: Path, registry: Registry) -> list[str]:
     services: dict[str, Any] = yaml.safe_load((repo_root / "compose.yaml").read_text())["services"]
     problems = []
+    gateway_env = services.get("gateway", {}).get("environment", {})
     for service in registry.existing:
         where = f"{service.name}: compose.yaml"
+        url = f"{service.name.upper()}_SERVICE_URL"
+        if service.internal_api and gateway_env.get(url) != f"http://{service.name}:8000":
+            problems.append(f"{where} gateway lacks {url}: http://{service.name}:8000")
         spec = services.get(service.name)
         if spec is None:
             problems.append(f"{where} has no service {service.name}")

@@ -69,6 +69,7 @@ def test_planted_existing_service_is_checked_everywhere(broken_copy: Plant) -> N
         ".importlinter root_packages lacks review_service",
         "pyproject.toml [tool.mypy] mypy_path lacks services/review/src",
         "compose.yaml has no service review",
+        "compose.yaml gateway lacks REVIEW_SERVICE_URL: http://review:8000",
         "gitops/base/services/review/kustomization.yaml is missing",
         "environments/minikube/kustomization.yaml does not list it",
         "gateway configmap lacks REVIEW_SERVICE_URL: http://review:8000",
