@@ -89,6 +89,17 @@ def test_planted_store_label_drift_is_named(broken_copy: Plant) -> None:
     ]
 
 
+def test_planted_migrating_service_without_its_migration_job_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/base/services/auth/kustomization.yaml",
+        lambda text: text.replace("  - ../../../components/service-migration\n", ""),
+    )
+    assert registry_problems(root) == [
+        "auth: gitops/base/services/auth: migration-job.yaml and the service-migration component "
+        "exactly when it migrates"
+    ]
+
+
 def test_planted_gateway_route_to_the_wrong_service_is_named(broken_copy: Plant) -> None:
     table = {"operations": [{"operation_id": "reviews.create", "service": "order"}]}
     root = broken_copy(str(GATEWAY_OPERATIONS), lambda _: json.dumps(table))
