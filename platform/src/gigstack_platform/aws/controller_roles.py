@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from gigstack_platform.aws.iam import (
-    LOAD_BALANCER_CONTROLLER_STATEMENTS,
+    load_balancer_controller_policy,
     pod_identity_trust_policy,
     policy_document,
     role_with_policies,
@@ -72,7 +72,7 @@ class ControllerRoles(pulumi.ComponentResource):
             f"{name}-aws-load-balancer-controller",
             trust_policy=pod_identity_trust_policy(),
             managed_policy_arns=[],
-            inline_policy=policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
+            inline_policy=load_balancer_controller_policy(),
             tags=args.tags,
             parent=self,
         )
