@@ -28,6 +28,14 @@ from gigstack_platform.kube.mail_catcher import mail_catcher
 from gigstack_platform.kube.stateful_image import stateful_image
 
 ADMIN_USER = "gigstack"
+RABBITMQ_SECRET = "rabbitmq-credentials"  # noqa: S105 - a Secret name, not a password
+
+
+def rabbitmq_default_user(username: str, password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The keys the RabbitMQ Cluster Operator (v2.14) reads from `secretBackend.externalSecret`: it mounts
+    `default_user.conf` into the broker's conf.d, and reports `username`/`password` as the default user."""
+    conf = pulumi.Output.concat("default_user = ", username, "\ndefault_pass = ", password, "\n")
+    return {"username": username, "password": password, "default_user.conf": conf}
 
 
 @dataclass
@@ -189,7 +197,12 @@ class InClusterStores(pulumi.ComponentResource):
             opts=self._opts(),
         )
         password = generated_password(f"{self._name}-rabbitmq-password", self)
-        secret = self._credentials("rabbitmq", password)
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-rabbitmq-credentials",
+            metadata={"name": RABBITMQ_SECRET, "namespace": DATA_NAMESPACE},
+            string_data=rabbitmq_default_user(ADMIN_USER, password),
+            opts=self._opts(),
+        )
         k8s.apiextensions.CustomResource(
             f"{self._name}-rabbitmq",
             api_version="rabbitmq.com/v1beta1",
@@ -200,7 +213,7 @@ class InClusterStores(pulumi.ComponentResource):
                 "image": charts.RABBITMQ_IMAGE,
                 "persistence": {"storageClassName": self._args.storage_class, "storage": "2Gi"},
                 # The default user comes from our Secret, so AMQP_URL is known without reading the cluster.
-                "secretBackend": {"externalSecret": {"name": "rabbitmq-credentials"}},
+                "secretBackend": {"externalSecret": {"name": RABBITMQ_SECRET}},
             },
             opts=self._opts([operator, secret]),
         )
