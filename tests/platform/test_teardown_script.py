@@ -23,11 +23,13 @@ PULUMI = """case "$*" in
 esac"""
 
 
-def run_teardown(tmp_path: Path, aws_body: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def run_teardown(
+    tmp_path: Path, aws_body: str, kubectl_body: str = "true"
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "calls.log"
-    for name, body in {"aws": aws_body, "kubectl": "true", "pulumi-stack": PULUMI}.items():
+    for name, body in {"aws": aws_body, "kubectl": kubectl_body, "pulumi-stack": PULUMI}.items():
         stub = bin_dir / name
         stub.write_text(STUB.format(name=name, body=body))
         stub.chmod(0o755)
@@ -58,8 +60,30 @@ def test_destroys_only_after_the_load_balancers_are_gone_in_gitops_bridge_order(
     wait = index(calls, "describe-load-balancers")
     target_groups = index(calls, "describe-target-groups")
     destroy = index(calls, "pulumi-stack eks destroy")
-    assert stop_root < delete_workloads < wait < destroy
+    delete_claims = index(calls, "delete pvc --all -A")
+    wait_volumes = index(calls, "get pv -o name")
+    assert stop_root < delete_workloads < wait < delete_claims < wait_volumes < destroy
     assert target_groups < destroy
+
+
+def test_broker_log_groups_are_deleted_after_destroy(tmp_path: Path) -> None:
+    body = """case "$*" in
+  *list-brokers*) echo b-123 ;;
+  *describe-log-groups*) echo /aws/amazonmq/broker/b-123/general ;;
+  *describe-*) echo None ;;
+esac"""
+    result, calls = run_teardown(tmp_path, body)
+    assert result.returncode == 0, result.stderr
+    deleted = index(calls, "logs delete-log-group --log-group-name /aws/amazonmq/broker/b-123/general")
+    assert index(calls, "pulumi-stack eks destroy") < deleted
+
+
+def test_volumes_left_behind_fail_loudly_and_never_destroy(tmp_path: Path) -> None:
+    kubectl = 'case "$*" in *"get pv -o name"*) echo persistentvolume/pvc-1 ;; esac'
+    result, calls = run_teardown(tmp_path, 'case "$*" in *describe-*) echo None ;; esac', kubectl)
+    assert result.returncode != 0
+    assert "persistentvolume/pvc-1" in result.stderr
+    assert not any("destroy" in call for call in calls)
 
 
 def test_timeout_fails_loudly_and_never_destroys(tmp_path: Path) -> None:
