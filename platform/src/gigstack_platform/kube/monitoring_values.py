@@ -82,11 +82,39 @@ def loki_values(storage_class: str) -> dict[str, Any]:
     }
 
 
+def otel_collector_values(
+    config: dict[str, Any], apm_url: str, token_secret: str, token_key: str
+) -> dict[str, Any]:
+    """The collector exports traces to the APM Server, which refuses requests without its secret token."""
+    exporters = dict(config.get("exporters", {}))
+    if "otlphttp/elastic" in exporters:
+        exporters["otlphttp/elastic"] = {
+            **exporters["otlphttp/elastic"],
+            "headers": {"Authorization": "Bearer ${env:APM_SECRET_TOKEN}"},
+        }
+    return {
+        "mode": "deployment",
+        "fullnameOverride": "otel-collector",
+        "image": {"repository": "otel/opentelemetry-collector-contrib"},
+        "config": {**config, "exporters": exporters},
+        "extraEnvs": [
+            {"name": "TRACES_OTLP_ENDPOINT", "value": apm_url},
+            {
+                "name": "APM_SECRET_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": token_secret, "key": token_key}},
+            },
+        ],
+    }
+
+
 def filebeat_pod_template() -> dict[str, Any]:
     return {
         "spec": {
             "serviceAccountName": "filebeat",
             "automountServiceAccountToken": True,
+            # /var/log/pods and /var/log/containers on the node are readable by root only (ECK's filebeat
+            # recipes run as user 0 for the same reason); the image's default user cannot read them.
+            "securityContext": {"runAsUser": 0},
             "containers": [
                 {
                     "name": "filebeat",
