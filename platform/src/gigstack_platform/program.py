@@ -11,6 +11,7 @@ from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
 from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
 from gigstack_platform.kube.observability_files import load_observability_files
+from gigstack_platform.release import first_release_published, release_file
 
 
 def main() -> None:
@@ -84,7 +85,8 @@ def bridge_values(
         "enable_aws_load_balancer_controller": flag(eks),
         "enable_ingress_nginx": flag(not eks),
         "enable_metrics_server": "true",
-        "enable_gigstack": "true",
+        # Off until the release pointer names pushed images (release.py; runbook-eks.md, first release).
+        "enable_gigstack": flag(first_release_published(release_file(config.stack))),
     }
     aws_keys = (
         "aws_region",
