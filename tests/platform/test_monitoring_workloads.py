@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 from chart_render import Rendering, missing_references, render_chart
-from gigstack_platform.kube.monitoring import (
+from gigstack_platform.kube.apm_token import (
     APM_SERVER_NAME,
     APM_TOKEN_KEY,
     APM_TOKEN_SECRET,

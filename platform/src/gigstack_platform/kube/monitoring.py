@@ -14,6 +14,13 @@ import pulumi_kubernetes as k8s
 from gigstack_platform.catalog import ELASTIC_OPERATOR_NAMESPACE, LOGGING_NAMESPACE, MONITORING_NAMESPACE
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.kube import charts
+from gigstack_platform.kube.apm_token import (
+    APM_SERVER_NAME,
+    APM_SERVER_URL,
+    APM_TOKEN_KEY,
+    COLLECTOR_APM_TOKEN_SECRET,
+    ApmToken,
+)
 from gigstack_platform.kube.monitoring_values import (
     filebeat_pod_template,
     loki_values,
@@ -21,16 +28,6 @@ from gigstack_platform.kube.monitoring_values import (
     prometheus_values,
 )
 from gigstack_platform.kube.observability_files import ObservabilityFiles
-
-APM_SERVER_NAME = "gigstack-apm"
-APM_SERVER_URL = f"http://{APM_SERVER_NAME}-apm-http.{LOGGING_NAMESPACE}.svc:8200"
-# ECK keeps the token it finds in `<apm>-apm-token` (key `secret-token`) and generates one only when the
-# Secret is absent (cloud-on-k8s, pkg/controller/apmserver: reconcileApmServerToken). The program writes
-# that Secret and a copy in the collector's namespace, so the collector can authenticate (Secrets cannot be
-# referenced across namespaces).
-APM_TOKEN_SECRET = f"{APM_SERVER_NAME}-apm-token"
-APM_TOKEN_KEY = "secret-token"  # noqa: S105 - a key name
-COLLECTOR_APM_TOKEN_SECRET = "otel-collector-apm-token"  # noqa: S105 - a Secret name
 
 
 @dataclass
@@ -76,20 +73,8 @@ class Monitoring(pulumi.ComponentResource):
         self.eck_operator = charts.chart(
             f"{name}-eck-operator", charts.ECK_OPERATOR, ELASTIC_OPERATOR_NAMESPACE, {}, child
         )
-        apm_token = generated_password(f"{name}-apm-secret-token", self)
-        token_secrets = [
-            k8s.core.v1.Secret(
-                f"{name}-{secret_name}",
-                metadata={"name": secret_name, "namespace": namespace},
-                string_data={APM_TOKEN_KEY: apm_token},
-                opts=child,
-            )
-            for secret_name, namespace in (
-                (APM_TOKEN_SECRET, LOGGING_NAMESPACE),
-                (COLLECTOR_APM_TOKEN_SECRET, MONITORING_NAMESPACE),
-            )
-        ]
-        self._elastic_stack(args, token_secrets[0])
+        apm_token = ApmToken(f"{name}-apm-token", child)
+        self._elastic_stack(args, apm_token.server_secret)
         charts.chart(
             f"{name}-otel-collector",
             charts.OTEL_COLLECTOR,
@@ -100,7 +85,7 @@ class Monitoring(pulumi.ComponentResource):
                 COLLECTOR_APM_TOKEN_SECRET,
                 APM_TOKEN_KEY,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[token_secrets[1]]),
+            pulumi.ResourceOptions(parent=self, depends_on=[apm_token.collector_secret]),
             release="otel-collector",
         )
         self.register_outputs({"prometheus": prometheus.urn})
