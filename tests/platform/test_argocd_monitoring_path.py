@@ -96,7 +96,9 @@ def test_collector_addon_sends_the_token_the_program_writes(build_stack: Any, tm
         for s in run.of_type("kubernetes:core/v1:Secret")
     ]
     values = chart_values(appset("otel-collector"))
-    rendering = render_chart("opentelemetry-collector", "otel-collector", MONITORING_NAMESPACE, values, tmp_path)
+    rendering = render_chart(
+        "opentelemetry-collector", "otel-collector", MONITORING_NAMESPACE, values, tmp_path
+    )
     config_map = yaml.safe_load(
         (REPO_ROOT / "gitops" / "addons-config" / "otel-collector" / "otel-collector-config.yaml").read_text()
     )
@@ -105,6 +107,8 @@ def test_collector_addon_sends_the_token_the_program_writes(build_stack: Any, tm
     (deployment,) = [d for d in rendering.applied if d["kind"] == "Deployment"]
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert "APM_SECRET_TOKEN" in {env["name"] for env in container["env"]}
-    header = "--config=yaml:exporters::otlphttp/elastic::headers::Authorization: Bearer ${env:APM_SECRET_TOKEN}"
+    header = (
+        "--config=yaml:exporters::otlphttp/elastic::headers::Authorization: Bearer ${env:APM_SECRET_TOKEN}"
+    )
     assert header in container["args"]
     assert "otlphttp/elastic" in yaml.safe_load(config_map["data"]["relay"])["exporters"]
