@@ -117,6 +117,8 @@ class PlatformConfig:
     # Amazon's RDS/DocumentDB CA bundle (PEM text) for the eks workloads; None on minikube.
     rds_ca_bundle_pem: str | None = None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    # Alertmanager webhook for `severity: page` alerts (kube/alerting.py); empty: pages reach nobody.
+    alert_webhook_url: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
 
     @property
     def name_prefix(self) -> str:
@@ -272,6 +274,7 @@ def load_config() -> PlatformConfig:
         smtp_username=config.get_secret("smtpUsername") or pulumi.Output.secret(""),
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
         rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
+        alert_webhook_url=config.get_secret("alertWebhookUrl") or pulumi.Output.secret(""),
         delivery=_delivery(config.get_object("delivery") or {}, config.require("repoUrl"))
         if environment == "eks"
         else DeliveryConfig(),

@@ -8,6 +8,7 @@ from gigstack_platform.bridge import ADDONS_REPO_PATH, BridgeValues, flag, load_
 from gigstack_platform.catalog import StoreKind, services_owning
 from gigstack_platform.config import PlatformConfig, load_config
 from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
+from gigstack_platform.kube.alerting import AlertmanagerConfig
 from gigstack_platform.kube.apm_token import ApmToken
 from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
@@ -28,6 +29,8 @@ def main() -> None:
 
 
 def monitoring(config: PlatformConfig, storage_class: str, opts: pulumi.ResourceOptions) -> Monitoring | None:
+    # Whoever installs kube-prometheus-stack, Alertmanager reads its receivers from this Secret.
+    AlertmanagerConfig("alertmanager-config", config.alert_webhook_url, opts)
     if config.monitoring.installed_by != "pulumi":
         # Argo CD installs the stack (gitops/argocd/addons); the token its APM Server and collector share
         # is a credential, so the platform still writes it.
