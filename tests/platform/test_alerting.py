@@ -1,5 +1,5 @@
 """Alerts that can fire are alerts someone receives: unscrapable control-plane targets are off on both
-install paths, and `severity: page` alerts of observability/prometheus/rules route to the configured webhook."""
+install paths, and `severity: page` alerts of observability/prometheus/rules reach the configured webhook."""
 
 from __future__ import annotations
 

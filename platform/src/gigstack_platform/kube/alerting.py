@@ -26,9 +26,7 @@ def alertmanager_config(webhook_url: str) -> dict[str, Any]:
     receivers: list[dict[str, Any]] = [{"name": "null"}]
     routes: list[dict[str, Any]] = []
     if webhook_url:
-        receivers.append(
-            {"name": "pager", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]}
-        )
+        receivers.append({"name": "pager", "webhook_configs": [{"url": webhook_url, "send_resolved": True}]})
         routes = [
             {"receiver": "pager", "matchers": [f'severity="{severity}"'], "repeat_interval": "1h"}
             for severity in PAGED_SEVERITIES
