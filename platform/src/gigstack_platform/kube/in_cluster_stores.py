@@ -26,6 +26,7 @@ from gigstack_platform.endpoints import StoreEndpoint
 from gigstack_platform.kube import charts
 from gigstack_platform.kube.mail_catcher import mail_catcher
 from gigstack_platform.kube.stateful_image import stateful_image
+from gigstack_platform.service_settings import relational_database
 
 ADMIN_USER = "gigstack"
 RABBITMQ_SECRET = "rabbitmq-credentials"  # noqa: S105 - a Secret name, not a password
@@ -149,7 +150,7 @@ class InClusterStores(pulumi.ComponentResource):
                 "storage": {"size": "2Gi", "storageClass": self._args.storage_class},
                 "bootstrap": {
                     "initdb": {
-                        "database": service,
+                        "database": relational_database(service),
                         "owner": service,
                         "secret": {"name": f"{service}-postgres-credentials"},
                     }
@@ -182,7 +183,7 @@ class InClusterStores(pulumi.ComponentResource):
                 },
                 "username": service,
                 "passwordSecretKeyRef": {"name": f"{service}-mariadb-credentials", "key": "password"},
-                "database": service,
+                "database": relational_database(service),
                 "storage": {"size": "2Gi", "storageClassName": self._args.storage_class},
             },
             opts=self._opts([operator, secret]),
