@@ -126,6 +126,19 @@ def _fake_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, A
             outputs["bucket"] = f"{inputs.get('bucketPrefix', '')}mock"
         case "aws:ecr/repository:Repository":
             outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.mock/{name}"
+        case "aws:acm/certificate:Certificate":
+            outputs["domainValidationOptions"] = [
+                {
+                    "domainName": inputs["domainName"],
+                    "resourceRecordName": f"_x1.{inputs['domainName']}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_x2.acm-validations.aws.",
+                }
+            ]
+        case "aws:route53/record:Record":
+            outputs["fqdn"] = inputs["name"].rstrip(".")
+        case "aws:acm/certificateValidation:CertificateValidation":
+            outputs["certificateArn"] = inputs["certificateArn"]
         case "random:index/randomPassword:RandomPassword":
             outputs["result"] = f"Pw-{args.name}-0"
         case "tls:index/privateKey:PrivateKey":

@@ -96,6 +96,15 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class IngressConfig:
+    """The public gateway host on eks; must equal the eks overlay's Ingress host (tests check it)."""
+
+    host: str = ""
+    # Route 53 zone of `host`: the program then validates the ACM certificate itself.
+    hosted_zone_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -117,6 +126,7 @@ class PlatformConfig:
     # Amazon's RDS/DocumentDB CA bundle (PEM text) for the eks workloads; None on minikube.
     rds_ca_bundle_pem: str | None = None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    ingress: IngressConfig = field(default_factory=IngressConfig)
     # Alertmanager webhook for `severity: page` alerts (kube/alerting.py); empty: pages reach nobody.
     alert_webhook_url: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
 
@@ -223,6 +233,13 @@ def _rds_ca_bundle(path_value: str | None) -> str:
     return text
 
 
+def _ingress(raw: dict[str, Any]) -> IngressConfig:
+    host = str(raw.get("host") or "")
+    if not host or "." not in host:
+        raise ConfigError(f"{CONFIG_NAMESPACE}:ingress.host (the gateway's public name) is required on eks")
+    return IngressConfig(host=host, hosted_zone_id=raw.get("hostedZoneId") or None)
+
+
 def _delivery(raw: dict[str, Any], repo_url: str) -> DeliveryConfig:
     """The repository defaults to repoUrl's owner/name when that is a GitHub URL."""
     repository = str(raw.get("githubRepository") or "")
@@ -275,6 +292,7 @@ def load_config() -> PlatformConfig:
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
         rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
         alert_webhook_url=config.get_secret("alertWebhookUrl") or pulumi.Output.secret(""),
+        ingress=_ingress(config.get_object("ingress") or {}) if environment == "eks" else IngressConfig(),
         delivery=_delivery(config.get_object("delivery") or {}, config.require("repoUrl"))
         if environment == "eks"
         else DeliveryConfig(),
