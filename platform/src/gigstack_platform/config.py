@@ -127,6 +127,9 @@ class PlatformConfig:
     rds_ca_bundle_pem: str | None = None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     ingress: IngressConfig = field(default_factory=IngressConfig)
+    # Read access to a private repoUrl for Argo CD (a token as password); None: the repository is public.
+    repo_username: str = "git"
+    repo_password: pulumi.Output[str] | None = None
     # Alertmanager webhook for `severity: page` alerts (kube/alerting.py); empty: pages reach nobody.
     alert_webhook_url: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
 
@@ -292,6 +295,8 @@ def load_config() -> PlatformConfig:
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
         rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
         alert_webhook_url=config.get_secret("alertWebhookUrl") or pulumi.Output.secret(""),
+        repo_username=config.get("repoUsername") or "git",
+        repo_password=config.get_secret("repoPassword"),
         ingress=_ingress(config.get_object("ingress") or {}) if environment == "eks" else IngressConfig(),
         delivery=_delivery(config.get_object("delivery") or {}, config.require("repoUrl"))
         if environment == "eks"

@@ -135,6 +135,8 @@ def bootstrap_argocd(
             repo_revision=config.repo_revision,
             contract=load_contract(),
             bridge=bridge,
+            repo_username=config.repo_username,
+            repo_password=config.repo_password,
         ),
         pulumi.ResourceOptions(providers=[provider], depends_on=depends_on),
     )

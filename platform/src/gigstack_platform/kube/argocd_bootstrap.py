@@ -24,6 +24,7 @@ RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
 # itself and turns the hook off (docs/adr/0012-argocd-install-without-helm-hooks.md).
 REDIS_SECRET = "argocd-redis"  # noqa: S105 - a Secret name, not a password
 REDIS_SECRET_KEY = "auth"  # noqa: S105 - a key name
+REPOSITORY_SECRET = "gigstack-repository"  # noqa: S105 - a Secret name
 
 
 def argocd_chart_values() -> dict[str, object]:
@@ -45,6 +46,9 @@ class ArgoCdBootstrapArgs:
     repo_revision: str
     contract: BridgeContract
     bridge: BridgeValues
+    # Credentials for a private repo_url (Argo CD repository Secret); None for a public repository.
+    repo_username: str = "git"
+    repo_password: pulumi.Output[str] | None = None
 
 
 class ArgoCdBootstrap(pulumi.ComponentResource):
@@ -70,6 +74,23 @@ class ArgoCdBootstrap(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=[redis_secret]),
             release="argocd",
         )
+        if args.repo_password is not None:
+            # Argo CD's declarative repository: a Secret labelled secret-type=repository, in its namespace.
+            k8s.core.v1.Secret(
+                f"{name}-repository",
+                metadata={
+                    "name": REPOSITORY_SECRET,
+                    "namespace": ARGOCD_NAMESPACE,
+                    "labels": {"argocd.argoproj.io/secret-type": "repository"},
+                },
+                string_data={
+                    "type": "git",
+                    "url": args.repo_url,
+                    "username": args.repo_username,
+                    "password": args.repo_password,
+                },
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[argocd]),
+            )
         secret_name = args.contract.secret_name(args.stack)
         self.cluster_secret = k8s.core.v1.Secret(
             f"{name}-cluster",
