@@ -73,3 +73,17 @@ def load_balancer_controller_policy() -> str:
     """The upstream policy document, as JSON text (parsed and re-serialised, so invalid JSON fails early)."""
     document = json.loads(LOAD_BALANCER_CONTROLLER_POLICY_FILE.read_text(encoding="utf-8"))
     return json.dumps(document)
+
+
+# The Cluster Autoscaler's recommended policy (platform/vendor/cluster-autoscaler/README.md), write actions
+# limited to this cluster's Auto Scaling groups.
+CLUSTER_AUTOSCALER_POLICY_FILE = REPO_ROOT / "platform" / "vendor" / "cluster-autoscaler" / "iam_policy.json"
+
+
+def cluster_autoscaler_policy(cluster_name: str) -> str:
+    document = json.loads(CLUSTER_AUTOSCALER_POLICY_FILE.read_text(encoding="utf-8"))
+    write = document["Statement"][1]
+    write["Condition"] = {
+        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+    }
+    return json.dumps(document)
