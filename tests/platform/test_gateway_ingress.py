@@ -23,7 +23,10 @@ def eks_ingress() -> dict[str, Any]:
         check=True,
         timeout=60,
     )
-    (ingress,) = [d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Ingress"]
+    ingresses: list[dict[str, Any]] = [
+        d for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Ingress"
+    ]
+    (ingress,) = ingresses
     return ingress
 
 

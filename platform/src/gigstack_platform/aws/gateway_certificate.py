@@ -46,9 +46,9 @@ class GatewayCertificate(pulumi.ComponentResource):
             record = aws.route53.Record(
                 f"{name}-validation",
                 zone_id=args.hosted_zone_id,
-                name=option.apply(lambda o: o.resource_record_name),
-                type=option.apply(lambda o: o.resource_record_type),
-                records=[option.apply(lambda o: o.resource_record_value)],
+                name=option.apply(lambda o: o.resource_record_name or ""),
+                type=option.apply(lambda o: o.resource_record_type or ""),
+                records=[option.apply(lambda o: o.resource_record_value or "")],
                 ttl=300,
                 allow_overwrite=True,
                 opts=child,

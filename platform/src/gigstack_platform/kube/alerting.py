@@ -53,12 +53,13 @@ class AlertmanagerConfig(pulumi.ComponentResource):
         def render(url: str) -> str:
             if not url:
                 pulumi.log.warn("gigstack:alertWebhookUrl is not set: alerts with severity=page reach nobody")
-            return yaml.safe_dump(alertmanager_config(url), sort_keys=False)
+            rendered: str = yaml.safe_dump(alertmanager_config(url), sort_keys=False)
+            return rendered
 
         k8s.core.v1.Secret(
             f"{name}-secret",
             metadata={"name": CONFIG_SECRET, "namespace": MONITORING_NAMESPACE},
-            string_data={CONFIG_KEY: pulumi.Output.secret(webhook_url.apply(render))},
+            string_data={CONFIG_KEY: pulumi.Output.secret(webhook_url.apply(render))},  # type: ignore[arg-type]
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({})
