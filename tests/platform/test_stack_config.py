@@ -25,6 +25,11 @@ TOP_LEVEL_KEYS = {
     "stores",
     "minikube",
     "monitoring",
+    "delivery",
+    "ingress",
+    "alertWebhookUrl",
+    "repoUsername",
+    "repoPassword",
 }
 
 

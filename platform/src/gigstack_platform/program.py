@@ -13,13 +13,21 @@ from gigstack_platform.bridge import ADDONS_REPO_PATH, BridgeValues, flag, load_
 from gigstack_platform.catalog import StoreKind, services_owning
 from gigstack_platform.config import PlatformConfig
 from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
+from gigstack_platform.kube.alerting import AlertmanagerConfig
+from gigstack_platform.kube.apm_token import ApmToken
 from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
 from gigstack_platform.kube.observability_files import load_observability_files
+from gigstack_platform.release import first_release_published, release_file
 
 
 def monitoring(config: PlatformConfig, storage_class: str, opts: pulumi.ResourceOptions) -> Monitoring | None:
+    # Whoever installs kube-prometheus-stack, Alertmanager reads its receivers from this Secret.
+    AlertmanagerConfig("alertmanager-config", config.alert_webhook_url, opts)
     if config.monitoring.installed_by != "pulumi":
+        # Argo CD installs the stack (gitops/argocd/addons); the token its APM Server and collector share
+        # is a credential, so the platform still writes it.
+        ApmToken("apm-token", opts)
         return None
     files = load_observability_files(config.monitoring.observability_dir)
     return Monitoring(
@@ -77,7 +85,8 @@ def bridge_values(
         "enable_aws_load_balancer_controller": flag(eks),
         "enable_ingress_nginx": flag(not eks),
         "enable_metrics_server": "true",
-        "enable_gigstack": "true",
+        # Off until the release pointer names pushed images (release.py; runbook-eks.md, first release).
+        "enable_gigstack": flag(first_release_published(release_file(config.stack))),
     }
     aws_keys = (
         "aws_region",
@@ -119,6 +128,8 @@ def bootstrap_argocd(
             repo_revision=config.repo_revision,
             contract=load_contract(),
             bridge=bridge,
+            repo_username=config.repo_username,
+            repo_password=config.repo_password,
         ),
         pulumi.ResourceOptions(providers=[provider], depends_on=depends_on),
     )
