@@ -279,14 +279,16 @@ class ErrorReport:
 
     Left `None`, `code` and `message` come from the error when it is a `DomainError` (its own, user-fit
     ones), otherwise from the status (`not_found`, "Not Found"); never from `str(error)`, which may hold
-    internals. `retry_after_seconds` is overridden by the error's own `retry_after_seconds` attribute when it
-    has one. `when` narrows the entry: errors it rejects are unexpected (logged, opaque 500). `log` records
-    the error as a warning (outages worth seeing in the logs even though the client gets a clean answer).
+    internals. `message` may also be a function of the error, for a service's own non-domain exceptions
+    whose message it controls. The error's own `retry_after_seconds` attribute, when it has one, wins over
+    `retry_after_seconds`. `when` narrows the entry: errors it rejects are unexpected (logged, opaque
+    500). `log` records the error as a warning: outages worth seeing in the logs even though the client
+    gets a clean answer.
     """
 
     status: int
     code: str | None = None
-    message: str | None = None
+    message: str | Callable[[Any], str] | None = None
     retry_after_seconds: int | None = None
     when: Callable[[BaseException], bool] | None = None
     log: bool = False
@@ -340,7 +342,8 @@ class ErrorTable:
             return ServiceError()
         own = error if isinstance(error, DomainError) else None
         code = report.code or (own.code if own else None) or _CODES_BY_STATUS.get(report.status, "error")
-        message = report.message or (own.message if own else None) or HTTPStatus(report.status).phrase
+        fixed = report.message(error) if callable(report.message) else report.message
+        message = fixed or (own.message if own else None) or HTTPStatus(report.status).phrase
         retry_after = getattr(error, "retry_after_seconds", None)
         return _ReportedError(
             report.status,
