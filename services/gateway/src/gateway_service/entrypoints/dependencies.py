@@ -1,4 +1,4 @@
-"""Request dependencies: the gateway's services, the client IP, per-IP budgets and the current session."""
+"""Request dependencies: the gateway's deps, the client IP, per-IP budgets and the current session."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from servicekit.errors import Unauthorized
+from servicekit.http import app_deps
 
 from gateway_service.adapters.downstream import DownstreamClient
 from gateway_service.domain.sessions import AccessClaims
-from gateway_service.entrypoints.resources import GatewayRuntime, GatewayServices
+from gateway_service.entrypoints.bootstrap import GatewayDependencies
 from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 
@@ -19,14 +20,18 @@ from gateway_service.service_layer.throttling import RequestThrottle
 _bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
 
 
-def _services(request: Request) -> GatewayServices:
-    runtime: GatewayRuntime = request.app.state.gateway_runtime
-    return runtime.services
+GatewayDeps = Annotated[GatewayDependencies, Depends(app_deps)]
+
+
+def _services(request: Request) -> GatewayDependencies:
+    deps: GatewayDependencies = request.app.state.deps
+    return deps
 
 
 # Every dependency is `async def` (FastAPI runs plain `def` dependencies in a worker thread: a thread hop per
-# dependency per request) and reads the services straight from the app rather than through a nested
-# dependency chain, since dependency solving is a measurable share of the gateway's per-request CPU.
+# dependency per request) and reads the deps straight from the app (what `GatewayDeps` resolves to) rather
+# than through a nested dependency chain, since dependency solving is a measurable share of the gateway's
+# per-request CPU.
 async def _sessions(request: Request) -> SessionService:
     return _services(request).sessions
 
