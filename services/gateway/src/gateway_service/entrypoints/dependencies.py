@@ -23,7 +23,7 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from signin, ve
 GatewayDeps = Annotated[GatewayDependencies, Depends(app_deps)]
 
 
-def _services(request: Request) -> GatewayDependencies:
+def _deps(request: Request) -> GatewayDependencies:
     deps: GatewayDependencies = request.app.state.deps
     return deps
 
@@ -33,15 +33,15 @@ def _services(request: Request) -> GatewayDependencies:
 # than through a nested dependency chain, since dependency solving is a measurable share of the gateway's
 # per-request CPU.
 async def _sessions(request: Request) -> SessionService:
-    return _services(request).sessions
+    return _deps(request).sessions
 
 
 async def _throttle(request: Request) -> RequestThrottle:
-    return _services(request).throttle
+    return _deps(request).throttle
 
 
 async def _downstream(request: Request) -> DownstreamClient:
-    return _services(request).downstream
+    return _deps(request).downstream
 
 
 SessionsDep = Annotated[SessionService, Depends(_sessions)]
@@ -67,7 +67,7 @@ DeviceIdHeader = Annotated[
 
 
 async def enforce_ip_budget(request: Request) -> None:
-    await _services(request).throttle.admit_ip(client_ip(request))
+    await _deps(request).throttle.admit_ip(client_ip(request))
 
 
 async def _optional_session(
@@ -75,7 +75,7 @@ async def _optional_session(
 ) -> AccessClaims | None:
     if credentials is None:
         return None
-    services = _services(request)
+    services = _deps(request)
     sessions, throttle = services.sessions, services.throttle
     claims = sessions.verify_access_token(credentials.credentials)
     # Two independent Redis round trips: run them together to keep the edge's added latency at one RTT.
