@@ -1,7 +1,7 @@
 """`DomainError`: the one base every service's `domain/errors.py` derives its refusals from.
 
 Framework-free on purpose (no FastAPI, no drivers), so a domain layer may import it under the import-layer
-contract. `servicekit.errors.ErrorTable` reads `code`, `message` and `details` from it when a table entry
+contract. `servicekit.error_table.ErrorTable` reads `code`, `message` and `details` from it when a table entry
 does not fix them.
 """
 

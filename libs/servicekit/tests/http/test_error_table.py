@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from servicekit.domain_errors import DomainError
-from servicekit.errors import ErrorReport, ErrorTable
+from servicekit.error_table import ErrorReport, ErrorTable
 from servicekit.http import create_service_app
 from servicekit.settings import ServiceSettings
 

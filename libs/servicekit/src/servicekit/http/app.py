@@ -15,7 +15,8 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.middleware import Middleware
 
-from servicekit.errors import ErrorTable, install_error_handlers
+from servicekit.error_table import ErrorTable
+from servicekit.errors import install_error_handlers
 from servicekit.health import ReadinessCheck, ServiceLifecycle, health_router
 from servicekit.http.middleware import HttpMetricsMiddleware, RequestContextMiddleware
 from servicekit.logging import configure_logging

@@ -3,7 +3,7 @@ is a 503 with ``Retry-After``, never a 500."""
 
 from __future__ import annotations
 
-from servicekit.errors import ErrorReport, ErrorTable
+from servicekit.error_table import ErrorReport, ErrorTable
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 

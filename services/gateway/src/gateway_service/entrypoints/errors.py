@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from redis.exceptions import RedisError
-from servicekit.errors import ErrorReport, ErrorTable
+from servicekit.error_table import ErrorReport, ErrorTable
 
 from gateway_service.domain.errors import (
     InvalidAccessTokenError,
