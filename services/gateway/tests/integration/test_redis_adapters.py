@@ -9,7 +9,7 @@ import pytest
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
-from gateway_service.domain.exceptions import RefreshTokenReusedError
+from gateway_service.domain.errors import RefreshTokenReusedError
 from gateway_service.domain.rate_limits import RateRule
 from gateway_service.service_layer.sessions import SessionService
 from redis.asyncio import Redis

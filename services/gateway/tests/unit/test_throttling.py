@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gateway_service.domain.exceptions import RateLimitedError
+from gateway_service.domain.errors import RateLimitedError
 from gateway_service.domain.rate_limits import RateLimitPolicy, normalise_account_identifier
 from gateway_service.service_layer.throttling import RequestThrottle
 

@@ -1,9 +1,14 @@
-"""Domain exceptions of the gateway; the HTTP layer maps each one to the shared error shape."""
+"""Domain errors of the gateway; ``gateway_service.entrypoints.errors`` maps each one to a status and code.
+
+Their messages are for logs (they name sessions and rules), so the error table gives the client its own.
+"""
 
 from __future__ import annotations
 
+from servicekit.domain_errors import DomainError
 
-class GatewayDomainError(Exception):
+
+class GatewayDomainError(DomainError):
     """Base of every rule the gateway's domain can refuse with."""
 
 
