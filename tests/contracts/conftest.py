@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from gigstack_testinfra.mail import MailCatcher
 
 # importlib import mode does not put test folders on sys.path; the stack and mail helpers live in tests/e2e.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
+from contract_support import SignedInUser
 from e2e_mail import VERIFY_TOKEN, wait_for_mail
 from stack import GigstackStack, running_stack
 
@@ -27,15 +28,6 @@ FUZZING_GATEWAY_ENV = {
     "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "1000000",
     "SIGNIN_FAILURES_BEFORE_LOCK": "1000000",
 }
-
-
-@dataclass(frozen=True)
-class SignedInUser:
-    username: str
-    email: str
-    password: str
-    device_id: str
-    access_token: str
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from auth_service.domain.model import Account
 
 # The request bodies state the credentials policy itself (lengths, patterns), so the OpenAPI document the gateway
 # publishes says exactly what is accepted; the domain checks the same rules again for callers that skip HTTP.
-# Python's regex engine, so the patterns mean what the domain's ``re`` patterns mean (``\s`` included).
+# Python's regex engine, so the patterns mean exactly what the domain's ``re`` patterns mean.
 _USERNAME = Field(
     min_length=policy.USERNAME_MIN_LENGTH,
     max_length=policy.USERNAME_MAX_LENGTH,
@@ -23,7 +23,7 @@ _EMAIL = Field(max_length=policy.EMAIL_MAX_LENGTH, pattern=f"^{policy.EMAIL_PATT
 _NEW_PASSWORD = Field(
     min_length=policy.PASSWORD_MIN_LENGTH,
     max_length=policy.PASSWORD_MAX_LENGTH,
-    pattern=r"\S",
+    pattern=policy.NOT_BLANK_PATTERN,
     description="Not only whitespace",
 )
 # What is typed to sign in or to prove the current password is checked against the stored hash, not the policy.
