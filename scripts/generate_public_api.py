@@ -1,8 +1,9 @@
 """Writes the gateway's public operation table from each service's own OpenAPI (docs/adr/0008).
 
 A service publishes an operation by declaring it once, on its route, with ``servicekit.public_api``'s
-``public_operation("<group>.<name>", session=...)``: the contract id is the ``operationId`` and the session rule
-is ``x-gateway-session``. This script renders every service's OpenAPI from its routers (nothing connects), keeps
+``public_operation("<group>.<name>", session=...)``: the contract id is the ``operationId`` and the session
+rule is ``x-gateway-session``. This script renders every service's OpenAPI from its routers (nothing
+connects), keeps
 the operations whose id is a contract id, renames their component schemas ``<service>.<Name>`` so services
 cannot collide, and writes them to ``PUBLIC_OPERATIONS`` inside the gateway package (committed). The gateway
 serves and documents exactly that table; ``tests/contracts`` fails when the file is out of date.
@@ -93,7 +94,9 @@ def public_operations(service: str, spec: dict[str, Any]) -> tuple[list[dict[str
                 continue  # no contract id: internal only (e.g. development seeding)
             if not path.startswith(SERVICE_PREFIX):
                 raise SystemExit(f"{service}: public path {path} is not under {SERVICE_PREFIX}")
-            body = {key: value for key, value in operation.items() if key not in ("tags", GATEWAY_SESSION_KEY)}
+            body = {
+                key: value for key, value in operation.items() if key not in ("tags", GATEWAY_SESSION_KEY)
+            }
             operations.append(
                 {
                     "operation_id": operation["operationId"],

@@ -1,4 +1,4 @@
-"""Contract suite fixtures: the real stack (``tests/e2e/stack.py``) tuned for fuzzing, and a signed-in user."""
+"""Contract suite fixtures: the real stack (``tests/e2e/stack.py``) tuned for fuzzing; a signed-in user."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """schemathesis hooks for the contract suite (loaded through ``SCHEMATHESIS_HOOKS``).
 
-The signed-in session comes from a real sign-in on the known device. Fuzzing ``auth.signout`` ends that session,
-as it should, so the next operation signs in again instead of testing everything after it with a dead token.
+The signed-in session comes from a real sign-in on the known device. Fuzzing ``auth.signout`` ends that
+session, as it should, so the next operation signs in again instead of testing everything after it with a
+dead token.
 """
 
 from __future__ import annotations

@@ -194,8 +194,8 @@ def _gig_operation(operation_id: str, method: str, name: str, session: str = "op
     )
 
 
-# The generated auth table plus operations of the stand-in gig service (and one of users, never deployed here),
-# as a service would publish them through scripts/generate_public_api.py.
+# The generated auth table plus operations of the stand-in gig service (and one of users, never deployed
+# here), as a service would publish them through scripts/generate_public_api.py.
 TEST_PUBLIC_API = PublicApi(
     operations=(
         *load_public_api().operations,

@@ -18,8 +18,9 @@ DEVICE_ID_MAX_LENGTH = 128
 # are case-insensitive (stored lowercase) to stop look-alike accounts such as "Alice" and "alice".
 USERNAME_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?"
 _USERNAME_PATTERN = re.compile(USERNAME_PATTERN)
-# Exactly the characters ``str.isspace`` (and so ``str.strip``) treats as whitespace, spelled out: ``\s`` means a
-# different set in every regex engine (Python, ECMA-262 for OpenAPI clients, Rust for pydantic's default).
+# Exactly the characters ``str.isspace`` (and so ``str.strip``) treats as whitespace, spelled out: ``\s``
+# means a different set in every regex engine (Python, ECMA-262 for OpenAPI clients, Rust for pydantic's
+# default).
 WHITESPACE_CLASS = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK_PATTERN = rf"[^{WHITESPACE_CLASS}]"
 # Deliberately loose: deliverability is proven by the verification email, not by a regex.

@@ -58,9 +58,7 @@ async def sign_up(body: SignUpIn, deps: HandlerDeps, device_id: DeviceId) -> Mes
     **public_operation("auth.signin", session="none"),
 )
 async def sign_in(body: SignInIn, deps: HandlerDeps, device_id: DeviceId) -> UserEnvelope | JSONResponse:
-    outcome = await handlers.sign_in(
-        commands.SignIn(body.email_or_username, body.password, device_id), deps
-    )
+    outcome = await handlers.sign_in(commands.SignIn(body.email_or_username, body.password, device_id), deps)
     if outcome.account is None:
         pending = OtpRequiredOut(message=OTP_SENT)
         return JSONResponse(pending.model_dump(), status_code=status.HTTP_202_ACCEPTED)

@@ -10,14 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from auth_service.domain import credentials as policy
 from auth_service.domain.model import Account
 
-# The request bodies state the credentials policy itself (lengths, patterns), so the OpenAPI document the gateway
-# publishes says exactly what is accepted; the domain checks the same rules again for callers that skip HTTP.
+# The request bodies state the credentials policy itself (lengths, patterns), so the OpenAPI document the
+# gateway publishes says exactly what is accepted; the domain checks the same rules again for callers that
+# skip HTTP.
 # Python's regex engine, so the patterns mean exactly what the domain's ``re`` patterns mean.
 _USERNAME = Field(
     min_length=policy.USERNAME_MIN_LENGTH,
     max_length=policy.USERNAME_MAX_LENGTH,
     pattern=f"^{policy.USERNAME_PATTERN}$",
-    description="Letters (any case, stored lowercase), digits, '.', '_', '-'; starts and ends with a letter or digit",
+    description="Letters (any case, stored lowercase), digits, '.', '_', '-'; "
+    "starts and ends with a letter or digit",
 )
 _EMAIL = Field(max_length=policy.EMAIL_MAX_LENGTH, pattern=f"^{policy.EMAIL_PATTERN}$")
 _NEW_PASSWORD = Field(
@@ -26,7 +28,8 @@ _NEW_PASSWORD = Field(
     pattern=policy.NOT_BLANK_PATTERN,
     description="Not only whitespace",
 )
-# What is typed to sign in or to prove the current password is checked against the stored hash, not the policy.
+# What is typed to sign in or to prove the current password is checked against the stored hash, not the
+# policy.
 _IDENTIFIER = Field(min_length=1, max_length=320)
 _SECRET = Field(min_length=1, max_length=1024)
 _LINK_TOKEN = Field(min_length=1, max_length=256)

@@ -26,7 +26,10 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
     """
     settings = settings or GatewaySettings()  # filled from the environment
     public_api = public_api or load_public_api()
-    handled_by_the_gateway = {route.operation_id for route in auth_routes.router.routes if _operation_id(route)}
+    # Operations with a handler of their own (sessions start and end there); the rest are passed through.
+    handled_by_the_gateway = {
+        operation_id for route in auth_routes.router.routes if (operation_id := _operation_id(route))
+    }
     runtime = GatewayRuntime()
     app = create_service_app(
         settings,

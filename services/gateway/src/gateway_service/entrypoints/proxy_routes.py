@@ -67,7 +67,10 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
     if operation.session == "required":
 
         async def with_session(
-            request: Request, downstream: DownstreamDep, session: CurrentSessionDep, device_id: DeviceIdHeader = None
+            request: Request,
+            downstream: DownstreamDep,
+            session: CurrentSessionDep,
+            device_id: DeviceIdHeader = None,
         ) -> Response:
             return await forward(operation, request, downstream, session, device_id)
 
@@ -84,7 +87,9 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
 
         return maybe_session
 
-    async def anonymous(request: Request, downstream: DownstreamDep, device_id: DeviceIdHeader = None) -> Response:
+    async def anonymous(
+        request: Request, downstream: DownstreamDep, device_id: DeviceIdHeader = None
+    ) -> Response:
         return await forward(operation, request, downstream, None, device_id)
 
     return anonymous

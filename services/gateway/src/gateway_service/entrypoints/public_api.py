@@ -1,8 +1,8 @@
 """The public operation table and the one OpenAPI document the gateway publishes (docs/adr/0008).
 
 ``public_operations.json`` is generated from each service's own OpenAPI (``scripts/generate_public_api.py``):
-every operation a service marked public, with its contract ``operationId``, request schema and the statuses the
-service answers. The gateway routes each one (``passthrough_routes``, unless it has its own handler) and
+every operation a service marked public, with its contract ``operationId``, request schema and the statuses
+the service answers. The gateway routes each one (``passthrough_routes``, unless it has its own handler) and
 publishes it here, adding what the edge itself can answer: 401 for sessions, 413, 429, and 502/503/504 for a
 service that fails. Nothing outside ``/api/v1/gateway`` is published (probes and metrics are not public API).
 """
@@ -132,10 +132,10 @@ def _add_edge_answers(operation: dict[str, Any], *, calls_a_service: bool) -> No
         edge[401] = None
     if calls_a_service:
         edge.update({502: None, 504: None})
-    for status, headers in edge.items():
-        existing = responses.get(str(status))
+    for edge_status, headers in edge.items():
+        existing = responses.get(str(edge_status))
         if existing is None or not _has_schema(existing):
-            responses[str(status)] = _error(status, headers)
+            responses[str(edge_status)] = _error(edge_status, headers)
         elif headers:
             existing.setdefault("headers", headers)
     operation["responses"] = dict(sorted(responses.items()))
@@ -192,4 +192,3 @@ def install_public_openapi(app: FastAPI, public_api: PublicApi) -> None:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-
