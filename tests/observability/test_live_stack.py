@@ -62,9 +62,10 @@ async def _trace_id_of(live: LiveStack, correlation_id: str) -> str:
         )
         return next((d["trace_id"] for d in docs if d.get("trace_id")), None)
 
-    return await eventually(
+    trace_id: str = await eventually(
         probe, timeout=30, what=f"a gateway log line with correlation id {correlation_id}"
     )
+    return trace_id
 
 
 async def _oncall_mail(live: LiveStack, subject_prefix: str) -> dict[str, Any]:
@@ -72,7 +73,8 @@ async def _oncall_mail(live: LiveStack, subject_prefix: str) -> dict[str, Any]:
         return ONCALL in message.get("to", []) and str(message.get("subject", "")).startswith(subject_prefix)
 
     found = await live.stack.mail.wait_for_messages(1, timeout=45, where=matches)
-    return found[0]
+    message: dict[str, Any] = found[0]
+    return message
 
 
 async def test_every_service_is_an_up_target_within_30_seconds(live: LiveStack) -> None:

@@ -30,7 +30,7 @@ _DURATION = re.compile(r"(\d+)([smhdw])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-class _ReadableDumper(yaml.SafeDumper):
+class _ReadableDumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no type hints
     """Multi-line strings (PromQL) as literal blocks, so generated rule files read like their sources."""
 
 
@@ -95,7 +95,8 @@ def shortened_rules(source: str, divisor: int) -> str:
             if "for" in rule:
                 rule["for"] = shorten_duration(rule["for"], divisor)
     header = f"# Generated from observability/prometheus/rules/ with every window divided by {divisor}.\n"
-    return header + yaml.dump(document, Dumper=_ReadableDumper, sort_keys=False, width=120)
+    body: str = yaml.dump(document, Dumper=_ReadableDumper, sort_keys=False, width=120)
+    return header + body
 
 
 def _fill(template: Path, **values: object) -> str:
@@ -105,7 +106,7 @@ def _fill(template: Path, **values: object) -> str:
 def _prometheus(
     directory: Path, ports: EnginePorts, targets: list[ScrapeTarget], timing: Timing
 ) -> dict[str, Any]:
-    local = yaml.safe_load((LOCAL_TEMPLATES / "prometheus.yaml").read_text())
+    local: dict[str, Any] = yaml.safe_load((LOCAL_TEMPLATES / "prometheus.yaml").read_text())
     service_labels = local.pop("service_target_labels")
     rules_dir = directory / "rules"
     rules_dir.mkdir(parents=True, exist_ok=True)

@@ -90,7 +90,7 @@ class SmtpEmailSender:
         message = mime_message(email, self._config.mail_from)
         client = self._client()
         accepted = False
-        attrs = {"server.address": self._config.host, "server.port": self._config.port}
+        attrs: dict[str, str | int] = {"server.address": self._config.host, "server.port": self._config.port}
         try:
             with _tracer.start_as_current_span("smtp send", kind=trace.SpanKind.CLIENT, attributes=attrs):
                 async with asyncio.timeout(self._overall_timeout()):
