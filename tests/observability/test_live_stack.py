@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_queries import dashboard_panels, panel_report
+from dashboard_queries import dashboard_panels, panel_report, scraped_metric_names_in_rules
 from live_queries import (
     alertmanager_alerts,
     eventually,
@@ -147,6 +147,13 @@ async def test_every_dashboard_panel_parses_and_returns_data(live: LiveStack) ->
     if waiting_for_services:  # reported in the test summary, not skipped silently
         warnings.warn("panels for services not built yet:\n" + "\n".join(waiting_for_services), stacklevel=1)
     assert empty == [], "panels without data after traffic:\n" + "\n".join(empty)
+
+
+async def test_every_metric_the_rules_select_is_scraped_from_the_running_services(live: LiveStack) -> None:
+    names = scraped_metric_names_in_rules()
+    assert {"outbox_pending_events", "queue_messages_ready", "events_consumed_total"} <= names
+    missing = [n for n in sorted(names) if not await prometheus_query(live.prometheus_url, f"count({n})")]
+    assert missing == []
 
 
 async def test_a_stopped_service_pages_through_alertmanager_and_resolves_after_restart(
