@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build Jaeger v2 (Apache-2.0) from the Go module proxy through a wrapper module.
-# Idempotent: cached under ${GIGSTACK_CACHE:-~/.cache/gigstack}/jaeger-<version>/. With --print-path, prints the binary's path on stdout.
+# Idempotent: cached under ${GIGSTACK_CACHE:-~/.cache/gigstack}/jaeger-<version>/.
+# With --print-path, prints the binary's path on stdout (how scripts/devstack finds it).
 # Why a wrapper module: jaeger's own go.mod carries a `replace` for sarama, and `go install pkg@version` refuses
 # modules with replace directives; the wrapper repeats that replace and builds the command as a tool dependency.
 set -euo pipefail
