@@ -6,6 +6,9 @@ SHELL := /usr/bin/env bash
 # The services `make up` starts, in start order (names and ports: docs/contracts.md). Services that are not in
 # services/ yet are skipped with a message. Override: make up DEV_SERVICES="gateway auth".
 DEV_SERVICES ?= gateway auth notification
+# 1: `make up` also runs Prometheus, Alertmanager, the OpenTelemetry Collector, Jaeger and log shipping into
+# OpenSearch (docs/local-development.md); `make up OBSERVABILITY=0` for a lean stack.
+OBSERVABILITY ?= 1
 
 # install-deps may install uv with `pip install --user` on a fresh machine.
 export PATH := $(HOME)/.local/bin:$(PATH)
@@ -23,7 +26,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make deps    install servers and tools (scripts/install-deps.sh; idempotent, cached in ~/.cache/gigstack)"
-	@echo "make up      start stores, mail catcher and DEV_SERVICES ($(DEV_SERVICES)) from .local/"
+	@echo "make up      start stores, mail catcher, DEV_SERVICES ($(DEV_SERVICES)) and observability (OBSERVABILITY=0: skip)"
 	@echo "make down    stop everything make up started"
 	@echo "make status  what make up left running"
 	@echo "make test    deps + lint + pytest over $(TEST_PATHS) (real servers, see docs/local-development.md)"
@@ -34,7 +37,7 @@ deps:
 	@scripts/install-deps.sh
 
 up: deps
-	@$(UV_RUN) python -m scripts.devstack up --services "$(DEV_SERVICES)"
+	@$(UV_RUN) python -m scripts.devstack up --services "$(DEV_SERVICES)" --observability "$(OBSERVABILITY)"
 
 down:
 	@$(UV_RUN) python -m scripts.devstack down
