@@ -19,7 +19,10 @@ TEST_PATHS := $(wildcard libs services tests)
 MYPYPATH := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src platform/src))
 PYTEST_ARGS ?=
 
-.PHONY: help deps up down status test lint fmt
+# Image tests need a private dockerd and minutes cold: their own target (make test-images), not `make test`.
+IMAGE_TESTS := tests/cluster/images
+
+.PHONY: help deps up down status test test-images lint fmt
 
 help:
 	@echo "make deps    install servers and tools (scripts/install-deps.sh; idempotent, cached in ~/.cache/gigstack)"
@@ -27,6 +30,8 @@ help:
 	@echo "make down    stop everything make up started"
 	@echo "make status  what make up left running"
 	@echo "make test    deps + lint + pytest over $(TEST_PATHS) (real servers, see docs/local-development.md)"
+	@echo "make test-images  build every service image from its Dockerfile and run it read-only, non-root"
+	@echo "             (private dockerd, no registry: docs/local-cluster.md)"
 	@echo "make lint    ruff check, ruff format --check, mypy (strict), lint-imports"
 	@echo "make fmt     ruff --fix and ruff format"
 
@@ -55,4 +60,10 @@ fmt:
 # tests/infra always exists, so pytest never exits 5 ("no tests collected").
 test: deps
 	@$(MAKE) --no-print-directory lint
-	$(UV_RUN) pytest $(TEST_PATHS) $(PYTEST_ARGS)
+	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) $(PYTEST_ARGS)
+
+# The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
+test-images: deps
+	@scripts/install/images.sh
+	@scripts/cluster/docker.sh start
+	status=0; $(UV_RUN) pytest $(IMAGE_TESTS) $(PYTEST_ARGS) || status=$$?; scripts/cluster/docker.sh stop; exit $$status
