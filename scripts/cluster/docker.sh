@@ -60,6 +60,9 @@ stop() {
         umount -l "$mount" 2>/dev/null || true
     done
     rm -rf "$RUN_DIR"
+    # Directories dockerd and its containerd create at fixed paths whatever the flags; removed only when empty,
+    # so nothing another daemon still uses goes away.
+    rmdir /run/docker/plugins /run/docker /run/containerd/s /run/containerd 2>/dev/null || true
 }
 
 case "${1:-}" in
