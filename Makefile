@@ -66,10 +66,13 @@ fmt:
 	$(UV_RUN) ruff check --fix $(CODE_PATHS)
 	$(UV_RUN) ruff format $(CODE_PATHS)
 
-# tests/infra always exists, so pytest never exits 5 ("no tests collected").
+# tests/infra always exists, so pytest never exits 5 ("no tests collected"). The image and testcontainers tiers
+# follow the suites (CI runs exactly `make test`); IMAGE_TIERS=0 skips them for a quicker local run.
+IMAGE_TIERS ?= 1
 test: deps
 	@$(MAKE) --no-print-directory lint
 	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) $(PYTEST_ARGS)
+	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
 
 # The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
 test-images: deps
