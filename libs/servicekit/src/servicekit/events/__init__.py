@@ -3,7 +3,8 @@
 Owns the event side of `docs/servicekit-api.md`: `EventEnvelope`, `EventBus` (robust connection, confirmed
 persistent publishing), `EventConsumer` (quorum work queue + `<queue>.dlq`, ack/requeue/dead-letter taxonomy,
 graceful stop), and the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names
-are in `servicekit.events.topology`. Nothing here connects until `connect()`/`start()` is awaited.
+are in `servicekit.events.topology`; who consumes what is declared once, in
+`servicekit.events.subscriptions`. Nothing here connects until `connect()`/`start()` is awaited.
 """
 
 from servicekit.events.bus import EventBus
@@ -14,9 +15,12 @@ from servicekit.events.errors import (
     MalformedEventError,
     PermanentEventError,
     PublishFailed,
+    UnroutableEvent,
 )
+from servicekit.events.subscriptions import SUBSCRIPTIONS, Subscription, subscription
 
 __all__ = [
+    "SUBSCRIPTIONS",
     "DuplicateEventError",
     "EventBus",
     "EventConsumer",
@@ -25,4 +29,7 @@ __all__ = [
     "MalformedEventError",
     "PermanentEventError",
     "PublishFailed",
+    "Subscription",
+    "UnroutableEvent",
+    "subscription",
 ]
