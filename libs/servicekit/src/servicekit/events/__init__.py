@@ -2,9 +2,10 @@
 
 Owns the event side of `docs/servicekit-api.md`: `EventEnvelope`, `EventBus` (robust connection, confirmed
 persistent publishing), `EventConsumer` (quorum work queue + `<queue>.dlq`, ack/requeue/dead-letter taxonomy,
-graceful stop), and the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names
-are in `servicekit.events.topology`; who consumes what is declared once, in
-`servicekit.events.subscriptions`. Nothing here connects until `connect()`/`start()` is awaited.
+graceful stop), `EventWorkers` (connect with backoff, run relays and consumers from the lifespan), and
+the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names are in
+`servicekit.events.topology`; who consumes what is declared once, in `servicekit.events.subscriptions`.
+Nothing here connects until `connect()`/`start()` is awaited.
 """
 
 from servicekit.events.bus import EventBus
@@ -18,6 +19,7 @@ from servicekit.events.errors import (
     UnroutableEvent,
 )
 from servicekit.events.subscriptions import SUBSCRIPTIONS, Subscription, subscription
+from servicekit.events.workers import EventWorkers
 
 __all__ = [
     "SUBSCRIPTIONS",
@@ -26,6 +28,7 @@ __all__ = [
     "EventConsumer",
     "EventEnvelope",
     "EventHandler",
+    "EventWorkers",
     "MalformedEventError",
     "PermanentEventError",
     "PublishFailed",

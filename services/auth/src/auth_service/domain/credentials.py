@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from auth_service.domain.exceptions import CredentialsPolicyViolation
+from auth_service.domain.errors import CredentialsPolicyViolation
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from auth_service.domain.exceptions import InvalidOtp, InvalidToken, OtpAttemptsExhausted
+from auth_service.domain.errors import InvalidOtp, InvalidToken, OtpAttemptsExhausted
 
 OTP_MAX_ATTEMPTS = 5
 OTP_DIGITS = 6

@@ -13,8 +13,8 @@ from auth_service.domain.credentials import (
     normalise_email,
     normalise_username,
 )
+from auth_service.domain.errors import DuplicateAccountError, EmailAlreadyVerified
 from auth_service.domain.events import AccountCreated, EmailVerificationRequested
-from auth_service.domain.exceptions import DuplicateAccountError, EmailAlreadyVerified
 from auth_service.domain.model import Account, TokenPurpose
 from auth_service.service_layer.commands import ResendVerification, SeedAccounts, SignUp, VerifyEmail
 from auth_service.service_layer.dependencies import HandlerDependencies

@@ -1,8 +1,8 @@
 """Auth domain errors: a stable machine-readable ``code``, a message fit for users, field ``details``.
 
-They are plain exceptions so the domain imports no web framework (servicekit.errors brings FastAPI, which
-the import-layer contract forbids here); ``auth_service.entrypoints.errors`` reports each one as the
-servicekit error (and HTTP status) named next to it below.
+They derive from servicekit's framework-free ``DomainError`` (servicekit.errors brings FastAPI, which the
+import-layer contract forbids here); ``auth_service.entrypoints.errors`` maps each one to the HTTP status
+named next to it below.
 """
 
 # Names state the outcome (InvalidToken, AccountNotFound) as servicekit's NotFound/Conflict do; the
@@ -11,17 +11,11 @@ servicekit error (and HTTP status) named next to it below.
 
 from __future__ import annotations
 
-from typing import Any
+from servicekit.domain_errors import DomainError
 
 
-class AuthError(Exception):
+class AuthError(DomainError):
     code: str = "auth_error"
-    default_message: str = "The request could not be completed"
-
-    def __init__(self, message: str | None = None, *, details: list[dict[str, Any]] | None = None) -> None:
-        self.message = message or self.default_message
-        self.details: list[dict[str, Any]] = list(details or [])
-        super().__init__(self.message)
 
 
 class InvalidCredentials(AuthError):
