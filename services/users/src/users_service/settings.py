@@ -10,6 +10,7 @@ class UsersSettings(ServiceSettings):
     service_name: str = "users"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/users (database in the path)")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
-    mongodb_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Bounds every store operation; also sizes the write-claim lease (see entrypoints/bootstrap.py).
+    mongodb_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     consumer_prefetch: int = Field(default=16, ge=1, le=500)
     event_delivery_limit: int = Field(default=5, ge=1, le=100)

@@ -19,11 +19,9 @@ from users_harness import (
     store,
 )
 from users_service.adapters.applied_events import MongoAppliedEventLedger
-from users_service.adapters.profiles import MongoProfileRepository
-from users_service.entrypoints.bootstrap import utc_now
+from users_service.entrypoints.bootstrap import handler_dependencies
 from users_service.service_layer.activity import apply_activity
 from users_service.service_layer.commands import ApplyActivity
-from users_service.service_layer.dependencies import HandlerDependencies
 
 pytestmark = pytest.mark.integration
 
@@ -108,12 +106,8 @@ async def test_a_crash_between_the_profile_write_and_the_ledger_write_is_not_dou
     database: AsyncDatabase[Any],
 ) -> None:
     ledger = _CrashingLedger(database)
-    deps = HandlerDependencies(
-        profiles=MongoProfileRepository(database),
-        applied_events=ledger,
-        clock=utc_now,
-        random_unit=lambda: 0.5,
-    )
+    deps = handler_dependencies(database, store_timeout_seconds=5)
+    deps.applied_events = ledger
     buyer, seller = new_id(), new_id()
     placed = order_event("placed", "o1", buyer, seller)
     command = ApplyActivity(str(placed.id), placed.type, placed.payload)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from servicekit.events import EventBus
 from servicekit.security import InternalTokenIssuer
 from users_harness import RunningUsers, account_created, eventually, new_id, publisher, start_users, store
-from users_service.adapters.profiles import MongoProfileRepository
+from users_service.adapters.profiles import MongoProfileReader, MongoProfileUnitOfWork
 from users_service.domain.profile import Profile, ProfileDelta
+from users_service.entrypoints.bootstrap import handler_dependencies
 from users_service.service_layer.ports import ConcurrentUpdateError
 
 pytestmark = pytest.mark.integration
@@ -95,15 +97,40 @@ async def test_random_sellers_are_distinct_and_bounded(users: Any, mongodb_url: 
     assert sorted(s["id"] for s in everyone.json()["sellers"]) == sorted(sellers)
 
 
-async def test_a_write_from_a_stale_version_is_refused_by_the_store(mongodb_url: str) -> None:
+async def test_concurrent_writers_of_one_profile_never_lose_an_update(mongodb_url: str) -> None:
+    # Two units of work read the same version; only one may write it (FerretDB v1 needs the write claim).
     async with store(mongodb_url) as database:
-        repository = MongoProfileRepository(database)
-        await repository.ensure_indexes()
-        profile = await repository.add(Profile.new(new_id()))
-        first = await repository.save(profile.apply("e1", ProfileDelta(gig_count=1)))
-        with pytest.raises(ConcurrentUpdateError):
-            await repository.save(profile.apply("e2", ProfileDelta(gig_count=1)))  # read at version 1
-        with pytest.raises(ConcurrentUpdateError):
-            await repository.add(Profile.new(profile.user_id))
-        stored = await repository.get(profile.user_id)
-        assert stored == first
+        user = new_id()
+        async with MongoProfileUnitOfWork(database, claim_lease_seconds=6) as uow:
+            uow.profiles.add(Profile.new(user))
+            await uow.commit()
+        first = MongoProfileUnitOfWork(database, claim_lease_seconds=6)
+        second = MongoProfileUnitOfWork(database, claim_lease_seconds=6)
+        async with first, second:
+            mine = await first.profiles.get(user)
+            theirs = await second.profiles.get(user)
+            assert mine is not None
+            assert theirs is not None
+            first.profiles.save(mine.apply("e1", ProfileDelta(gig_count=1)))
+            second.profiles.save(theirs.apply("e2", ProfileDelta(gig_count=1)))
+            await first.commit()
+            with pytest.raises(ConcurrentUpdateError):
+                await second.commit()
+        async with MongoProfileUnitOfWork(database, claim_lease_seconds=6) as uow:
+            uow.profiles.add(Profile.new(user))
+            with pytest.raises(ConcurrentUpdateError):
+                await uow.commit()
+
+        # Two "replicas" (separate in-process locks) adding to one profile at once: none may be lost.
+        writers = [
+            handler_dependencies(database, store_timeout_seconds=5).writer,
+            handler_dependencies(database, store_timeout_seconds=5).writer,
+        ]
+
+        def one_more(n: int) -> Callable[[Profile], Profile]:
+            return lambda profile: profile.apply(f"c{n}", ProfileDelta(gig_count=1))
+
+        await asyncio.gather(*(writers[n % 2].change(user, one_more(n)) for n in range(20)))
+        stored = await MongoProfileReader(database).get(user)
+        assert stored is not None
+        assert stored.counters.gig_count == 21

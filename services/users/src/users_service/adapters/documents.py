@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,10 +19,10 @@ from users_service.domain.seller import (
 Document = dict[str, Any]
 
 
-def to_document(profile: Profile, *, version: int) -> Document:
+def to_document(profile: Profile) -> Document:
+    """Every field but `_id` and `version`, which servicekit's `VersionedRepository` owns."""
     account, seller = profile.account, profile.seller
     return {
-        "_id": profile.user_id,
         "username": account.username if account else None,
         "email": account.email if account else None,
         "country": account.country if account else None,
@@ -44,7 +45,6 @@ def to_document(profile: Profile, *, version: int) -> Document:
             "count": profile.ratings.rating_count,
         },
         "recent_events": list(profile.recent_events),
-        "version": version,
     }
 
 
@@ -66,7 +66,7 @@ def _seller_document(seller: Seller) -> Document:
     }
 
 
-def from_document(document: Document) -> Profile:
+def from_document(document: Mapping[str, Any]) -> Profile:
     account = None
     if document.get("username") is not None:
         account = Account(
@@ -97,7 +97,6 @@ def from_document(document: Document) -> Profile:
             rating_count=ratings.get("count", 0),
         ),
         recent_events=tuple(document.get("recent_events") or ()),
-        version=document["version"],
     )
 
 

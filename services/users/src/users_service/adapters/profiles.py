@@ -1,19 +1,16 @@
-"""`MongoProfileRepository`: profiles in the `profiles` collection, written with a version guard.
-
-`save` replaces the document only if its `version` is still the one it was read at (compare-and-set); a
-miss is a `ConcurrentUpdateError` the writer retries on fresh state. That is exact on MongoDB and DocumentDB;
-on FerretDB v1 the guard is checked at read time only (see service_layer/locks.py).
-"""
+"""Profiles in the `profiles` collection: versioned writes through servicekit's Mongo unit of work, and
+the reads queries need (by username, random sellers without `$sample`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from servicekit.mongo import ConcurrentUpdateError as StoreConflict
+from servicekit.mongo import MongoUnitOfWork, VersionedRepository
 
 from users_service.adapters.documents import Document, from_document, to_document
 from users_service.domain.profile import Profile
@@ -22,9 +19,39 @@ from users_service.service_layer.ports import ConcurrentUpdateError
 PROFILES = "profiles"
 
 
-class MongoProfileRepository:
-    def __init__(self, database: AsyncDatabase[Document]) -> None:
-        self._collection: AsyncCollection[Document] = database[PROFILES]
+class ProfileDocuments(VersionedRepository[Profile]):
+    collection_name = PROFILES
+
+    def identity(self, aggregate: Profile) -> Any:
+        return aggregate.user_id
+
+    def to_document(self, aggregate: Profile) -> Document:
+        return to_document(aggregate)
+
+    def from_document(self, document: Mapping[str, Any]) -> Profile:
+        return from_document(document)
+
+
+class MongoProfileUnitOfWork(MongoUnitOfWork):
+    """One command's profile writes. Write claims stay on (servicekit.mongo): FerretDB v1 checks the version
+    filter only when reading, and the claim is what makes two concurrent writers of one version conflict."""
+
+    def __init__(
+        self, database: AsyncDatabase[Any], *, claim_lease_seconds: float, write_claims: bool = True
+    ) -> None:
+        super().__init__(database, write_claims=write_claims, claim_lease_seconds=claim_lease_seconds)
+        self.profiles = ProfileDocuments(self)
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        except StoreConflict as error:  # also DocumentExistsError: created by another writer meanwhile
+            raise ConcurrentUpdateError(str(error)) from error
+
+
+class MongoProfileReader:
+    def __init__(self, database: AsyncDatabase[Any]) -> None:
+        self._collection: AsyncCollection[Any] = database[PROFILES]
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index([("username", ASCENDING)], name="by_username")
@@ -39,24 +66,6 @@ class MongoProfileRepository:
     async def by_username(self, username: str) -> Profile | None:
         document = await self._collection.find_one({"username": username})
         return from_document(document) if document else None
-
-    async def add(self, profile: Profile) -> Profile:
-        try:
-            await self._collection.insert_one(to_document(profile, version=1))
-        except DuplicateKeyError as error:
-            raise ConcurrentUpdateError(f"profile {profile.user_id} was created concurrently") from error
-        return _at_version(profile, 1)
-
-    async def save(self, profile: Profile) -> Profile:
-        next_version = profile.version + 1
-        result = await self._collection.replace_one(
-            {"_id": profile.user_id, "version": profile.version}, to_document(profile, version=next_version)
-        )
-        if result.matched_count != 1:
-            raise ConcurrentUpdateError(
-                f"profile {profile.user_id} is no longer at version {profile.version}"
-            )
-        return _at_version(profile, next_version)
 
     async def random_sellers(self, count: int, *, pivot: float) -> list[Profile]:
         # A random key per seller, fixed when they become one; start at a random pivot and wrap around.
@@ -73,7 +82,3 @@ class MongoProfileRepository:
             .limit(limit)
         )
         return await cursor.to_list(length=limit)
-
-
-def _at_version(profile: Profile, version: int) -> Profile:
-    return replace(profile, version=version)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from servicekit.domain_errors import DomainError
 
 
-class UsersError(Exception):
-    """Base of every users domain error: a stable machine-readable `code` and a message for people."""
+class UsersError(DomainError):
+    """Base of every users domain error: a stable `code`, a message fit for clients, `details`."""
 
     code = "users_error"
-
-    def __init__(self, message: str, *, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
 
 
 class ProfileNotFound(UsersError):  # noqa: N818 - names what the caller asked for

@@ -103,7 +103,7 @@ class Seller:
 
 @dataclass(frozen=True)
 class Profile:
-    """`version` is the storage version the profile was read at (0: not stored yet)."""
+    """One account's profile; the store keeps its version for optimistic concurrency (servicekit.mongo)."""
 
     user_id: str
     account: Account | None = None
@@ -111,7 +111,6 @@ class Profile:
     counters: Counters = field(default_factory=Counters)
     ratings: Ratings = field(default_factory=Ratings)
     recent_events: tuple[str, ...] = ()
-    version: int = 0
 
     @classmethod
     def new(cls, user_id: str) -> Profile:

@@ -12,12 +12,11 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.http import run_service
 from servicekit.logging import configure_logging
+from servicekit.mongo import create_mongo_client
 
-from users_service.adapters.applied_events import MongoAppliedEventLedger
-from users_service.adapters.profiles import MongoProfileRepository
+from users_service.adapters.profiles import MongoProfileReader
 from users_service.entrypoints.backfill import BackfillReport, backfill_profiles
-from users_service.entrypoints.bootstrap import create_mongo_client, database_of, utc_now
-from users_service.service_layer.dependencies import HandlerDependencies
+from users_service.entrypoints.bootstrap import database_of, handler_dependencies
 from users_service.settings import UsersSettings
 
 USAGE = "usage: python -m users_service [serve | backfill FILE|-]"
@@ -29,7 +28,7 @@ class BackfillSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     mongodb_url: SecretStr
-    mongodb_timeout_seconds: float = Field(default=10.0, gt=0)
+    mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
     log_level: str = "INFO"
 
 
@@ -39,14 +38,8 @@ async def run_backfill(source: Path | None, settings: BackfillSettings) -> Backf
     )
     try:
         database = database_of(client)
-        profiles = MongoProfileRepository(database)
-        await profiles.ensure_indexes()
-        deps = HandlerDependencies(
-            profiles=profiles,
-            applied_events=MongoAppliedEventLedger(database),
-            clock=utc_now,
-            random_unit=lambda: 0.0,  # unused: a backfill never makes anyone a seller
-        )
+        await MongoProfileReader(database).ensure_indexes()
+        deps = handler_dependencies(database, store_timeout_seconds=settings.mongodb_timeout_seconds)
         if source is None:
             return await backfill_profiles(sys.stdin, deps)
         with source.open(encoding="utf-8") as lines:

@@ -1,4 +1,4 @@
-"""FastAPI dependencies of the users routes: the handler dependencies and the signed-in user."""
+"""FastAPI dependency of the users routes: the handler dependencies from the composition root."""
 
 from __future__ import annotations
 

@@ -1,23 +1,10 @@
-"""One table from domain and store errors to the one error shape; never a 500 for a store outage."""
+"""The users error table: each domain error's status; an unavailable or busy profile store is a 503 with
+``Retry-After``, never a 500."""
 
 from __future__ import annotations
 
-import logging
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, PyMongoError
-from servicekit.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    ServiceError,
-    ServiceUnavailable,
-    ValidationFailed,
-    error_response,
-    internal_error_response,
-    log_unexpected_error,
-)
+from servicekit.errors import ErrorReport, ErrorTable
 
 from users_service.domain.errors import (
     AlreadySeller,
@@ -27,56 +14,42 @@ from users_service.domain.errors import (
     ProfileNotFound,
     SellerNotFound,
     StaleRevision,
-    UsersError,
 )
 from users_service.service_layer.ports import StoreBusyError
 
-logger = logging.getLogger(__name__)
-
-REPORTED_AS: dict[type[UsersError], type[ServiceError]] = {
-    ProfileNotFound: NotFound,
-    SellerNotFound: NotFound,
-    AlreadySeller: Conflict,
-    StaleRevision: Conflict,
-    NotProfileOwner: Forbidden,
-    InvalidSellerDetails: ValidationFailed,
-    InvalidActivityEvent: ValidationFailed,
-}
+STORE_RETRY_AFTER_SECONDS = 1
 
 
-def as_service_error(error: UsersError) -> ServiceError:
-    reported_as = REPORTED_AS.get(type(error))
-    if reported_as is None:  # an unmapped domain error is a bug here: a 500 with nothing internal in it
-        return ServiceError(code="internal_error")
-    return reported_as(error.message, code=error.code, details=error.details)
-
-
-class StoreUnavailable(ServiceUnavailable):
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
-
-
-async def _domain_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, UsersError)
-    return error_response(as_service_error(error))
-
-
-async def _store_busy(_: Request, error: Exception) -> JSONResponse:
-    logger.warning("profile store busy: %s", error)
-    return error_response(StoreUnavailable("The profile store is busy; try again", code="store_busy"))
-
-
-async def _store_error(request: Request, error: Exception) -> JSONResponse:
+def _is_outage(error: BaseException) -> bool:
     # Connection failures include server selection; `timeout` covers client-side operation timeouts.
-    if isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout):
-        logger.warning("profile store unavailable: %r", error)
-        return error_response(StoreUnavailable("The profile store is unavailable; try again"))
-    log_unexpected_error(request.method, request.url.path, error)
-    return internal_error_response()
+    return isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout)
 
 
-def install_users_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(UsersError, _domain_error)
-    app.add_exception_handler(StoreBusyError, _store_busy)
-    app.add_exception_handler(PyMongoError, _store_error)
+USERS_ERRORS = ErrorTable(
+    {
+        # Domain errors keep their own code and message (users_service.domain.errors).
+        ProfileNotFound: ErrorReport(404),
+        SellerNotFound: ErrorReport(404),
+        AlreadySeller: ErrorReport(409),
+        StaleRevision: ErrorReport(409),
+        NotProfileOwner: ErrorReport(403),
+        InvalidSellerDetails: ErrorReport(422),
+        InvalidActivityEvent: ErrorReport(422),
+        StoreBusyError: ErrorReport(
+            503,
+            code="store_busy",
+            message="The profile store is busy; try again",
+            retry_after_seconds=STORE_RETRY_AFTER_SECONDS,
+            log=True,
+        ),
+        # Only driver errors meaning "store unavailable" are a 503; anything else stays an unexpected 500.
+        PyMongoError: ErrorReport(
+            503,
+            code="unavailable",
+            message="The profile store is unavailable; try again",
+            retry_after_seconds=STORE_RETRY_AFTER_SECONDS,
+            log=True,
+            when=_is_outage,
+        ),
+    }
+)

@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from users_service.domain.profile import Profile
 
 
 class ConcurrentUpdateError(Exception):
-    """The stored profile is no longer at the version it was read at (or was inserted meanwhile)."""
+    """Another writer changed the profile since this unit of work read it (or created it meanwhile)."""
 
 
 class StoreBusyError(Exception):
     """A profile kept changing under every attempt to write it; the caller may try again later."""
 
 
-class ProfileRepository(Protocol):
+class ProfileReader(Protocol):
+    """Reads for queries; never used to write."""
+
     async def get(self, user_id: str) -> Profile | None: ...
 
     async def by_username(self, username: str) -> Profile | None: ...
 
-    async def add(self, profile: Profile) -> Profile:
-        """Insert a new profile at version 1; `ConcurrentUpdateError` if its user id is already stored."""
-        ...
-
-    async def save(self, profile: Profile) -> Profile:
-        """Replace the stored profile if still at `profile.version`; returns it at the next version.
-
-        Raises `ConcurrentUpdateError` when another write got there first.
-        """
-        ...
-
     async def random_sellers(self, count: int, *, pivot: float) -> list[Profile]:
         """Up to `count` sellers whose random key follows `pivot` (wrapping around to the start)."""
         ...
+
+
+class VersionedProfiles(Protocol):
+    """Profiles inside one unit of work: the version each was read at is remembered for its write."""
+
+    async def get(self, user_id: str) -> Profile | None: ...
+
+    def add(self, profile: Profile) -> None:
+        """Stage the insert of a new profile."""
+
+    def save(self, profile: Profile) -> None:
+        """Stage the write of a profile read by `get`, conditional on its version being unchanged."""
+
+
+class ProfileUnitOfWork(Protocol):
+    """One command's writes, applied by `commit`; `ConcurrentUpdateError` when another writer won."""
+
+    @property
+    def profiles(self) -> VersionedProfiles: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
 
 
 class AppliedEventLedger(Protocol):
@@ -43,4 +62,3 @@ class AppliedEventLedger(Protocol):
 
     async def record(self, event_id: str, user_id: str) -> None:
         """Idempotent: recording a pair twice is not an error."""
-        ...
