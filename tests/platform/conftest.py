@@ -191,7 +191,7 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[st
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None) -> StackRun:
-    from gigstack_platform.program import main
+    from gigstack_platform.entrypoint import main
 
     reset_options(project="gigstack", stack=stack)
     mocks = RecordingMocks()

@@ -1,4 +1,9 @@
-"""The Pulumi program: `main()` reads the stack config and builds the eks or minikube platform."""
+"""Parts of the Pulumi program that the eks and the minikube stack build the same way.
+
+Monitoring, the store endpoints written into the GitOps bridge, the bridge's labels and annotations, and the
+Argo CD bootstrap. The stacks import this module, never the other way round
+(tests/platform/test_import_graph.py); `gigstack_platform.entrypoint.main` picks the stack.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,11 @@ import pulumi
 
 from gigstack_platform.bridge import ADDONS_REPO_PATH, BridgeValues, flag, load_contract
 from gigstack_platform.catalog import StoreKind, services_owning
-from gigstack_platform.config import PlatformConfig, load_config
+from gigstack_platform.config import PlatformConfig
 from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
 from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
 from gigstack_platform.kube.observability_files import load_observability_files
-
-
-def main() -> None:
-    config = load_config()
-    if config.environment == "eks":
-        from gigstack_platform.eks_stack import build_eks
-
-        build_eks(config)
-    else:
-        from gigstack_platform.minikube_stack import build_minikube
-
-        build_minikube(config)
 
 
 def monitoring(config: PlatformConfig, storage_class: str, opts: pulumi.ResourceOptions) -> Monitoring | None:

@@ -2,7 +2,8 @@
 
 Everything after the root Application belongs to Argo CD. Destroy runs in reverse: the root Application
 (with Argo CD's resources finalizer) goes first, so Argo CD deletes the apps, their Ingresses and
-LoadBalancer Services while the controllers, nodes and cluster still exist (docs/platform/teardown.md).
+LoadBalancer Services while the controllers, nodes and cluster still exist (docs/platform/runbook-eks.md,
+"Teardown").
 """
 
 from __future__ import annotations
