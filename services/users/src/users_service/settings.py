@@ -13,4 +13,3 @@ class UsersSettings(ServiceSettings):
     # Bounds every store operation; also sizes the write-claim lease (see entrypoints/bootstrap.py).
     mongodb_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     consumer_prefetch: int = Field(default=16, ge=1, le=500)
-    event_delivery_limit: int = Field(default=5, ge=1, le=100)

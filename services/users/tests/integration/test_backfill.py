@@ -36,6 +36,7 @@ async def test_backfill_creates_missing_profiles_once_and_reports_bad_lines(
     mongodb_url: str, tmp_path: Path
 ) -> None:
     accounts = [account_created(new_id(), f"old_user{n}").payload for n in range(5)]
+    accounts[0]["user_id"] = accounts[0]["user_id"].replace("-", "")  # as auth's CHAR(32) column has it
     export = tmp_path / "accounts.jsonl"
     lines = [json.dumps(account) for account in accounts]
     lines.insert(2, '{"user_id": "broken"}')
@@ -51,6 +52,7 @@ async def test_backfill_creates_missing_profiles_once_and_reports_bad_lines(
     async with store(mongodb_url) as database:
         documents = await database["profiles"].find({}).to_list()
     assert sorted(d["username"] for d in documents) == [f"old_user{n}" for n in range(5)]
+    assert all(len(d["_id"]) == 36 for d in documents), "an id was not stored in the events' dashed form"
     assert all(d["version"] == 1 for d in documents), "the second run rewrote profiles"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -39,6 +40,16 @@ class BackfillReport:
         )
 
 
+def canonical_user_id(value: object) -> object:
+    """Auth's events carry `str(UUID)`; its MariaDB column stores 32 hex digits: accept both as one id."""
+    if isinstance(value, str):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return value
+    return value
+
+
 async def backfill_profiles(lines: Iterable[str], deps: HandlerDependencies) -> BackfillReport:
     report = BackfillReport()
     for number, line in enumerate(lines, start=1):
@@ -48,6 +59,7 @@ async def backfill_profiles(lines: Iterable[str], deps: HandlerDependencies) -> 
             payload = json.loads(line)
             if not isinstance(payload, dict):
                 raise InvalidActivityEvent("a line must hold one JSON object")
+            payload["user_id"] = canonical_user_id(payload.get("user_id"))
             user_id, account = account_from_payload(payload)
         except (ValueError, InvalidActivityEvent) as error:
             # The reason, never the line: it holds personal data.
