@@ -16,10 +16,18 @@ DEVICE_ID_MAX_LENGTH = 128
 
 # Usernames appear in URLs (/seller/<username>) and mail greetings, so they stay to a URL-safe alphabet and
 # are case-insensitive (stored lowercase) to stop look-alike accounts such as "Alice" and "alice".
-_USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?")
+USERNAME_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?"
+_USERNAME_PATTERN = re.compile(USERNAME_PATTERN)
+# Exactly the characters ``str.isspace`` (and so ``str.strip``) treats as whitespace, spelled out: ``\s``
+# means a different set in every regex engine (Python, ECMA-262 for OpenAPI clients, Rust for pydantic's
+# default).
+WHITESPACE_CLASS = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_PATTERN = rf"[^{WHITESPACE_CLASS}]"
 # Deliberately loose: deliverability is proven by the verification email, not by a regex.
-_EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
-_DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]+")
+EMAIL_PATTERN = rf"[^@{WHITESPACE_CLASS}]{{1,64}}@[^@{WHITESPACE_CLASS}.]+(?:\.[^@{WHITESPACE_CLASS}.]+)+"
+_EMAIL_PATTERN = re.compile(EMAIL_PATTERN)
+DEVICE_ID_PATTERN = r"[A-Za-z0-9._:-]+"
+_DEVICE_ID_PATTERN = re.compile(DEVICE_ID_PATTERN)
 
 
 def normalise_username(raw: str) -> str:
@@ -41,10 +49,15 @@ def normalise_username(raw: str) -> str:
 
 def normalise_email(raw: str) -> str:
     """Return the canonical (trimmed, lowercase) email address or raise CredentialsPolicyViolation."""
-    email = raw.strip().lower()
+    # The rules apply to the address as typed: lowercasing can lengthen it ("İ" becomes two code points), and
+    # the published schema can only describe what the client sends.
+    email = raw.strip()
     if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_PATTERN.fullmatch(email):
         raise CredentialsPolicyViolation("email", "Email address is not valid")
-    return email
+    lowered = email.lower()
+    if len(lowered) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", "Email address is too long")
+    return lowered
 
 
 def check_password(password: str, *, field: str = "password") -> str:

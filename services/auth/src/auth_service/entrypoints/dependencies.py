@@ -10,6 +10,7 @@ from servicekit.errors import Unauthorized
 from servicekit.http import app_deps
 from servicekit.security import CurrentUserIdDep
 
+from auth_service.domain import credentials
 from auth_service.entrypoints.bootstrap import AuthDependencies
 from auth_service.service_layer.dependencies import HandlerDependencies
 
@@ -34,5 +35,15 @@ async def current_account_id(user_id: CurrentUserIdDep) -> UUID:
 # What the handlers take: the part of AuthDeps the service layer sees.
 HandlerDeps = Annotated[HandlerDependencies, Depends(_handler_dependencies)]
 CurrentAccountId = Annotated[UUID, Depends(current_account_id)]
-# Optional at the transport level so a missing header gets the domain's 422 with a clear message.
-DeviceId = Annotated[str | None, Header(alias="X-Device-Id")]
+# Required, with the domain's pattern, so the published OpenAPI says what sign-up and sign-in need; the domain
+# checks it again (check_device_id) for callers that do not come through HTTP.
+DeviceId = Annotated[
+    str,
+    Header(
+        alias="X-Device-Id",
+        min_length=1,
+        max_length=credentials.DEVICE_ID_MAX_LENGTH,
+        pattern=f"^{credentials.DEVICE_ID_PATTERN}$",
+        description="Stable id of the client device; a device the account has not used needs an emailed OTP",
+    ),
+]
