@@ -6,15 +6,15 @@ owner and session operations take the user from it (`CurrentUserIdDep`: 401 with
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
+from servicekit.public_api import error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
 from users_service.entrypoints.dependencies import HandlerDeps
 from users_service.entrypoints.schemas import (
     BuyerOut,
-    ErrorBody,
     SellerIn,
     SellerList,
     SellerOut,
@@ -27,16 +27,9 @@ UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
-        401: "no valid internal token, or no signed-in user where one is needed",
-        403: "signed in, but not the owner",
-        404: "no such profile",
-        409: "conflicts with the stored state",
-        422: "invalid input",
-        503: "the profile store is unavailable or busy; retry",
-    }
-    return {code: {"model": ErrorBody, "description": described[code]} for code in (*codes, 401, 503)}
+def _errors(*statuses: int) -> dict[int | str, dict[str, object]]:
+    # Every route may also answer 401 (no valid internal token) and 503 (profile store unavailable or busy).
+    return error_responses(*sorted({*statuses, 401, 503}))
 
 
 sellers = APIRouter(prefix="/api/v1/sellers", tags=["sellers"])
@@ -45,7 +38,7 @@ buyers = APIRouter(prefix="/api/v1/buyers", tags=["buyers"])
 
 @sellers.post(
     "",
-    operation_id="sellers.create",
+    **public_operation("sellers.create", session="required"),
     status_code=status.HTTP_201_CREATED,
     response_model=SellerOut,
     responses=_errors(404, 409, 422),
@@ -58,7 +51,7 @@ async def create_seller(body: SellerIn, user_id: CurrentUserIdDep, deps: Handler
 
 @sellers.put(
     "/{seller_id}",
-    operation_id="sellers.update",
+    **public_operation("sellers.update", session="required"),
     response_model=SellerOut,
     responses=_errors(403, 404, 409, 422),
     summary="Replace the seller profile (owner only; optimistic concurrency on `revision`)",
@@ -74,7 +67,7 @@ async def update_seller(
 
 @sellers.get(
     "/random",
-    operation_id="sellers.random",
+    **public_operation("sellers.random", session="optional"),
     response_model=SellerList,
     responses=_errors(422),
     summary="Up to `count` sellers picked at random",
@@ -88,7 +81,7 @@ async def random_sellers(
 
 @sellers.get(
     "/by-username/{username}",
-    operation_id="sellers.byUsername",
+    **public_operation("sellers.byUsername", session="optional"),
     response_model=SellerOut,
     responses=_errors(404, 422),
 )
@@ -97,20 +90,28 @@ async def seller_by_username(username: Username, deps: HandlerDeps) -> SellerOut
 
 
 @sellers.get(
-    "/{seller_id}", operation_id="sellers.byId", response_model=SellerOut, responses=_errors(404, 422)
+    "/{seller_id}",
+    response_model=SellerOut,
+    responses=_errors(404, 422),
+    **public_operation("sellers.byId", session="optional"),
 )
 async def seller_by_id(seller_id: UserId, deps: HandlerDeps) -> SellerOut:
     return SellerOut.of(await profiles.seller(seller_id, deps))
 
 
-@buyers.get("/me", operation_id="buyers.me", response_model=BuyerOut, responses=_errors(404))
+@buyers.get(
+    "/me",
+    response_model=BuyerOut,
+    responses=_errors(404),
+    **public_operation("buyers.me", session="required"),
+)
 async def my_buyer_profile(user_id: CurrentUserIdDep, deps: HandlerDeps) -> BuyerOut:
     return BuyerOut.of(await profiles.buyer(user_id, deps), with_email=True)
 
 
 @buyers.get(
     "/by-username/{username}",
-    operation_id="buyers.byUsername",
+    **public_operation("buyers.byUsername", session="required"),
     response_model=BuyerOut,
     responses=_errors(404, 422),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
 
@@ -200,16 +200,3 @@ class BuyerOut(BaseModel):
             purchased_gigs=profile.counters.purchased_gigs,
             cancelled_gigs=profile.counters.cancelled_gigs,
         )
-
-
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    details: list[dict[str, Any]]
-    correlation_id: str | None
-
-
-class ErrorBody(BaseModel):
-    """The one error shape of every Gigstack service."""
-
-    error: ErrorDetail
