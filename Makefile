@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 # The services `make up` starts, in start order (names and ports: docs/contracts.md). Services that are not in
 # services/ yet are skipped with a message. Override: make up DEV_SERVICES="gateway auth".
-DEV_SERVICES ?= gateway auth notification
+DEV_SERVICES ?= gateway auth notification users
 
 # install-deps may install uv with `pip install --user` on a fresh machine.
 export PATH := $(HOME)/.local/bin:$(PATH)

@@ -11,7 +11,7 @@ from scripts.devstack.stack import down, status, up
 def main() -> None:
     parser = argparse.ArgumentParser(description=usage, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("--services", default="gateway auth notification", help="space-separated names")
+    parser.add_argument("--services", default="gateway auth notification users", help="space-separated names")
     args = parser.parse_args()
     if args.command == "up":
         up(args.services.split())

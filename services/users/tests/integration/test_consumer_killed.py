@@ -12,7 +12,7 @@ from gigstack_testinfra.net import free_port
 from gigstack_testinfra.processes import ServiceProcess
 from users_harness import account_created, eventually, new_id, order_event, publisher, store
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 PAIRS = 4
 ORDERS_PER_PAIR = 30
