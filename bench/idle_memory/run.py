@@ -1,10 +1,10 @@
-"""Idle memory: RSS of gateway, auth, notification and users at rest and after a short load, vs a 120 MiB budget.
+"""Idle memory: RSS of gateway, auth, notification and users at rest and after a short load, vs 120 MiB.
 
-One run starts MariaDB, Redis, RabbitMQ, FerretDB and an SMTP catcher through ``gigstack_testinfra`` (local processes,
-or containers when Docker answers), migrates auth, starts notification, auth and the gateway as real
-processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and lets them
-idle, then measures the resident set (psutil, process plus children). Then a short load goes through the
-gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
+One run starts MariaDB, Redis, RabbitMQ, FerretDB and an SMTP catcher through ``gigstack_testinfra`` (local
+processes, or containers when Docker answers), migrates auth, starts notification, users, auth and the gateway
+as real processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and
+lets them idle, then measures the resident set (psutil, process plus children). Then a short load goes through
+the gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
 an email) and the RSS is measured again after the services settle; the peak during the load is sampled
 too. Usage::
 
