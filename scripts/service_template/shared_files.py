@@ -82,7 +82,13 @@ def compose(text: str, service: Service) -> str:
 
 """
     volumes = text.index("\nvolumes:\n") + 1
-    return text[:volumes] + block + text[volumes:]
+    text = text[:volumes] + block + text[volumes:]
+    if not service.internal_api:
+        return text
+    # The gateway reaches the services behind it by URL, one setting each.
+    last_url = list(re.finditer(r"^      [A-Z]+_SERVICE_URL: http://[a-z]+:8000\n", text, re.MULTILINE))[-1]
+    url = f"      {service.name.upper()}_SERVICE_URL: http://{service.name}:8000\n"
+    return text[: last_url.end()] + url + text[last_url.end() :]
 
 
 def registry_entry(text: str, name: str, port: int, groups: list[str]) -> str:

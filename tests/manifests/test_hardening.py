@@ -1,4 +1,4 @@
-"""Pod hardening and resource sizing that the issue requires of every service workload."""
+"""Pod hardening and resource sizing every service workload must have."""
 
 from __future__ import annotations
 

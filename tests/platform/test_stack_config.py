@@ -54,6 +54,21 @@ def test_stack_file_lives_with_its_environment_and_uses_known_keys(stack: Any) -
     assert {key.split(":", 1)[0] for key in config} <= {"gigstack", "aws"}
 
 
+def stray_stack_files(root: Path) -> list[str]:
+    """Stack config files at the root instead of environments/<stack>/ (ADR 0002)."""
+    return sorted(path.name for path in root.glob("Pulumi.*.yaml"))
+
+
+def test_no_stack_config_file_at_the_repository_root() -> None:
+    assert stray_stack_files(REPO_ROOT) == []
+
+
+def test_planted_root_stack_config_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: gigstack\n")
+    (tmp_path / "Pulumi.minikube.yaml").write_text("encryptionsalt: v1:x\n")
+    assert stray_stack_files(tmp_path) == ["Pulumi.minikube.yaml"]
+
+
 def test_config_module_is_the_only_reader_of_pulumi_config() -> None:
     sources = (REPO_ROOT / "platform/src/gigstack_platform").rglob("*.py")
     readers = sorted(str(p.relative_to(REPO_ROOT)) for p in sources if "pulumi.Config(" in p.read_text())

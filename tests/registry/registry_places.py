@@ -18,6 +18,7 @@ from gigstack_registry import Registry, Service, load_registry
 
 LAYERS = ("entrypoints", "adapters", "service_layer", "domain")
 COMPONENT = "../../../components/service-workload"
+MIGRATION = "../../../components/service-migration"
 OVERLAYS = ("eks", "minikube")
 GATEWAY_SETTINGS = Path("services/gateway/src/gateway_service/settings.py")
 # Written by scripts/generate_public_api.py when the gateway serves a generated operation table.
@@ -120,8 +121,12 @@ def mypy_path_problems(repo_root: Path, registry: Registry) -> list[str]:
 def compose_problems(repo_root: Path, registry: Registry) -> list[str]:
     services: dict[str, Any] = yaml.safe_load((repo_root / "compose.yaml").read_text())["services"]
     problems = []
+    gateway_env = services.get("gateway", {}).get("environment", {})
     for service in registry.existing:
         where = f"{service.name}: compose.yaml"
+        url = f"{service.name.upper()}_SERVICE_URL"
+        if service.internal_api and gateway_env.get(url) != f"http://{service.name}:8000":
+            problems.append(f"{where} gateway lacks {url}: http://{service.name}:8000")
         spec = services.get(service.name)
         if spec is None:
             problems.append(f"{where} has no service {service.name}")
@@ -170,10 +175,14 @@ def gitops_problems(repo_root: Path, registry: Registry) -> list[str]:
             problems.append(f"{where}/kustomization.yaml is missing")
             continue
         kustomization = yaml.safe_load((folder / "kustomization.yaml").read_text())
-        if COMPONENT not in kustomization.get("components", []):
+        components = kustomization.get("components", [])
+        if COMPONENT not in components:
             problems.append(f"{where} does not use the component gitops/components/service-workload")
-        if service.migrates != (folder / "migration-job.yaml").is_file():
-            problems.append(f"{where}/migration-job.yaml: present exactly when the registry says migrates")
+        migration = (folder / "migration-job.yaml").is_file() and MIGRATION in components
+        if service.migrates != migration:
+            problems.append(
+                f"{where}: migration-job.yaml and the service-migration component exactly when it migrates"
+            )
         deployment = (
             yaml.safe_load((folder / "deployment.yaml").read_text())
             if (folder / "deployment.yaml").is_file()

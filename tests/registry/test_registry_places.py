@@ -69,6 +69,7 @@ def test_planted_existing_service_is_checked_everywhere(broken_copy: Plant) -> N
         ".importlinter root_packages lacks review_service",
         "pyproject.toml [tool.mypy] mypy_path lacks services/review/src",
         "compose.yaml has no service review",
+        "compose.yaml gateway lacks REVIEW_SERVICE_URL: http://review:8000",
         "gitops/base/services/review/kustomization.yaml is missing",
         "environments/minikube/kustomization.yaml does not list it",
         "gateway configmap lacks REVIEW_SERVICE_URL: http://review:8000",
@@ -85,6 +86,17 @@ def test_planted_store_label_drift_is_named(broken_copy: Plant) -> None:
         "auth: gitops/base/services/auth/deployment.yaml pod labels "
         "['gigstack.io/internal-api', 'gigstack.io/uses-amqp'], the registry implies "
         "['gigstack.io/internal-api', 'gigstack.io/uses-amqp', 'gigstack.io/uses-mysql']"
+    ]
+
+
+def test_planted_migrating_service_without_its_migration_job_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/base/services/auth/kustomization.yaml",
+        lambda text: text.replace("  - ../../../components/service-migration\n", ""),
+    )
+    assert registry_problems(root) == [
+        "auth: gitops/base/services/auth: migration-job.yaml and the service-migration component "
+        "exactly when it migrates"
     ]
 
 
@@ -127,3 +139,26 @@ def test_two_services_on_one_port_are_refused() -> None:
     text = entry.format("a") + entry.format("b")
     with pytest.raises(RegistryError, match="port 1 is used twice"):
         parse_registry(text)
+
+
+def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_stores() -> None:
+    from scripts.devstack.catalogue import CATALOGUE, service_env
+
+    assert list(CATALOGUE) == list(load_registry().names)
+    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq")
+    assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
+    assert CATALOGUE["auth"].migrates
+    keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
+    notification = service_env(CATALOGUE["notification"], keys, ["notification"])
+    assert notification["REDIS_URL"].endswith(":6379/1")
+    gateway = service_env(CATALOGUE["gateway"], keys, ["gateway", "auth", "notification"])
+    assert {key for key in gateway if key.endswith("_SERVICE_URL")} == {"AUTH_SERVICE_URL"}
+
+
+def test_the_platform_provisions_every_registry_service_its_stores() -> None:
+    from gigstack_platform.catalog import OWNED_STORES, REDIS_DATABASE_INDEX, SERVICES, secret_keys
+
+    assert load_registry().names == SERVICES
+    assert [str(kind) for kind in OWNED_STORES["gig"]] == ["mongodb", "search"]
+    assert REDIS_DATABASE_INDEX == {"gateway": 0, "notification": 1}
+    assert secret_keys("users") == ["AMQP_URL", "MONGODB_URL"]
