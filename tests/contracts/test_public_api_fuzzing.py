@@ -62,8 +62,18 @@ def run_schemathesis(
         "CONTRACT_DEVICE_ID": user.device_id,
         "CONTRACT_ACCESS_TOKEN": user.access_token,
     }
+    # schemathesis keeps a cache of past failures (replayed first) in the working directory: a fresh one per
+    # run keeps the run independent of earlier ones.
+    work_dir = report_dir.parent / "schemathesis-work"
+    work_dir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        command, env=environment, capture_output=True, text=True, timeout=RUN_TIMEOUT_SECONDS, check=False
+        command,
+        env=environment,
+        cwd=work_dir,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
     )
 
 

@@ -147,6 +147,10 @@ def build_gig_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
             headers={"Retry-After": "7", "X-Internal-Secret": "do-not-leak"},
         )
 
+    @app.get("/api/v1/gig/items/{item_id}")
+    async def item(item_id: str, request: Request) -> Response:
+        return JSONResponse({"item_id": item_id, "raw_path": request.scope["raw_path"].decode()})
+
     @app.get("/api/v1/gig/slow")
     async def slow() -> Response:
         await asyncio.sleep(2.5)
@@ -203,6 +207,7 @@ TEST_PUBLIC_API = PublicApi(
         _gig_operation("gig.echoPost", "POST", "echo"),
         _gig_operation("gig.echoPut", "PUT", "echo"),
         _gig_operation("gig.echoDelete", "DELETE", "echo", session="required"),
+        _gig_operation("gig.itemById", "GET", "items/{item_id}"),
         _gig_operation("gig.slow", "GET", "slow"),
         _gig_operation("gig.boom", "GET", "boom"),
         _gig_operation("gig.missing", "GET", "missing"),

@@ -76,6 +76,12 @@ async def test_generic_proxy_forwards_method_query_body_and_user(
     assert headers["x-correlation-id"] == "corr-proxy"
 
 
+async def test_path_parameters_reach_the_service_as_sent(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/gateway/gig/items/l%C3%B8go%20v2?x=1")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"item_id": "løgo v2", "raw_path": "/api/v1/gig/items/l%C3%B8go%20v2"}
+
+
 async def test_downstream_4xx_passes_through(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/api/v1/gateway/gig/missing")
     assert response.status_code == 404

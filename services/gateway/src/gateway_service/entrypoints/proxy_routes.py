@@ -40,7 +40,7 @@ async def forward(
     device_id: str | None,
 ) -> Response:
     """Forward the request to the operation's service, path and query unchanged below the group prefix."""
-    # The raw path keeps the client's percent-encoding, so an encoded "/" in an id stays one path segment.
+    # The raw path keeps the client's percent-encoding: the service decodes exactly what the client sent.
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     headers = forwarded_headers(device_id)
     for name in _FORWARDED_REQUEST_HEADERS:
