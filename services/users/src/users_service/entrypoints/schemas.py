@@ -62,13 +62,13 @@ class SellerIn(Strict):
     description: Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=3000)]
     skills: Annotated[
         list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]],
-        Field(min_length=1, max_length=30),
+        Field(min_length=1, max_length=30, json_schema_extra={"uniqueItems": True}),
     ]
     languages: Annotated[list[LanguageIn], Field(min_length=1, max_length=10)]
     experience: Annotated[list[ExperienceIn], Field(max_length=20)] = []
     education: Annotated[list[EducationIn], Field(max_length=10)] = []
     certificates: Annotated[list[CertificateIn], Field(max_length=20)] = []
-    social_links: Annotated[list[HttpUrl], Field(max_length=10)] = []
+    social_links: Annotated[list[HttpUrl], Field(max_length=10, json_schema_extra={"uniqueItems": True})] = []
     response_time_hours: Annotated[int, Field(ge=MIN_RESPONSE_TIME_HOURS, le=MAX_RESPONSE_TIME_HOURS)]
 
     def to_details(self) -> SellerDetails:
