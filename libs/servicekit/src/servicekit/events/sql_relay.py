@@ -61,6 +61,7 @@ class SqlOutboxRelay(PollingRelay):
         )
         self._engine = engine
         self._bus = bus
+        bus.add_unroutable_listener(metrics.record_unroutable)
         self._retention = timedelta(hours=retain_published_hours)
         self._prune_interval = prune_interval_seconds
         self._next_prune: float | None = None
