@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from pymongo.errors import ConnectionFailure, PyMongoError
-from servicekit.errors import ErrorReport, ErrorTable
+from servicekit.error_table import ErrorReport, ErrorTable
 
 from users_service.domain.errors import (
     AlreadySeller,
