@@ -101,7 +101,7 @@ def test_root_application_points_at_the_repo_path(build_stack: Any, stack: Any) 
     assert app["spec"]["source"]["targetRevision"] == "main"
     assert app["spec"]["destination"]["server"] == "https://kubernetes.default.svc"
     # The finalizer makes deleting the root app delete what Argo CD created (teardown order).
-    assert "resources-finalizer.argocd.argoproj.io" in app["metadata"]["finalizers"]
+    assert "resources-finalizer.argocd.argoproj.io/foreground" in app["metadata"]["finalizers"]
     assert (REPO_ROOT / "gitops/argocd").is_dir()
 
 

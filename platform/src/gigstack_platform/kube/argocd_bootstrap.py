@@ -19,7 +19,7 @@ from gigstack_platform.credentials import generated_password
 from gigstack_platform.kube import charts
 
 ROOT_APPLICATION = "gigstack-root"
-RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io/foreground"
 # The chart's Redis, API server and controllers read the password from this Secret (key `auth`). The chart
 # creates it only in a pre-install hook Job, and helm.v4.Chart applies no hooks, so the program creates it
 # itself and turns the hook off (docs/adr/0012-argocd-install-without-helm-hooks.md).
