@@ -17,6 +17,12 @@ class AuthSettings(ServiceSettings):
     reset_token_ttl_seconds: int = Field(default=3_600, ge=300, le=86_400)
     database_pool_size: int = Field(default=5, ge=1)
     database_connect_timeout_seconds: int = Field(default=5, ge=1)
+    # Longest a query may go unanswered before the connection is given up (a silent server must not pin
+    # a pooled connection, and the request holding it, forever).
+    database_read_timeout_seconds: int = Field(default=15, ge=1)
+    # RAM the argon2 hashes in flight may use together (64 MiB each): the pod limit minus the service's
+    # baseline, with headroom. 128 MiB = 2 concurrent hashes under a 320 MiB limit.
+    hashing_memory_budget_mib: int = Field(default=128, ge=64)
 
     @property
     def otp_ttl(self) -> timedelta:

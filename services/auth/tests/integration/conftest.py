@@ -61,6 +61,16 @@ class AuthApi:
         body = {"username": username, "email": email, "password": password, "country": "Kenya"}
         return await self.client.post("/api/v1/auth/signup", json=body, headers={"X-Device-Id": DEVICE})
 
+    async def verify_email_on(self, device: str) -> None:
+        """Open the latest verification link on ``device`` (which makes it a known device)."""
+        event = (await self.outbox("auth.email.verification_requested.v1"))[-1]
+        response = await self.client.post(
+            "/api/v1/auth/verify-email",
+            json={"token": event.payload["token"]},
+            headers={"X-Device-Id": device},
+        )
+        assert response.status_code == 200, response.text
+
     async def outbox(self, event_type: str | None = None) -> list[EventEnvelope]:
         async with self.engine.connect() as connection:
             rows = (await connection.execute(text("SELECT body FROM outbox_events ORDER BY seq"))).all()

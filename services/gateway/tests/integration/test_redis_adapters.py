@@ -33,7 +33,9 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def sessions(redis: Redis) -> SessionService:
     codec = Hs256AccessTokenCodec("integration-access-token-key-0123456789abcdef", ttl_seconds=900)
-    return SessionService(RedisSessionStore(redis), codec, refresh_ttl_seconds=3600)
+    return SessionService(
+        RedisSessionStore(redis), codec, refresh_ttl_seconds=3600, session_lifetime_seconds=3600
+    )
 
 
 async def test_concurrent_use_of_one_refresh_token_rotates_at_most_once(
@@ -68,7 +70,7 @@ async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
     assert await redis.keys("gw:*") == []
 
 
-async def test_revoking_a_users_other_sessions_keeps_the_current_one(
+async def test_ending_every_session_of_a_user_leaves_other_users_alone(
     sessions: SessionService, redis: Redis
 ) -> None:
     laptop = await sessions.start(user_id="u1", device_id="laptop")
@@ -76,17 +78,16 @@ async def test_revoking_a_users_other_sessions_keeps_the_current_one(
     phone = await sessions.refresh(phone.refresh_token)
     stranger = await sessions.start(user_id="u2", device_id=None)
 
-    claims = await sessions.authenticate(laptop.access_token)
-    assert await sessions.end_other_sessions(claims) == 1
+    assert await sessions.end_every_session("u1") == 2
 
-    assert await redis.exists(f"gw:session:{laptop.session_id}")
     assert await redis.exists(f"gw:session:{stranger.session_id}")
-    assert not await redis.exists(f"gw:session:{phone.session_id}")
-    assert not await redis.exists(f"gw:session:{phone.session_id}:family")
-    assert {_text(m) for m in await redis.smembers("gw:user:u1:sessions")} == {laptop.session_id}
-    # Both of the phone's refresh tokens (the rotated one and the active one) are gone.
+    for ended in (laptop, phone):
+        assert not await redis.exists(f"gw:session:{ended.session_id}")
+        assert not await redis.exists(f"gw:session:{ended.session_id}:family")
+    assert await redis.smembers("gw:user:u1:sessions") == set()
+    # Every refresh token of u1 (the phone's rotated one and its active one, the laptop's) is gone.
     remaining = [_text(k) for k in await redis.keys("gw:refresh:*")]
-    assert len(remaining) == 2  # laptop's and the stranger's
+    assert len(remaining) == 1  # the stranger's
 
 
 async def test_rate_limiter_counts_peeks_and_resets(redis: Redis, redis_url: str) -> None:

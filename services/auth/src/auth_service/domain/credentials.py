@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
+from servicekit.identifiers import IdentifierNotNormalisable, canonical_identifier
+
 from auth_service.domain.exceptions import CredentialsPolicyViolation
 
 PASSWORD_MIN_LENGTH = 8
@@ -17,14 +20,23 @@ DEVICE_ID_MAX_LENGTH = 128
 # Usernames appear in URLs (/seller/<username>) and mail greetings, so they stay to a URL-safe alphabet and
 # are case-insensitive (stored lowercase) to stop look-alike accounts such as "Alice" and "alice".
 _USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?")
-# Deliberately loose: deliverability is proven by the verification email, not by a regex.
-_EMAIL_PATTERN = re.compile(r"[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+")
 _DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]+")
 
 
+_INVALID_EMAIL = "Email address is not valid"
+
+
+def canonical(raw: str, field: str, message: str | None = None) -> str:
+    """The identifier in its one canonical form (servicekit.identifiers), or CredentialsPolicyViolation."""
+    try:
+        return canonical_identifier(raw)
+    except IdentifierNotNormalisable as error:
+        raise CredentialsPolicyViolation(field, message or f"{field.capitalize()} is not valid") from error
+
+
 def normalise_username(raw: str) -> str:
-    """Return the canonical (lowercase) username or raise CredentialsPolicyViolation."""
-    username = raw.strip().lower()
+    """Return the canonical username or raise CredentialsPolicyViolation."""
+    username = canonical(raw, "username")
     if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
         raise CredentialsPolicyViolation(
             "username",
@@ -40,11 +52,27 @@ def normalise_username(raw: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    """Return the canonical (trimmed, lowercase) email address or raise CredentialsPolicyViolation."""
-    email = raw.strip().lower()
-    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_PATTERN.fullmatch(email):
-        raise CredentialsPolicyViolation("email", "Email address is not valid")
-    return email
+    """Return the canonical email address (ASCII, the domain as IDNA) or raise CredentialsPolicyViolation.
+
+    Policy: the local part must be ASCII. Mail to a non-ASCII local part needs SMTPUTF8 on every relay on the
+    way, which our SMTP path does not promise; the domain may be internationalised and is stored as its
+    IDNA (punycode) A-label, which every SMTP server accepts. Deliverability is proven by the verification
+    email, not here (no DNS lookups).
+    """
+    email = canonical(raw, "email", _INVALID_EMAIL)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
+    local_part = email.rpartition("@")[0]
+    if not local_part.isascii():
+        raise CredentialsPolicyViolation("email", "Email address must use only ASCII characters before the @")
+    try:
+        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False, test_environment=True)
+    except EmailNotValidError as error:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL) from error
+    ascii_email = (checked.ascii_email or checked.normalized).lower()
+    if len(ascii_email) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
+    return ascii_email
 
 
 def check_password(password: str, *, field: str = "password") -> str:

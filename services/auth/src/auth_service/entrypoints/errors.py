@@ -33,6 +33,7 @@ from auth_service.domain.exceptions import (
     InvalidOtp,
     InvalidToken,
     OtpAttemptsExhausted,
+    SignInThrottled,
     WrongCurrentPassword,
 )
 from auth_service.service_layer.errors import StoreConflictError, StoreUnavailableError
@@ -46,6 +47,7 @@ REPORTED_AS: dict[type[AuthError], type[ServiceError]] = {
     InvalidCredentials: Unauthorized,
     InvalidOtp: Unauthorized,
     OtpAttemptsExhausted: TooManyRequests,
+    SignInThrottled: TooManyRequests,
     InvalidToken: BadRequest,
     CredentialsPolicyViolation: ValidationFailed,
     WrongCurrentPassword: BadRequest,
@@ -56,6 +58,8 @@ REPORTED_AS: dict[type[AuthError], type[ServiceError]] = {
 
 def as_service_error(error: AuthError) -> ServiceError:
     """The servicekit error for a domain error (the nearest mapped base class decides)."""
+    if isinstance(error, SignInThrottled):
+        return TooManyRequests(error.message, code=error.code, retry_after=error.retry_after_seconds)
     for cls in type(error).__mro__:
         reported_as = REPORTED_AS.get(cls)
         if reported_as is not None:

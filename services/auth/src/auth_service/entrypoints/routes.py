@@ -14,6 +14,7 @@ from auth_service.entrypoints.schemas import (
     ForgotPasswordIn,
     MessageOut,
     OtpRequiredOut,
+    PasswordResetOut,
     ResetPasswordIn,
     SeededOut,
     SignInIn,
@@ -65,8 +66,8 @@ async def verify_otp(body: VerifyOtpIn, deps: HandlerDeps, device_id: DeviceId =
 
 
 @router.post("/verify-email", response_model=UserEnvelope)
-async def verify_email(body: VerifyEmailIn, deps: HandlerDeps) -> UserEnvelope:
-    account = await handlers.verify_email(commands.VerifyEmail(body.token), deps)
+async def verify_email(body: VerifyEmailIn, deps: HandlerDeps, device_id: DeviceId = None) -> UserEnvelope:
+    account = await handlers.verify_email(commands.VerifyEmail(body.token, device_id), deps)
     return UserEnvelope(user=UserOut.of(account))
 
 
@@ -82,11 +83,15 @@ async def forgot_password(body: ForgotPasswordIn, deps: HandlerDeps) -> MessageO
     return MessageOut(message=RESET_ACCEPTED)
 
 
-@router.post("/reset-password", response_model=MessageOut)
-async def reset_password(body: ResetPasswordIn, deps: HandlerDeps) -> MessageOut:
+@router.post("/reset-password", response_model=PasswordResetOut)
+async def reset_password(body: ResetPasswordIn, deps: HandlerDeps) -> PasswordResetOut:
     command = commands.ResetPassword(body.token, body.password, body.confirm_password)
-    await handlers.reset_password(command, deps)
-    return MessageOut(message="Your password has been reset. You can sign in with the new password.")
+    account_id = await handlers.reset_password(command, deps)
+    # user_id tells the gateway whose sessions to end; the gateway does not pass it on to the client.
+    return PasswordResetOut(
+        message="Your password has been reset. You can sign in with the new password.",
+        user_id=str(account_id),
+    )
 
 
 @router.put("/change-password", response_model=MessageOut)

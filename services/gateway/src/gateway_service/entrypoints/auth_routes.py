@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
-from servicekit.errors import ServiceError
+from servicekit.errors import BadGateway, ServiceError
 
 from gateway_service.adapters.downstream import DownstreamClient, DownstreamResponse
 from gateway_service.entrypoints.dependencies import (
@@ -158,10 +158,14 @@ async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream:
 
 
 @router.post("/verify-email", response_model=UserEnvelope, responses={400: _ERROR})
-async def verify_email(body: VerifyEmailIn, downstream: DownstreamDep) -> Response:
+async def verify_email(
+    body: VerifyEmailIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None
+) -> Response:
     """Confirm the email address with the token from the verification email (no session needed: the link
-    may be opened on any device)."""
-    return relay(await _call_auth(downstream, "POST", "/verify-email", body.model_dump()))
+    may be opened on any device, and that device becomes known)."""
+    return relay(
+        await _call_auth(downstream, "POST", "/verify-email", body.model_dump(), device_id=device_id)
+    )
 
 
 @router.post("/resend-verification", status_code=202, responses={202: {"model": MessageOut}, 401: _ERROR})
@@ -181,16 +185,25 @@ async def forgot_password(body: ForgotPasswordIn, downstream: DownstreamDep) -> 
 
 
 @router.post("/reset-password", responses={200: {"model": MessageOut}, 400: _ERROR})
-async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep) -> Response:
-    """Set a new password with the token from the reset email."""
-    return relay(await _call_auth(downstream, "POST", "/reset-password", body.model_dump()))
+async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep, sessions: SessionsDep) -> Response:
+    """Set a new password with the token from the reset email; every session of the account ends."""
+    answer = await _call_auth(downstream, "POST", "/reset-password", body.model_dump())
+    if answer.status_code != 200:
+        return relay(answer)
+    body_out = answer.json()
+    user_id = body_out.get("user_id") if isinstance(body_out, dict) else None
+    if not isinstance(user_id, str):
+        raise BadGateway("The auth service returned an unexpected answer")
+    await sessions.end_every_session(user_id)
+    # The account id is for the gateway only: a reset link must not tell its holder whose account it was.
+    return JSONResponse({"message": body_out.get("message", "Your password has been reset.")})
 
 
 @router.put("/change-password", responses={200: {"model": MessageOut}, 401: _ERROR})
 async def change_password(
     body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep, sessions: SessionsDep
 ) -> Response:
-    """Change the password of the signed-in user; every other session of the user is signed out."""
+    """Change the password of the signed-in user; every session of the user ends, this one included."""
     answer = await _call_auth(
         downstream,
         "PUT",
@@ -200,8 +213,9 @@ async def change_password(
         session_id=session.session_id,
     )
     if answer.status_code == 200:
-        # Whoever else held a session (possibly with the old password) loses it now, not at its expiry.
-        await sessions.end_other_sessions(session)
+        # Whoever held a session (possibly with the old password) loses it now, not at its expiry; the
+        # caller signs in again with the new password (docs/security.md, session policy).
+        await sessions.end_every_session(session.user_id)
     return relay(answer)
 
 
