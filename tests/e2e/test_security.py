@@ -26,10 +26,15 @@ def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def _signed_in_account(gateway: httpx.AsyncClient) -> tuple[dict[str, str], dict[str, object]]:
+async def _signed_in_account(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> tuple[dict[str, str], dict[str, object]]:
     suffix = uuid.uuid4().hex[:10]
     account = {"username": f"sec{suffix}", "email": f"sec{suffix}@example.com", "password": PASSWORD}
     assert (await gateway.post(f"{AUTH}/signup", json=account, headers=LAPTOP)).status_code == 202
+    token = await wait_for_mail(e2e_stack.mail, account["email"], VERIFY_TOKEN)
+    verified = await gateway.post(f"{AUTH}/verify-email", json={"token": token}, headers=LAPTOP)
+    assert verified.status_code == 200, verified.text
     signin = await gateway.post(
         f"{AUTH}/signin",
         json={"email_or_username": account["username"], "password": PASSWORD},
@@ -42,7 +47,7 @@ async def _signed_in_account(gateway: httpx.AsyncClient) -> tuple[dict[str, str]
 async def test_tampered_and_expired_user_tokens_are_401(
     gateway: httpx.AsyncClient, e2e_stack: GigstackStack
 ) -> None:
-    _, session = await _signed_in_account(gateway)
+    _, session = await _signed_in_account(gateway, e2e_stack)
     access_token = str(session["access_token"])
     claims = jwt.decode(access_token, options={"verify_signature": False})
 
@@ -61,8 +66,10 @@ async def test_tampered_and_expired_user_tokens_are_401(
     assert (await gateway.get(f"{AUTH}/me", headers=_bearer(access_token))).status_code == 200
 
 
-async def test_reused_refresh_token_revokes_the_family(gateway: httpx.AsyncClient) -> None:
-    _, session = await _signed_in_account(gateway)
+async def test_reused_refresh_token_revokes_the_family(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    _, session = await _signed_in_account(gateway, e2e_stack)
     first = await gateway.post(f"{AUTH}/refresh", json={"refresh_token": session["refresh_token"]})
     assert first.status_code == 200
     newest = first.json()
@@ -76,8 +83,10 @@ async def test_reused_refresh_token_revokes_the_family(gateway: httpx.AsyncClien
     ).status_code == 401
 
 
-async def test_repeated_failed_signins_are_throttled(gateway: httpx.AsyncClient) -> None:
-    account, _ = await _signed_in_account(gateway)
+async def test_repeated_failed_signins_are_throttled(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    account, _ = await _signed_in_account(gateway, e2e_stack)
     wrong = {"email_or_username": account["email"], "password": "not-the-password"}
     for _ in range(SIGNIN_FAILURES_BEFORE_LOCK):
         assert (await gateway.post(f"{AUTH}/signin", json=wrong, headers=LAPTOP)).status_code == 401
@@ -93,7 +102,7 @@ async def test_repeated_failed_signins_are_throttled(gateway: httpx.AsyncClient)
 async def test_signup_and_forgot_do_not_reveal_existing_accounts(
     gateway: httpx.AsyncClient, e2e_stack: GigstackStack
 ) -> None:
-    account, _ = await _signed_in_account(gateway)
+    account, _ = await _signed_in_account(gateway, e2e_stack)
     await wait_for_mail(e2e_stack.mail, account["email"], VERIFY_TOKEN)
     unknown = f"nobody{uuid.uuid4().hex[:10]}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -30,6 +31,22 @@ async def test_repeated_failed_signins_lock_the_account_before_auth_is_called(
     assert locked.json()["error"]["code"] == "too_many_requests"
     assert 0 < int(locked.headers["retry-after"]) <= 900
     assert upstream_log.paths().count("/api/v1/auth/signin") == calls_before
+
+
+async def test_a_burst_of_parallel_guesses_reaches_auth_only_as_often_as_the_budget_allows(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    guesses = [
+        {"email_or_username": spelling, "password": f"guess-{index}"}
+        for index, spelling in enumerate(["alice", "ALICE", "\uff41lice", "ali\u200bce", " alice"] * 10)
+    ]
+
+    answers = await asyncio.gather(
+        *(gateway.post("/api/v1/gateway/auth/signin", json=guess) for guess in guesses)
+    )
+
+    assert sorted({answer.status_code for answer in answers}) == [401, 429]
+    assert upstream_log.paths().count("/api/v1/auth/signin") == 3  # signin_failures_before_lock=3
 
 
 async def test_failures_from_one_ip_across_accounts_lock_the_ip(gateway: httpx.AsyncClient) -> None:

@@ -92,12 +92,13 @@ class InMemoryRateLimiter:
         hits.append(self.now)
         return RateDecision(True, 0)
 
-    async def peek(self, rule: RateRule, key: str) -> RateDecision:
-        hits = self._live(rule, key)
-        return self._refused(rule, hits) if len(hits) >= rule.limit else RateDecision(True, 0)
+    async def acquire(self, rule: RateRule, key: str) -> RateDecision:
+        return await self.hit(rule, key)
 
-    async def reset(self, rule: RateRule, key: str) -> None:
-        self._hits.pop((rule.name, key), None)
+    async def refund(self, rule: RateRule, key: str) -> None:
+        hits = self._live(rule, key)
+        if hits:
+            hits.pop()
 
 
 @pytest.fixture

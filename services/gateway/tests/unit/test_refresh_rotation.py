@@ -117,7 +117,9 @@ async def test_signed_out_session_refuses_its_tokens(session_service: SessionSer
         await session_service.authenticate(issued.access_token)
 
 
-async def test_password_reset_or_change_ends_every_session_of_the_user(session_service: SessionService) -> None:
+async def test_password_reset_or_change_ends_every_session_of_the_user(
+    session_service: SessionService,
+) -> None:
     current = await session_service.start(user_id="u1", device_id="laptop")
     other = await session_service.start(user_id="u1", device_id="phone")
     someone_else = await session_service.start(user_id="u2", device_id="tablet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -23,37 +24,47 @@ def _throttle(limiter: Any, failures: int = 3) -> RequestThrottle:
 async def test_account_locks_after_the_configured_failures(limiter: Any) -> None:
     throttle = _throttle(limiter, failures=3)
     for _ in range(3):
-        await throttle.ensure_signin_allowed("Alice@Example.com", "10.0.0.1")
-        await throttle.record_signin_failure("Alice@Example.com", "10.0.0.1")
+        await throttle.admit_signin_attempt("Alice@Example.com", "10.0.0.1")
 
-    # Another address and another spelling of the same account are locked too.
-    with pytest.raises(RateLimitedError) as refused:
-        await throttle.ensure_signin_allowed("alice@example.com ", "10.0.0.2")
-    assert refused.value.rule_name == "signin_failures_per_account"
-    assert 0 < refused.value.retry_after_seconds <= 600
+    # Another address and other spellings of the same account are locked too.
+    for spelling in ("alice@example.com ", "\uff21lice@example.com", "ali\u200bce@example.com"):
+        with pytest.raises(RateLimitedError) as refused:
+            await throttle.admit_signin_attempt(spelling, "10.0.0.2")
+        assert refused.value.rule_name == "signin_failures_per_account"
+        assert 0 < refused.value.retry_after_seconds <= 600
+
+
+async def test_attempts_are_counted_before_the_outcome_so_a_burst_cannot_slip_through(limiter: Any) -> None:
+    throttle = _throttle(limiter, failures=3)
+    outcomes = await asyncio.gather(
+        *(throttle.admit_signin_attempt("dave", "10.0.0.1") for _ in range(50)), return_exceptions=True
+    )
+    assert sum(outcome is None for outcome in outcomes) == 3
 
 
 async def test_lock_expires_with_its_window(limiter: Any) -> None:
     throttle = _throttle(limiter, failures=1)
-    await throttle.record_signin_failure("bob", "10.0.0.1")
+    await throttle.admit_signin_attempt("bob", "10.0.0.1")
     with pytest.raises(RateLimitedError):
-        await throttle.ensure_signin_allowed("bob", "10.0.0.1")
+        await throttle.admit_signin_attempt("bob", "10.0.0.1")
     limiter.now += 601
-    await throttle.ensure_signin_allowed("bob", "10.0.0.1")
+    await throttle.admit_signin_attempt("bob", "10.0.0.1")
 
 
-async def test_success_clears_the_account_but_not_the_ip(limiter: Any) -> None:
+async def test_a_refunded_attempt_does_not_count(limiter: Any) -> None:
     throttle = _throttle(limiter, failures=2)
-    await throttle.record_signin_failure("carol", "10.0.0.9")
-    await throttle.record_signin_success("carol")
-    await throttle.record_signin_failure("carol", "10.0.0.9")
-    await throttle.ensure_signin_allowed("carol", "10.0.0.9")  # one failure since the success
+    await throttle.admit_signin_attempt("carol", "10.0.0.9")
+    await throttle.refund_signin_attempt("carol", "10.0.0.9")
+    await throttle.admit_signin_attempt("carol", "10.0.0.9")
+    await throttle.admit_signin_attempt("carol", "10.0.0.9")  # one refunded, two counted: at the limit
+    with pytest.raises(RateLimitedError):
+        await throttle.admit_signin_attempt("carol", "10.0.0.9")
 
-    # The address keeps its count: 2 failures so far, budget 2 * 4 = 8.
+    # The address counts across accounts: 2 failures so far, budget 2 * 4 = 8.
     for account in ("d1", "d2", "d3", "d4", "d5", "d6"):
-        await throttle.record_signin_failure(account, "10.0.0.9")
+        await throttle.admit_signin_attempt(account, "10.0.0.9")
     with pytest.raises(RateLimitedError) as refused:
-        await throttle.ensure_signin_allowed("someone-new", "10.0.0.9")
+        await throttle.admit_signin_attempt("someone-new", "10.0.0.9")
     assert refused.value.rule_name == "signin_failures_per_ip"
 
 

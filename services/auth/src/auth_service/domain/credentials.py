@@ -66,7 +66,9 @@ def normalise_email(raw: str) -> str:
     if not local_part.isascii():
         raise CredentialsPolicyViolation("email", "Email address must use only ASCII characters before the @")
     try:
-        checked = validate_email(email, check_deliverability=False, allow_smtputf8=False, test_environment=True)
+        checked = validate_email(
+            email, check_deliverability=False, allow_smtputf8=False, test_environment=True
+        )
     except EmailNotValidError as error:
         raise CredentialsPolicyViolation("email", _INVALID_EMAIL) from error
     ascii_email = (checked.ascii_email or checked.normalized).lower()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from servicekit.identifiers import IdentifierNotNormalisable, canonical_identifier
+
 SIGNIN_FAILURE_WINDOW_SECONDS = 15 * 60
 # How many accounts' worth of failures one address may produce before it is locked out too.
 IP_FAILURE_MULTIPLIER = 4
@@ -67,5 +69,14 @@ class RateLimitPolicy:
 
 
 def normalise_account_identifier(email_or_username: str) -> str:
-    """Counters key on the identifier as typed, case-folded, so ``Bob`` and ``bob`` share a budget."""
-    return email_or_username.strip().casefold()
+    """The key of an identifier's failure budget: its canonical form (servicekit.identifiers), the one auth
+    stores and compares, so no spelling of an account (case, full-width letters, zero-width characters,
+    padding) gets a fresh budget. Input with no canonical form keys on itself (auth refuses it anyway).
+
+    Username and email of one account are still two keys here; auth keeps the budget keyed on the account
+    itself (docs/security.md), this one bounds guessing per identifier and hides which identifiers exist.
+    """
+    try:
+        return canonical_identifier(email_or_username)
+    except IdentifierNotNormalisable:
+        return email_or_username

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
@@ -37,6 +38,7 @@ from gateway_service.entrypoints.schemas import (
     VerifyOtpIn,
 )
 from gateway_service.service_layer.sessions import SessionService
+from gateway_service.service_layer.throttling import RequestThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,43 @@ async def _new_session(
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
+@dataclass(frozen=True)
+class _CredentialCheck:
+    downstream: DownstreamClient
+    sessions: SessionService
+    throttle: RequestThrottle
+
+
+async def _credential_check(
+    downstream: DownstreamDep, sessions: SessionsDep, throttle: ThrottleDep
+) -> _CredentialCheck:
+    return _CredentialCheck(downstream, sessions, throttle)
+
+
+_AttemptDeps = Annotated[_CredentialCheck, Depends(_credential_check)]
+
+
+async def _checked_attempt(
+    path: str, body: dict[str, Any], identifier: str, ip: str, device_id: str | None, deps: _CredentialCheck
+) -> Response:
+    """Send a password or OTP check to auth, counted against the failure budgets before it is sent.
+
+    Only a 401 (wrong credentials) keeps the attempt counted; a session, an OTP prompt or any answer that
+    says nothing about the credentials (bad input, auth's own throttling, an outage) gives it back.
+    """
+    await deps.throttle.admit_signin_attempt(identifier, ip)
+    try:
+        answer = await _call_auth(deps.downstream, "POST", path, body, device_id=device_id)
+    except BaseException:
+        await deps.throttle.refund_signin_attempt(identifier, ip)
+        raise
+    if answer.status_code != 401:
+        await deps.throttle.refund_signin_attempt(identifier, ip)
+    if answer.status_code == 200:
+        return await _new_session(answer, deps.sessions, device_id)
+    return relay(answer)
+
+
 @router.post("/signup", status_code=202, responses={202: {"model": MessageOut}, 422: _ERROR})
 async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None) -> Response:
     """Create an account; the answer is the same whether or not the email or username exists."""
@@ -95,42 +134,20 @@ async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdH
     responses={202: {"model": OtpRequiredOut}, 401: _ERROR, 429: _ERROR},
 )
 async def signin(
-    body: SigninIn,
-    downstream: DownstreamDep,
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
-    ip: ClientIpDep,
-    device_id: DeviceIdHeader = None,
+    body: SigninIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Sign in; a new device gets 202 ``otp_required`` and an OTP by email instead of tokens."""
-    await throttle.ensure_signin_allowed(body.email_or_username, ip)
-    answer = await _call_auth(downstream, "POST", "/signin", body.model_dump(), device_id=device_id)
-    if answer.status_code == 200:
-        await throttle.record_signin_success(body.email_or_username)
-        return await _new_session(answer, sessions, device_id)
-    if answer.status_code == 401:
-        await throttle.record_signin_failure(body.email_or_username, ip)
-    return relay(answer)
+    return await _checked_attempt("/signin", body.model_dump(), body.email_or_username, ip, device_id, deps)
 
 
 @router.post("/verify-otp", response_model=SessionOut, responses={401: _ERROR, 429: _ERROR})
 async def verify_otp(
-    body: VerifyOtpIn,
-    downstream: DownstreamDep,
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
-    ip: ClientIpDep,
-    device_id: DeviceIdHeader = None,
+    body: VerifyOtpIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Confirm a new device with the emailed OTP; the device becomes known and a session starts."""
-    await throttle.ensure_signin_allowed(body.email_or_username, ip)
-    answer = await _call_auth(downstream, "POST", "/verify-otp", body.model_dump(), device_id=device_id)
-    if answer.status_code == 200:
-        await throttle.record_signin_success(body.email_or_username)
-        return await _new_session(answer, sessions, device_id)
-    if answer.status_code == 401:
-        await throttle.record_signin_failure(body.email_or_username, ip)
-    return relay(answer)
+    return await _checked_attempt(
+        "/verify-otp", body.model_dump(), body.email_or_username, ip, device_id, deps
+    )
 
 
 @router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR})

@@ -56,7 +56,12 @@ class RateLimiter(Protocol):
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         """Count one event against ``rule`` for ``key`` and say whether it was within the limit."""
 
-    async def peek(self, rule: RateRule, key: str) -> RateDecision:
-        """Say whether one more event would be allowed, without counting it."""
+    async def acquire(self, rule: RateRule, key: str) -> RateDecision:
+        """Count one attempt *before* its outcome is known, atomically with the limit check.
 
-    async def reset(self, rule: RateRule, key: str) -> None: ...
+        Parallel callers cannot all slip under the limit (no check-then-count race). A refused attempt is
+        not counted. ``refund`` gives a counted attempt back.
+        """
+
+    async def refund(self, rule: RateRule, key: str) -> None:
+        """Give back one attempt counted by ``acquire`` (the attempt turned out not to be a failure)."""

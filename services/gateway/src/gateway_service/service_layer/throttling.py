@@ -26,21 +26,28 @@ class RequestThrottle:
         rule = self._policy.requests_per_account
         self._raise_if_refused(rule, await self._limiter.hit(rule, user_id))
 
-    async def ensure_signin_allowed(self, account_identifier: str, client_ip: str) -> None:
-        """Refuse before the credentials reach auth once either failure budget is spent."""
+    async def admit_signin_attempt(self, account_identifier: str, client_ip: str) -> None:
+        """Count the attempt against both failure budgets *before* auth checks the password.
+
+        Counting after the (slow) check let a burst of parallel guesses all pass a peek at the counter;
+        counting first means the budget bounds how many ever reach auth. ``refund_signin_attempt`` gives the
+        attempt back once it proved not to be a failure.
+        """
+        account = normalise_account_identifier(account_identifier)
+        acquired: list[tuple[RateRule, str]] = []
+        for rule, key in self._failure_counters(account, client_ip):
+            decision = await self._limiter.acquire(rule, key)
+            if not decision.allowed:
+                for taken_rule, taken_key in acquired:
+                    await self._limiter.refund(taken_rule, taken_key)
+                self._raise_if_refused(rule, decision)
+            acquired.append((rule, key))
+
+    async def refund_signin_attempt(self, account_identifier: str, client_ip: str) -> None:
+        """The attempt succeeded (or failed for a reason other than the credentials): it does not count."""
         account = normalise_account_identifier(account_identifier)
         for rule, key in self._failure_counters(account, client_ip):
-            self._raise_if_refused(rule, await self._limiter.peek(rule, key))
-
-    async def record_signin_failure(self, account_identifier: str, client_ip: str) -> None:
-        account = normalise_account_identifier(account_identifier)
-        for rule, key in self._failure_counters(account, client_ip):
-            await self._limiter.hit(rule, key)
-
-    async def record_signin_success(self, account_identifier: str) -> None:
-        # Only the account's counter is cleared: an address that guessed many accounts stays suspect.
-        account = normalise_account_identifier(account_identifier)
-        await self._limiter.reset(self._policy.signin_failures_per_account, account)
+            await self._limiter.refund(rule, key)
 
     def _failure_counters(self, account: str, client_ip: str) -> tuple[tuple[RateRule, str], ...]:
         return (
