@@ -101,21 +101,21 @@ _AttemptDeps = Annotated[_CredentialCheck, Depends(_credential_check)]
 
 
 async def _checked_attempt(
-    path: str, body: dict[str, Any], identifier: str, ip: str, device_id: str | None, deps: _CredentialCheck
+    path: str, body: dict[str, Any], ip: str, device_id: str | None, deps: _CredentialCheck
 ) -> Response:
     """Send a password or OTP check to auth, counted against the failure budgets before it is sent.
 
     Only a 401 (wrong credentials) keeps the attempt counted; a session, an OTP prompt or any answer that
     says nothing about the credentials (bad input, auth's own throttling, an outage) gives it back.
     """
-    await deps.throttle.admit_signin_attempt(identifier, ip)
+    await deps.throttle.admit_signin_attempt(ip)
     try:
         answer = await _call_auth(deps.downstream, "POST", path, body, device_id=device_id)
     except BaseException:
-        await deps.throttle.refund_signin_attempt(identifier, ip)
+        await deps.throttle.refund_signin_attempt(ip)
         raise
     if answer.status_code != 401:
-        await deps.throttle.refund_signin_attempt(identifier, ip)
+        await deps.throttle.refund_signin_attempt(ip)
     if answer.status_code == 200:
         return await _new_session(answer, deps.sessions, device_id)
     return relay(answer)
@@ -137,7 +137,7 @@ async def signin(
     body: SigninIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Sign in; a new device gets 202 ``otp_required`` and an OTP by email instead of tokens."""
-    return await _checked_attempt("/signin", body.model_dump(), body.email_or_username, ip, device_id, deps)
+    return await _checked_attempt("/signin", body.model_dump(), ip, device_id, deps)
 
 
 @router.post("/verify-otp", response_model=SessionOut, responses={401: _ERROR, 429: _ERROR})
@@ -145,9 +145,7 @@ async def verify_otp(
     body: VerifyOtpIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Confirm a new device with the emailed OTP; the device becomes known and a session starts."""
-    return await _checked_attempt(
-        "/verify-otp", body.model_dump(), body.email_or_username, ip, device_id, deps
-    )
+    return await _checked_attempt("/verify-otp", body.model_dump(), ip, device_id, deps)
 
 
 @router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR})
