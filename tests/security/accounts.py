@@ -44,7 +44,9 @@ async def sign_up(gateway: httpx.AsyncClient, account: Account) -> None:
     assert answer.status_code == 202, answer.text
 
 
-async def verify_email(gateway: httpx.AsyncClient, stack: GigstackStack, account: Account, *, skip: int = 0) -> None:
+async def verify_email(
+    gateway: httpx.AsyncClient, stack: GigstackStack, account: Account, *, skip: int = 0
+) -> None:
     token = await wait_for_mail(stack.mail, account.email, VERIFY_TOKEN, skip=skip)
     answer = await gateway.post(f"{AUTH}/verify-email", json={"token": token}, headers=account.device_header)
     assert answer.status_code == 200, answer.text

@@ -13,9 +13,8 @@ import pytest
 from gigstack_testinfra.mail import MailCatcher
 
 # importlib import mode does not put folders on sys.path: the e2e stack and this suite's helpers.
-_HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(_HERE.parent / "e2e"))
-sys.path.insert(0, str(_HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import GigstackStack, running_stack
 
