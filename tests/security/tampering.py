@@ -8,6 +8,8 @@ function here, and its verifier gets a test that walks every forgery.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -25,6 +27,13 @@ def _b64(data: dict[str, Any]) -> str:
 def unsigned(claims: dict[str, Any]) -> str:
     """``alg: none`` with an empty signature: the classic verifier that trusts the header."""
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
+
+
+def hs256_with_public_key(claims: dict[str, Any], public_pem: str) -> str:
+    """HS256 keyed with the verifier's *public* key: fools a verifier letting the token pick its algorithm."""
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(claims)}"
+    mac = hmac.new(public_pem.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
 def _eddsa(claims: dict[str, Any], private_pem: str) -> str:
@@ -62,7 +71,7 @@ def internal_token_forgeries(
         "expired": _eddsa({**good, "iat": now - 120, "exp": now - 60}, private_pem),
         "future-iat": _eddsa({**good, "iat": now + 3600, "exp": now + 3630}, private_pem),
         "too-long-lived": _eddsa({**good, "exp": now + 3600}, private_pem),
-        "hs256-with-public-key": jwt.encode(good, public_pem, algorithm="HS256"),
+        "hs256-with-public-key": hs256_with_public_key(good, public_pem),
         "truncated-signature": _eddsa(good, private_pem)[:-6],
         "garbage": "not.a.jwt",
     }

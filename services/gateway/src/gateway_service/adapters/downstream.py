@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
@@ -52,6 +52,10 @@ class DownstreamResponse:
         return self.headers.get("content-type")
 
 
+def _is_visible_ascii(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
 class DownstreamClient:
     def __init__(
         self,
@@ -79,10 +83,10 @@ class DownstreamClient:
         subject: str | None = None,
         session_id: str | None = None,
     ) -> DownstreamResponse:
+        headers = self._headers(service, forward_headers, subject, session_id)
         base_url = self._service_urls.get(service)
         if not base_url:
             raise ServiceUnavailable(f"The {service} service is not available yet")
-        headers = self._headers(service, forward_headers, subject, session_id)
         method = method.upper()
         http = self._pools.client(service)
         request = http.build_request(
@@ -103,7 +107,16 @@ class DownstreamClient:
         subject: str | None,
         session_id: str | None,
     ) -> dict[str, str]:
-        headers: dict[str, str] = dict(forward_headers or {})
+        headers: dict[str, str] = {}
+        for name, value in (forward_headers or {}).items():
+            # Header values are ASCII on the wire; anything else (a client's latin-1 or UTF-8 bytes, control
+            # characters) is refused as the client's error rather than failing to encode (a 500).
+            if not _is_visible_ascii(value):
+                raise ValidationFailed(
+                    f"The {name} header is not valid",
+                    details=[{"field": name, "message": "must be visible ASCII"}],
+                )
+            headers[name] = value
         headers["Authorization"] = "Bearer " + self._issuer.issue(
             service, subject=subject, session_id=session_id
         )
