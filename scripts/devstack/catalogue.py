@@ -1,10 +1,11 @@
-"""What the dev stack runs: fixed ports, the service catalogue, each service's settings, the stores."""
+"""What the dev stack runs: fixed ports, the services (services/registry.toml), their settings, the stores."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from gigstack_registry import Service, load_registry
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.servers import (
     FerretDBServer,
@@ -39,32 +40,50 @@ PORTS = {
 }
 
 
+# The local server that plays each store of the registry (services/registry.toml) on a developer machine.
+LOCAL_SERVER = {
+    "postgres": "postgres",
+    "mysql": "mariadb",
+    "redis": "redis",
+    "mongodb": "ferretdb",
+    "search": "opensearch",
+}
+
+
 @dataclass(frozen=True)
 class ServiceSpec:
+    """A registry entry as the dev stack runs it: which local servers it needs."""
+
     name: str
     port: int
     stores: tuple[str, ...]
     migrates: bool = False
+    redis_database: int | None = None
+    internal_api: bool = False
 
     @property
     def package(self) -> str:
         return f"{self.name}_service"
 
 
-# Every service the stack knows; `make up` starts those named in DEV_SERVICES (Makefile) that exist.
-CATALOGUE = {
-    spec.name: spec
-    for spec in (
-        ServiceSpec("gateway", 8000, ("redis",)),
-        ServiceSpec("auth", 8001, ("mariadb", "rabbitmq"), migrates=True),
-        ServiceSpec("users", 8002, ("ferretdb", "rabbitmq")),
-        ServiceSpec("gig", 8003, ("ferretdb", "opensearch", "rabbitmq")),
-        ServiceSpec("chat", 8004, ("ferretdb", "rabbitmq")),
-        ServiceSpec("order", 8005, ("postgres", "rabbitmq"), migrates=True),
-        ServiceSpec("review", 8006, ("postgres", "rabbitmq"), migrates=True),
-        ServiceSpec("notification", 8007, ("rabbitmq", "redis", "mail")),
+def dev_spec(service: Service) -> ServiceSpec:
+    servers = [LOCAL_SERVER[store] for store in service.stores]
+    if service.uses_bus:
+        servers.append("rabbitmq")
+    if service.sends_mail:
+        servers.append("mail")
+    return ServiceSpec(
+        service.name,
+        service.port,
+        tuple(servers),
+        migrates=service.migrates,
+        redis_database=service.redis_database,
+        internal_api=service.internal_api,
     )
-}
+
+
+# Every service the registry knows; `make up` starts those named in DEV_SERVICES (Makefile) that exist.
+CATALOGUE = {service.name: dev_spec(service) for service in load_registry()}
 
 
 def build_store(store: str) -> LocalServer | MailCatcher:
@@ -96,7 +115,6 @@ def build_store(store: str) -> LocalServer | MailCatcher:
 
 def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> dict[str, str]:
     amqp = f"amqp://guest:guest@{HOST}:{PORTS['rabbitmq']}/"
-    redis = f"redis://{HOST}:{PORTS['redis']}"
     mongodb = f"mongodb://{HOST}:{PORTS['ferretdb']}/{spec.name}"
     env = {
         "ENVIRONMENT": "development",
@@ -107,6 +125,8 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
     }
     if "rabbitmq" in spec.stores:
         env["AMQP_URL"] = amqp
+    if "redis" in spec.stores:
+        env["REDIS_URL"] = f"redis://{HOST}:{PORTS['redis']}/{spec.redis_database}"
     if "ferretdb" in spec.stores:
         env["MONGODB_URL"] = mongodb
     if "opensearch" in spec.stores:
@@ -117,18 +137,16 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
         env["DATABASE_URL"] = MariaDBServer(DATA / "mariadb", PORTS["mariadb"]).endpoint.url(spec.name)
     if spec.name == "gateway":
         env.update(
-            REDIS_URL=f"{redis}/0",
             INTERNAL_TOKEN_PRIVATE_KEY=dev["INTERNAL_TOKEN_PRIVATE_KEY"],
             ACCESS_TOKEN_SECRET=dev["ACCESS_TOKEN_SECRET"],
             CORS_ORIGINS=PUBLIC_URL,
         )
         # Only services running locally get a URL; the gateway answers 503 for the others.
         for other in CATALOGUE.values():
-            if other.name != "gateway" and other.name in running:
+            if other.internal_api and other.name in running:
                 env[f"{other.name.upper()}_SERVICE_URL"] = f"http://{HOST}:{other.port}"
     if spec.name == "notification":
         env.update(
-            REDIS_URL=f"{redis}/1",
             SMTP_HOST=HOST,
             SMTP_PORT=str(PORTS["smtp"]),
             SMTP_STARTTLS="false",

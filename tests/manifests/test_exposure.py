@@ -45,7 +45,7 @@ def test_planted_ingress_to_an_internal_service_is_reported(broken_copy: Plant) 
 
 def test_planted_load_balancer_service_is_reported(broken_copy: Plant) -> None:
     root = broken_copy(
-        "gitops/base/services/notification/service.yaml",
+        "gitops/components/service-workload/service.yaml",
         lambda text: text.replace("type: ClusterIP", "type: LoadBalancer"),
     )
     problems = exposure_problems(render_environment(root, "eks"))

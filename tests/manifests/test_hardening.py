@@ -1,4 +1,4 @@
-"""Pod hardening and resource sizing that the issue requires of every service workload."""
+"""Pod hardening and resource sizing every service workload must have."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def test_workloads_are_hardened(environment: str, rendered: dict[str, list[Manif
 
 def test_planted_missing_readiness_probe_is_reported(broken_copy: Plant) -> None:
     root = broken_copy(
-        "gitops/base/services/gateway/deployment.yaml",
+        "gitops/components/service-workload/deployment.yaml",
         lambda text: text.replace("path: /health/ready", "path: /"),
     )
     problems = hardening_problems(render_environment(root, "eks"))

@@ -50,7 +50,7 @@ def test_manifests_pass_checkov(repo_root: Path, tmp_path: Path) -> None:
 
 def test_planted_privileged_container_fails_checkov(broken_copy: Plant, tmp_path: Path) -> None:
     root = broken_copy(
-        "gitops/base/services/auth/deployment.yaml",
+        "gitops/components/service-workload/deployment.yaml",
         lambda text: text.replace("privileged: false", "privileged: true").replace(
             "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"
         ),

@@ -54,7 +54,7 @@ def test_argocd_objects_match_shared_schemas(rendered_argocd: list[Manifest], re
 
 def test_planted_unknown_field_is_caught(broken_copy: Plant, repo_root: Path) -> None:
     root = broken_copy(
-        "gitops/base/services/gateway/deployment.yaml",
+        "gitops/components/service-workload/deployment.yaml",
         lambda text: text.replace(
             "imagePullPolicy: IfNotPresent", "imagePullPolicy: IfNotPresent\n          restartPolicyy: Always"
         ),
@@ -65,7 +65,7 @@ def test_planted_unknown_field_is_caught(broken_copy: Plant, repo_root: Path) ->
 
 def test_planted_removed_api_version_is_caught(broken_copy: Plant, repo_root: Path) -> None:
     root = broken_copy(
-        "gitops/base/services/auth/horizontalpodautoscaler.yaml",
+        "gitops/components/service-workload/horizontalpodautoscaler.yaml",
         lambda text: text.replace("autoscaling/v2", "autoscaling/v2beta2"),
     )
     problems = native_problems(render_environment(root, "eks"), kubernetes_version(repo_root))
@@ -74,7 +74,7 @@ def test_planted_removed_api_version_is_caught(broken_copy: Plant, repo_root: Pa
 
 def test_planted_bad_custom_resource_is_caught(broken_copy: Plant, repo_root: Path) -> None:
     root = broken_copy(
-        "gitops/base/services/auth/external-secret.yaml",
+        "gitops/components/service-workload/external-secret.yaml",
         lambda text: text.replace("kind: ClusterSecretStore", "kind: ClusterSecretStor"),
     )
     problems = custom_problems(render_environment(root, "eks"), repo_root)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,9 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.settings import SETTINGS, reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+# The helper modules sit beside the tests; pytest's importlib mode does not put this folder on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROGRAM_TIME_LIMIT_SECONDS = 60
@@ -122,6 +126,19 @@ def _fake_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, A
             outputs["bucket"] = f"{inputs.get('bucketPrefix', '')}mock"
         case "aws:ecr/repository:Repository":
             outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.mock/{name}"
+        case "aws:acm/certificate:Certificate":
+            outputs["domainValidationOptions"] = [
+                {
+                    "domainName": inputs["domainName"],
+                    "resourceRecordName": f"_x1.{inputs['domainName']}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": "_x2.acm-validations.aws.",
+                }
+            ]
+        case "aws:route53/record:Record":
+            outputs["fqdn"] = inputs["name"].rstrip(".")
+        case "aws:acm/certificateValidation:CertificateValidation":
+            outputs["certificateArn"] = inputs["certificateArn"]
         case "random:index/randomPassword:RandomPassword":
             outputs["result"] = f"Pw-{args.name}-0"
         case "tls:index/privateKey:PrivateKey":
@@ -191,7 +208,7 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[st
 
 
 def run_stack(stack: str, overrides: dict[str, Any] | None = None) -> StackRun:
-    from gigstack_platform.program import main
+    from gigstack_platform.entrypoint import main
 
     reset_options(project="gigstack", stack=stack)
     mocks = RecordingMocks()

@@ -9,7 +9,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-SCHEMAS = Path("/work/shared/schemas")
+# shared/ is a sibling of the repository root (../shared in CI), wherever the clone lives.
+SCHEMAS = Path(__file__).resolve().parents[3] / "shared" / "schemas"
 
 
 def _documents(run: Any) -> list[tuple[str, Path, dict[str, Any]]]:

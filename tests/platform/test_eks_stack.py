@@ -93,6 +93,7 @@ def test_controllers_that_call_aws_get_pod_identity_roles(eks: Any) -> None:
     assert associations == {
         ("external-secrets", "external-secrets"),
         ("kube-system", "aws-load-balancer-controller"),
+        ("kube-system", "cluster-autoscaler"),
     }
     ebs = eks.one("aws:eks/addon:Addon", "eks-aws-ebs-csi-driver").inputs
     assert ebs["podIdentityAssociations"][0]["serviceAccount"] == "ebs-csi-controller-sa"
@@ -237,11 +238,12 @@ def test_every_owning_service_gets_exactly_its_store(eks: Any) -> None:
     assert urlsplit(settings["gateway"]["REDIS_URL"]).path == "/0"
     assert urlsplit(settings["notification"]["REDIS_URL"]).path == "/1"
     assert {host[s]["AMQP_URL"] for s in SERVICES} == {"b-1.mq.mock"}
-    # One RDS server per relational owner, nothing for services that own no relational store.
+    # One RDS server per relational owner, nothing for services that own no relational store; not the
+    # bare service name (`order` is reserved, tests/platform/test_database_names.py).
     assert {r.inputs["dbName"] for r in eks.of_type("aws:rds/instance:Instance")} == {
-        "order",
-        "review",
-        "auth",
+        "order_db",
+        "review_db",
+        "auth_db",
     }
 
 

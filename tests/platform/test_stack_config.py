@@ -25,6 +25,11 @@ TOP_LEVEL_KEYS = {
     "stores",
     "minikube",
     "monitoring",
+    "delivery",
+    "ingress",
+    "alertWebhookUrl",
+    "repoUsername",
+    "repoPassword",
 }
 
 
@@ -52,6 +57,21 @@ def test_stack_file_lives_with_its_environment_and_uses_known_keys(stack: Any) -
     keys = {key.split(":", 1)[1] for key in config if key.startswith("gigstack:")}
     assert keys <= TOP_LEVEL_KEYS
     assert {key.split(":", 1)[0] for key in config} <= {"gigstack", "aws"}
+
+
+def stray_stack_files(root: Path) -> list[str]:
+    """Stack config files at the root instead of environments/<stack>/ (ADR 0002)."""
+    return sorted(path.name for path in root.glob("Pulumi.*.yaml"))
+
+
+def test_no_stack_config_file_at_the_repository_root() -> None:
+    assert stray_stack_files(REPO_ROOT) == []
+
+
+def test_planted_root_stack_config_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: gigstack\n")
+    (tmp_path / "Pulumi.minikube.yaml").write_text("encryptionsalt: v1:x\n")
+    assert stray_stack_files(tmp_path) == ["Pulumi.minikube.yaml"]
 
 
 def test_config_module_is_the_only_reader_of_pulumi_config() -> None:

@@ -74,4 +74,4 @@ async def reset_password(
 
 
 async def latest_otp(stack: GigstackStack, account: Account, *, skip: int = 0) -> str:
-    return await wait_for_mail(stack.mail, account.email, OTP, skip=skip)
+    return str(await wait_for_mail(stack.mail, account.email, OTP, skip=skip))

@@ -1,13 +1,16 @@
 """What the platform provides for each service: stores, secret keys, namespaces (docs/contracts.md).
 
-Pure data, shared by the eks and minikube code paths and by the tests, so both environments hand every
-service exactly the stores it owns and nothing else.
+The services and the stores they own come from services/registry.toml (gigstack_registry); the rest is the
+platform's own data. Shared by the eks and minikube code paths and by the tests, so both environments hand
+every service exactly the stores it owns and nothing else.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from typing import Final
+
+from gigstack_registry import load_registry
 
 
 class StoreKind(StrEnum):
@@ -19,18 +22,15 @@ class StoreKind(StrEnum):
     SEARCH = "search"
 
 
-SERVICES: Final = ("gateway", "auth", "users", "gig", "chat", "order", "review", "notification")
+_REGISTRY: Final = load_registry()
 
-# The stores each service owns (marketplace.md "Services and data ownership"); the bus is shared by design.
+# Every service of services/registry.toml, planned ones included: the platform provisions a service's stores
+# and secrets before its first release, so deploying it needs no platform change.
+SERVICES: Final = _REGISTRY.names
+
+# The stores each service owns; the bus is shared by design.
 OWNED_STORES: Final[dict[str, tuple[StoreKind, ...]]] = {
-    "gateway": (StoreKind.REDIS,),
-    "auth": (StoreKind.MYSQL,),
-    "users": (StoreKind.MONGODB,),
-    "gig": (StoreKind.MONGODB, StoreKind.SEARCH),
-    "chat": (StoreKind.MONGODB,),
-    "order": (StoreKind.POSTGRES,),
-    "review": (StoreKind.POSTGRES,),
-    "notification": (StoreKind.REDIS,),
+    service.name: tuple(StoreKind(store) for store in service.stores) for service in _REGISTRY
 }
 
 # Relational engines get one server per owning service: database-per-service without a bootstrap job that
@@ -38,7 +38,9 @@ OWNED_STORES: Final[dict[str, tuple[StoreKind, ...]]] = {
 # database (or database index) per service.
 DEDICATED_SERVER_KINDS: Final = (StoreKind.POSTGRES, StoreKind.MYSQL)
 
-REDIS_DATABASE_INDEX: Final[dict[str, int]] = {"gateway": 0, "notification": 1}
+REDIS_DATABASE_INDEX: Final[dict[str, int]] = {
+    service.name: service.redis_database for service in _REGISTRY if service.redis_database is not None
+}
 
 STORE_ENV_VAR: Final[dict[StoreKind, str]] = {
     StoreKind.POSTGRES: "DATABASE_URL",

@@ -86,6 +86,25 @@ class MonitoringConfig:
 
 
 @dataclass(frozen=True)
+class DeliveryConfig:
+    """Who may push images (.github/workflows/deliver.yaml through GitHub's OIDC provider); eks only."""
+
+    github_repository: str = ""
+    branch: str = "main"
+    # An existing GitHub OIDC provider of the account (one per account and URL); None creates it.
+    oidc_provider_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class IngressConfig:
+    """The public gateway host on eks; must equal the eks overlay's Ingress host (tests check it)."""
+
+    host: str = ""
+    # Route 53 zone of `host`: the program then validates the ACM certificate itself.
+    hosted_zone_id: str | None = None
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -106,6 +125,13 @@ class PlatformConfig:
     smtp_password: pulumi.Output[str]
     # Amazon's RDS/DocumentDB CA bundle (PEM text) for the eks workloads; None on minikube.
     rds_ca_bundle_pem: str | None = None
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    ingress: IngressConfig = field(default_factory=IngressConfig)
+    # Read access to a private repoUrl for Argo CD (a token as password); None: the repository is public.
+    repo_username: str = "git"
+    repo_password: pulumi.Output[str] | None = None
+    # Alertmanager webhook for `severity: page` alerts (kube/alerting.py); empty: pages reach nobody.
+    alert_webhook_url: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
 
     @property
     def name_prefix(self) -> str:
@@ -210,6 +236,29 @@ def _rds_ca_bundle(path_value: str | None) -> str:
     return text
 
 
+def _ingress(raw: dict[str, Any]) -> IngressConfig:
+    host = str(raw.get("host") or "")
+    if not host or "." not in host:
+        raise ConfigError(f"{CONFIG_NAMESPACE}:ingress.host (the gateway's public name) is required on eks")
+    return IngressConfig(host=host, hosted_zone_id=raw.get("hostedZoneId") or None)
+
+
+def _delivery(raw: dict[str, Any], repo_url: str) -> DeliveryConfig:
+    """The repository defaults to repoUrl's owner/name when that is a GitHub URL."""
+    repository = str(raw.get("githubRepository") or "")
+    if not repository and repo_url.startswith("https://github.com/"):
+        repository = repo_url.removeprefix("https://github.com/").removesuffix(".git").strip("/")
+    if repository.count("/") != 1:
+        raise ConfigError(
+            f"{CONFIG_NAMESPACE}:delivery.githubRepository must be <owner>/<name> (repoUrl is not on GitHub)"
+        )
+    return DeliveryConfig(
+        github_repository=repository,
+        branch=str(raw.get("branch", "main")),
+        oidc_provider_arn=raw.get("oidcProviderArn") or None,
+    )
+
+
 def load_config() -> PlatformConfig:
     """Read and validate the current stack's configuration."""
     config = pulumi.Config(CONFIG_NAMESPACE)
@@ -245,4 +294,11 @@ def load_config() -> PlatformConfig:
         smtp_username=config.get_secret("smtpUsername") or pulumi.Output.secret(""),
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
         rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
+        alert_webhook_url=config.get_secret("alertWebhookUrl") or pulumi.Output.secret(""),
+        repo_username=config.get("repoUsername") or "git",
+        repo_password=config.get_secret("repoPassword"),
+        ingress=_ingress(config.get_object("ingress") or {}) if environment == "eks" else IngressConfig(),
+        delivery=_delivery(config.get_object("delivery") or {}, config.require("repoUrl"))
+        if environment == "eks"
+        else DeliveryConfig(),
     )

@@ -12,7 +12,9 @@ import pulumi_aws as aws
 from gigstack_platform.aws.artifacts import Artifacts, ArtifactsArgs
 from gigstack_platform.aws.controller_roles import ControllerRoles, ControllerRolesArgs
 from gigstack_platform.aws.data_stores import DataStores, DataStoresArgs
+from gigstack_platform.aws.delivery import Delivery, DeliveryArgs
 from gigstack_platform.aws.eks_cluster import EksCluster, EksClusterArgs
+from gigstack_platform.aws.gateway_certificate import GatewayCertificate, GatewayCertificateArgs
 from gigstack_platform.aws.kms import platform_key
 from gigstack_platform.aws.network import Network, NetworkArgs
 from gigstack_platform.catalog import StoreKind
@@ -124,6 +126,24 @@ def build_eks(config: PlatformConfig) -> None:
             tags=tags,
         ),
     )
+    delivery = Delivery(
+        "delivery",
+        DeliveryArgs(
+            name_prefix=config.name_prefix,
+            account_id=account_id,
+            region=config.aws_region,
+            github_repository=config.delivery.github_repository,
+            branch=config.delivery.branch,
+            oidc_provider_arn=config.delivery.oidc_provider_arn,
+            tags=tags,
+        ),
+    )
+    certificate = GatewayCertificate(
+        "gateway",
+        GatewayCertificateArgs(
+            host=config.ingress.host, hosted_zone_id=config.ingress.hosted_zone_id, tags=tags
+        ),
+    )
     bridge = bridge_values(
         config,
         pulumi_installed_monitoring=observability is not None,
@@ -160,6 +180,10 @@ def build_eks(config: PlatformConfig) -> None:
     pulumi.export("vpc_id", network.vpc_id)
     pulumi.export("uploads_bucket", artifacts.uploads_bucket)
     pulumi.export("image_registry", artifacts.image_registry)
+    # Repository variables of .github/workflows/deliver.yaml (docs/platform/runbook-eks.md, first release).
+    pulumi.export("delivery_role_arn", delivery.role_arn)
+    pulumi.export("gateway_certificate_arn", certificate.arn)
+    pulumi.export("gateway_certificate_validation", certificate.validation_record)
     pulumi.export("service_secret_arns", stores.secret_arns)
     if observability:
         pulumi.export("grafana_admin_password", observability.grafana_admin_password)

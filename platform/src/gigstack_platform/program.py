@@ -1,4 +1,9 @@
-"""The Pulumi program: `main()` reads the stack config and builds the eks or minikube platform."""
+"""Parts of the Pulumi program that the eks and the minikube stack build the same way.
+
+Monitoring, the store endpoints written into the GitOps bridge, the bridge's labels and annotations, and the
+Argo CD bootstrap. The stacks import this module, never the other way round
+(tests/platform/test_import_graph.py); `gigstack_platform.entrypoint.main` picks the stack.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +11,23 @@ import pulumi
 
 from gigstack_platform.bridge import ADDONS_REPO_PATH, BridgeValues, flag, load_contract
 from gigstack_platform.catalog import StoreKind, services_owning
-from gigstack_platform.config import PlatformConfig, load_config
+from gigstack_platform.config import PlatformConfig
 from gigstack_platform.endpoints import StoreEndpoint, endpoints_annotation
+from gigstack_platform.kube.alerting import AlertmanagerConfig
+from gigstack_platform.kube.apm_token import ApmToken
 from gigstack_platform.kube.argocd_bootstrap import ArgoCdBootstrap, ArgoCdBootstrapArgs
 from gigstack_platform.kube.monitoring import Monitoring, MonitoringArgs
 from gigstack_platform.kube.observability_files import load_observability_files
-
-
-def main() -> None:
-    config = load_config()
-    if config.environment == "eks":
-        from gigstack_platform.eks_stack import build_eks
-
-        build_eks(config)
-    else:
-        from gigstack_platform.minikube_stack import build_minikube
-
-        build_minikube(config)
+from gigstack_platform.release import first_release_published, release_file
 
 
 def monitoring(config: PlatformConfig, storage_class: str, opts: pulumi.ResourceOptions) -> Monitoring | None:
+    # Whoever installs kube-prometheus-stack, Alertmanager reads its receivers from this Secret.
+    AlertmanagerConfig("alertmanager-config", config.alert_webhook_url, opts)
     if config.monitoring.installed_by != "pulumi":
+        # Argo CD installs the stack (gitops/argocd/addons); the token its APM Server and collector share
+        # is a credential, so the platform still writes it.
+        ApmToken("apm-token", opts)
         return None
     files = load_observability_files(config.monitoring.observability_dir)
     return Monitoring(
@@ -84,7 +85,8 @@ def bridge_values(
         "enable_aws_load_balancer_controller": flag(eks),
         "enable_ingress_nginx": flag(not eks),
         "enable_metrics_server": "true",
-        "enable_gigstack": "true",
+        # Off until the release pointer names pushed images (release.py; runbook-eks.md, first release).
+        "enable_gigstack": flag(first_release_published(release_file(config.stack))),
     }
     aws_keys = (
         "aws_region",
@@ -126,6 +128,8 @@ def bootstrap_argocd(
             repo_revision=config.repo_revision,
             contract=load_contract(),
             bridge=bridge,
+            repo_username=config.repo_username,
+            repo_password=config.repo_password,
         ),
         pulumi.ResourceOptions(providers=[provider], depends_on=depends_on),
     )

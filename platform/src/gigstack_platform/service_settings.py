@@ -21,8 +21,16 @@ from gigstack_platform.endpoints import StoreEndpoint
 DEFAULT_VHOST = "%2F"
 
 
+def relational_database(service: str) -> str:
+    """The PostgreSQL/MySQL database of `service`. Not the bare service name: `order` is a reserved word,
+    which RDS refuses as DBName (tests/platform/test_database_names.py asks a real PostgreSQL)."""
+    return f"{service}_db"
+
+
 def _database(kind: StoreKind, service: str) -> str:
     match kind:
+        case StoreKind.POSTGRES | StoreKind.MYSQL:
+            return relational_database(service)
         case StoreKind.REDIS:
             return str(REDIS_DATABASE_INDEX[service])
         case StoreKind.RABBITMQ:

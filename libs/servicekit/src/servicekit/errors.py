@@ -45,8 +45,9 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Codes for HTTP errors raised by the framework itself (routing, method, media type).
-_CODES_BY_STATUS = {
+# Codes for HTTP errors raised by the framework itself (routing, method, media type), and the default code
+# of an error-table entry that names none.
+CODES_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -238,7 +239,7 @@ async def _handle_validation_error(_: Request, error: Exception) -> JSONResponse
 async def _handle_http_exception(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
-    code = _CODES_BY_STATUS.get(status, "error" if status < 500 else "internal_error")
+    code = CODES_BY_STATUS.get(status, "error" if status < 500 else "internal_error")
     try:
         default_message = HTTPStatus(status).phrase
     except ValueError:

@@ -1,8 +1,9 @@
 """ControllerRoles: EKS Pod Identity roles for every in-cluster controller that calls AWS.
 
 External Secrets Operator reads `gigstack/<stack>/*` from Secrets Manager; the AWS Load Balancer Controller
-manages ALBs/NLBs; the EBS CSI driver manages encrypted volumes. Argo CD installs the first two (role ARNs
-reach it through the cluster Secret); EKS installs the third as an addon.
+manages ALBs/NLBs; the Cluster Autoscaler resizes the node groups; the EBS CSI driver manages encrypted
+volumes. Argo CD installs the first three (associations bind the roles to their service accounts; role ARNs
+of the first two also reach it through the cluster Secret); EKS installs the fourth as an addon.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from gigstack_platform.aws.iam import (
-    LOAD_BALANCER_CONTROLLER_STATEMENTS,
+    cluster_autoscaler_policy,
+    load_balancer_controller_policy,
     pod_identity_trust_policy,
     policy_document,
     role_with_policies,
@@ -72,7 +74,7 @@ class ControllerRoles(pulumi.ComponentResource):
             f"{name}-aws-load-balancer-controller",
             trust_policy=pod_identity_trust_policy(),
             managed_policy_arns=[],
-            inline_policy=policy_document(LOAD_BALANCER_CONTROLLER_STATEMENTS),
+            inline_policy=load_balancer_controller_policy(),
             tags=args.tags,
             parent=self,
         )
@@ -104,6 +106,14 @@ class ControllerRoles(pulumi.ComponentResource):
             tags=args.tags,
             parent=self,
         )
+        cluster_autoscaler = role_with_policies(
+            f"{name}-cluster-autoscaler",
+            trust_policy=pod_identity_trust_policy(),
+            managed_policy_arns=[],
+            inline_policy=pulumi.Output.from_input(args.cluster_name).apply(cluster_autoscaler_policy),
+            tags=args.tags,
+            parent=self,
+        )
         child = pulumi.ResourceOptions(parent=self)
         self.associations = [
             aws.eks.PodIdentityAssociation(
@@ -121,6 +131,16 @@ class ControllerRoles(pulumi.ComponentResource):
                 namespace="kube-system",
                 service_account="aws-load-balancer-controller",
                 role_arn=load_balancer.arn,
+                tags=args.tags,
+                opts=child,
+            ),
+            # gitops/argocd/addons/applicationset-cluster-autoscaler.yaml names this service account.
+            aws.eks.PodIdentityAssociation(
+                f"{name}-cluster-autoscaler",
+                cluster_name=args.cluster_name,
+                namespace="kube-system",
+                service_account="cluster-autoscaler",
+                role_arn=cluster_autoscaler.arn,
                 tags=args.tags,
                 opts=child,
             ),

@@ -8,6 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from gigstack_platform.config import REPO_ROOT
+
 
 def service_trust_policy(service: str) -> str:
     return json.dumps(
@@ -58,95 +60,30 @@ def role_with_policies(
     return role
 
 
-# Condensed from the AWS Load Balancer Controller's published iam_policy.json (v2.x): read-only discovery,
-# load balancer management, and security-group changes limited to groups the controller tagged itself.
-LOAD_BALANCER_CONTROLLER_STATEMENTS: list[dict[str, Any]] = [
-    {
-        "Effect": "Allow",
-        "Action": ["iam:CreateServiceLinkedRole"],
-        "Resource": "*",
-        "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
-    },
-    {
-        "Effect": "Allow",
-        "Resource": "*",
-        "Action": [
-            "ec2:Describe*",
-            "ec2:GetCoipPoolUsage",
-            "ec2:GetSecurityGroupsForVpc",
-            "elasticloadbalancing:Describe*",
-            "acm:ListCertificates",
-            "acm:DescribeCertificate",
-            "iam:ListServerCertificates",
-            "iam:GetServerCertificate",
-            "cognito-idp:DescribeUserPoolClient",
-            "waf-regional:GetWebACL",
-            "waf-regional:GetWebACLForResource",
-            "waf-regional:AssociateWebACL",
-            "waf-regional:DisassociateWebACL",
-            "wafv2:GetWebACL",
-            "wafv2:GetWebACLForResource",
-            "wafv2:AssociateWebACL",
-            "wafv2:DisassociateWebACL",
-            "shield:GetSubscriptionState",
-            "shield:DescribeProtection",
-            "shield:CreateProtection",
-            "shield:DeleteProtection",
-        ],
-    },
-    {
-        "Effect": "Allow",
-        "Resource": "*",
-        "Action": ["ec2:CreateSecurityGroup", "ec2:CreateTags"],
-        "Condition": {"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}},
-    },
-    {
-        "Effect": "Allow",
-        "Resource": "*",
-        "Action": [
-            "ec2:AuthorizeSecurityGroupIngress",
-            "ec2:RevokeSecurityGroupIngress",
-            "ec2:DeleteSecurityGroup",
-            "ec2:CreateTags",
-            "ec2:DeleteTags",
-        ],
-        "Condition": {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}},
-    },
-    {
-        "Effect": "Allow",
-        "Resource": "*",
-        "Action": [
-            "elasticloadbalancing:CreateLoadBalancer",
-            "elasticloadbalancing:CreateTargetGroup",
-            "elasticloadbalancing:CreateListener",
-            "elasticloadbalancing:CreateRule",
-            "elasticloadbalancing:AddTags",
-        ],
-        "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
-    },
-    {
-        "Effect": "Allow",
-        "Resource": "*",
-        "Action": [
-            "elasticloadbalancing:ModifyLoadBalancerAttributes",
-            "elasticloadbalancing:SetIpAddressType",
-            "elasticloadbalancing:SetSecurityGroups",
-            "elasticloadbalancing:SetSubnets",
-            "elasticloadbalancing:DeleteLoadBalancer",
-            "elasticloadbalancing:ModifyTargetGroup",
-            "elasticloadbalancing:ModifyTargetGroupAttributes",
-            "elasticloadbalancing:DeleteTargetGroup",
-            "elasticloadbalancing:ModifyListener",
-            "elasticloadbalancing:DeleteListener",
-            "elasticloadbalancing:ModifyRule",
-            "elasticloadbalancing:DeleteRule",
-            "elasticloadbalancing:AddListenerCertificates",
-            "elasticloadbalancing:RemoveListenerCertificates",
-            "elasticloadbalancing:RegisterTargets",
-            "elasticloadbalancing:DeregisterTargets",
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:RemoveTags",
-        ],
-        "Condition": {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}},
-    },
-]
+# The AWS Load Balancer Controller's own policy, docs/install/iam_policy.json of the controller version the
+# addon ApplicationSet pins, vendored unchanged (platform/vendor/aws-load-balancer-controller/README.md).
+# A shortened copy broke ALB creation (security-group and listener calls the controller makes).
+LOAD_BALANCER_CONTROLLER_VERSION = "v2.13.4"
+LOAD_BALANCER_CONTROLLER_POLICY_FILE = (
+    REPO_ROOT / "platform" / "vendor" / "aws-load-balancer-controller" / "iam_policy.json"
+)
+
+
+def load_balancer_controller_policy() -> str:
+    """The upstream policy document, as JSON text (parsed and re-serialised, so invalid JSON fails early)."""
+    document = json.loads(LOAD_BALANCER_CONTROLLER_POLICY_FILE.read_text(encoding="utf-8"))
+    return json.dumps(document)
+
+
+# The Cluster Autoscaler's recommended policy (platform/vendor/cluster-autoscaler/README.md), write actions
+# limited to this cluster's Auto Scaling groups.
+CLUSTER_AUTOSCALER_POLICY_FILE = REPO_ROOT / "platform" / "vendor" / "cluster-autoscaler" / "iam_policy.json"
+
+
+def cluster_autoscaler_policy(cluster_name: str) -> str:
+    document = json.loads(CLUSTER_AUTOSCALER_POLICY_FILE.read_text(encoding="utf-8"))
+    write = document["Statement"][1]
+    write["Condition"] = {
+        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}
+    }
+    return json.dumps(document)

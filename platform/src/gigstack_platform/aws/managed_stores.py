@@ -17,6 +17,7 @@ from gigstack_platform.catalog import StoreKind
 from gigstack_platform.config import StoreSizes
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.endpoints import StoreEndpoint
+from gigstack_platform.service_settings import relational_database
 
 ADMIN_USER = "gigstack_admin"
 MQ_MULTI_AZ_MINIMUM = "mq.m5.large"
@@ -72,7 +73,7 @@ def rds_instance(
         allocated_storage=placement.sizes.relational_storage_gb,
         max_allocated_storage=placement.sizes.relational_storage_gb * 5,
         storage_type="gp3",
-        db_name=service,
+        db_name=relational_database(service),
         username=ADMIN_USER,
         password=password,
         parameter_group_name=parameters.name,

@@ -61,7 +61,7 @@ class ClusterBasics(pulumi.ComponentResource):
         self.namespaces = {
             namespace: k8s.core.v1.Namespace(
                 f"{name}-{namespace}",
-                metadata={"name": namespace, "labels": _namespace_labels(namespace)},
+                metadata={"name": namespace, "labels": _namespace_labels(namespace, args.environment)},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for namespace in names
@@ -109,8 +109,15 @@ class ClusterBasics(pulumi.ComponentResource):
         self.register_outputs({"storage_class": self.storage_class})
 
 
-def _namespace_labels(namespace: str) -> dict[str, str]:
+# The AWS Load Balancer Controller's webhook adds a target-health readiness gate to pods in namespaces with
+# this label, so a rollout waits until the ALB sees the new pods healthy (docs/deploy/pod_readiness_gate.md).
+POD_READINESS_GATE = {"elbv2.k8s.aws/pod-readiness-gate-inject": "enabled"}
+
+
+def _namespace_labels(namespace: str, environment: str) -> dict[str, str]:
     labels = {"app.kubernetes.io/part-of": "gigstack"}
     if namespace == SERVICES_NAMESPACE:
         labels.update(RESTRICTED_POD_SECURITY)
+        if environment == "eks":
+            labels.update(POD_READINESS_GATE)
     return labels

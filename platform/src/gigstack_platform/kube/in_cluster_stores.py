@@ -26,8 +26,17 @@ from gigstack_platform.endpoints import StoreEndpoint
 from gigstack_platform.kube import charts
 from gigstack_platform.kube.mail_catcher import mail_catcher
 from gigstack_platform.kube.stateful_image import stateful_image
+from gigstack_platform.service_settings import relational_database
 
 ADMIN_USER = "gigstack"
+RABBITMQ_SECRET = "rabbitmq-credentials"  # noqa: S105 - a Secret name, not a password
+
+
+def rabbitmq_default_user(username: str, password: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """The keys the RabbitMQ Cluster Operator (v2.14) reads from `secretBackend.externalSecret`: it mounts
+    `default_user.conf` into the broker's conf.d, and reports `username`/`password` as the default user."""
+    conf = pulumi.Output.concat("default_user = ", username, "\ndefault_pass = ", password, "\n")
+    return {"username": username, "password": password, "default_user.conf": conf}
 
 
 @dataclass
@@ -141,7 +150,7 @@ class InClusterStores(pulumi.ComponentResource):
                 "storage": {"size": "2Gi", "storageClass": self._args.storage_class},
                 "bootstrap": {
                     "initdb": {
-                        "database": service,
+                        "database": relational_database(service),
                         "owner": service,
                         "secret": {"name": f"{service}-postgres-credentials"},
                     }
@@ -174,7 +183,7 @@ class InClusterStores(pulumi.ComponentResource):
                 },
                 "username": service,
                 "passwordSecretKeyRef": {"name": f"{service}-mariadb-credentials", "key": "password"},
-                "database": service,
+                "database": relational_database(service),
                 "storage": {"size": "2Gi", "storageClassName": self._args.storage_class},
             },
             opts=self._opts([operator, secret]),
@@ -189,7 +198,12 @@ class InClusterStores(pulumi.ComponentResource):
             opts=self._opts(),
         )
         password = generated_password(f"{self._name}-rabbitmq-password", self)
-        secret = self._credentials("rabbitmq", password)
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-rabbitmq-credentials",
+            metadata={"name": RABBITMQ_SECRET, "namespace": DATA_NAMESPACE},
+            string_data=rabbitmq_default_user(ADMIN_USER, password),
+            opts=self._opts(),
+        )
         k8s.apiextensions.CustomResource(
             f"{self._name}-rabbitmq",
             api_version="rabbitmq.com/v1beta1",
@@ -200,7 +214,7 @@ class InClusterStores(pulumi.ComponentResource):
                 "image": charts.RABBITMQ_IMAGE,
                 "persistence": {"storageClassName": self._args.storage_class, "storage": "2Gi"},
                 # The default user comes from our Secret, so AMQP_URL is known without reading the cluster.
-                "secretBackend": {"externalSecret": {"name": "rabbitmq-credentials"}},
+                "secretBackend": {"externalSecret": {"name": RABBITMQ_SECRET}},
             },
             opts=self._opts([operator, secret]),
         )

@@ -14,10 +14,20 @@ import pulumi_kubernetes as k8s
 from gigstack_platform.catalog import ELASTIC_OPERATOR_NAMESPACE, LOGGING_NAMESPACE, MONITORING_NAMESPACE
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.kube import charts
-from gigstack_platform.kube.monitoring_values import filebeat_pod_template, loki_values, prometheus_values
+from gigstack_platform.kube.apm_token import (
+    APM_SERVER_NAME,
+    APM_SERVER_URL,
+    APM_TOKEN_KEY,
+    COLLECTOR_APM_TOKEN_SECRET,
+    ApmToken,
+)
+from gigstack_platform.kube.monitoring_values import (
+    filebeat_pod_template,
+    loki_values,
+    otel_collector_values,
+    prometheus_values,
+)
 from gigstack_platform.kube.observability_files import ObservabilityFiles
-
-APM_SERVER_URL = f"http://gigstack-apm-apm-http.{LOGGING_NAMESPACE}.svc:8200"
 
 
 @dataclass
@@ -63,19 +73,19 @@ class Monitoring(pulumi.ComponentResource):
         self.eck_operator = charts.chart(
             f"{name}-eck-operator", charts.ECK_OPERATOR, ELASTIC_OPERATOR_NAMESPACE, {}, child
         )
-        self._elastic_stack(args)
+        apm_token = ApmToken(f"{name}-apm-token", child)
+        self._elastic_stack(args, apm_token.server_secret)
         charts.chart(
             f"{name}-otel-collector",
             charts.OTEL_COLLECTOR,
             MONITORING_NAMESPACE,
-            {
-                "mode": "deployment",
-                "fullnameOverride": "otel-collector",
-                "image": {"repository": "otel/opentelemetry-collector-contrib"},
-                "config": args.files.otel_collector_config or {},
-                "extraEnvs": [{"name": "TRACES_OTLP_ENDPOINT", "value": APM_SERVER_URL}],
-            },
-            child,
+            otel_collector_values(
+                args.files.otel_collector_config or {},
+                APM_SERVER_URL,
+                COLLECTOR_APM_TOKEN_SECRET,
+                APM_TOKEN_KEY,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=[apm_token.collector_secret]),
             release="otel-collector",
         )
         self.register_outputs({"prometheus": prometheus.urn})
@@ -111,7 +121,7 @@ class Monitoring(pulumi.ComponentResource):
             )
         return created
 
-    def _elastic_stack(self, args: MonitoringArgs) -> None:
+    def _elastic_stack(self, args: MonitoringArgs, apm_token: k8s.core.v1.Secret) -> None:
         opts = pulumi.ResourceOptions(parent=self, depends_on=[self.eck_operator])
         es_ref = {"name": "logging"}
         k8s.apiextensions.CustomResource(
@@ -154,14 +164,15 @@ class Monitoring(pulumi.ComponentResource):
             f"{self._name}-apm",
             api_version="apm.k8s.elastic.co/v1",
             kind="ApmServer",
-            metadata={"name": "gigstack-apm", "namespace": LOGGING_NAMESPACE},
+            metadata={"name": APM_SERVER_NAME, "namespace": LOGGING_NAMESPACE},
             spec={
                 "version": charts.ELASTIC_STACK_VERSION,
                 "count": 1,
                 "elasticsearchRef": es_ref,
                 "http": {"tls": {"selfSignedCertificate": {"disabled": True}}},
             },
-            opts=opts,
+            # The token Secret must exist first, or ECK generates a token the collector does not know.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.eck_operator, apm_token]),
         )
         self._filebeat_rbac()
         k8s.apiextensions.CustomResource(

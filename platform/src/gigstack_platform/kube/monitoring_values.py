@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+UNSCRAPABLE_COMPONENTS = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
+
 
 def prometheus_values(environment: str, storage_class: str) -> dict[str, Any]:
     values: dict[str, Any] = {
@@ -23,6 +25,8 @@ def prometheus_values(environment: str, storage_class: str) -> dict[str, Any]:
                 },
             },
         },
+        # Receivers and routes come from a Secret the program writes (kube/alerting.py).
+        "alertmanager": {"alertmanagerSpec": {"configSecret": "alertmanager-gigstack"}},
         # helm.v4.Chart renders without hooks; the webhook's certificate job is a hook, so run without it.
         "prometheusOperator": {"admissionWebhooks": {"enabled": False}, "tls": {"enabled": False}},
         "prometheus": {
@@ -42,15 +46,10 @@ def prometheus_values(environment: str, storage_class: str) -> dict[str, Any]:
             }
         },
     }
-    if environment == "eks":
-        # The EKS control plane does not expose these to in-cluster scrapers.
-        values.update(
-            {
-                "kubeControllerManager": {"enabled": False},
-                "kubeScheduler": {"enabled": False},
-                "kubeEtcd": {"enabled": False},
-            }
-        )
+    # Not scrapable on either environment: EKS does not expose its control plane to in-cluster scrapers, and
+    # minikube (kubeadm) binds controller-manager, scheduler, etcd and kube-proxy metrics to 127.0.0.1. Left
+    # on, their targets are down and their *Down alerts fire forever. The chart drops their rules with them.
+    values.update({component: {"enabled": False} for component in UNSCRAPABLE_COMPONENTS})
     return values
 
 
@@ -82,11 +81,39 @@ def loki_values(storage_class: str) -> dict[str, Any]:
     }
 
 
+def otel_collector_values(
+    config: dict[str, Any], apm_url: str, token_secret: str, token_key: str
+) -> dict[str, Any]:
+    """The collector exports traces to the APM Server, which refuses requests without its secret token."""
+    exporters = dict(config.get("exporters", {}))
+    if "otlphttp/elastic" in exporters:
+        exporters["otlphttp/elastic"] = {
+            **exporters["otlphttp/elastic"],
+            "headers": {"Authorization": "Bearer ${env:APM_SECRET_TOKEN}"},
+        }
+    return {
+        "mode": "deployment",
+        "fullnameOverride": "otel-collector",
+        "image": {"repository": "otel/opentelemetry-collector-contrib"},
+        "config": {**config, "exporters": exporters},
+        "extraEnvs": [
+            {"name": "TRACES_OTLP_ENDPOINT", "value": apm_url},
+            {
+                "name": "APM_SECRET_TOKEN",
+                "valueFrom": {"secretKeyRef": {"name": token_secret, "key": token_key}},
+            },
+        ],
+    }
+
+
 def filebeat_pod_template() -> dict[str, Any]:
     return {
         "spec": {
             "serviceAccountName": "filebeat",
             "automountServiceAccountToken": True,
+            # /var/log/pods and /var/log/containers on the node are readable by root only (ECK's filebeat
+            # recipes run as user 0 for the same reason); the image's default user cannot read them.
+            "securityContext": {"runAsUser": 0},
             "containers": [
                 {
                     "name": "filebeat",

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
+from auth_service.domain.errors import DuplicateAccountError
 from auth_service.domain.events import AuthEvent
-from auth_service.domain.exceptions import DuplicateAccountError
 from auth_service.domain.model import Account, AccountToken, OtpChallenge, TokenPurpose
 from auth_service.service_layer.dependencies import HandlerDependencies, TokenLifetimes
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 import pytest
+from auth_service.domain.errors import InvalidCredentials, SignInThrottled, WrongCurrentPassword
 from auth_service.domain.events import EmailVerificationRequested, OtpRequested
-from auth_service.domain.exceptions import InvalidCredentials, SignInThrottled, WrongCurrentPassword
 from auth_service.domain.model import SIGNIN_FREE_FAILURES
 from auth_service.service_layer import handlers
 from auth_service.service_layer.commands import ChangePassword, SignIn, SignUp, VerifyEmail, VerifyOtp

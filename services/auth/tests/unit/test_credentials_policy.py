@@ -10,7 +10,7 @@ from auth_service.domain.credentials import (
     normalise_email,
     normalise_username,
 )
-from auth_service.domain.exceptions import CredentialsPolicyViolation
+from auth_service.domain.errors import CredentialsPolicyViolation
 
 
 def test_email_is_trimmed_and_lowercased() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
+from auth_service.domain.errors import InvalidOtp, InvalidToken, OtpAttemptsExhausted
 from auth_service.domain.events import AccountCreated, EmailVerificationRequested, OtpRequested
-from auth_service.domain.exceptions import InvalidOtp, InvalidToken, OtpAttemptsExhausted
 from auth_service.domain.model import (
     OTP_MAX_ATTEMPTS,
     AccountToken,

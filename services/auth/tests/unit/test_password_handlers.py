@@ -6,17 +6,17 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from auth_service.domain.events import (
-    EmailVerificationRequested,
-    PasswordResetCompleted,
-    PasswordResetRequested,
-)
-from auth_service.domain.exceptions import (
+from auth_service.domain.errors import (
     CredentialsPolicyViolation,
     InvalidCredentials,
     InvalidToken,
     PasswordConfirmationMismatch,
     WrongCurrentPassword,
+)
+from auth_service.domain.events import (
+    EmailVerificationRequested,
+    PasswordResetCompleted,
+    PasswordResetRequested,
 )
 from auth_service.service_layer import handlers
 from auth_service.service_layer.commands import (

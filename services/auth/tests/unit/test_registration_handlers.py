@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+from auth_service.domain.errors import CredentialsPolicyViolation, EmailAlreadyVerified, InvalidToken
 from auth_service.domain.events import AccountCreated, EmailVerificationRequested
-from auth_service.domain.exceptions import CredentialsPolicyViolation, EmailAlreadyVerified, InvalidToken
 from auth_service.service_layer import handlers
 from auth_service.service_layer.commands import ResendVerification, SeedAccounts, SignUp, VerifyEmail
 

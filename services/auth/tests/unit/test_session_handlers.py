@@ -6,13 +6,13 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from auth_service.domain.events import EmailVerificationRequested, OtpRequested
-from auth_service.domain.exceptions import (
+from auth_service.domain.errors import (
     AccountNotFound,
     InvalidCredentials,
     InvalidOtp,
     OtpAttemptsExhausted,
 )
+from auth_service.domain.events import EmailVerificationRequested, OtpRequested
 from auth_service.domain.model import OTP_MAX_ATTEMPTS
 from auth_service.service_layer import handlers
 from auth_service.service_layer.commands import (

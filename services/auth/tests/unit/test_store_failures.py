@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from auth_service.domain.errors import InvalidToken
 from auth_service.domain.events import PasswordResetRequested
-from auth_service.domain.exceptions import InvalidToken
-from auth_service.entrypoints.errors import STORE_RETRY_AFTER_SECONDS, store_unavailable
+from auth_service.entrypoints.errors import AUTH_ERRORS, STORE_RETRY_AFTER_SECONDS
 from auth_service.service_layer import handlers, retry
 from auth_service.service_layer.commands import ForgotPassword, ResetPassword, SignUp
 from auth_service.service_layer.errors import StoreConflictError, StoreUnavailableError
@@ -97,7 +97,8 @@ def test_backoff_is_jittered_and_capped() -> None:
 
 
 def test_unavailable_store_is_reported_as_503_with_retry_after() -> None:
-    reported = store_unavailable("The account store is busy; try again shortly")
+    busy = StoreUnavailableError("The account store is busy; try again shortly")
+    reported = AUTH_ERRORS.as_service_error(busy)
 
     assert (reported.status_code, reported.code) == (503, "unavailable")
     assert reported.message == "The account store is busy; try again shortly"

@@ -19,6 +19,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from gateway_service.entrypoints.app import create_app
+from gateway_service.entrypoints.public_api import PublicApi, PublicOperation, load_public_api
 from gateway_service.settings import GatewaySettings
 from gigstack_testinfra.net import LOOPBACK, free_port
 from servicekit.errors import Unauthorized
@@ -154,6 +155,10 @@ def build_gig_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
             headers={"Retry-After": "7", "X-Internal-Secret": "do-not-leak"},
         )
 
+    @app.get("/api/v1/gig/items/{item_id}")
+    async def item(item_id: str, request: Request) -> Response:
+        return JSONResponse({"item_id": item_id, "raw_path": request.scope["raw_path"].decode()})
+
     @app.get("/api/v1/gig/slow")
     async def slow() -> Response:
         await asyncio.sleep(2.5)
@@ -187,6 +192,45 @@ async def serve(app: Any, port: int) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=15)
+
+
+def _gig_operation(operation_id: str, method: str, name: str, session: str = "optional") -> PublicOperation:
+    return PublicOperation(
+        operation_id=operation_id,
+        service="gig",
+        method=method,
+        service_path=f"/api/v1/gig/{name}",
+        public_path=f"/api/v1/gateway/gig/{name}",
+        session=session,  # type: ignore[arg-type]
+        openapi={"operationId": operation_id, "responses": {"200": {"description": "OK"}}},
+    )
+
+
+# The generated auth table plus operations of the stand-in gig service (and one of users, never deployed
+# here), as a service would publish them through scripts/generate_public_api.py.
+TEST_PUBLIC_API = PublicApi(
+    operations=(
+        *load_public_api().operations,
+        _gig_operation("gig.echoGet", "GET", "echo"),
+        _gig_operation("gig.echoPost", "POST", "echo"),
+        _gig_operation("gig.echoPut", "PUT", "echo"),
+        _gig_operation("gig.echoDelete", "DELETE", "echo", session="required"),
+        _gig_operation("gig.itemById", "GET", "items/{item_id}"),
+        _gig_operation("gig.slow", "GET", "slow"),
+        _gig_operation("gig.boom", "GET", "boom"),
+        _gig_operation("gig.missing", "GET", "missing"),
+        PublicOperation(
+            operation_id="users.me",
+            service="users",
+            method="GET",
+            service_path="/api/v1/users/me",
+            public_path="/api/v1/gateway/users/me",
+            session="required",
+            openapi={"operationId": "users.me", "responses": {"200": {"description": "OK"}}},
+        ),
+    ),
+    schemas=load_public_api().schemas,
+)
 
 
 @dataclass
@@ -240,7 +284,7 @@ async def start_gateway(
             }
             values.update(overrides)
             base_url = await stack.enter_async_context(
-                serve(create_app(GatewaySettings(**values)), free_port())
+                serve(create_app(GatewaySettings(**values), TEST_PUBLIC_API), free_port())
             )
             client = httpx.AsyncClient(base_url=base_url, timeout=10.0, trust_env=False)
             return await stack.enter_async_context(client)

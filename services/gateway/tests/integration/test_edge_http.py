@@ -76,6 +76,12 @@ async def test_generic_proxy_forwards_method_query_body_and_user(
     assert headers["x-correlation-id"] == "corr-proxy"
 
 
+async def test_path_parameters_reach_the_service_as_sent(gateway: httpx.AsyncClient) -> None:
+    response = await gateway.get("/api/v1/gateway/gig/items/l%C3%B8go%20v2?x=1")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"item_id": "løgo v2", "raw_path": "/api/v1/gig/items/l%C3%B8go%20v2"}
+
+
 async def test_downstream_4xx_passes_through(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/api/v1/gateway/gig/missing")
     assert response.status_code == 404
@@ -103,14 +109,41 @@ async def test_unreachable_service_becomes_503(start_gateway: Any) -> None:
     assert response.json()["error"]["code"] == "unavailable"
 
 
-async def test_group_without_a_service_is_503_and_unknown_group_404(gateway: httpx.AsyncClient) -> None:
-    not_deployed = await gateway.get("/api/v1/gateway/users/me")
+async def test_group_without_a_service_is_503_and_unpublished_paths_404(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    not_deployed = await gateway.get("/api/v1/gateway/users/me", headers=await _alice_bearer(gateway))
     assert not_deployed.status_code == 503
     assert "not available yet" in not_deployed.json()["error"]["message"]
-    unknown = await gateway.get("/api/v1/gateway/payments/anything")
-    assert unknown.status_code == 404
-    climbing = await gateway.get("/api/v1/gateway/gig/%2e%2e/secret")
-    assert climbing.status_code == 404
+    calls_before = len(upstream_log.calls)
+    for unpublished in (
+        "/api/v1/gateway/payments/anything",
+        "/api/v1/gateway/gig/unpublished",  # the gig service is up, but publishes no such operation
+        "/api/v1/gateway/gig/%2e%2e/secret",
+    ):
+        response = await gateway.get(unpublished)
+        assert response.status_code == 404, unpublished
+        assert response.json()["error"]["code"] == "not_found"
+    assert len(upstream_log.calls) == calls_before
+
+
+async def _alice_bearer(gateway: httpx.AsyncClient) -> dict[str, str]:
+    signin = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "alice", "password": "correct horse battery staple"},
+        headers={"X-Device-Id": "device-known"},
+    )
+    assert signin.status_code == 200, signin.text
+    return {"Authorization": f"Bearer {signin.json()['access_token']}"}
+
+
+async def test_operation_that_requires_a_session_is_401_without_one(gateway: httpx.AsyncClient) -> None:
+    anonymous = await gateway.delete("/api/v1/gateway/gig/echo")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["error"]["code"] == "missing_token"
+    signed_in = await gateway.delete("/api/v1/gateway/gig/echo", headers=await _alice_bearer(gateway))
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["subject"] is not None
 
 
 async def test_openapi_documents_the_public_routes(gateway: httpx.AsyncClient) -> None:
@@ -130,8 +163,13 @@ async def test_openapi_documents_the_public_routes(gateway: httpx.AsyncClient) -
         "me",
     ):
         assert f"/api/v1/gateway/auth/{route}" in paths
-    assert "/api/v1/gateway/{group}/{path}" in paths
+    assert "/api/v1/gateway/{group}/{path}" not in paths
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+    echo = spec["paths"]["/api/v1/gateway/gig/echo"]
+    assert echo["get"]["operationId"] == "gig.echoGet"
+    assert echo["get"]["security"] == [{}, {"HTTPBearer": []}]  # optional session
+    assert echo["delete"]["security"] == [{"HTTPBearer": []}]
+    assert {"401", "413", "429", "502", "503", "504"} <= set(echo["delete"]["responses"])
 
 
 async def test_readiness_pings_redis(gateway: httpx.AsyncClient) -> None:

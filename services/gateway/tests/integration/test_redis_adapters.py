@@ -9,7 +9,7 @@ import pytest
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
-from gateway_service.domain.exceptions import RefreshTokenReusedError
+from gateway_service.domain.errors import RefreshTokenReusedError
 from gateway_service.domain.rate_limits import RateRule
 from gateway_service.service_layer.sessions import SessionService
 from redis.asyncio import Redis
@@ -90,20 +90,24 @@ async def test_ending_every_session_of_a_user_leaves_other_users_alone(
     assert len(remaining) == 1  # the stranger's
 
 
-async def test_rate_limiter_counts_peeks_and_resets(redis: Redis, redis_url: str) -> None:
+async def test_rate_limiter_counts_hits_and_attempts_with_refunds(redis: Redis, redis_url: str) -> None:
     limiter = RedisRateLimiter(redis, redis_url)
     exact = RateRule("failures", limit=2, window_seconds=60, exact=True)
     approximate = RateRule("requests", limit=2, window_seconds=60)
 
     for rule in (exact, approximate):
         assert (await limiter.hit(rule, "k")).allowed
-        assert (await limiter.peek(rule, "k")).allowed
         assert (await limiter.hit(rule, "k")).allowed
-        refused = await limiter.peek(rule, "k")
+        refused = await limiter.hit(rule, "k")
         assert not refused.allowed
         assert 1 <= refused.retry_after_seconds <= 60
-        assert not (await limiter.hit(rule, "k")).allowed
         assert (await limiter.hit(rule, "other-key")).allowed
-        await limiter.reset(rule, "k")
-        assert (await limiter.peek(rule, "k")).allowed
+
+    # Attempts: counted before their outcome, atomically, and given back by a refund.
+    attempts = [await limiter.acquire(exact, "ip") for _ in range(3)]
+    assert [decision.allowed for decision in attempts] == [True, True, False]
+    assert 1 <= attempts[2].retry_after_seconds <= 60
+    await limiter.refund(exact, "ip")
+    assert (await limiter.acquire(exact, "ip")).allowed
+    assert not (await limiter.acquire(exact, "ip")).allowed
     assert any(_text(k).startswith("gw:limits") for k in await redis.keys("*"))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 from gateway_service.adapters.access_tokens import ACCESS_TOKEN_ISSUER, Hs256AccessTokenCodec
-from gateway_service.domain.exceptions import InvalidAccessTokenError
+from gateway_service.domain.errors import InvalidAccessTokenError
 
 SECRET = "unit-test-access-token-key-0123456789abcdef"
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from gateway_service.domain.exceptions import (
+from gateway_service.domain.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
     SessionRevokedError,

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from gateway_service.domain.exceptions import RateLimitedError
+from gateway_service.domain.errors import RateLimitedError
 from gateway_service.domain.rate_limits import RateLimitPolicy
 from gateway_service.service_layer.throttling import RequestThrottle
 

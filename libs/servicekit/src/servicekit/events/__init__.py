@@ -2,7 +2,8 @@
 
 Owns the event side of `docs/servicekit-api.md`: `EventEnvelope`, `EventBus` (robust connection, confirmed
 persistent publishing), `EventConsumer` (quorum work queue + `<queue>.dlq`, ack/requeue/dead-letter taxonomy,
-graceful stop), and the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names
+graceful stop), `EventWorkers` (connect with backoff, run relays and consumers from the lifespan), and
+the outboxes in `servicekit.events.sql` and `servicekit.events.mongo`. Topology names
 are in `servicekit.events.topology`. Nothing here connects until `connect()`/`start()` is awaited.
 """
 
@@ -15,6 +16,7 @@ from servicekit.events.errors import (
     PermanentEventError,
     PublishFailed,
 )
+from servicekit.events.workers import EventWorkers
 
 __all__ = [
     "DuplicateEventError",
@@ -22,6 +24,7 @@ __all__ = [
     "EventConsumer",
     "EventEnvelope",
     "EventHandler",
+    "EventWorkers",
     "MalformedEventError",
     "PermanentEventError",
     "PublishFailed",

@@ -76,6 +76,11 @@ class EventBus:
         self._reopen_lock = asyncio.Lock()
 
     @property
+    def connect_timeout(self) -> float:
+        """Seconds one connection attempt may take; shutdown waits this long for an attempt in flight."""
+        return self._connect_timeout
+
+    @property
     def is_connected(self) -> bool:
         """The robust connection is up right now (False while it reconnects); read by `amqp_check`."""
         connection = self._connection

@@ -15,6 +15,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from starlette.middleware import Middleware
 
+from servicekit.error_table import ErrorTable
 from servicekit.errors import install_error_handlers
 from servicekit.health import ReadinessCheck, ServiceLifecycle, health_router
 from servicekit.http.middleware import HttpMetricsMiddleware, RequestContextMiddleware
@@ -43,6 +44,8 @@ def create_service_app(
     lifespan_hooks: Sequence[LifespanHook] = (),
     require_internal_token: bool = True,
     middleware: Sequence[Middleware] = (),
+    deps: object = None,
+    errors: ErrorTable | None = None,
 ) -> FastAPI:
     """Build the service's app; nothing connects until the lifespan starts.
 
@@ -50,8 +53,11 @@ def create_service_app(
     itself (a 413, a CORS preflight) still carry the correlation id and are counted; middleware added later
     with `app.add_middleware` runs outside them.
 
-    `app.state` carries `settings`, `lifecycle` (shutdown flag), `metrics_registry` and, when the internal
-    token is required, `internal_token_verifier`.
+    `deps` is the service's dependencies object from its `entrypoints/bootstrap.py`, kept as `app.state.deps`
+    and read by routes through `servicekit.http.app_deps`; `errors` is its error table (`ErrorTable`).
+
+    `app.state` carries `settings`, `deps`, `lifecycle` (shutdown flag), `metrics_registry` and, when the
+    internal token is required, `internal_token_verifier`.
     """
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings)
@@ -94,8 +100,11 @@ def create_service_app(
     app.state.settings = settings
     app.state.lifecycle = lifecycle
     app.state.metrics_registry = registry
+    app.state.deps = deps
 
     install_error_handlers(app)
+    if errors is not None:
+        errors.install(app)
     app.include_router(health_router(lifecycle, readiness))
 
     async def metrics_endpoint(_: Request) -> Response:

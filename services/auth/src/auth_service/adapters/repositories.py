@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth_service.adapters.orm import account_tokens, accounts, known_devices, otp_challenges
-from auth_service.domain.exceptions import DuplicateAccountError
+from auth_service.domain.errors import DuplicateAccountError
 from auth_service.domain.model import Account, AccountToken, OtpChallenge, TokenPurpose
 
 

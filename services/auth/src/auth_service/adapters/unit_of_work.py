@@ -17,8 +17,8 @@ from auth_service.adapters.repositories import (
     SqlOtpChallengeRepository,
     is_duplicate_key,
 )
+from auth_service.domain.errors import DuplicateAccountError
 from auth_service.domain.events import AuthEvent
-from auth_service.domain.exceptions import DuplicateAccountError
 from auth_service.service_layer.errors import StoreConflictError, StoreUnavailableError
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork
 

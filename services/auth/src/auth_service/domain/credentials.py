@@ -7,7 +7,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from servicekit.identifiers import IdentifierNotNormalisable, canonical_identifier
 
-from auth_service.domain.exceptions import CredentialsPolicyViolation
+from auth_service.domain.errors import CredentialsPolicyViolation
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -19,8 +19,17 @@ DEVICE_ID_MAX_LENGTH = 128
 
 # Usernames appear in URLs (/seller/<username>) and mail greetings, so they stay to a URL-safe alphabet and
 # are case-insensitive (stored lowercase) to stop look-alike accounts such as "Alice" and "alice".
-_USERNAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9_.-]*[a-z0-9])?")
-_DEVICE_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]+")
+USERNAME_PATTERN = r"[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?"
+_USERNAME_PATTERN = re.compile(USERNAME_PATTERN)
+# Exactly the characters ``str.isspace`` (and so ``str.strip``) treats as whitespace, spelled out: ``\s``
+# means a different set in every regex engine (Python, ECMA-262 for OpenAPI clients, Rust for pydantic's
+# default).
+WHITESPACE_CLASS = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK_PATTERN = rf"[^{WHITESPACE_CLASS}]"
+# What the published schema checks of an address as typed; normalise_email applies the real policy.
+EMAIL_PATTERN = rf"[^@{WHITESPACE_CLASS}]{{1,64}}@[^@{WHITESPACE_CLASS}.]+(?:\.[^@{WHITESPACE_CLASS}.]+)+"
+DEVICE_ID_PATTERN = r"[A-Za-z0-9._:-]+"
+_DEVICE_ID_PATTERN = re.compile(DEVICE_ID_PATTERN)
 
 
 _INVALID_EMAIL = "Email address is not valid"
@@ -59,6 +68,10 @@ def normalise_email(raw: str) -> str:
     IDNA (punycode) A-label, which every SMTP server accepts. Deliverability is proven by the verification
     email, not here (no DNS lookups).
     """
+    # The length applies to the address as typed (what the published schema describes) and again to its
+    # canonical form, which NFKC and case folding can lengthen.
+    if len(raw.strip()) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
     email = canonical(raw, "email", _INVALID_EMAIL)
     if len(email) > EMAIL_MAX_LENGTH:
         raise CredentialsPolicyViolation("email", _INVALID_EMAIL)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from auth_service.domain.exceptions import InvalidOtp, InvalidToken, OtpAttemptsExhausted, SignInThrottled
+from auth_service.domain.errors import InvalidOtp, InvalidToken, OtpAttemptsExhausted, SignInThrottled
 
 OTP_MAX_ATTEMPTS = 5
 OTP_DIGITS = 6

@@ -1,2 +1,2 @@
-"""Auth entrypoints: the HTTP API (FastAPI routers and the ``create_app`` factory), the lifespan hooks that
-own the database engine and the outbox relay, and the command line (serve, migrate)."""
+"""Auth entrypoints: the composition root (``bootstrap``), the HTTP API (FastAPI routers, the error table and
+the ``create_app`` factory) and the command line (serve, migrate)."""

@@ -1,9 +1,14 @@
-"""The composition root: builds the real adapters (engine, unit of work, hasher, secrets) from settings."""
+"""The composition root: ``bootstrap(settings)`` builds every real dependency of the service, once.
+
+Nothing here connects: the engine opens connections on first use, the bus when the lifespan starts it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from servicekit.events import EventBus, EventWorkers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from auth_service.adapters.hashing import Argon2idPasswordHasher, Pbkdf2OtpHasher
@@ -14,6 +19,43 @@ from auth_service.service_layer.ports import PasswordHasher
 from auth_service.settings import AuthSettings
 
 LOCK_WAIT_TIMEOUT_SECONDS = 10
+BROKER_CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class AuthDependencies:
+    engine: AsyncEngine
+    # The outbox relay: auth only publishes, and its API keeps working while the broker is away.
+    events: EventWorkers
+    handlers: HandlerDependencies
+
+
+def bootstrap(settings: AuthSettings, *, hasher: PasswordHasher | None = None) -> AuthDependencies:
+    """``hasher`` lets tests trade argon2id's cost for speed; everything else comes from ``settings``."""
+    engine = create_engine(settings)
+    bus = EventBus(
+        settings.amqp_url.get_secret_value(),
+        service_name=settings.service_name,
+        connect_timeout=BROKER_CONNECT_TIMEOUT_SECONDS,
+    )
+    events = EventWorkers(
+        bus, service_name=settings.service_name, grace_seconds=settings.shutdown_grace_seconds
+    ).add_sql_outbox(engine)
+    session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
+    handlers = HandlerDependencies(
+        uow_factory=lambda: SqlAlchemyUnitOfWork(session_factory),
+        hasher=hasher or password_hasher,
+        otp_hasher=Pbkdf2OtpHasher(legacy=password_hasher),
+        secrets=SecretsTokenGenerator(),
+        clock=utc_now,
+        lifetimes=TokenLifetimes(
+            otp=settings.otp_ttl,
+            email_verification=settings.verification_token_ttl,
+            password_reset=settings.reset_token_ttl,
+        ),
+    )
+    return AuthDependencies(engine=engine, events=events, handlers=handlers)
 
 
 def utc_now() -> datetime:
@@ -45,23 +87,4 @@ def create_engine(settings: AuthSettings) -> AsyncEngine:
             # timeouts upstream; works on MariaDB and MySQL alike.
             "init_command": f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_SECONDS}",
         },
-    )
-
-
-def build_handler_dependencies(
-    settings: AuthSettings, engine: AsyncEngine, *, hasher: PasswordHasher | None = None
-) -> HandlerDependencies:
-    session_factory = async_sessionmaker(engine, expire_on_commit=False)
-    password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
-    return HandlerDependencies(
-        uow_factory=lambda: SqlAlchemyUnitOfWork(session_factory),
-        hasher=hasher or password_hasher,
-        otp_hasher=Pbkdf2OtpHasher(legacy=password_hasher),
-        secrets=SecretsTokenGenerator(),
-        clock=utc_now,
-        lifetimes=TokenLifetimes(
-            otp=settings.otp_ttl,
-            email_verification=settings.verification_token_ttl,
-            password_reset=settings.reset_token_ttl,
-        ),
     )

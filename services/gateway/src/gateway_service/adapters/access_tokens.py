@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from gateway_service.domain.exceptions import InvalidAccessTokenError
+from gateway_service.domain.errors import InvalidAccessTokenError
 from gateway_service.domain.sessions import AccessClaims
 
 ACCESS_TOKEN_ISSUER = "gigstack-gateway"  # noqa: S105  # a claim value, not a secret

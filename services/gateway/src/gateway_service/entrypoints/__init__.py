@@ -1,1 +1,2 @@
-"""Gateway entry points: the FastAPI app factory, public routes, middleware and request dependencies."""
+"""Gateway entry points: the composition root (``bootstrap``), the FastAPI app factory, public routes,
+middleware, the error table and request dependencies."""

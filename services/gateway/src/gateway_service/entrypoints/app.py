@@ -4,35 +4,45 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from servicekit.health import ReadinessCheck
-from servicekit.http import create_service_app
+from servicekit.health import redis_check
+from servicekit.http import close_on_shutdown, create_service_app
 
-from gateway_service.entrypoints import auth_routes, proxy_routes
+from gateway_service.entrypoints import auth_routes
 from gateway_service.entrypoints.body_limit import RequestSizeLimitMiddleware
-from gateway_service.entrypoints.errors import install_gateway_error_handlers
-from gateway_service.entrypoints.resources import GatewayRuntime, lifespan_hook
+from gateway_service.entrypoints.bootstrap import bootstrap
+from gateway_service.entrypoints.errors import GATEWAY_ERRORS
+from gateway_service.entrypoints.proxy_routes import passthrough_router
+from gateway_service.entrypoints.public_api import PublicApi, install_public_openapi, load_public_api
 from gateway_service.settings import GatewaySettings
 
 VERSION = "0.1.0"
 _CORS_HEADERS = ["Authorization", "Content-Type", "X-Device-Id", "X-Correlation-ID"]
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    """Build the app; settings come from the environment when not given (uvicorn's ``--factory``)."""
+def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | None = None) -> FastAPI:
+    """Build the app; settings come from the environment when not given (uvicorn's ``--factory``).
+
+    ``public_api`` defaults to the generated table in the package; tests pass their own.
+    """
     settings = settings or GatewaySettings()  # filled from the environment
-    runtime = GatewayRuntime()
+    deps = bootstrap(settings)
+    public_api = public_api or load_public_api()
+    # Operations with a handler of their own (sessions start and end there); the rest are passed through.
+    handled_by_the_gateway = {
+        operation_id for route in auth_routes.router.routes if (operation_id := _operation_id(route))
+    }
     app = create_service_app(
         settings,
         title="Gigstack gateway",
         version=VERSION,
-        # The auth router comes first so its explicit routes win over the generic proxy pattern.
-        routers=[auth_routes.router, proxy_routes.router],
-        readiness=[ReadinessCheck(name="redis", check=runtime.ping_redis)],
-        lifespan_hooks=[lifespan_hook(runtime, settings)],
+        routers=[auth_routes.router, passthrough_router(public_api, handled_by_the_gateway)],
+        readiness=[redis_check(deps.redis)],
+        lifespan_hooks=[close_on_shutdown(deps.pools.aclose, deps.redis.aclose)],
         require_internal_token=False,
+        deps=deps,
+        errors=GATEWAY_ERRORS,
     )
-    app.state.gateway_runtime = runtime
-    install_gateway_error_handlers(app)
+    install_public_openapi(app, public_api)
     # Middleware added last runs first: CORS answers preflights (and decorates 413s) before the size check.
     app.add_middleware(RequestSizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
@@ -45,3 +55,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         max_age=600,
     )
     return app
+
+
+def _operation_id(route: object) -> str | None:
+    operation_id = getattr(route, "operation_id", None)
+    return operation_id if isinstance(operation_id, str) else None

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from servicekit.errors import BadGateway, ServiceError
+from servicekit.public_api import ErrorBody
 
 from gateway_service.adapters.downstream import DownstreamClient, DownstreamResponse
 from gateway_service.entrypoints.dependencies import (
@@ -25,7 +26,6 @@ from gateway_service.entrypoints.relay import relay, user_from
 from gateway_service.entrypoints.schemas import (
     ChangePasswordIn,
     ForgotPasswordIn,
-    MessageOut,
     OtpRequiredOut,
     RefreshIn,
     ResetPasswordIn,
@@ -33,7 +33,6 @@ from gateway_service.entrypoints.schemas import (
     SigninIn,
     SignupIn,
     TokenPairOut,
-    UserEnvelope,
     VerifyEmailIn,
     VerifyOtpIn,
 )
@@ -43,7 +42,9 @@ from gateway_service.service_layer.throttling import RequestThrottle
 logger = logging.getLogger(__name__)
 
 AUTH_PATH = "/api/v1/auth"
-_ERROR = {"description": "Error in the shared shape {error: {code, message, details, correlation_id}}"}
+# Request schemas and auth's own error statuses are published from auth's OpenAPI (public_api.py); the
+# ``responses`` here add what the gateway answers itself.
+_ERROR = {"model": ErrorBody}
 
 router = APIRouter(prefix="/api/v1/gateway/auth", tags=["auth"], dependencies=[Depends(enforce_ip_budget)])
 
@@ -121,7 +122,7 @@ async def _checked_attempt(
     return relay(answer)
 
 
-@router.post("/signup", status_code=202, responses={202: {"model": MessageOut}, 422: _ERROR})
+@router.post("/signup", status_code=202, operation_id="auth.signup")
 async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None) -> Response:
     """Create an account; the answer is the same whether or not the email or username exists."""
     payload = body.model_dump(exclude_none=True)
@@ -132,6 +133,7 @@ async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdH
     "/signin",
     response_model=SessionOut,
     responses={202: {"model": OtpRequiredOut}, 401: _ERROR, 429: _ERROR},
+    operation_id="auth.signin",
 )
 async def signin(
     body: SigninIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
@@ -140,7 +142,12 @@ async def signin(
     return await _checked_attempt("/signin", body.model_dump(), ip, device_id, deps)
 
 
-@router.post("/verify-otp", response_model=SessionOut, responses={401: _ERROR, 429: _ERROR})
+@router.post(
+    "/verify-otp",
+    response_model=SessionOut,
+    responses={401: _ERROR, 429: _ERROR},
+    operation_id="auth.verifyOtp",
+)
 async def verify_otp(
     body: VerifyOtpIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
@@ -148,7 +155,7 @@ async def verify_otp(
     return await _checked_attempt("/verify-otp", body.model_dump(), ip, device_id, deps)
 
 
-@router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR})
+@router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR}, operation_id="auth.refresh")
 async def refresh(body: RefreshIn, sessions: SessionsDep) -> Response:
     """Rotate the refresh token. Presenting an already-rotated token revokes the whole session."""
     tokens = await sessions.refresh(body.refresh_token)
@@ -158,7 +165,7 @@ async def refresh(body: RefreshIn, sessions: SessionsDep) -> Response:
     return JSONResponse(pair.model_dump(), headers={"Cache-Control": "no-store"})
 
 
-@router.post("/signout", status_code=204, responses={401: _ERROR})
+@router.post("/signout", status_code=204, responses={401: _ERROR}, operation_id="auth.signout")
 async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream: DownstreamDep) -> Response:
     """End the session: its access and refresh tokens stop working at once."""
     await sessions.end(session.session_id)
@@ -172,7 +179,7 @@ async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream:
     return Response(status_code=204)
 
 
-@router.post("/verify-email", response_model=UserEnvelope, responses={400: _ERROR})
+@router.post("/verify-email", operation_id="auth.verifyEmail")
 async def verify_email(
     body: VerifyEmailIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None
 ) -> Response:
@@ -183,7 +190,7 @@ async def verify_email(
     )
 
 
-@router.post("/resend-verification", status_code=202, responses={202: {"model": MessageOut}, 401: _ERROR})
+@router.post("/resend-verification", status_code=202, operation_id="auth.resendVerification")
 async def resend_verification(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
     """Send the verification email again to the signed-in user."""
     return relay(
@@ -193,13 +200,13 @@ async def resend_verification(session: CurrentSessionDep, downstream: Downstream
     )
 
 
-@router.post("/forgot-password", status_code=202, responses={202: {"model": MessageOut}})
+@router.post("/forgot-password", status_code=202, operation_id="auth.forgotPassword")
 async def forgot_password(body: ForgotPasswordIn, downstream: DownstreamDep) -> Response:
     """Email a reset link if the account exists; the answer is the same either way."""
     return relay(await _call_auth(downstream, "POST", "/forgot-password", body.model_dump()))
 
 
-@router.post("/reset-password", responses={200: {"model": MessageOut}, 400: _ERROR})
+@router.post("/reset-password", operation_id="auth.resetPassword")
 async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep, sessions: SessionsDep) -> Response:
     """Set a new password with the token from the reset email; every session of the account ends."""
     answer = await _call_auth(downstream, "POST", "/reset-password", body.model_dump())
@@ -214,7 +221,7 @@ async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep, sessi
     return JSONResponse({"message": body_out.get("message", "Your password has been reset.")})
 
 
-@router.put("/change-password", responses={200: {"model": MessageOut}, 401: _ERROR})
+@router.put("/change-password", operation_id="auth.changePassword")
 async def change_password(
     body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep, sessions: SessionsDep
 ) -> Response:
@@ -234,7 +241,7 @@ async def change_password(
     return relay(answer)
 
 
-@router.get("/me", response_model=UserEnvelope, responses={401: _ERROR})
+@router.get("/me", operation_id="auth.me")
 async def me(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
     """The signed-in user."""
     return relay(
@@ -242,7 +249,8 @@ async def me(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
     )
 
 
-@router.post("/seed/{count}", status_code=201, responses={404: _ERROR})
+# Development only and not part of the public contract: served, but left out of the published OpenAPI.
+@router.post("/seed/{count}", status_code=201, include_in_schema=False)
 async def seed(count: int, downstream: DownstreamDep) -> Response:
     """Create ``count`` demo accounts (development only: auth answers 404 elsewhere)."""
     return relay(await _call_auth(downstream, "POST", f"/seed/{count}"))

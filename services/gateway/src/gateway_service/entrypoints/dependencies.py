@@ -1,4 +1,4 @@
-"""Request dependencies: the gateway's services, the client IP, per-IP budgets and the current session."""
+"""Request dependencies: the gateway's deps, the client IP, per-IP budgets and the current session."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from servicekit.errors import Unauthorized
+from servicekit.http import app_deps
 
 from gateway_service.adapters.downstream import DownstreamClient
 from gateway_service.domain.sessions import AccessClaims
-from gateway_service.entrypoints.resources import GatewayRuntime, GatewayServices
+from gateway_service.entrypoints.bootstrap import GatewayDependencies
 from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 
@@ -19,24 +20,28 @@ from gateway_service.service_layer.throttling import RequestThrottle
 _bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
 
 
-def _services(request: Request) -> GatewayServices:
-    runtime: GatewayRuntime = request.app.state.gateway_runtime
-    return runtime.services
+GatewayDeps = Annotated[GatewayDependencies, Depends(app_deps)]
+
+
+def _deps(request: Request) -> GatewayDependencies:
+    deps: GatewayDependencies = request.app.state.deps
+    return deps
 
 
 # Every dependency is `async def` (FastAPI runs plain `def` dependencies in a worker thread: a thread hop per
-# dependency per request) and reads the services straight from the app rather than through a nested
-# dependency chain, since dependency solving is a measurable share of the gateway's per-request CPU.
+# dependency per request) and reads the deps straight from the app (what `GatewayDeps` resolves to) rather
+# than through a nested dependency chain, since dependency solving is a measurable share of the gateway's
+# per-request CPU.
 async def _sessions(request: Request) -> SessionService:
-    return _services(request).sessions
+    return _deps(request).sessions
 
 
 async def _throttle(request: Request) -> RequestThrottle:
-    return _services(request).throttle
+    return _deps(request).throttle
 
 
 async def _downstream(request: Request) -> DownstreamClient:
-    return _services(request).downstream
+    return _deps(request).downstream
 
 
 SessionsDep = Annotated[SessionService, Depends(_sessions)]
@@ -67,7 +72,7 @@ DeviceIdHeader = Annotated[
 
 
 async def enforce_ip_budget(request: Request) -> None:
-    await _services(request).throttle.admit_ip(client_ip(request))
+    await _deps(request).throttle.admit_ip(client_ip(request))
 
 
 async def _optional_session(
@@ -75,7 +80,7 @@ async def _optional_session(
 ) -> AccessClaims | None:
     if credentials is None:
         return None
-    services = _services(request)
+    services = _deps(request)
     sessions, throttle = services.sessions, services.throttle
     claims = sessions.verify_access_token(credentials.credentials)
     # Two independent Redis round trips: run them together to keep the edge's added latency at one RTT.

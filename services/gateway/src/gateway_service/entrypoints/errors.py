@@ -1,16 +1,11 @@
-"""Maps the gateway's domain exceptions and store outages to the shared error shape."""
+"""The gateway error table: its domain errors and session-store outages in the shared error shape."""
 
 from __future__ import annotations
 
-import logging
-
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from redis.exceptions import RedisError
-from servicekit.errors import ServiceError, ServiceUnavailable, TooManyRequests, Unauthorized, error_response
+from servicekit.error_table import ErrorReport, ErrorTable
 
-from gateway_service.domain.exceptions import (
-    GatewayDomainError,
+from gateway_service.domain.errors import (
     InvalidAccessTokenError,
     InvalidRefreshTokenError,
     RateLimitedError,
@@ -18,37 +13,28 @@ from gateway_service.domain.exceptions import (
     SessionRevokedError,
 )
 
-logger = logging.getLogger(__name__)
-
-
-def to_service_error(error: GatewayDomainError) -> ServiceError:
-    # Token failures say which rule refused (so clients know to sign in again) but never why a token
-    # failed to verify: "bad signature" versus "expired" would help someone forging tokens.
-    if isinstance(error, InvalidAccessTokenError):
-        return Unauthorized("The access token is invalid or expired", code="invalid_token")
-    if isinstance(error, SessionRevokedError):
-        return Unauthorized("The session has ended; sign in again", code="session_revoked")
-    if isinstance(error, RefreshTokenReusedError):
-        return Unauthorized(
-            "The refresh token was already used; the session was revoked", code="token_reused"
-        )
-    if isinstance(error, InvalidRefreshTokenError):
-        return Unauthorized("The refresh token is invalid or expired", code="invalid_refresh_token")
-    if isinstance(error, RateLimitedError):
-        return TooManyRequests("Too many requests; retry later", retry_after=error.retry_after_seconds)
-    return ServiceError()
-
-
-async def _handle_domain_error(_: Request, error: Exception) -> JSONResponse:
-    assert isinstance(error, GatewayDomainError)
-    return error_response(to_service_error(error))
-
-
-async def _handle_store_error(_: Request, error: Exception) -> JSONResponse:
-    logger.warning("session store unavailable", extra={"error_class": type(error).__name__})
-    return error_response(ServiceUnavailable("The session store is unavailable"))
-
-
-def install_gateway_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(GatewayDomainError, _handle_domain_error)
-    app.add_exception_handler(RedisError, _handle_store_error)
+# Token failures say which rule refused (so clients know to sign in again) but never why a token failed to
+# verify: "bad signature" versus "expired" would help someone forging tokens.
+GATEWAY_ERRORS = ErrorTable(
+    {
+        InvalidAccessTokenError: ErrorReport(
+            401, code="invalid_token", message="The access token is invalid or expired"
+        ),
+        SessionRevokedError: ErrorReport(
+            401, code="session_revoked", message="The session has ended; sign in again"
+        ),
+        RefreshTokenReusedError: ErrorReport(
+            401, code="token_reused", message="The refresh token was already used; the session was revoked"
+        ),
+        InvalidRefreshTokenError: ErrorReport(
+            401, code="invalid_refresh_token", message="The refresh token is invalid or expired"
+        ),
+        # Retry-After comes from the error's retry_after_seconds.
+        RateLimitedError: ErrorReport(
+            429, code="too_many_requests", message="Too many requests; retry later"
+        ),
+        RedisError: ErrorReport(
+            503, code="unavailable", message="The session store is unavailable", log=True
+        ),
+    }
+)

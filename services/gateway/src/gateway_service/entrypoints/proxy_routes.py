@@ -1,54 +1,57 @@
-"""Generic proxy: ``/api/v1/gateway/<group>/{path}`` -> ``<GROUP>_SERVICE_URL/api/v1/<group>/{path}``.
+"""Pass-through routes: one per public operation of the generated table that has no handler of its own.
 
-Authentication is optional here (anonymous gig search is public); when a bearer token is sent it must be
-valid, and the user id travels in the internal token. Each service enforces its own authorisation.
+``/api/v1/gateway/<group>/...`` -> ``<SERVICE>_SERVICE_URL/api/v1/<group>/...`` with a fresh internal token.
+Each route is exactly one operation of ``public_operations.json`` (its path template, method and
+``operationId``), so nothing is proxied that is not published; any other path is a 404 in the error shape.
+The session rule comes from the operation: ``required`` answers 401 without a valid session, ``optional``
+uses one when sent; either way the user id travels in the internal token and the service authorises.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
-from servicekit.errors import NotFound
+from collections.abc import Awaitable, Callable, Collection
+from typing import Any
 
+from fastapi import APIRouter, Depends, Request, Response
+
+from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.dependencies import (
+    CurrentSessionDep,
     DeviceIdHeader,
     DownstreamDep,
     OptionalSessionDep,
     enforce_ip_budget,
     forwarded_headers,
 )
+from gateway_service.entrypoints.public_api import PUBLIC_PREFIX, PublicApi, PublicOperation
 from gateway_service.entrypoints.relay import relay
-from gateway_service.settings import PROXIED_GROUPS
 
-router = APIRouter(prefix="/api/v1/gateway", tags=["proxy"], dependencies=[Depends(enforce_ip_budget)])
-
-PROXIED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Request headers worth passing on; everything else (cookies, hop-by-hop headers, the client's own
 # Authorization) stays at the edge.
 _FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-none-match", "if-match")
+_SERVICE_PREFIX = "/api/v1/"
 
 
-async def proxy(
-    group: str,
-    path: str,
+async def forward(
+    operation: PublicOperation,
     request: Request,
     downstream: DownstreamDep,
-    session: OptionalSessionDep,
-    device_id: DeviceIdHeader = None,
+    session: AccessClaims | None,
+    device_id: str | None,
 ) -> Response:
-    """Forward the request to the group's service with a fresh internal token."""
-    if group not in PROXIED_GROUPS or ".." in path.split("/"):
-        # ".." would let a client climb out of the group's prefix on the target service.
-        raise NotFound(f"No route /api/v1/gateway/{group}/{path}")
+    """Forward the request to the operation's service, path and query unchanged below the group prefix."""
+    # The raw path keeps the client's percent-encoding: the service decodes exactly what the client sent.
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     headers = forwarded_headers(device_id)
     for name in _FORWARDED_REQUEST_HEADERS:
         if name in request.headers:
             headers[name] = request.headers[name]
     answer = await downstream.request(
-        group,
+        operation.service,
         request.method,
-        f"/api/v1/{group}/{path}",
+        _SERVICE_PREFIX + raw_path.removeprefix(PUBLIC_PREFIX),
         content=await request.body(),
-        params=[(name, value) for name, value in request.query_params.multi_items()],
+        params=list(request.query_params.multi_items()),
         forward_headers=headers,
         subject=session.user_id if session else None,
         session_id=session.session_id if session else None,
@@ -56,17 +59,54 @@ async def proxy(
     return relay(answer)
 
 
-# One route per method so every operation has its own OpenAPI operationId.
-for _method in PROXIED_METHODS:
-    router.add_api_route(
-        "/{group}/{path:path}",
-        proxy,
-        methods=[_method],
-        operation_id=f"proxy_{_method.lower()}",
-        summary=f"{_method} on an internal service",
-        description=f"Groups: {', '.join(PROXIED_GROUPS)}. A group without a deployed service answers 503.",
-        responses={
-            404: {"description": "Unknown group"},
-            503: {"description": "The group's service is not available"},
-        },
-    )
+Endpoint = Callable[..., Awaitable[Response]]
+
+
+def _endpoint(operation: PublicOperation) -> Endpoint:
+    # One signature per session rule: FastAPI reads the dependencies (and the documented security) from it.
+    if operation.session == "required":
+
+        async def with_session(
+            request: Request,
+            downstream: DownstreamDep,
+            session: CurrentSessionDep,
+            device_id: DeviceIdHeader = None,
+        ) -> Response:
+            return await forward(operation, request, downstream, session, device_id)
+
+        return with_session
+    if operation.session == "optional":
+
+        async def maybe_session(
+            request: Request,
+            downstream: DownstreamDep,
+            session: OptionalSessionDep,
+            device_id: DeviceIdHeader = None,
+        ) -> Response:
+            return await forward(operation, request, downstream, session, device_id)
+
+        return maybe_session
+
+    async def anonymous(
+        request: Request, downstream: DownstreamDep, device_id: DeviceIdHeader = None
+    ) -> Response:
+        return await forward(operation, request, downstream, None, device_id)
+
+    return anonymous
+
+
+def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]) -> APIRouter:
+    """Routes for every published operation whose id is not in ``handled_elsewhere``."""
+    router = APIRouter(dependencies=[Depends(enforce_ip_budget)])
+    for operation in public_api.operations:
+        if operation.operation_id in handled_elsewhere:
+            continue
+        extra: dict[str, Any] = {"tags": [operation.operation_id.split(".", 1)[0]]}
+        router.add_api_route(
+            operation.public_path,
+            _endpoint(operation),
+            methods=[operation.method],
+            operation_id=operation.operation_id,
+            **extra,
+        )
+    return router

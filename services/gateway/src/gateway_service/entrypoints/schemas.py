@@ -1,7 +1,8 @@
-"""Public request and response bodies of the gateway's auth routes (documented in OpenAPI).
+"""Request and response bodies of the gateway's auth routes.
 
-Only shapes are checked here; auth owns the real validation rules (password policy, username format), so
-the gateway forwards what it received instead of duplicating them.
+The request models only parse what the gateway itself needs and are deliberately looser than auth's: auth owns
+the rules (password policy, username format), enforces them, and its OpenAPI is what the gateway publishes for
+these bodies (public_api.py). Unknown fields are kept and forwarded, so auth refuses them as it documents.
 """
 
 from __future__ import annotations
@@ -9,43 +10,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 _SHORT = 320  # the longest legal email address
 
 
-class SignupIn(BaseModel):
+class ForwardedBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SignupIn(ForwardedBody):
     username: str = Field(min_length=1, max_length=_SHORT)
     email: str = Field(min_length=3, max_length=_SHORT)
     password: str = Field(min_length=1, max_length=1024)
     country: str | None = Field(default=None, max_length=100)
 
 
-class SigninIn(BaseModel):
+class SigninIn(ForwardedBody):
     email_or_username: str = Field(min_length=1, max_length=_SHORT)
     password: str = Field(min_length=1, max_length=1024)
 
 
-class VerifyOtpIn(BaseModel):
+class VerifyOtpIn(ForwardedBody):
     email_or_username: str = Field(min_length=1, max_length=_SHORT)
     otp: str = Field(min_length=1, max_length=32)
 
 
-class VerifyEmailIn(BaseModel):
+class VerifyEmailIn(ForwardedBody):
     token: str = Field(min_length=1, max_length=1024)
 
 
-class ForgotPasswordIn(BaseModel):
+class ForgotPasswordIn(ForwardedBody):
     email: str = Field(min_length=3, max_length=_SHORT)
 
 
-class ResetPasswordIn(BaseModel):
+class ResetPasswordIn(ForwardedBody):
     token: str = Field(min_length=1, max_length=1024)
     password: str = Field(min_length=1, max_length=1024)
     confirm_password: str = Field(min_length=1, max_length=1024)
 
 
-class ChangePasswordIn(BaseModel):
+class ChangePasswordIn(ForwardedBody):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
@@ -61,14 +66,6 @@ class UserOut(BaseModel):
     country: str | None = None
     email_verified: bool
     created_at: datetime
-
-
-class UserEnvelope(BaseModel):
-    user: UserOut
-
-
-class MessageOut(BaseModel):
-    message: str
 
 
 class OtpRequiredOut(BaseModel):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from gateway_service.domain.exceptions import (
+from gateway_service.domain.errors import (
     InvalidRefreshTokenError,
     RefreshTokenReusedError,
     SessionRevokedError,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway_service.domain.exceptions import RateLimitedError
+from gateway_service.domain.errors import RateLimitedError
 from gateway_service.domain.rate_limits import RateDecision, RateLimitPolicy, RateRule
 from gateway_service.service_layer.ports import RateLimiter
 

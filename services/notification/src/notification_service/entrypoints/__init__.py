@@ -1,1 +1,2 @@
-"""Entry points: the FastAPI app factory (health, metrics), the bus consumer wiring and ``python -m``."""
+"""Entry points: the composition root (``bootstrap``), the FastAPI app factory (health, metrics), the bus
+consumer's handler and ``python -m``."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from servicekit.health import ReadinessCheck, amqp_check, redis_check
-from servicekit.http import create_service_app
+from servicekit.http import close_on_shutdown, create_service_app
 
-from notification_service.entrypoints.bootstrap import build_components
-from notification_service.entrypoints.lifespan import email_consumer_hook
+from notification_service.entrypoints.bootstrap import bootstrap
 from notification_service.service_layer.availability import SmtpAvailability
 from notification_service.settings import NotificationSettings
 
@@ -34,18 +33,21 @@ def smtp_check(availability: SmtpAvailability, *, timeout: float) -> ReadinessCh
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given. Nothing connects before startup."""
     settings = settings or NotificationSettings()
-    components = build_components(settings)
-    app = create_service_app(
+    deps = bootstrap(settings)
+    return create_service_app(
         settings,
         title="Gigstack notification",
         version=VERSION,
         routers=[],
         readiness=[
-            redis_check(components.redis),
-            amqp_check(components.bus),
-            smtp_check(components.availability, timeout=min(5.0, settings.smtp_timeout_seconds)),
+            redis_check(deps.redis),
+            amqp_check(deps.bus),
+            smtp_check(deps.availability, timeout=min(5.0, settings.smtp_timeout_seconds)),
         ],
-        lifespan_hooks=[email_consumer_hook(settings, components)],
+        # Exited in reverse: the consumer drains and the bus closes before SMTP and Redis are closed.
+        lifespan_hooks=[
+            close_on_shutdown(deps.availability.close, deps.redis.aclose),
+            deps.events.lifespan_hook,
+        ],
+        deps=deps,
     )
-    app.state.components = components
-    return app

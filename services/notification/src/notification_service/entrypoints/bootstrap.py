@@ -1,39 +1,43 @@
-"""Build the real dependencies from settings (the only place adapters are chosen). Connects to nothing."""
+"""The composition root: ``bootstrap(settings)`` builds every real dependency of the service, once.
+
+The only place adapters are chosen. Nothing here connects: Redis and SMTP on first use, the bus when the
+lifespan starts the event workers.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from servicekit.events import EventBus
+from servicekit.events import EventBus, EventWorkers
 
 from notification_service.adapters.ledger import RedisDeliveryLedger
 from notification_service.adapters.rendering import JinjaEmailRenderer
 from notification_service.adapters.smtp import SmtpConfig, SmtpEmailSender
+from notification_service.entrypoints.consumer import EMAIL_QUEUE, EMAIL_ROUTING_KEYS, email_event_handler
 from notification_service.service_layer.availability import SmtpAvailability
 from notification_service.service_layer.delivery import DeliveryPolicy, EmailDelivery
 from notification_service.settings import NotificationSettings
 
 
 @dataclass(frozen=True)
-class NotificationComponents:
+class NotificationDependencies:
     redis: Redis
-    bus: EventBus
     availability: SmtpAvailability
     delivery: EmailDelivery
+    events: EventWorkers
+
+    @property
+    def bus(self) -> EventBus:
+        return self.events.bus
 
 
-def build_components(settings: NotificationSettings) -> NotificationComponents:
+def bootstrap(settings: NotificationSettings) -> NotificationDependencies:
     redis = Redis.from_url(
         settings.redis_url.get_secret_value(),
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
         health_check_interval=30,
-    )
-    bus = EventBus(
-        settings.amqp_url.get_secret_value(),
-        service_name=settings.service_name,
-        prefetch=settings.consumer_prefetch,
     )
     sender = SmtpEmailSender(
         SmtpConfig(
@@ -63,4 +67,22 @@ def build_components(settings: NotificationSettings) -> NotificationComponents:
         ),
         max_concurrent_sends=settings.smtp_max_connections,
     )
-    return NotificationComponents(redis=redis, bus=bus, availability=availability, delivery=delivery)
+    bus = EventBus(
+        settings.amqp_url.get_secret_value(),
+        service_name=settings.service_name,
+        prefetch=settings.consumer_prefetch,
+    )
+    # Shutdown: messages still waiting for SMTP are handed back at once (`stop_waiting`; another replica or
+    # the next start sends them), sends already talking to SMTP finish within the grace period and are acked.
+    events = EventWorkers(
+        bus, service_name=settings.service_name, grace_seconds=max(1.0, settings.shutdown_grace_seconds - 2)
+    ).add_consumer(
+        queue=EMAIL_QUEUE,
+        routing_keys=EMAIL_ROUTING_KEYS,
+        handler=email_event_handler(delivery),
+        before_stop=delivery.stop_waiting,
+        delivery_limit=settings.email_delivery_limit,
+        prefetch=settings.consumer_prefetch,
+        handler_timeout_seconds=settings.handler_timeout_seconds,
+    )
+    return NotificationDependencies(redis=redis, availability=availability, delivery=delivery, events=events)

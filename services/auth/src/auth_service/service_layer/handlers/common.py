@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from auth_service.domain.credentials import canonical, looks_like_email, normalise_email
-from auth_service.domain.exceptions import AccountNotFound, CredentialsPolicyViolation, InvalidToken
+from auth_service.domain.errors import AccountNotFound, CredentialsPolicyViolation, InvalidToken
 from auth_service.domain.model import Account, AccountToken, TokenPurpose, token_digest
 from auth_service.service_layer.dependencies import HandlerDependencies
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork

@@ -5,13 +5,13 @@ from __future__ import annotations
 from uuid import UUID
 
 from auth_service.domain.credentials import check_password, normalise_email
-from auth_service.domain.events import PasswordResetCompleted, PasswordResetRequested
-from auth_service.domain.exceptions import (
+from auth_service.domain.errors import (
     AccountNotFound,
     CredentialsPolicyViolation,
     PasswordConfirmationMismatch,
     WrongCurrentPassword,
 )
+from auth_service.domain.events import PasswordResetCompleted, PasswordResetRequested
 from auth_service.domain.model import TokenPurpose
 from auth_service.service_layer.commands import ChangePassword, ForgotPassword, ResetPassword
 from auth_service.service_layer.dependencies import HandlerDependencies

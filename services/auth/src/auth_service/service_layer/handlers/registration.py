@@ -13,12 +13,12 @@ from auth_service.domain.credentials import (
     normalise_email,
     normalise_username,
 )
-from auth_service.domain.events import AccountCreated, EmailVerificationRequested
-from auth_service.domain.exceptions import (
+from auth_service.domain.errors import (
     CredentialsPolicyViolation,
     DuplicateAccountError,
     EmailAlreadyVerified,
 )
+from auth_service.domain.events import AccountCreated, EmailVerificationRequested
 from auth_service.domain.model import Account, TokenPurpose
 from auth_service.service_layer.commands import ResendVerification, SeedAccounts, SignUp, VerifyEmail
 from auth_service.service_layer.dependencies import HandlerDependencies

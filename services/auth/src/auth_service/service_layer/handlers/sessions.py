@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from uuid import uuid4
 
 from auth_service.domain.credentials import check_device_id
+from auth_service.domain.errors import InvalidCredentials, InvalidOtp, OtpAttemptsExhausted
 from auth_service.domain.events import OtpRequested
-from auth_service.domain.exceptions import InvalidCredentials, InvalidOtp, OtpAttemptsExhausted
 from auth_service.domain.model import OTP_DIGITS, OTP_MAX_ATTEMPTS, Account, OtpChallenge
 from auth_service.service_layer.commands import GetCurrentUser, SignIn, SignOut, VerifyOtp
 from auth_service.service_layer.dependencies import HandlerDependencies

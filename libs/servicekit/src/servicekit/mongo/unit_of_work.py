@@ -1,0 +1,189 @@
+"""One aggregate per document, a `version` field, and a conditional write that reports losing.
+
+`VersionedRepository.save` stages `update_one({"_id": id, "version": v}, {"$set": ..., "version": v + 1})`
+with the aggregate's new events pushed onto its `_outbox` (`servicekit.events.mongo`) in the same update;
+`MongoUnitOfWork.commit` applies it. If another writer got there first the filter matches nothing and the
+commit raises `ConcurrentUpdateError`: nothing of the losing command was written, its events included.
+
+FerretDB v1 needs one more step. It applies an update as "query, modify in memory, replace by `_id`" in two
+separate SQLite transactions (internal/handler/msg_update.go, backends/sqlite/collection.go in v1.24), so two
+writers can both match `version: v` and the second silently overwrites the first. The one write it does make
+atomic is an insert with a unique `_id`, so with `write_claims` on (the default) a writer first inserts a
+claim `<collection>:<id>:<v+1>` into `_write_claims`, updates, then deletes the claim: of two concurrent
+writers of version `v + 1` exactly one inserts the claim, and a writer arriving after the claim is gone finds
+the document at a newer version and loses on the filter. MongoDB and DocumentDB apply the conditional update
+atomically on their own; turn claims off there to save the two extra round trips.
+
+A claim left behind by a writer that died between claim and update expires after `claim_lease_seconds`; the
+next writer removes it and claims again. Two writers doing that removal at the same moment can both proceed
+(FerretDB's delete is not conditional either): a window only after a crash, and the reason the lease is long.
+
+Without multi-document transactions a commit of several aggregates is several independent writes: keep one
+aggregate per command (the usual aggregate rule), which is what makes the one-document write the unit.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, ClassVar, Generic, Self, TypeVar
+
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from servicekit.events.envelope import EventEnvelope
+from servicekit.events.mongo import OUTBOX_FIELD, stage_events_update, with_staged_events
+
+VERSION_FIELD = "version"
+WRITE_CLAIMS_COLLECTION = "_write_claims"
+
+Aggregate = TypeVar("Aggregate")
+Document = dict[str, Any]
+
+
+class ConcurrentUpdateError(Exception):
+    """Another writer changed or removed the document since it was read; this command wrote nothing.
+
+    Load the aggregate again and rerun the command, or answer 409 with code `conflict`.
+    """
+
+
+class DocumentExistsError(ConcurrentUpdateError):
+    """`add` of an aggregate whose `_id` is already stored."""
+
+
+class MongoUnitOfWork:
+    """Collects the writes of one command and applies them on `commit()`; leaving without commit drops them.
+
+    Subclass it to expose the service's repositories, e.g. `self.gigs = GigRepository(self)`.
+    """
+
+    def __init__(
+        self, database: AsyncDatabase[Any], *, write_claims: bool = True, claim_lease_seconds: float = 30.0
+    ) -> None:
+        self.database = database
+        self._write_claims = write_claims
+        self._claim_lease = timedelta(seconds=claim_lease_seconds)
+        self._pending: list[Callable[[], Awaitable[None]]] = []
+
+    async def __aenter__(self) -> Self:
+        self._pending = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._pending = []  # uncommitted writes are dropped: nothing reached the store yet
+
+    def stage(self, write: Callable[[], Awaitable[None]]) -> None:
+        self._pending.append(write)
+
+    async def commit(self) -> None:
+        pending, self._pending = self._pending, []
+        for write in pending:
+            await write()
+
+    async def update_versioned(
+        self, collection: AsyncCollection[Any], document_id: Any, version: int, update: Mapping[str, Any]
+    ) -> None:
+        """`update_one` filtered on `_id` and `version`; `ConcurrentUpdateError` when it matches nothing."""
+        claim = await self._claim(collection.name, document_id, version + 1) if self._write_claims else None
+        try:
+            result = await collection.update_one({"_id": document_id, VERSION_FIELD: version}, update)
+        finally:
+            if claim is not None:
+                await self.database[WRITE_CLAIMS_COLLECTION].delete_one({"_id": claim})
+        if result.matched_count != 1:
+            raise ConcurrentUpdateError(f"{collection.name} {document_id!r} is not at version {version}")
+
+    async def _claim(self, collection: str, document_id: Any, version: int) -> str:
+        claims = self.database[WRITE_CLAIMS_COLLECTION]
+        key = f"{collection}:{document_id}:{version}"
+        for _ in range(2):
+            now = datetime.now(UTC)
+            try:
+                await claims.insert_one({"_id": key, "expires_at": now + self._claim_lease})
+            except DuplicateKeyError:
+                held = await claims.find_one({"_id": key})
+                expires_at = held.get("expires_at") if held else None
+                if isinstance(expires_at, datetime) and expires_at.tzinfo is None:
+                    expires_at = expires_at.replace(tzinfo=UTC)
+                if held is not None and isinstance(expires_at, datetime) and expires_at > now:
+                    raise ConcurrentUpdateError(f"{collection} {document_id!r} is being written") from None
+                # Left by a writer that died mid-write (or already released): take it over once.
+                await claims.delete_one({"_id": key, "expires_at": held.get("expires_at") if held else None})
+                continue
+            return key
+        raise ConcurrentUpdateError(f"{collection} {document_id!r} is being written")
+
+
+class VersionedRepository(ABC, Generic[Aggregate]):
+    """Loads and stages one aggregate type, one document each, tracking the version each was read at.
+
+    Subclasses name the collection and translate between the aggregate and its document fields (everything
+    but `_id`, `version` and `_outbox`, which this class owns). The domain object needs no version field.
+    """
+
+    collection_name: ClassVar[str]
+
+    def __init__(self, uow: MongoUnitOfWork) -> None:
+        self._uow = uow
+        self.collection: AsyncCollection[Any] = uow.database[self.collection_name]
+        self._versions: dict[Any, int] = {}
+
+    @abstractmethod
+    def identity(self, aggregate: Aggregate) -> Any:
+        """The aggregate's id, stored as `_id`."""
+
+    @abstractmethod
+    def to_document(self, aggregate: Aggregate) -> Document:
+        """The aggregate's fields (no `_id`, `version` or `_outbox`)."""
+
+    @abstractmethod
+    def from_document(self, document: Mapping[str, Any]) -> Aggregate:
+        """Rebuild the aggregate from its stored document."""
+
+    async def get(self, aggregate_id: Any) -> Aggregate | None:
+        document = await self.collection.find_one({"_id": aggregate_id}, {OUTBOX_FIELD: 0})
+        if document is None:
+            return None
+        self._versions[aggregate_id] = int(document.get(VERSION_FIELD, 0))
+        return self.from_document(document)
+
+    def version_of(self, aggregate: Aggregate) -> int | None:
+        """The version this repository read (or will write on commit); None for an aggregate it never saw."""
+        return self._versions.get(self.identity(aggregate))
+
+    def add(self, aggregate: Aggregate, *events: EventEnvelope) -> None:
+        """Stage the insert of a new aggregate (version 1) with `events` in its outbox."""
+        aggregate_id = self.identity(aggregate)
+        document = {**self.to_document(aggregate), "_id": aggregate_id, VERSION_FIELD: 1}
+
+        async def write() -> None:
+            try:
+                await self.collection.insert_one(with_staged_events(document, *events))
+            except DuplicateKeyError as error:
+                raise DocumentExistsError(f"{self.collection_name} {aggregate_id!r} exists") from error
+            self._versions[aggregate_id] = 1
+
+        self._uow.stage(write)
+
+    def save(self, aggregate: Aggregate, *events: EventEnvelope) -> None:
+        """Stage the conditional update of an aggregate loaded by `get`, with `events` in its outbox."""
+        aggregate_id = self.identity(aggregate)
+        version = self._versions.get(aggregate_id)
+        if version is None:
+            raise LookupError(f"{self.collection_name} {aggregate_id!r} was not loaded by this repository")
+        fields = {**self.to_document(aggregate), VERSION_FIELD: version + 1}
+        update: Document = {"$set": fields}
+        if events:
+            update = stage_events_update(update, *events)
+
+        async def write() -> None:
+            await self._uow.update_versioned(self.collection, aggregate_id, version, update)
+            self._versions[aggregate_id] = version + 1
+
+        self._uow.stage(write)

@@ -1,0 +1,58 @@
+"""Declaring a route as part of the public API that the gateway publishes.
+
+A service marks an operation public with ``**public_operation("gigs.byId", session="optional")`` on its route:
+the contract id becomes the ``operationId`` and the session rule travels in the service's own OpenAPI as
+``x-gateway-session``. The gateway's route table and public OpenAPI are generated from these documents
+(``scripts/generate_public_api.py``), so an operation is declared once, where it is implemented.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "GATEWAY_SESSION_KEY",
+    "ErrorBody",
+    "ErrorDetail",
+    "ErrorInfo",
+    "SessionRule",
+    "error_responses",
+    "public_operation",
+]
+
+GATEWAY_SESSION_KEY = "x-gateway-session"
+# "required": the gateway answers 401 without a valid session; "optional": a session is used when sent (and
+# must then be valid); "none": the gateway never reads one.
+SessionRule = Literal["required", "optional", "none"]
+
+
+class ErrorDetail(BaseModel):
+    field: str | None = None
+    message: str
+    type: str | None = None
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="Stable machine-readable error code, e.g. `not_found`")
+    message: str
+    details: list[ErrorDetail]
+    correlation_id: str | None
+
+
+class ErrorBody(BaseModel):
+    """The one JSON error shape of every 4xx/5xx (servicekit.errors.error_body)."""
+
+    error: ErrorInfo
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries documenting each status with the shared error body."""
+    return {status: {"model": ErrorBody, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def public_operation(operation_id: str, *, session: SessionRule) -> dict[str, Any]:
+    """Route keyword arguments that publish the operation through the gateway under ``operation_id``."""
+    return {"operation_id": operation_id, "openapi_extra": {GATEWAY_SESSION_KEY: session}}

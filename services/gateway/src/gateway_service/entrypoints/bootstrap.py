@@ -1,0 +1,74 @@
+"""The composition root: ``bootstrap(settings)`` builds every real dependency of the gateway, once.
+
+Nothing here connects: Redis and the downstream pools open connections on first use, and the lifespan
+closes them at shutdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from redis.asyncio import Redis
+from servicekit.security import InternalTokenIssuer
+
+from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
+from gateway_service.adapters.downstream import DownstreamClient
+from gateway_service.adapters.http_pool import ServicePools
+from gateway_service.adapters.rate_limiter import RedisRateLimiter
+from gateway_service.adapters.redis_sessions import RedisSessionStore
+from gateway_service.domain.rate_limits import RateLimitPolicy
+from gateway_service.service_layer.sessions import SessionService
+from gateway_service.service_layer.throttling import RequestThrottle
+from gateway_service.settings import GatewaySettings
+
+REDIS_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class GatewayDependencies:
+    redis: Redis
+    pools: ServicePools
+    sessions: SessionService
+    throttle: RequestThrottle
+    downstream: DownstreamClient
+
+
+def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
+    redis_url = settings.redis_url.get_secret_value()
+    redis = Redis.from_url(
+        redis_url,
+        socket_timeout=REDIS_TIMEOUT_SECONDS,
+        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        health_check_interval=30,
+    )
+    pools = ServicePools(
+        settings.service_urls(),
+        timeout=httpx.Timeout(
+            settings.downstream_read_timeout_seconds, connect=settings.downstream_connect_timeout_seconds
+        ),
+    )
+    access_tokens = Hs256AccessTokenCodec(
+        settings.access_token_secret.get_secret_value(), ttl_seconds=settings.access_token_ttl_seconds
+    )
+    sessions = SessionService(
+        RedisSessionStore(redis),
+        access_tokens,
+        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        session_lifetime_seconds=settings.session_absolute_lifetime_seconds,
+        refresh_reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
+    )
+    policy = RateLimitPolicy.build(
+        per_ip_per_minute=settings.rate_limit_per_ip_per_minute,
+        per_account_per_minute=settings.rate_limit_per_account_per_minute,
+        signin_failures_before_lock=settings.signin_failures_before_lock,
+        signin_failure_window_seconds=settings.signin_failure_window_seconds,
+    )
+    throttle = RequestThrottle(RedisRateLimiter(redis, redis_url), policy)
+    issuer = InternalTokenIssuer(settings.internal_token_private_key.get_secret_value())
+    downstream = DownstreamClient(
+        pools, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
+    )
+    return GatewayDependencies(
+        redis=redis, pools=pools, sessions=sessions, throttle=throttle, downstream=downstream
+    )

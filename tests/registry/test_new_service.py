@@ -1,0 +1,68 @@
+"""scripts/new_service.py adds a service that every registry-driven place already lists, and that lints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from registry_places import registry_problems
+
+from scripts.new_service import add_service
+
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
+    add_service(repo_copy, "chat", None, [])
+    assert registry_problems(repo_copy) == []
+    package = repo_copy / "services/chat/src/chat_service"
+    for layer in (
+        "domain/errors.py",
+        "entrypoints/bootstrap.py",
+        "adapters/unit_of_work.py",
+        "service_layer",
+    ):
+        assert (package / layer).exists(), layer
+    assert (
+        'ROUTING_KEYS: tuple[str, ...] = ("order.order.#",)'
+        in (package / "entrypoints/consumer.py").read_text()
+    )
+
+
+def test_the_rendered_service_passes_ruff(repo_copy: Path) -> None:
+    add_service(repo_copy, "users", None, [])
+    for command in (["check"], ["format", "--check"]):
+        result = subprocess.run(
+            [str(RUFF), *command, "services/users"],
+            cwd=repo_copy,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_rendered_manifests_build_with_the_component(repo_copy: Path) -> None:
+    add_service(repo_copy, "gig", None, [])
+    rendered = subprocess.run(
+        ["kubectl", "kustomize", str(repo_copy / "gitops/base/services/gig")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "SERVICE" not in rendered
+    objects = {(doc["kind"], doc["metadata"]["name"]) for doc in yaml.safe_load_all(rendered)}
+    assert {("Deployment", "gig"), ("ExternalSecret", "gig-secrets"), ("ConfigMap", "gig-config")} <= objects
+    deployment = next(doc for doc in yaml.safe_load_all(rendered) if doc["kind"] == "Deployment")
+    assert deployment["spec"]["template"]["metadata"]["labels"]["gigstack.io/uses-search"] == "true"
+
+
+def test_a_new_service_leaves_only_the_gateway_setting_and_its_contract_row(repo_copy: Path) -> None:
+    """What the generator cannot write: gateway code (its *_service_url setting) and prose."""
+    add_service(repo_copy, "ledger", 8010, ["ledgers"])
+    assert registry_problems(repo_copy) == [
+        "ledger: serves public groups, but the gateway has no ledger_service_url setting",
+        "ledger: docs/contracts.md has no row '| ledger | 8010 |'",
+    ]

@@ -1,0 +1,164 @@
+"""Every place that names a service agrees with services/registry.toml; each kind of drift is caught."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from gigstack_registry import RegistryError, load_registry, parse_registry
+from registry_places import GATEWAY_OPERATIONS, registry_problems
+
+Plant = Callable[[str, Callable[[str], str]], Path]
+
+
+def test_the_registry_lists_the_eight_marketplace_services() -> None:
+    registry = load_registry()
+    assert registry.names == ("gateway", "auth", "users", "gig", "chat", "order", "review", "notification")
+    assert registry.group_owners()["gigs"] == "gig"
+
+
+def test_every_place_agrees_with_the_registry(repo_root: Path) -> None:
+    assert registry_problems(repo_root) == []
+
+
+def test_planted_service_missing_from_import_linter_is_named(broken_copy: Plant) -> None:
+    """Forgetting .importlinter used to skip a service's layer checks silently."""
+
+    def drop_notification(text: str) -> str:
+        block = text.index("[importlinter:contract:notification-layers]")
+        end = text.index("\n\n", block)
+        return text[:block] + text[end + 2 :]
+
+    root = broken_copy(".importlinter", drop_notification)
+    assert registry_problems(root) == [
+        "notification: .importlinter has no layers contract for notification_service"
+    ]
+
+
+def test_planted_service_missing_from_an_overlay_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "environments/eks/kustomization.yaml",
+        lambda text: text.replace("  - ../../gitops/base/services/notification\n", ""),
+    )
+    assert registry_problems(root) == ["notification: environments/eks/kustomization.yaml does not list it"]
+
+
+def test_planted_service_missing_from_compose_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "compose.yaml", lambda text: text.replace("127.0.0.1:8001:8000", "127.0.0.1:8011:8000")
+    )
+    assert registry_problems(root) == ["auth: compose.yaml does not publish port 8001 (127.0.0.1:8001:8000)"]
+
+
+def test_planted_new_package_outside_the_registry_is_named(broken_copy: Plant) -> None:
+    root = broken_copy("services/ledger/pyproject.toml", lambda _: '[project]\nname = "ledger-service"\n')
+    assert registry_problems(root) == ["ledger: services/ledger/ exists but is not in services/registry.toml"]
+
+
+def test_planted_existing_service_is_checked_everywhere(broken_copy: Plant) -> None:
+    """Flipping a planned service to exists = true lists every place it is still missing from."""
+    root = broken_copy(
+        "services/registry.toml",
+        lambda text: text.replace('name = "review"\nexists = false', 'name = "review"\nexists = true'),
+    )
+    problems = registry_problems(root)
+    assert "review: registry says exists = true, but services/review/ has no pyproject.toml" in problems
+    for place in (
+        ".importlinter root_packages lacks review_service",
+        "pyproject.toml [tool.mypy] mypy_path lacks services/review/src",
+        "compose.yaml has no service review",
+        "compose.yaml gateway lacks REVIEW_SERVICE_URL: http://review:8000",
+        "gitops/base/services/review/kustomization.yaml is missing",
+        "environments/minikube/kustomization.yaml does not list it",
+        "gateway configmap lacks REVIEW_SERVICE_URL: http://review:8000",
+    ):
+        assert f"review: {place}" in problems, problems
+
+
+def test_planted_store_label_drift_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/base/services/auth/deployment.yaml",
+        lambda text: text.replace('        gigstack.io/uses-mysql: "true"\n', ""),
+    )
+    assert registry_problems(root) == [
+        "auth: gitops/base/services/auth/deployment.yaml pod labels "
+        "['gigstack.io/internal-api', 'gigstack.io/uses-amqp'], the registry implies "
+        "['gigstack.io/internal-api', 'gigstack.io/uses-amqp', 'gigstack.io/uses-mysql']"
+    ]
+
+
+def test_planted_migrating_service_without_its_migration_job_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "gitops/base/services/auth/kustomization.yaml",
+        lambda text: text.replace("  - ../../../components/service-migration\n", ""),
+    )
+    assert registry_problems(root) == [
+        "auth: gitops/base/services/auth: migration-job.yaml and the service-migration component "
+        "exactly when it migrates"
+    ]
+
+
+def test_planted_gateway_route_to_the_wrong_service_is_named(broken_copy: Plant) -> None:
+    table = {"operations": [{"operation_id": "reviews.create", "service": "order"}]}
+    root = broken_copy(str(GATEWAY_OPERATIONS), lambda _: json.dumps(table))
+    assert registry_problems(root) == [
+        "gateway operation reviews.create goes to order, the registry gives group reviews to review"
+    ]
+
+
+def test_planted_gateway_without_a_service_url_is_named(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "services/gateway/src/gateway_service/settings.py",
+        lambda text: text.replace("    chat_service_url:", "    chats_service_url:"),
+    )
+    assert registry_problems(root) == [
+        "chat: serves public groups, but the gateway has no chat_service_url setting",
+        "chats: the gateway has a chats_service_url setting, but the registry gives it no public group",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('name = "x"\nexists = false\nport = 9000\nstores = ["oracle"]', "x: unknown store 'oracle'"),
+        ('name = "x"\nexists = false\nport = 9000\nproduces = ["y.thing.done.v1"]', "which is not <x>."),
+        ('name = "x"\nexists = false\nport = 9000\nconsumes = ["nobody.#"]', "which no service produces"),
+        ('name = "x"\nexists = false\nport = 9000\ncolour = "red"', "unknown fields ['colour']"),
+        ('name = "x"\nexists = false', "missing 1 required"),
+    ],
+)
+def test_broken_registry_entries_are_refused(entry: str, message: str) -> None:
+    with pytest.raises(RegistryError, match=message.replace("[", r"\[").replace(".", r"\.")):
+        parse_registry(f"[[service]]\n{entry}\n")
+
+
+def test_two_services_on_one_port_are_refused() -> None:
+    entry = '[[service]]\nname = "{}"\nexists = false\nport = 1\n'
+    text = entry.format("a") + entry.format("b")
+    with pytest.raises(RegistryError, match="port 1 is used twice"):
+        parse_registry(text)
+
+
+def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_stores() -> None:
+    from scripts.devstack.catalogue import CATALOGUE, service_env
+
+    assert list(CATALOGUE) == list(load_registry().names)
+    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq")
+    assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
+    assert CATALOGUE["auth"].migrates
+    keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
+    notification = service_env(CATALOGUE["notification"], keys, ["notification"])
+    assert notification["REDIS_URL"].endswith(":6379/1")
+    gateway = service_env(CATALOGUE["gateway"], keys, ["gateway", "auth", "notification"])
+    assert {key for key in gateway if key.endswith("_SERVICE_URL")} == {"AUTH_SERVICE_URL"}
+
+
+def test_the_platform_provisions_every_registry_service_its_stores() -> None:
+    from gigstack_platform.catalog import OWNED_STORES, REDIS_DATABASE_INDEX, SERVICES, secret_keys
+
+    assert load_registry().names == SERVICES
+    assert [str(kind) for kind in OWNED_STORES["gig"]] == ["mongodb", "search"]
+    assert REDIS_DATABASE_INDEX == {"gateway": 0, "notification": 1}
+    assert secret_keys("users") == ["AMQP_URL", "MONGODB_URL"]
