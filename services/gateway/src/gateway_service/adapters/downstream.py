@@ -82,7 +82,10 @@ class DownstreamClient:
         forward_headers: Mapping[str, str] | None = None,
         subject: str | None = None,
         session_id: str | None = None,
+        idempotent: bool | None = None,
     ) -> DownstreamResponse:
+        """``idempotent`` overrides the method's HTTP semantics for retries after a transport error: a PUT
+        that checks and changes a password must not run twice (the second run sees the new password)."""
         headers = self._headers(service, forward_headers, subject, session_id)
         base_url = self._service_urls.get(service)
         if not base_url:
@@ -97,7 +100,8 @@ class DownstreamClient:
             params=params,
             headers=headers,
         )
-        response = await self._send_with_retries(http, service, method, request)
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        response = await self._send_with_retries(http, service, repeatable, request)
         return self._accept(service, response)
 
     def _headers(
@@ -127,7 +131,7 @@ class DownstreamClient:
         return headers
 
     async def _send_with_retries(
-        self, http: httpx.AsyncClient, service: str, method: str, request: httpx.Request
+        self, http: httpx.AsyncClient, service: str, repeatable: bool, request: httpx.Request
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -143,7 +147,7 @@ class DownstreamClient:
                 raise GatewayTimeout(f"The {service} service did not answer in time") from error
             except httpx.TransportError as error:
                 # The request may have been processed: only idempotent methods are repeated.
-                if method not in IDEMPOTENT_METHODS or attempt >= self._max_retries:
+                if not repeatable or attempt >= self._max_retries:
                     logger.warning(
                         "downstream transport error", extra={"service": service, "error": repr(error)}
                     )

@@ -58,6 +58,7 @@ async def _call_auth(
     device_id: str | None = None,
     subject: str | None = None,
     session_id: str | None = None,
+    idempotent: bool | None = None,
 ) -> DownstreamResponse:
     return await downstream.request(
         "auth",
@@ -67,6 +68,7 @@ async def _call_auth(
         forward_headers=forwarded_headers(device_id),
         subject=subject,
         session_id=session_id,
+        idempotent=idempotent,
     )
 
 
@@ -233,6 +235,8 @@ async def change_password(
         body.model_dump(),
         subject=session.user_id,
         session_id=session.session_id,
+        # Not repeated after a transport error: a first run that did land makes the retry fail (and count).
+        idempotent=False,
     )
     if answer.status_code == 200:
         # Whoever held a session (possibly with the old password) loses it now, not at its expiry; the
