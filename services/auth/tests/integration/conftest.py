@@ -100,12 +100,24 @@ def auth_settings(database_url: str, amqp_url: str, internal_keypair: tuple[str,
         database_url=database_url,
         amqp_url=amqp_url,
         internal_token_public_key=internal_keypair[1],
+        # These tests read the emailed tokens and OTPs from the outbox, as the emails would carry them.
+        outbox_scrub_secrets=False,
     )
 
 
 @pytest.fixture
 async def auth_api(auth_settings: AuthSettings, internal_keypair: tuple[str, str]) -> AsyncIterator[AuthApi]:
     async with running_auth_api(auth_settings, internal_keypair) as api:
+        yield api
+
+
+@pytest.fixture
+async def scrubbing_auth_api(
+    auth_settings: AuthSettings, internal_keypair: tuple[str, str]
+) -> AsyncIterator[AuthApi]:
+    """The app as deployed: secrets are blanked in outbox rows once the broker confirmed them."""
+    settings = auth_settings.model_copy(update={"outbox_scrub_secrets": True})
+    async with running_auth_api(settings, internal_keypair) as api:
         yield api
 
 

@@ -40,7 +40,7 @@ def bootstrap(settings: AuthSettings, *, hasher: PasswordHasher | None = None) -
     )
     events = EventWorkers(
         bus, service_name=settings.service_name, grace_seconds=settings.shutdown_grace_seconds
-    ).add_sql_outbox(engine)
+    ).add_sql_outbox(engine, scrub_secrets=settings.outbox_scrub_secrets)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
     handlers = HandlerDependencies(
