@@ -27,7 +27,10 @@ from auth_service.service_layer.retry import retry_on_conflict
 @retry_on_conflict
 async def forgot_password(command: ForgotPassword, deps: HandlerDependencies) -> None:
     """Email a reset link if the account exists; the caller gets the same answer either way."""
-    email = normalise_email(command.email)
+    try:
+        email = normalise_email(command.email)
+    except CredentialsPolicyViolation:
+        return  # no account can have an address without a canonical form: the same answer as unknown
     now = deps.clock()
     async with deps.uow_factory() as uow:
         found = await uow.accounts.get_by_email(email)

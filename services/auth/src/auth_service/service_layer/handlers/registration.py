@@ -38,13 +38,15 @@ _SEED_COUNTRIES = ("Germany", "India", "Kenya", "Brazil", "Canada", "Vietnam", "
 async def sign_up(command: SignUp, deps: HandlerDependencies) -> None:
     """Create an account unless the email or username is taken; the caller cannot tell which happened."""
     username = normalise_username(command.username)
-    email = normalise_email(command.email)
     check_password(command.password)
     country = normalise_country(command.country)
     check_device_id(command.device_id)
+    email = _deliverable_email_or_none(command.email)
     # Hash before looking anything up: argon2 dominates the cost, so existing and new addresses take
     # the same time and the response timing does not reveal which accounts exist.
     password_hash = await deps.hasher.hash(command.password)
+    if email is None:
+        return
     now = deps.clock()
     try:
         async with deps.uow_factory() as uow:
@@ -126,6 +128,16 @@ async def seed_accounts(command: SeedAccounts, deps: HandlerDependencies) -> lis
             accounts.append(account)
         await uow.commit()
     return accounts
+
+
+def _deliverable_email_or_none(raw: str) -> str | None:
+    """The canonical address, or None for one the published schema admits but mail cannot reach (a domain
+    with no IDNA form, a non-ASCII local part): answered like a taken address ("if the details can be
+    used"), and nothing is stored. Input the schema refuses never gets here (422)."""
+    try:
+        return normalise_email(raw)
+    except CredentialsPolicyViolation:
+        return None
 
 
 def _valid_device_or_none(raw: str | None) -> str | None:
