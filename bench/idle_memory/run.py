@@ -1,10 +1,10 @@
-"""Idle memory: RSS of gateway, auth and notification at rest and after a short load, vs a 120 MiB budget.
+"""Idle memory: RSS of gateway, auth, notification and users at rest and after a short load, vs 120 MiB.
 
-One run starts MariaDB, Redis, RabbitMQ and an SMTP catcher through ``gigstack_testinfra`` (local processes,
-or containers when Docker answers), migrates auth, starts notification, auth and the gateway as real
-processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and lets them
-idle, then measures the resident set (psutil, process plus children). Then a short load goes through the
-gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
+One run starts MariaDB, Redis, RabbitMQ, FerretDB and an SMTP catcher through ``gigstack_testinfra`` (local
+processes, or containers when Docker answers), migrates auth, starts notification, users, auth and the gateway
+as real processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and
+lets them idle, then measures the resident set (psutil, process plus children). Then a short load goes through
+the gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
 an email) and the RSS is measured again after the services settle; the peak during the load is sampled
 too. Usage::
 
@@ -93,6 +93,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         broker = backend.rabbitmq().endpoint
         vhost = isolation.unique_name("bench")
         isolation.create_vhost(broker, vhost)
+        mongodb = backend.mongodb()
         redis = backend.redis()
         allocator = isolation.RedisDatabaseAllocator(redis)
         private_pem, public_pem = generate_ed25519_pem_pair()
@@ -133,9 +134,17 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
-        processes = {"gateway": gateway, "auth": auth, "notification": notification}
-        # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, auth, gateway):
+        users = _service(
+            "users",
+            {
+                **common,
+                "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
+                "AMQP_URL": broker.url(vhost),
+            },
+            log_dir,
+        )
+        processes = {"gateway": gateway, "auth": auth, "notification": notification, "users": users}
+        for process in (notification, users, auth, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -182,7 +191,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification"):
+    for name in ("gateway", "auth", "notification", "users"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "

@@ -4,7 +4,7 @@ Everything lives under ``.local/`` (data, logs, pid files, generated dev secrets
 stack outlives the command; ``down`` stops it through the pid files. Servers come from
 ``gigstack_testinfra.servers``: the launchers the tests use, here with fixed ports and persistent directories.
 
-    uv run python -m scripts.devstack up --services "gateway auth notification"
+    uv run python -m scripts.devstack up --services "gateway auth notification users"
     uv run python -m scripts.devstack status
     uv run python -m scripts.devstack down
 """

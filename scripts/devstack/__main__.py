@@ -11,10 +11,13 @@ from scripts.devstack.stack import down, status, up
 def main() -> None:
     parser = argparse.ArgumentParser(description=usage, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("--services", default="gateway auth notification", help="space-separated names")
+    parser.add_argument("--services", default="gateway auth notification users", help="space-separated names")
+    parser.add_argument(
+        "--observability", default="1", choices=["0", "1"], help="0: skip Prometheus, Jaeger and the rest"
+    )
     args = parser.parse_args()
     if args.command == "up":
-        up(args.services.split())
+        up(args.services.split(), with_observability=args.observability == "1")
     elif args.command == "down":
         down()
     else:

@@ -28,6 +28,7 @@ from scripts.devstack.catalogue import (
     build_store,
     service_env,
 )
+from scripts.devstack.observability import dev as observability
 from scripts.devstack.pidfiles import record, running_groups, stop_groups
 
 
@@ -107,11 +108,13 @@ def wait_ready(spec: ServiceSpec, process: ManagedProcess, timeout: float = 90.0
     return False
 
 
-def start_service(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> None:
+def start_service(
+    spec: ServiceSpec, dev: dict[str, str], running: list[str], extra_env: dict[str, str]
+) -> None:
     if running_groups(spec.name):
         print(f"  {spec.name:<13} already running on :{spec.port}")
         return
-    env = service_env(spec, dev, running)
+    env = {**service_env(spec, dev, running), **extra_env}
     if spec.migrates:
         migrate(spec, env)
     process = ManagedProcess(
@@ -140,26 +143,35 @@ def selected_services(names: list[str]) -> list[ServiceSpec]:
     return chosen
 
 
-def up(names: list[str]) -> None:
+def up(names: list[str], *, with_observability: bool = True) -> None:
     for directory in (DATA, LOGS, PIDS):
         directory.mkdir(parents=True, exist_ok=True)
     services = selected_services(names)
     stores = {"mail"} | {store for spec in services for store in spec.stores}
+    if with_observability:
+        stores |= set(observability.STORES)
     order = ["postgres", "mariadb", "redis", "rabbitmq", "ferretdb", "opensearch", "mail"]
     print("stores:")
     for store in (s for s in order if s in stores):
         start_store(store)
     ensure_databases(stores, services)
     dev = dev_secrets()
+    extra_env: dict[str, str] = {}
+    if with_observability:
+        print("observability:")
+        observability.start(services)
+        extra_env = observability.service_env()
     print("services:")
     for spec in services:
-        start_service(spec, dev, [s.name for s in services])
+        start_service(spec, dev, [s.name for s in services], extra_env)
     print("\nGigstack dev stack is up:")
     if any(s.name == "gateway" for s in services):
         print(f"  API docs (gateway)   http://{HOST}:8000/docs")
     print(f"  mail catcher UI      http://{HOST}:{PORTS['mail-web']}/  (SMTP {HOST}:{PORTS['smtp']})")
     if "rabbitmq" in stores:
         print(f"  RabbitMQ management  http://{HOST}:{PORTS['rabbitmq-management']}/  (guest/guest)")
+    if with_observability:
+        print("\n".join(observability.banner()))
     print("  logs                 .local/logs/   stop with: make down")
 
 

@@ -39,6 +39,7 @@ MIGRATION_TIMEOUT_SECONDS = 180.0
 @dataclass
 class GigstackStack:
     notification: ServiceProcess
+    users: ServiceProcess | None
     auth: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
@@ -68,7 +69,8 @@ class GigstackStack:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        return (self.notification, self.auth, self.gateway)
+        users = (self.users,) if self.users is not None else ()
+        return (self.notification, *users, self.auth, self.gateway)
 
 
 def _common_env(public_pem: str) -> dict[str, str]:
@@ -113,7 +115,9 @@ async def running_stack(
     gateway_env: Mapping[str, str] | None = None,
     auth_env: Mapping[str, str] | None = None,
     notification_env: Mapping[str, str] | None = None,
+    mongodb_url: str | None = None,
 ) -> AsyncIterator[GigstackStack]:
+    """With `mongodb_url`, the users service runs too and the gateway routes its groups to it."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -141,6 +145,11 @@ async def running_stack(
         {**common, "DATABASE_URL": mariadb_url, "AMQP_URL": amqp_url, **(auth_env or {})},
         log_dir,
     )
+    users = None
+    if mongodb_url is not None:
+        users = _process(
+            "users", "users_service", {**common, "MONGODB_URL": mongodb_url, "AMQP_URL": amqp_url}, log_dir
+        )
     gateway = _process(
         "gateway",
         "gateway_service",
@@ -150,6 +159,7 @@ async def running_stack(
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
             "AUTH_SERVICE_URL": auth.base_url,
+            **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -163,6 +173,7 @@ async def running_stack(
     )
     stack = GigstackStack(
         notification=notification,
+        users=users,
         auth=auth,
         gateway=gateway,
         mail=mail_catcher,

@@ -218,6 +218,20 @@ class OutboxMetrics:
             ),
         )
 
+        self.events_unroutable_total = _shared_collector(
+            registry,
+            "events_unroutable_total",
+            lambda: Counter(
+                "events_unroutable_total",
+                "Publications the broker returned because no queue is bound for their event type.",
+                ["service", "event_type"],
+                registry=registry,
+            ),
+        )
+
+    def record_unroutable(self, event_type: str) -> None:
+        self.events_unroutable_total.labels(self.service, event_type).inc()
+
     def set_pending(self, count: int) -> None:
         self.outbox_pending_events.labels(self.service).set(count)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +16,12 @@ from aio_pika.abc import (
     AbstractRobustQueue,
 )
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, DeliveryError, PublishError
+from aiormq.abc import DeliveredMessage
 
 from servicekit.events.backoff import Backoff
 from servicekit.events.envelope import CONTENT_TYPE, EventEnvelope
-from servicekit.events.errors import PublishFailed
+from servicekit.events.errors import PublishFailed, UnroutableEvent
+from servicekit.events.subscriptions import SUBSCRIPTIONS, Subscription, declare_subscriptions
 from servicekit.events.topology import (
     CORRELATION_ID_HEADER,
     DEAD_LETTER_EXCHANGE,
@@ -42,12 +44,17 @@ RETRYABLE_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
+UnroutableListener = Callable[[str], None]
+
 
 class EventBus:
     """One robust AMQP connection per service process, shared by its publisher and its consumers.
 
     Publishing uses a dedicated channel with publisher confirms (aio-pika's default, asserted in `connect`)
     and persistent messages; a publication only returns once the broker has taken responsibility for it.
+    `connect` declares every queue of `subscriptions` (servicekit.events.subscriptions), so an event with a
+    declared consumer lands in its queue even before that consumer ever started; publishing is mandatory,
+    so an event no queue is bound for comes back and raises `UnroutableEvent` instead of vanishing.
     """
 
     def __init__(
@@ -61,8 +68,11 @@ class EventBus:
         publish_timeout: float = 30,
         reconnect_interval: float = 1.0,
         publish_backoff: Backoff | None = None,
+        subscriptions: Sequence[Subscription] = SUBSCRIPTIONS,
     ) -> None:
         self._amqp_url = amqp_url
+        self._subscriptions = tuple(subscriptions)
+        self._unroutable_listeners: list[UnroutableListener] = []
         self.service_name = service_name
         self.prefetch = prefetch
         self._connect_timeout = connect_timeout
@@ -118,11 +128,16 @@ class EventBus:
             if not isinstance(channel, AbstractRobustChannel) or not channel.publisher_confirms:
                 raise RuntimeError("the publishing channel must be robust and have publisher confirms on")
             self._events_exchange = await declare_exchanges(channel, timeout=self._connect_timeout)
+            await declare_subscriptions(connection, self._subscriptions, timeout=self._connect_timeout)
         except BaseException:
             await connection.close()
             raise
         self._connection = connection
         self._publish_channel = channel
+
+    def add_unroutable_listener(self, listener: UnroutableListener) -> None:
+        """Call `listener(event_type)` for every publication the broker returned as unroutable (metrics)."""
+        self._unroutable_listeners.append(listener)
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -149,7 +164,8 @@ class EventBus:
         """Publish one event (routing key = event type); returns once the broker confirmed it.
 
         The current trace context and correlation id travel in the headers. Raises `PublishFailed` when no
-        confirm arrived within the publish deadline, retrying with backoff across reconnections until then.
+        confirm arrived within the publish deadline, retrying with backoff across reconnections until then,
+        and its subclass `UnroutableEvent` at once when no queue is bound for the event type.
         """
         headers: dict[str, Any] = {}
         inject_trace_headers(headers)
@@ -198,14 +214,15 @@ class EventBus:
                 remaining = max(deadline - loop.time(), 0.001)
                 exchange = await self._usable_exchange(within=min(self._confirm_timeout, remaining))
                 remaining = max(deadline - loop.time(), 0.001)
-                # mandatory=False: an event nobody subscribes to yet is not an error for its producer.
-                await exchange.publish(
+                # mandatory: the broker returns a message no queue is bound for (the publishing channel
+                # has on_return_raises off, so the return comes back as the result, not as an error that
+                # would look like a retryable nack).
+                result = await exchange.publish(
                     message,
                     routing_key=event_type,
-                    mandatory=False,
+                    mandatory=True,
                     timeout=min(self._confirm_timeout, remaining),
                 )
-                return
             except RETRYABLE_PUBLISH_ERRORS as exc:
                 if self._events_exchange is None:
                     raise PublishFailed("the event bus is not connected") from exc
@@ -224,6 +241,25 @@ class EventBus:
                     delay,
                 )
                 await asyncio.sleep(delay)
+                continue
+            if isinstance(result, DeliveredMessage):
+                self._report_unroutable(event_type, event_id)
+            return
+
+    def _report_unroutable(self, event_type: str, event_id: str) -> None:
+        # Retrying cannot help until a subscription binds this type: raise at once, so an outbox keeps the
+        # event unpublished (and retries it later) instead of marking it delivered.
+        logger.error(
+            "event %s %s is unroutable: no queue is bound for it on %s (is its consumer missing from "
+            "servicekit.events.subscriptions?)",
+            event_type,
+            event_id,
+            EVENTS_EXCHANGE,
+            extra={"event_type": event_type, "event_id": event_id},
+        )
+        for listener in self._unroutable_listeners:
+            listener(event_type)
+        raise UnroutableEvent(f"{event_type} {event_id} was returned unroutable by the broker")
 
     async def _usable_exchange(self, *, within: float) -> AbstractExchange:
         """The publishing exchange, on a fresh channel if the robust one did not come back after a reconnect.

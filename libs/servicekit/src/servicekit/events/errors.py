@@ -25,3 +25,7 @@ class MalformedEventError(ValueError):
 
 class PublishFailed(Exception):  # noqa: N818 - name fixed by docs/servicekit-api.md
     """The broker did not confirm a publication within the publish deadline (after retries)."""
+
+
+class UnroutableEvent(PublishFailed):
+    """The broker returned the event: no queue is bound for its type (no declared subscription)."""

@@ -136,6 +136,7 @@ class MongoOutboxRelay(PollingRelay):
         )
         self._collections = tuple(collections)
         self._bus = bus
+        bus.add_unroutable_listener(metrics.record_unroutable)
 
     async def relay_batch(self) -> int:
         """Publish the entries of up to `batch_size` documents per collection; returns events published."""

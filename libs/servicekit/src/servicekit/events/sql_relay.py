@@ -65,6 +65,7 @@ class SqlOutboxRelay(PollingRelay):
         self._bus = bus
         # Blank the secret payload fields of rows once confirmed (servicekit.events.outbox_secrets).
         self._scrub = scrub_secrets
+        bus.add_unroutable_listener(metrics.record_unroutable)
         self._retention = timedelta(hours=retain_published_hours)
         self._prune_interval = prune_interval_seconds
         self._next_prune: float | None = None

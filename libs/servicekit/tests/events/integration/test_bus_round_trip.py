@@ -98,10 +98,14 @@ async def test_declare_work_queue_creates_quorum_queue_dlq_and_bindings(bus: Eve
             await channel.declare_queue("tests.declared", durable=True, arguments={"x-queue-type": "classic"})
 
 
-async def test_queue_depth_of_a_missing_queue_raises_without_breaking_the_bus(bus: EventBus) -> None:
+async def test_queue_depth_of_a_missing_queue_raises_without_breaking_the_bus(
+    bus: EventBus, probe: Any
+) -> None:
+    tap = await probe.tap("tests.after_missing.tap", "a.b.c.v1")
     with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
         await bus.queue_depth(f"tests.missing.{uuid.uuid4().hex}")
     await bus.publish(EventEnvelope.new(type="a.b.c.v1", producer="p", payload={}))
+    assert len(await probe.fetch(tap, 1)) == 1
 
 
 async def test_publish_on_a_closed_bus_raises_publish_failed(amqp_url: str) -> None:

@@ -8,6 +8,7 @@ durable queues survive ``kill()`` + ``start()`` as with local processes. Readine
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 
 import httpx
@@ -35,8 +36,25 @@ IMAGES = {
     "mongodb": "mongo:7",
     "opensearch": "opensearchproject/opensearch:2.19.1",
 }
+# Where no registry is reachable, images built locally with the same entrypoint contract replace the official
+# ones: GIGSTACK_TEST_IMAGES="postgres=local/postgres:15,redis=local/redis:7"
+# (scripts/cluster/store-images.sh prints the value for the images it builds).
+IMAGES_ENV = "GIGSTACK_TEST_IMAGES"
 PASSWORD = "gigstack-test-only"  # noqa: S105 - throwaway containers
 START_TIMEOUT = 180.0
+
+
+def image_for(key: str) -> str:
+    """The official image for ``key`` unless GIGSTACK_TEST_IMAGES names another one for it."""
+    overrides: dict[str, str] = {}
+    for entry in os.environ.get(IMAGES_ENV, "").split(","):
+        if not entry.strip():
+            continue
+        name, separator, image = entry.partition("=")
+        if not separator or name.strip() not in IMAGES or not image.strip():
+            raise ValueError(f"{IMAGES_ENV}: {entry!r} is not <one of {sorted(IMAGES)}>=<image>")
+        overrides[name.strip()] = image.strip()
+    return overrides.get(key, IMAGES[key])
 
 
 def _start(container: DockerContainer, ready: Callable[[], bool], what: str) -> None:
@@ -99,7 +117,7 @@ class ContainerBackend(Backend):
         self._containers: list[DockerContainer] = []
 
     def _container(self, image_key: str, ports: dict[int, int], env: dict[str, str]) -> DockerContainer:
-        container = DockerContainer(IMAGES[image_key])
+        container = DockerContainer(image_for(image_key))
         for container_port, host_port in ports.items():
             container.with_bind_ports(container_port, host_port)
         container.with_envs(**env)

@@ -13,6 +13,9 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from servicekit.errors import error_body
+from servicekit.logging import get_correlation_id
 
 from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.dependencies import (
@@ -98,7 +101,8 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
 def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]) -> APIRouter:
     """Routes for every published operation whose id is not in ``handled_elsewhere``."""
     router = APIRouter(dependencies=[Depends(enforce_ip_budget)])
-    for operation in public_api.operations:
+    # Fixed paths before templates: `/sellers/random` must not be taken for `/sellers/{seller_id}`.
+    for operation in sorted(public_api.operations, key=lambda o: (o.public_path.count("{"), o.public_path)):
         if operation.operation_id in handled_elsewhere:
             continue
         extra: dict[str, Any] = {"tags": [operation.operation_id.split(".", 1)[0]]}
@@ -109,4 +113,45 @@ def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]
             operation_id=operation.operation_id,
             **extra,
         )
+    _answer_other_methods(router, public_api, handled_elsewhere)
     return router
+
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _answer_other_methods(
+    router: APIRouter, public_api: PublicApi, handled_elsewhere: Collection[str]
+) -> None:
+    """A 405 listing every method of the path, for paths published with more than one method.
+
+    Starlette answers a method a path lacks from the first route of that path alone, so `GET` + `PUT` on one
+    path would answer `Allow: GET`. One extra route per such path takes every other method instead; a fixed
+    path its template also matches (`/sellers/random` for `/sellers/{seller_id}`) is answered with its own.
+    """
+    methods: dict[str, set[str]] = {}
+    for operation in public_api.operations:
+        if operation.operation_id not in handled_elsewhere:
+            methods.setdefault(operation.public_path, set()).add(operation.method)
+    fixed = {path: documented for path, documented in methods.items() if "{" not in path}
+    for path, documented in methods.items():
+        if len(documented) < 2:
+            continue
+        allowed = documented | ({"HEAD"} if "GET" in documented else set())
+        router.add_api_route(
+            path,
+            _method_not_allowed(documented, fixed),
+            methods=sorted(_HTTP_METHODS - allowed),
+            include_in_schema=False,
+        )
+
+
+def _method_not_allowed(
+    documented: set[str], fixed: dict[str, set[str]]
+) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def not_allowed(request: Request) -> JSONResponse:
+        methods = fixed.get(request.url.path, documented)
+        body = error_body("method_not_allowed", "Method Not Allowed", correlation_id=get_correlation_id())
+        return JSONResponse(body, status_code=405, headers={"Allow": ", ".join(sorted(methods))})
+
+    return not_allowed

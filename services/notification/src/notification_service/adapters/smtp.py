@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 import aiosmtplib
+from opentelemetry import trace
 
 from notification_service.domain.errors import (
     DeliveryDeferredError,
@@ -26,6 +27,9 @@ from notification_service.domain.model import OutgoingEmail
 # Whole-server trouble: 421 "service not available", and authentication/TLS problems, which are our
 # configuration and would fail every message the same way (pausing beats dead-lettering all mail).
 _SERVER_LEVEL_CODES = {421, 530, 534, 535, 538}
+# One CLIENT span per delivery, child of the consumer's span: a trace then ends at the mail server, and a
+# refused or timed-out delivery shows as an error span (start_as_current_span records the exception).
+_tracer = trace.get_tracer("notification_service.smtp")
 
 
 @dataclass(frozen=True)
@@ -86,13 +90,15 @@ class SmtpEmailSender:
         message = mime_message(email, self._config.mail_from)
         client = self._client()
         accepted = False
+        attrs: dict[str, str | int] = {"server.address": self._config.host, "server.port": self._config.port}
         try:
-            async with asyncio.timeout(self._overall_timeout()):
-                await client.connect()
-                await client.send_message(message, sender=self._config.mail_from, recipients=[email.to])
-                accepted = True
-                await on_accepted()
-                await _quit_quietly(client)
+            with _tracer.start_as_current_span("smtp send", kind=trace.SpanKind.CLIENT, attributes=attrs):
+                async with asyncio.timeout(self._overall_timeout()):
+                    await client.connect()
+                    await client.send_message(message, sender=self._config.mail_from, recipients=[email.to])
+                    accepted = True
+                    await on_accepted()
+                    await _quit_quietly(client)
         except Exception as exc:
             if accepted:
                 # The server said 250 to DATA: the email is out. A failure after that (QUIT, the overall

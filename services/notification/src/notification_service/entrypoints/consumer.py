@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from servicekit.events import DuplicateEventError, EventEnvelope, EventHandler, PermanentEventError
+from servicekit.events import (
+    DuplicateEventError,
+    EventEnvelope,
+    EventHandler,
+    PermanentEventError,
+    subscription,
+)
 
 from notification_service.domain.errors import UndeliverableEmailError
 from notification_service.service_layer.delivery import DeliveryOutcome, EmailDelivery
 
-EMAIL_QUEUE = "notification.email"
-# Event types have four words (auth.email.<event>.v1), so "auth.email.*" (one word) would match none of
-# them: "#" takes the event name and the version. order.email.# and chat.email.# join with their templates.
-EMAIL_ROUTING_KEYS = ("auth.email.#",)
+# Queue and bindings come from the system-wide declaration, which publishers apply too, so email events
+# published before this consumer first started are waiting in the queue. Event types have four words
+# (auth.email.<event>.v1), so the bindings use "#"; order.email.# and chat.email.# join with their templates.
+EMAIL_SUBSCRIPTION = subscription("notification.email")
+EMAIL_QUEUE = EMAIL_SUBSCRIPTION.queue
+EMAIL_ROUTING_KEYS = EMAIL_SUBSCRIPTION.routing_keys
 
 
 def email_event_handler(delivery: EmailDelivery) -> EventHandler:

@@ -1,0 +1,1 @@
+"""Entry points: the HTTP API, the event consumer, the composition root and the command line."""
