@@ -55,7 +55,8 @@ async def contract_stack(
 
 @pytest.fixture
 async def signed_in_user(contract_stack: GigstackStack) -> SignedInUser:
-    """A verified account signed in from ``DEVICE_ID`` (the device it signed up on, so no OTP)."""
+    """A verified account signed in from ``DEVICE_ID`` (the device that opened the verification link, so no
+    OTP: signing up alone trusts no device, docs/security.md)."""
     suffix = uuid.uuid4().hex[:10]
     username, email = f"contract{suffix}", f"contract{suffix}@example.com"
     device = {"X-Device-Id": DEVICE_ID}
@@ -64,7 +65,7 @@ async def signed_in_user(contract_stack: GigstackStack) -> SignedInUser:
         signup = await gateway.post(f"{AUTH}/signup", json=account, headers=device)
         assert signup.status_code == 202, signup.text
         token = await wait_for_mail(contract_stack.mail, email, VERIFY_TOKEN)
-        verified = await gateway.post(f"{AUTH}/verify-email", json={"token": token})
+        verified = await gateway.post(f"{AUTH}/verify-email", json={"token": token}, headers=device)
         assert verified.status_code == 200, verified.text
         signin = await gateway.post(
             f"{AUTH}/signin", json={"email_or_username": email, "password": PASSWORD}, headers=device

@@ -165,6 +165,8 @@ async def running_stack(
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
             "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000",
             "SIGNIN_FAILURES_BEFORE_LOCK": str(SIGNIN_FAILURES_BEFORE_LOCK),
+            # The suites replay refresh tokens within milliseconds to prove reuse detection: no grace window.
+            "REFRESH_REUSE_GRACE_SECONDS": "0",
             **(gateway_env or {}),
         },
         log_dir,

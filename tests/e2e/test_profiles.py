@@ -32,7 +32,9 @@ async def _signed_in(gateway: httpx.AsyncClient, stack: GigstackStack) -> tuple[
     account = {"username": f"user{suffix}", "email": f"user{suffix}@example.com", "password": PASSWORD}
     assert (await gateway.post(f"{AUTH}/signup", json=account, headers=LAPTOP)).status_code == 202
     token = await wait_for_mail(stack.mail, account["email"], VERIFY_TOKEN)
-    assert (await gateway.post(f"{AUTH}/verify-email", json={"token": token})).status_code == 200
+    # Opened on the laptop, which that makes a known device (signing up alone trusts none).
+    verified = await gateway.post(f"{AUTH}/verify-email", json={"token": token}, headers=LAPTOP)
+    assert verified.status_code == 200
     signin = await gateway.post(
         f"{AUTH}/signin", json={"email_or_username": account["email"], "password": PASSWORD}, headers=LAPTOP
     )

@@ -185,3 +185,15 @@ def test_generated_keypair_is_a_matching_ed25519_pair() -> None:
         )
         == public_pem.encode()
     )
+
+
+def test_verifier_accepts_every_key_of_a_rotation_bundle_and_no_other() -> None:
+    old_private, old_public = generate_ed25519_keypair()
+    new_private, new_public = generate_ed25519_keypair()
+    stranger_private, _ = generate_ed25519_keypair()
+    verifier = InternalTokenVerifier(old_public + "\n" + new_public, audience="auth")
+
+    for private in (old_private, new_private):
+        assert verifier.verify(InternalTokenIssuer(private).issue("auth", subject="u1")).subject == "u1"
+    with pytest.raises(Unauthorized):
+        verifier.verify(InternalTokenIssuer(stranger_private).issue("auth", subject="u1"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from servicekit.settings import ServiceSettings
 
 
@@ -17,6 +17,21 @@ class AuthSettings(ServiceSettings):
     reset_token_ttl_seconds: int = Field(default=3_600, ge=300, le=86_400)
     database_pool_size: int = Field(default=5, ge=1)
     database_connect_timeout_seconds: int = Field(default=5, ge=1)
+    # Longest a query may go unanswered before the connection is given up (a silent server must not pin
+    # a pooled connection, and the request holding it, forever).
+    database_read_timeout_seconds: int = Field(default=15, ge=1)
+    # RAM the argon2 hashes in flight may use together (64 MiB each): the pod limit minus the service's
+    # baseline, with headroom. 128 MiB = 2 concurrent hashes under a 320 MiB limit.
+    hashing_memory_budget_mib: int = Field(default=128, ge=64)
+    # Blank reset tokens and OTPs in published outbox rows (docs/security.md). Only development and test may
+    # keep them, for tests that read the emailed secrets from the outbox.
+    outbox_scrub_secrets: bool = True
+
+    @model_validator(mode="after")
+    def _scrubbing_only_off_in_development(self) -> AuthSettings:
+        if not self.outbox_scrub_secrets and self.environment not in ("development", "test"):
+            raise ValueError("OUTBOX_SCRUB_SECRETS may be false only in development and test")
+        return self
 
     @property
     def otp_ttl(self) -> timedelta:

@@ -61,6 +61,16 @@ class AuthApi:
         body = {"username": username, "email": email, "password": password, "country": "Kenya"}
         return await self.client.post("/api/v1/auth/signup", json=body, headers={"X-Device-Id": DEVICE})
 
+    async def verify_email_on(self, device: str) -> None:
+        """Open the latest verification link on ``device`` (which makes it a known device)."""
+        event = (await self.outbox("auth.email.verification_requested.v1"))[-1]
+        response = await self.client.post(
+            "/api/v1/auth/verify-email",
+            json={"token": event.payload["token"]},
+            headers={"X-Device-Id": device},
+        )
+        assert response.status_code == 200, response.text
+
     async def outbox(self, event_type: str | None = None) -> list[EventEnvelope]:
         async with self.engine.connect() as connection:
             rows = (await connection.execute(text("SELECT body FROM outbox_events ORDER BY seq"))).all()
@@ -90,12 +100,24 @@ def auth_settings(database_url: str, amqp_url: str, internal_keypair: tuple[str,
         database_url=database_url,
         amqp_url=amqp_url,
         internal_token_public_key=internal_keypair[1],
+        # These tests read the emailed tokens and OTPs from the outbox, as the emails would carry them.
+        outbox_scrub_secrets=False,
     )
 
 
 @pytest.fixture
 async def auth_api(auth_settings: AuthSettings, internal_keypair: tuple[str, str]) -> AsyncIterator[AuthApi]:
     async with running_auth_api(auth_settings, internal_keypair) as api:
+        yield api
+
+
+@pytest.fixture
+async def scrubbing_auth_api(
+    auth_settings: AuthSettings, internal_keypair: tuple[str, str]
+) -> AsyncIterator[AuthApi]:
+    """The app as deployed: secrets are blanked in outbox rows once the broker confirmed them."""
+    settings = auth_settings.model_copy(update={"outbox_scrub_secrets": True})
+    async with running_auth_api(settings, internal_keypair) as api:
         yield api
 
 

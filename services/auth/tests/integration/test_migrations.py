@@ -37,7 +37,7 @@ async def test_migrations_match_the_declared_schema(mariadb_url: str) -> None:
     assert differences == []
     assert {"accounts", "known_devices", "otp_challenges", "account_tokens"} <= tables
     assert {"outbox_events", "processed_events"} <= tables
-    assert revision == "0001"
+    assert revision == "0002"
 
 
 async def test_tables_store_full_unicode_even_on_a_latin1_database(mariadb_url: str) -> None:

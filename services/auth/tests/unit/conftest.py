@@ -37,6 +37,9 @@ class FakeStore:
     failing_commits: list[Exception] = field(default_factory=list)
     # Account ids whose rows commands locked, in order (what get_for_update would lock in MariaDB).
     locked_accounts: list[UUID] = field(default_factory=list)
+    # Units of work open right now, and slow hashes that ran while one was (each would pin a DB connection).
+    open_units: int = 0
+    hashes_inside_a_transaction: int = 0
 
     def events_of(self, event_type: type[AuthEvent]) -> list[AuthEvent]:
         return [event for event in self.outbox if isinstance(event, event_type)]
@@ -132,6 +135,7 @@ class FakeUnitOfWork(AuthUnitOfWork):
         self._working = StoreState()
 
     async def _begin(self) -> None:
+        self._store.open_units += 1
         self._working = copy.deepcopy(self._store.state)
         self.accounts = FakeAccounts(self._working, self._store)
         self.otp_challenges = FakeOtpChallenges(self._working)
@@ -148,29 +152,36 @@ class FakeUnitOfWork(AuthUnitOfWork):
         self._working = copy.deepcopy(self._store.state)
 
     async def _close(self) -> None:
-        return None
+        self._store.open_units -= 1
 
 
 class FakeHasher:
     """Reversible stand-in for argon2 that counts how often the slow path would have run."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: FakeStore, prefix: str = "hashed:") -> None:
         self.slow_operations = 0
         self.outdated_prefix = "old:"
+        self._store = store
+        self._prefix = prefix
+
+    def _slow(self) -> None:
+        self.slow_operations += 1
+        if self._store.open_units:
+            self._store.hashes_inside_a_transaction += 1
 
     async def hash(self, secret: str) -> str:
-        self.slow_operations += 1
-        return f"hashed:{secret}"
+        self._slow()
+        return f"{self._prefix}{secret}"
 
     async def verify(self, secret_hash: str, secret: str) -> bool:
-        self.slow_operations += 1
-        return secret_hash in (f"hashed:{secret}", f"{self.outdated_prefix}{secret}")
+        self._slow()
+        return secret_hash in (f"{self._prefix}{secret}", f"{self.outdated_prefix}{secret}")
 
     def needs_rehash(self, secret_hash: str) -> bool:
         return secret_hash.startswith(self.outdated_prefix)
 
     async def verify_dummy(self, secret: str) -> None:
-        self.slow_operations += 1
+        self._slow()
 
 
 class SequentialSecrets:
@@ -217,12 +228,13 @@ LIFETIMES = TokenLifetimes(
 @pytest.fixture
 def harness() -> AuthHarness:
     store = FakeStore()
-    hasher = FakeHasher()
+    hasher = FakeHasher(store)
     secrets = SequentialSecrets()
     clock = SettableClock()
     deps = HandlerDependencies(
         uow_factory=lambda: FakeUnitOfWork(store),
         hasher=hasher,
+        otp_hasher=FakeHasher(store, prefix="otp:"),
         secrets=secrets,
         clock=clock,
         lifetimes=LIFETIMES,

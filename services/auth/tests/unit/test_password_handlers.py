@@ -13,7 +13,11 @@ from auth_service.domain.errors import (
     PasswordConfirmationMismatch,
     WrongCurrentPassword,
 )
-from auth_service.domain.events import PasswordResetCompleted, PasswordResetRequested
+from auth_service.domain.events import (
+    EmailVerificationRequested,
+    PasswordResetCompleted,
+    PasswordResetRequested,
+)
 from auth_service.service_layer import handlers
 from auth_service.service_layer.commands import (
     ChangePassword,
@@ -21,6 +25,7 @@ from auth_service.service_layer.commands import (
     ResetPassword,
     SignIn,
     SignUp,
+    VerifyEmail,
 )
 
 if TYPE_CHECKING:
@@ -31,7 +36,11 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 async def signed_up(harness: AuthHarness) -> AuthHarness:
+    """Alice signed up and opened her verification link on her laptop (which that makes known)."""
     await handlers.sign_up(SignUp("alice", "alice@example.com", PASSWORD, None, "laptop"), harness.deps)
+    [verification] = harness.store.events_of(EmailVerificationRequested)
+    assert isinstance(verification, EmailVerificationRequested)
+    await handlers.verify_email(VerifyEmail(verification.token, "laptop"), harness.deps)
     return harness
 
 

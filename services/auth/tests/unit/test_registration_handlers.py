@@ -27,14 +27,15 @@ def _sign_up(**overrides: str | None) -> SignUp:
     return SignUp(**values)  # type: ignore[arg-type]
 
 
-async def test_sign_up_creates_account_known_device_and_two_events(harness: AuthHarness) -> None:
+async def test_sign_up_creates_account_and_two_events_but_trusts_no_device(harness: AuthHarness) -> None:
     await handlers.sign_up(_sign_up(), harness.deps)
 
     [account] = harness.store.state.accounts.values()
     assert (account.username, account.email, account.country) == ("alice", "alice@example.com", "Kenya")
     assert account.password_hash == "hashed:correct horse"
     assert not account.email_verified
-    assert harness.store.state.devices == {(account.id, "device-1")}
+    # Signing up proves nothing about the mailbox: the device is trusted only by the link or an OTP.
+    assert harness.store.state.devices == set()
     created, verification = harness.store.outbox
     assert isinstance(created, AccountCreated)
     assert created.user_id == str(account.id)

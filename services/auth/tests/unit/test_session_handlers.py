@@ -12,10 +12,17 @@ from auth_service.domain.errors import (
     InvalidOtp,
     OtpAttemptsExhausted,
 )
-from auth_service.domain.events import OtpRequested
+from auth_service.domain.events import EmailVerificationRequested, OtpRequested
 from auth_service.domain.model import OTP_MAX_ATTEMPTS
 from auth_service.service_layer import handlers
-from auth_service.service_layer.commands import GetCurrentUser, SignIn, SignOut, SignUp, VerifyOtp
+from auth_service.service_layer.commands import (
+    GetCurrentUser,
+    SignIn,
+    SignOut,
+    SignUp,
+    VerifyEmail,
+    VerifyOtp,
+)
 
 if TYPE_CHECKING:
     from services.auth.tests.unit.conftest import AuthHarness
@@ -25,7 +32,11 @@ PASSWORD = "correct horse"
 
 @pytest.fixture
 async def signed_up(harness: AuthHarness) -> AuthHarness:
+    """Alice signed up and opened her verification link on her laptop (which that makes known)."""
     await handlers.sign_up(SignUp("alice", "alice@example.com", PASSWORD, None, "laptop"), harness.deps)
+    [verification] = harness.store.events_of(EmailVerificationRequested)
+    assert isinstance(verification, EmailVerificationRequested)
+    await handlers.verify_email(VerifyEmail(verification.token, "laptop"), harness.deps)
     return harness
 
 
@@ -60,7 +71,7 @@ async def test_new_device_gets_an_otp_that_makes_it_known(signed_up: AuthHarness
     event = await _request_otp(signed_up)
     assert (event.to, event.expires_in_minutes) == ("alice@example.com", 10)
     [challenge] = signed_up.store.state.challenges.values()
-    assert challenge.code_hash == f"hashed:{event.otp}"
+    assert challenge.code_hash == f"otp:{event.otp}"
 
     account = await handlers.verify_otp(VerifyOtp("alice", event.otp, "phone"), signed_up.deps)
 

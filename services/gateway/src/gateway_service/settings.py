@@ -20,6 +20,10 @@ class GatewaySettings(ServiceSettings):
     access_token_secret: SymmetricSecret
     access_token_ttl_seconds: int = Field(default=900, ge=30)
     refresh_token_ttl_seconds: int = Field(default=1_209_600, ge=60)
+    # Absolute session lifetime (refreshing never extends it) and the window in which a just-rotated refresh
+    # token may be presented again (two tabs refreshing at once) without counting as reuse.
+    session_absolute_lifetime_seconds: int = Field(default=2_592_000, ge=1)
+    refresh_reuse_grace_seconds: float = Field(default=5.0, ge=0, le=60)
 
     auth_service_url: str | None = "http://127.0.0.1:8001"
     users_service_url: str | None = None

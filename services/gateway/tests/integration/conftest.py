@@ -33,6 +33,7 @@ BOB_ID = "5d1c7a3e-9b2f-4e6a-8c1d-2f3e4a5b6c7d"
 ALICE_PASSWORD = "correct horse battery staple"
 KNOWN_DEVICE = "device-known"
 GOOD_OTP = "123456"
+GOOD_RESET_TOKEN = "reset-token-from-the-email"
 
 
 def user_json(username: str = "alice") -> dict[str, Any]:
@@ -117,6 +118,13 @@ def build_auth_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
         if body.get("current_password") != ALICE_PASSWORD:
             return JSONResponse({"error": {"code": "invalid_credentials", "message": "Invalid"}}, 401)
         return JSONResponse({"message": "Password changed"})
+
+    @app.post("/api/v1/auth/reset-password")
+    async def reset_password(request: Request) -> Response:
+        body = await request.json()
+        if body.get("token") != GOOD_RESET_TOKEN:
+            return JSONResponse({"error": {"code": "invalid_token", "message": "Invalid"}}, 400)
+        return JSONResponse({"message": "Your password has been reset.", "user_id": ALICE_ID})
 
     @app.post("/api/v1/auth/signout")
     async def signout() -> Response:
@@ -269,6 +277,8 @@ async def start_gateway(
                 "rate_limit_per_ip_per_minute": 1000,
                 "rate_limit_per_account_per_minute": 1000,
                 "signin_failures_before_lock": 3,
+                # Replays in these tests follow within milliseconds: no two-tab grace unless a test asks.
+                "refresh_reuse_grace_seconds": 0,
                 "downstream_read_timeout_seconds": 1.0,
                 "log_level": "WARNING",
             }

@@ -33,7 +33,9 @@ async def redis(redis_url: str) -> AsyncIterator[Redis]:
 @pytest.fixture
 def sessions(redis: Redis) -> SessionService:
     codec = Hs256AccessTokenCodec("integration-access-token-key-0123456789abcdef", ttl_seconds=900)
-    return SessionService(RedisSessionStore(redis), codec, refresh_ttl_seconds=3600)
+    return SessionService(
+        RedisSessionStore(redis), codec, refresh_ttl_seconds=3600, session_lifetime_seconds=3600
+    )
 
 
 async def test_concurrent_use_of_one_refresh_token_rotates_at_most_once(
@@ -68,7 +70,7 @@ async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
     assert await redis.keys("gw:*") == []
 
 
-async def test_revoking_a_users_other_sessions_keeps_the_current_one(
+async def test_ending_every_session_of_a_user_leaves_other_users_alone(
     sessions: SessionService, redis: Redis
 ) -> None:
     laptop = await sessions.start(user_id="u1", device_id="laptop")
@@ -76,33 +78,36 @@ async def test_revoking_a_users_other_sessions_keeps_the_current_one(
     phone = await sessions.refresh(phone.refresh_token)
     stranger = await sessions.start(user_id="u2", device_id=None)
 
-    claims = await sessions.authenticate(laptop.access_token)
-    assert await sessions.end_other_sessions(claims) == 1
+    assert await sessions.end_every_session("u1") == 2
 
-    assert await redis.exists(f"gw:session:{laptop.session_id}")
     assert await redis.exists(f"gw:session:{stranger.session_id}")
-    assert not await redis.exists(f"gw:session:{phone.session_id}")
-    assert not await redis.exists(f"gw:session:{phone.session_id}:family")
-    assert {_text(m) for m in await redis.smembers("gw:user:u1:sessions")} == {laptop.session_id}
-    # Both of the phone's refresh tokens (the rotated one and the active one) are gone.
+    for ended in (laptop, phone):
+        assert not await redis.exists(f"gw:session:{ended.session_id}")
+        assert not await redis.exists(f"gw:session:{ended.session_id}:family")
+    assert await redis.smembers("gw:user:u1:sessions") == set()
+    # Every refresh token of u1 (the phone's rotated one and its active one, the laptop's) is gone.
     remaining = [_text(k) for k in await redis.keys("gw:refresh:*")]
-    assert len(remaining) == 2  # laptop's and the stranger's
+    assert len(remaining) == 1  # the stranger's
 
 
-async def test_rate_limiter_counts_peeks_and_resets(redis: Redis, redis_url: str) -> None:
+async def test_rate_limiter_counts_hits_and_attempts_with_refunds(redis: Redis, redis_url: str) -> None:
     limiter = RedisRateLimiter(redis, redis_url)
     exact = RateRule("failures", limit=2, window_seconds=60, exact=True)
     approximate = RateRule("requests", limit=2, window_seconds=60)
 
     for rule in (exact, approximate):
         assert (await limiter.hit(rule, "k")).allowed
-        assert (await limiter.peek(rule, "k")).allowed
         assert (await limiter.hit(rule, "k")).allowed
-        refused = await limiter.peek(rule, "k")
+        refused = await limiter.hit(rule, "k")
         assert not refused.allowed
         assert 1 <= refused.retry_after_seconds <= 60
-        assert not (await limiter.hit(rule, "k")).allowed
         assert (await limiter.hit(rule, "other-key")).allowed
-        await limiter.reset(rule, "k")
-        assert (await limiter.peek(rule, "k")).allowed
+
+    # Attempts: counted before their outcome, atomically, and given back by a refund.
+    attempts = [await limiter.acquire(exact, "ip") for _ in range(3)]
+    assert [decision.allowed for decision in attempts] == [True, True, False]
+    assert 1 <= attempts[2].retry_after_seconds <= 60
+    await limiter.refund(exact, "ip")
+    assert (await limiter.acquire(exact, "ip")).allowed
+    assert not (await limiter.acquire(exact, "ip")).allowed
     assert any(_text(k).startswith("gw:limits") for k in await redis.keys("*"))

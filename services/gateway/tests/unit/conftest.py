@@ -22,7 +22,9 @@ class InMemorySessionStore:
         self.refresh: dict[str, RefreshTokenRecord] = {}
         self.lose_next_rotation = False
 
-    async def create(self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int) -> None:
+    async def create(
+        self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int, *, lifetime_seconds: int
+    ) -> None:
         self.sessions[session.session_id] = session
         self.refresh[refresh.token_hash] = refresh
 
@@ -32,7 +34,14 @@ class InMemorySessionStore:
     async def is_live(self, session_id: str) -> bool:
         return session_id in self.sessions
 
-    async def rotate(self, old_token_hash: str, new: RefreshTokenRecord, ttl_seconds: int) -> bool:
+    async def rotate(
+        self,
+        old_token_hash: str,
+        new: RefreshTokenRecord,
+        ttl_seconds: int,
+        *,
+        reuse_grace_seconds: float = 0.0,
+    ) -> bool:
         old = self.refresh.get(old_token_hash)
         if self.lose_next_rotation:
             self.lose_next_rotation = False
@@ -83,12 +92,13 @@ class InMemoryRateLimiter:
         hits.append(self.now)
         return RateDecision(True, 0)
 
-    async def peek(self, rule: RateRule, key: str) -> RateDecision:
-        hits = self._live(rule, key)
-        return self._refused(rule, hits) if len(hits) >= rule.limit else RateDecision(True, 0)
+    async def acquire(self, rule: RateRule, key: str) -> RateDecision:
+        return await self.hit(rule, key)
 
-    async def reset(self, rule: RateRule, key: str) -> None:
-        self._hits.pop((rule.name, key), None)
+    async def refund(self, rule: RateRule, key: str) -> None:
+        hits = self._live(rule, key)
+        if hits:
+            hits.pop()
 
 
 @pytest.fixture

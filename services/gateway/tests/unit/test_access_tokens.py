@@ -50,7 +50,7 @@ def test_tampered_payload_is_refused() -> None:
 @pytest.mark.parametrize(
     "token",
     [
-        jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=1)), SECRET, algorithm="HS256"),
+        jwt.encode(_claims(exp=datetime.now(UTC) - timedelta(seconds=60)), SECRET, algorithm="HS256"),
         jwt.encode(_claims(), "another-key-that-is-also-32-bytes-long!!", algorithm="HS256"),
         jwt.encode(_claims(typ="refresh"), SECRET, algorithm="HS256"),
         jwt.encode(_claims(iss="someone-else"), SECRET, algorithm="HS256"),
@@ -68,3 +68,21 @@ def test_invalid_tokens_are_refused(token: str) -> None:
 def test_short_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         Hs256AccessTokenCodec("too-short", ttl_seconds=900)
+
+
+def test_clock_skew_within_the_leeway_is_tolerated() -> None:
+    codec = Hs256AccessTokenCodec("s" * 40, ttl_seconds=900)
+    now = datetime.now(UTC)
+    skewed = jwt.encode(
+        {
+            "iss": "gigstack-gateway",
+            "typ": "access",
+            "sub": "u1",
+            "sid": "s1",
+            "iat": now + timedelta(seconds=10),  # minted by a replica whose clock runs ahead
+            "exp": now - timedelta(seconds=5),  # or checked by one whose clock runs behind
+        },
+        "s" * 40,
+        algorithm="HS256",
+    )
+    assert codec.verify(skewed).user_id == "u1"

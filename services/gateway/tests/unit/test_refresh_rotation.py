@@ -117,17 +117,18 @@ async def test_signed_out_session_refuses_its_tokens(session_service: SessionSer
         await session_service.authenticate(issued.access_token)
 
 
-async def test_password_change_ends_every_other_session_of_the_user(session_service: SessionService) -> None:
+async def test_password_reset_or_change_ends_every_session_of_the_user(
+    session_service: SessionService,
+) -> None:
     current = await session_service.start(user_id="u1", device_id="laptop")
     other = await session_service.start(user_id="u1", device_id="phone")
     someone_else = await session_service.start(user_id="u2", device_id="tablet")
-    claims = await session_service.authenticate(current.access_token)
 
-    assert await session_service.end_other_sessions(claims) == 1
+    assert await session_service.end_every_session("u1") == 2
 
-    await session_service.authenticate(current.access_token)
     await session_service.authenticate(someone_else.access_token)
-    with pytest.raises(SessionRevokedError):
-        await session_service.authenticate(other.access_token)
-    with pytest.raises(InvalidRefreshTokenError):
-        await session_service.refresh(other.refresh_token)
+    for ended in (current, other):
+        with pytest.raises(SessionRevokedError):
+            await session_service.authenticate(ended.access_token)
+        with pytest.raises(InvalidRefreshTokenError):
+            await session_service.refresh(ended.refresh_token)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from gateway_service.domain.errors import RateLimitedError
-from gateway_service.domain.rate_limits import RateLimitPolicy, normalise_account_identifier
+from gateway_service.domain.rate_limits import RateLimitPolicy
 from gateway_service.service_layer.throttling import RequestThrottle
 
 
@@ -20,41 +21,37 @@ def _throttle(limiter: Any, failures: int = 3) -> RequestThrottle:
     return RequestThrottle(limiter, policy)
 
 
-async def test_account_locks_after_the_configured_failures(limiter: Any) -> None:
+async def test_attempts_are_counted_before_the_outcome_so_a_burst_cannot_slip_through(limiter: Any) -> None:
     throttle = _throttle(limiter, failures=3)
-    for _ in range(3):
-        await throttle.ensure_signin_allowed("Alice@Example.com", "10.0.0.1")
-        await throttle.record_signin_failure("Alice@Example.com", "10.0.0.1")
-
-    # Another address and another spelling of the same account are locked too.
-    with pytest.raises(RateLimitedError) as refused:
-        await throttle.ensure_signin_allowed("alice@example.com ", "10.0.0.2")
-    assert refused.value.rule_name == "signin_failures_per_account"
-    assert 0 < refused.value.retry_after_seconds <= 600
+    outcomes = await asyncio.gather(
+        *(throttle.admit_signin_attempt("10.0.0.1") for _ in range(50)), return_exceptions=True
+    )
+    assert sum(outcome is None for outcome in outcomes) == 3 * 4  # the address's budget
+    refused = [outcome for outcome in outcomes if isinstance(outcome, RateLimitedError)]
+    assert {error.rule_name for error in refused} == {"signin_failures_per_ip"}
+    assert all(0 < error.retry_after_seconds <= 600 for error in refused)
 
 
 async def test_lock_expires_with_its_window(limiter: Any) -> None:
     throttle = _throttle(limiter, failures=1)
-    await throttle.record_signin_failure("bob", "10.0.0.1")
+    for _ in range(4):
+        await throttle.admit_signin_attempt("10.0.0.1")
     with pytest.raises(RateLimitedError):
-        await throttle.ensure_signin_allowed("bob", "10.0.0.1")
+        await throttle.admit_signin_attempt("10.0.0.1")
+    await throttle.admit_signin_attempt("10.0.0.2")  # another address is unaffected
     limiter.now += 601
-    await throttle.ensure_signin_allowed("bob", "10.0.0.1")
+    await throttle.admit_signin_attempt("10.0.0.1")
 
 
-async def test_success_clears_the_account_but_not_the_ip(limiter: Any) -> None:
-    throttle = _throttle(limiter, failures=2)
-    await throttle.record_signin_failure("carol", "10.0.0.9")
-    await throttle.record_signin_success("carol")
-    await throttle.record_signin_failure("carol", "10.0.0.9")
-    await throttle.ensure_signin_allowed("carol", "10.0.0.9")  # one failure since the success
-
-    # The address keeps its count: 2 failures so far, budget 2 * 4 = 8.
-    for account in ("d1", "d2", "d3", "d4", "d5", "d6"):
-        await throttle.record_signin_failure(account, "10.0.0.9")
-    with pytest.raises(RateLimitedError) as refused:
-        await throttle.ensure_signin_allowed("someone-new", "10.0.0.9")
-    assert refused.value.rule_name == "signin_failures_per_ip"
+async def test_a_refunded_attempt_does_not_count(limiter: Any) -> None:
+    throttle = _throttle(limiter, failures=1)
+    for _ in range(10):
+        await throttle.admit_signin_attempt("10.0.0.9")
+        await throttle.refund_signin_attempt("10.0.0.9")
+    for _ in range(4):
+        await throttle.admit_signin_attempt("10.0.0.9")
+    with pytest.raises(RateLimitedError):
+        await throttle.admit_signin_attempt("10.0.0.9")
 
 
 async def test_request_budgets_per_ip_and_per_account(limiter: Any) -> None:
@@ -80,7 +77,5 @@ def test_failure_rules_are_exact_and_ip_budget_is_larger() -> None:
     policy = RateLimitPolicy.build(
         per_ip_per_minute=10, per_account_per_minute=10, signin_failures_before_lock=5
     )
-    assert policy.signin_failures_per_account.exact
     assert policy.signin_failures_per_ip.exact
-    assert policy.signin_failures_per_ip.limit > policy.signin_failures_per_account.limit
-    assert normalise_account_identifier("  Bob ") == "bob"
+    assert policy.signin_failures_per_ip.limit == 5 * 4

@@ -8,6 +8,7 @@ handler's writes commit (or roll back) together and a redelivered event is recog
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from servicekit.events.envelope import EventEnvelope
+from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
 from servicekit.events.sql_relay import SqlOutboxRelay
 from servicekit.events.sql_schema import (
     OUTBOX,
@@ -46,13 +48,19 @@ _CLAIM_POSTGRESQL = postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
 _CLAIM_MYSQL = mysql.insert(PROCESSED_EVENTS).prefix_with("IGNORE")
 
 
-async def stage_event(session: AsyncSession | AsyncConnection, envelope: EventEnvelope) -> None:
+async def stage_event(
+    session: AsyncSession | AsyncConnection, envelope: EventEnvelope, *, secret_fields: Sequence[str] = ()
+) -> None:
     """Add the event to the outbox in the current transaction of `session` (or a Core connection); no commit.
 
     The trace context and correlation id of the staging request are captured now, so the consumer's span
     continues the trace of the request that caused the event even though the relay publishes it later.
+    `secret_fields` name payload fields (a reset token, a one-time code) that the relay blanks in the stored
+    row once the broker has confirmed the event, so the outbox does not keep them readable for its retention.
     """
     headers: dict[str, Any] = {}
+    if secret_fields:
+        headers[SECRET_FIELDS_HEADER] = list(secret_fields)
     inject_trace_headers(headers)
     correlation_id = envelope.correlation_id or get_correlation_id()
     if correlation_id:

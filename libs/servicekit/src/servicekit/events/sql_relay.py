@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.errors import PublishFailed
+from servicekit.events.outbox_secrets import published_headers, redacted_body, secret_fields_of
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.sql_schema import OUTBOX
 from servicekit.metrics import OutboxMetrics
@@ -50,6 +51,7 @@ class SqlOutboxRelay(PollingRelay):
         prune_interval_seconds: float = 300.0,
         pending_sample_interval_seconds: float = 5.0,
         backoff: Backoff | None = None,
+        scrub_secrets: bool = True,
     ) -> None:
         super().__init__(
             service_name=service_name,
@@ -61,6 +63,8 @@ class SqlOutboxRelay(PollingRelay):
         )
         self._engine = engine
         self._bus = bus
+        # Blank the secret payload fields of rows once confirmed (servicekit.events.outbox_secrets).
+        self._scrub = scrub_secrets
         bus.add_unroutable_listener(metrics.record_unroutable)
         self._retention = timedelta(hours=retain_published_hours)
         self._prune_interval = prune_interval_seconds
@@ -100,6 +104,8 @@ class SqlOutboxRelay(PollingRelay):
                         .where(OUTBOX.c.seq.in_(confirmed))
                         .values(published_at=datetime.now(UTC))
                     )
+                    if self._scrub:
+                        await self._scrub_secrets(connection, [row for row in rows if row.seq in confirmed])
                 for seq, error in failed:
                     await connection.execute(
                         sa.update(OUTBOX)
@@ -134,8 +140,20 @@ class SqlOutboxRelay(PollingRelay):
         )
         return (await connection.execute(statement)).all()
 
+    @staticmethod
+    async def _scrub_secrets(connection: AsyncConnection, rows: Sequence[Any]) -> None:
+        """Blank the secret payload fields of confirmed rows (servicekit.events.outbox_secrets)."""
+        for row in rows:
+            fields = secret_fields_of(row.headers)
+            if fields:
+                await connection.execute(
+                    sa.update(OUTBOX)
+                    .where(OUTBOX.c.seq == row.seq)
+                    .values(body=redacted_body(row.body, fields))
+                )
+
     async def _publish(self, row: Any) -> None:
-        headers = row.headers if isinstance(row.headers, dict) else {}
+        headers = published_headers(row.headers)
         await self._bus.publish_serialized(
             body=row.body.encode(),
             event_type=row.event_type,

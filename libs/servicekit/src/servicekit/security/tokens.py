@@ -8,6 +8,7 @@ classic confusions (`alg: none`, HS256 signed with the public key as the HMAC se
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -80,6 +81,21 @@ def _load_public_key(pem: str) -> Ed25519PublicKey:
     return key
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.S)
+
+
+def load_public_keys(pem_bundle: str) -> list[Ed25519PublicKey]:
+    """Every Ed25519 public key in ``pem_bundle`` (one PEM block or several concatenated).
+
+    Several keys are how a key is rotated without downtime: verifiers accept the old and the new key while the
+    gateway switches to the new private key (docs/security.md, key rotation).
+    """
+    blocks = _PEM_BLOCK.findall(pem_bundle)
+    if not blocks:
+        return [_load_public_key(pem_bundle)]
+    return [_load_public_key(block) for block in blocks]
+
+
 class InternalTokenIssuer:
     """Mints internal tokens (gateway only)."""
 
@@ -128,25 +144,13 @@ class InternalTokenVerifier:
         issuer: str = DEFAULT_ISSUER,
         leeway_seconds: int = 5,
     ) -> None:
-        self._public_key = _load_public_key(public_key_pem)
+        self._public_keys = load_public_keys(public_key_pem)
         self._audience = audience
         self._issuer = issuer
         self._leeway_seconds = leeway_seconds
 
     def verify(self, token: str) -> InternalPrincipal:
-        try:
-            claims = jwt.decode(
-                token,
-                self._public_key,
-                algorithms=[INTERNAL_TOKEN_ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                leeway=self._leeway_seconds,
-                options={"require": list(_REQUIRED_CLAIMS), "strict_aud": True},
-            )
-        except jwt.PyJWTError as error:
-            logger.info("internal token refused", extra={"reason": type(error).__name__})
-            raise Unauthorized(INVALID_TOKEN_MESSAGE) from None
+        claims = self._decode_with_any_key(token)
         # A leaked token must stay useful for seconds only, whoever minted it.
         lifetime = claims["exp"] - claims["iat"]
         if not isinstance(lifetime, int | float) or lifetime > MAX_INTERNAL_TOKEN_TTL_SECONDS:
@@ -154,6 +158,29 @@ class InternalTokenVerifier:
             raise Unauthorized(INVALID_TOKEN_MESSAGE)
         subject = claims.get("sub")
         session_id = claims.get("sid")
+        return self._principal(claims, subject, session_id)
+
+    def _decode_with_any_key(self, token: str) -> dict[str, Any]:
+        error: jwt.PyJWTError | None = None
+        for key in self._public_keys:
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[INTERNAL_TOKEN_ALGORITHM],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    leeway=self._leeway_seconds,
+                    options={"require": list(_REQUIRED_CLAIMS), "strict_aud": True},
+                )
+                return claims
+            except jwt.PyJWTError as failure:
+                error = failure
+        logger.info("internal token refused", extra={"reason": type(error).__name__})
+        raise Unauthorized(INVALID_TOKEN_MESSAGE) from None
+
+    @staticmethod
+    def _principal(claims: dict[str, Any], subject: Any, session_id: Any) -> InternalPrincipal:
         return InternalPrincipal(
             subject=str(subject) if subject is not None else None,
             session_id=str(session_id) if session_id is not None else None,

@@ -59,14 +59,18 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", Uuid(), primary_key=True),
-    Column("username", String(30), nullable=False, unique=True),
-    Column("email", String(254), nullable=False, unique=True),
+    # Binary collation: identifiers are stored canonical (servicekit.identifiers), and the database must not
+    # add equivalences of its own (alembic/versions/0002_signin_budget_binary_identifiers.py).
+    Column("username", String(30, collation="utf8mb4_bin"), nullable=False, unique=True),
+    Column("email", String(254, collation="utf8mb4_bin"), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("country", String(64), nullable=True),
     Column("email_verified", Boolean(), nullable=False, default=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("last_signed_out_at", UtcDateTime(), nullable=True),
+    Column("failed_signins", Integer(), nullable=False, default=0, server_default="0"),
+    Column("last_failed_signin_at", UtcDateTime(), nullable=True),
 )
 
 known_devices = Table(

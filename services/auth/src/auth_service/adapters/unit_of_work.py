@@ -75,7 +75,7 @@ class SqlAlchemyUnitOfWork(AuthUnitOfWork):
                 version=event.version,
                 correlation_id=correlation_id,
             )
-            await stage_event(session, envelope)
+            await stage_event(session, envelope, secret_fields=event.secret_fields)
         try:
             await session.commit()
         except IntegrityError as error:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
+from servicekit.identifiers import IdentifierNotNormalisable, canonical_identifier
+
 from auth_service.domain.errors import CredentialsPolicyViolation
 
 PASSWORD_MIN_LENGTH = 8
@@ -23,16 +26,26 @@ _USERNAME_PATTERN = re.compile(USERNAME_PATTERN)
 # default).
 WHITESPACE_CLASS = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK_PATTERN = rf"[^{WHITESPACE_CLASS}]"
-# Deliberately loose: deliverability is proven by the verification email, not by a regex.
+# What the published schema checks of an address as typed; normalise_email applies the real policy.
 EMAIL_PATTERN = rf"[^@{WHITESPACE_CLASS}]{{1,64}}@[^@{WHITESPACE_CLASS}.]+(?:\.[^@{WHITESPACE_CLASS}.]+)+"
-_EMAIL_PATTERN = re.compile(EMAIL_PATTERN)
 DEVICE_ID_PATTERN = r"[A-Za-z0-9._:-]+"
 _DEVICE_ID_PATTERN = re.compile(DEVICE_ID_PATTERN)
 
 
+_INVALID_EMAIL = "Email address is not valid"
+
+
+def canonical(raw: str, field: str, message: str | None = None) -> str:
+    """The identifier in its one canonical form (servicekit.identifiers), or CredentialsPolicyViolation."""
+    try:
+        return canonical_identifier(raw)
+    except IdentifierNotNormalisable as error:
+        raise CredentialsPolicyViolation(field, message or f"{field.capitalize()} is not valid") from error
+
+
 def normalise_username(raw: str) -> str:
-    """Return the canonical (lowercase) username or raise CredentialsPolicyViolation."""
-    username = raw.strip().lower()
+    """Return the canonical username or raise CredentialsPolicyViolation."""
+    username = canonical(raw, "username")
     if not USERNAME_MIN_LENGTH <= len(username) <= USERNAME_MAX_LENGTH:
         raise CredentialsPolicyViolation(
             "username",
@@ -48,16 +61,33 @@ def normalise_username(raw: str) -> str:
 
 
 def normalise_email(raw: str) -> str:
-    """Return the canonical (trimmed, lowercase) email address or raise CredentialsPolicyViolation."""
-    # The rules apply to the address as typed: lowercasing can lengthen it ("İ" becomes two code points), and
-    # the published schema can only describe what the client sends.
-    email = raw.strip()
-    if len(email) > EMAIL_MAX_LENGTH or not _EMAIL_PATTERN.fullmatch(email):
-        raise CredentialsPolicyViolation("email", "Email address is not valid")
-    lowered = email.lower()
-    if len(lowered) > EMAIL_MAX_LENGTH:
-        raise CredentialsPolicyViolation("email", "Email address is too long")
-    return lowered
+    """Return the canonical email address (ASCII, the domain as IDNA) or raise CredentialsPolicyViolation.
+
+    Policy: the local part must be ASCII. Mail to a non-ASCII local part needs SMTPUTF8 on every relay on the
+    way, which our SMTP path does not promise; the domain may be internationalised and is stored as its
+    IDNA (punycode) A-label, which every SMTP server accepts. Deliverability is proven by the verification
+    email, not here (no DNS lookups).
+    """
+    # The length applies to the address as typed (what the published schema describes) and again to its
+    # canonical form, which NFKC and case folding can lengthen.
+    if len(raw.strip()) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
+    email = canonical(raw, "email", _INVALID_EMAIL)
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
+    local_part = email.rpartition("@")[0]
+    if not local_part.isascii():
+        raise CredentialsPolicyViolation("email", "Email address must use only ASCII characters before the @")
+    try:
+        checked = validate_email(
+            email, check_deliverability=False, allow_smtputf8=False, test_environment=True
+        )
+    except EmailNotValidError as error:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL) from error
+    ascii_email = (checked.ascii_email or checked.normalized).lower()
+    if len(ascii_email) > EMAIL_MAX_LENGTH:
+        raise CredentialsPolicyViolation("email", _INVALID_EMAIL)
+    return ascii_email
 
 
 def check_password(password: str, *, field: str = "password") -> str:

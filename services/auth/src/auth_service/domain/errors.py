@@ -39,6 +39,20 @@ class OtpAttemptsExhausted(AuthError):
     default_message = "Too many attempts; sign in again to receive a new code"
 
 
+class SignInThrottled(AuthError):
+    """The account's failed-attempt budget is spent and its growing delay has not passed yet. -> 429
+
+    Raised before any password is checked, so a burst of guesses never reaches the hasher.
+    """
+
+    code = "signin_throttled"
+    default_message = "Too many failed attempts; wait before trying again, or reset the password"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__()
+        self.retry_after_seconds = retry_after_seconds
+
+
 class InvalidToken(AuthError):
     """A verification or reset token that is unknown, expired or already used. -> 400"""
 

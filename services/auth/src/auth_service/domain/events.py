@@ -13,6 +13,9 @@ class AuthEvent:
 
     type: ClassVar[str]
     version: ClassVar[int] = 1
+    # Payload fields the consumer needs once and nobody should read later (the outbox blanks them in its
+    # stored row as soon as the broker confirms the event).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
 
     def payload(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +51,7 @@ class EmailEvent(AuthEvent):
 class EmailVerificationRequested(EmailEvent):
     type: ClassVar[str] = "auth.email.verification_requested.v1"
     template: ClassVar[str] = "verify_email"
+    secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     to: str
     username: str
     token: str
@@ -57,6 +61,7 @@ class EmailVerificationRequested(EmailEvent):
 class OtpRequested(EmailEvent):
     type: ClassVar[str] = "auth.email.otp_requested.v1"
     template: ClassVar[str] = "otp"
+    secret_fields: ClassVar[tuple[str, ...]] = ("otp",)
     to: str
     username: str
     otp: str
@@ -67,6 +72,7 @@ class OtpRequested(EmailEvent):
 class PasswordResetRequested(EmailEvent):
     type: ClassVar[str] = "auth.email.password_reset_requested.v1"
     template: ClassVar[str] = "forgot_password"
+    secret_fields: ClassVar[tuple[str, ...]] = ("token",)
     to: str
     username: str
     token: str

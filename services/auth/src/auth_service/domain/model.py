@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from auth_service.domain.errors import InvalidOtp, InvalidToken, OtpAttemptsExhausted
+from auth_service.domain.errors import InvalidOtp, InvalidToken, OtpAttemptsExhausted, SignInThrottled
 
 OTP_MAX_ATTEMPTS = 5
 OTP_DIGITS = 6
+
+# Failed-attempt policy (docs/security.md): the first SIGNIN_FREE_FAILURES wrong passwords cost nothing;
+# each later attempt must wait a delay that doubles per failure up to SIGNIN_MAX_DELAY, and once the budget
+# is spent a correct password is still confirmed by an emailed OTP. Never a hard lock: a victim can reset.
+SIGNIN_FREE_FAILURES = 5
+SIGNIN_MAX_DELAY = timedelta(minutes=15)
+# Failures older than this (counted from the latest one) are forgotten.
+SIGNIN_FAILURE_MEMORY = timedelta(minutes=15)
+
+
+def signin_delay(failures: int) -> timedelta:
+    """How long after the latest failure the next attempt must wait."""
+    if failures < SIGNIN_FREE_FAILURES:
+        return timedelta(0)
+    return min(timedelta(seconds=2 ** (failures - SIGNIN_FREE_FAILURES)), SIGNIN_MAX_DELAY)
 
 
 @dataclass
@@ -27,6 +43,31 @@ class Account:
     created_at: datetime
     updated_at: datetime
     last_signed_out_at: datetime | None = None
+    failed_signins: int = 0
+    last_failed_signin_at: datetime | None = None
+
+    def start_signin_attempt(self, now: datetime) -> bool:
+        """Count a password attempt *before* the password is checked (a success refunds it).
+
+        Raises SignInThrottled while the growing delay runs. Returns whether the budget was already spent, in
+        which case even a correct password must be confirmed with an OTP.
+        """
+        last = self.last_failed_signin_at
+        if last is not None and now - last > SIGNIN_FAILURE_MEMORY + signin_delay(self.failed_signins):
+            self.failed_signins = 0
+        budget_spent = self.failed_signins >= SIGNIN_FREE_FAILURES
+        if budget_spent and last is not None:
+            wait = (last + signin_delay(self.failed_signins) - now).total_seconds()
+            if wait > 0:
+                raise SignInThrottled(math.ceil(wait))
+        self.failed_signins += 1
+        self.last_failed_signin_at = now
+        return budget_spent
+
+    def signin_succeeded(self) -> None:
+        """The password (or a reset link) was right: the attempt is refunded and the budget restored."""
+        self.failed_signins = 0
+        self.last_failed_signin_at = None
 
     def change_password_hash(self, password_hash: str, now: datetime) -> None:
         self.password_hash = password_hash

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from servicekit.events import EventBus, EventWorkers
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from auth_service.adapters.hashing import Argon2idPasswordHasher
+from auth_service.adapters.hashing import Argon2idPasswordHasher, Pbkdf2OtpHasher
 from auth_service.adapters.token_generation import SecretsTokenGenerator
 from auth_service.adapters.unit_of_work import SqlAlchemyUnitOfWork
 from auth_service.service_layer.dependencies import HandlerDependencies, TokenLifetimes
@@ -40,11 +40,13 @@ def bootstrap(settings: AuthSettings, *, hasher: PasswordHasher | None = None) -
     )
     events = EventWorkers(
         bus, service_name=settings.service_name, grace_seconds=settings.shutdown_grace_seconds
-    ).add_sql_outbox(engine)
+    ).add_sql_outbox(engine, scrub_secrets=settings.outbox_scrub_secrets)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
+    password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
     handlers = HandlerDependencies(
         uow_factory=lambda: SqlAlchemyUnitOfWork(session_factory),
-        hasher=hasher or Argon2idPasswordHasher(),
+        hasher=hasher or password_hasher,
+        otp_hasher=Pbkdf2OtpHasher(legacy=password_hasher),
         secrets=SecretsTokenGenerator(),
         clock=utc_now,
         lifetimes=TokenLifetimes(
@@ -79,6 +81,8 @@ def create_engine(settings: AuthSettings) -> AsyncEngine:
         isolation_level="READ COMMITTED",
         connect_args={
             "connect_timeout": settings.database_connect_timeout_seconds,
+            # A server that stops answering mid-query fails the query (503) instead of pinning the connection.
+            "read_timeout": settings.database_read_timeout_seconds,
             # Bound row-lock waits (OTP and token rows are locked FOR UPDATE) well below the request
             # timeouts upstream; works on MariaDB and MySQL alike.
             "init_command": f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_TIMEOUT_SECONDS}",

@@ -47,3 +47,13 @@ DeviceId = Annotated[
         description="Stable id of the client device; a device the account has not used needs an emailed OTP",
     ),
 ]
+# Optional where a device is only recorded when present: the device that opened an emailed link.
+OptionalDeviceId = Annotated[
+    str | None,
+    Header(
+        alias="X-Device-Id",
+        max_length=credentials.DEVICE_ID_MAX_LENGTH,
+        pattern=f"^{credentials.DEVICE_ID_PATTERN}$",
+        description="The device that opened the link; it becomes a known device of the account",
+    ),
+]

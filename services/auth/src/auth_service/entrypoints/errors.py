@@ -16,6 +16,7 @@ from auth_service.domain.errors import (
     InvalidOtp,
     InvalidToken,
     OtpAttemptsExhausted,
+    SignInThrottled,
     WrongCurrentPassword,
 )
 from auth_service.service_layer.errors import StoreConflictError, StoreUnavailableError
@@ -37,6 +38,8 @@ AUTH_ERRORS = ErrorTable(
         InvalidCredentials: ErrorReport(401),
         InvalidOtp: ErrorReport(401),
         OtpAttemptsExhausted: ErrorReport(429),
+        # Retry-After comes from the error's own retry_after_seconds (the account's delay).
+        SignInThrottled: ErrorReport(429),
         InvalidToken: ErrorReport(400),
         CredentialsPolicyViolation: ErrorReport(422),
         WrongCurrentPassword: ErrorReport(400),

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from servicekit.errors import NotFound
 from servicekit.public_api import error_responses, public_operation
 
-from auth_service.entrypoints.dependencies import CurrentAccountId, DeviceId, HandlerDeps
+from auth_service.entrypoints.dependencies import CurrentAccountId, DeviceId, HandlerDeps, OptionalDeviceId
 from auth_service.entrypoints.schemas import (
     ChangePasswordIn,
     ForgotPasswordIn,
     MessageOut,
     OtpRequiredOut,
+    PasswordResetOut,
     ResetPasswordIn,
     SeededOut,
     SignInIn,
@@ -82,8 +83,10 @@ async def verify_otp(body: VerifyOtpIn, deps: HandlerDeps, device_id: DeviceId) 
     responses=error_responses(400, 422, 503),
     **public_operation("auth.verifyEmail", session="none"),
 )
-async def verify_email(body: VerifyEmailIn, deps: HandlerDeps) -> UserEnvelope:
-    account = await handlers.verify_email(commands.VerifyEmail(body.token), deps)
+async def verify_email(
+    body: VerifyEmailIn, deps: HandlerDeps, device_id: OptionalDeviceId = None
+) -> UserEnvelope:
+    account = await handlers.verify_email(commands.VerifyEmail(body.token, device_id), deps)
     return UserEnvelope(user=UserOut.of(account))
 
 
@@ -117,10 +120,16 @@ async def forgot_password(body: ForgotPasswordIn, deps: HandlerDeps) -> MessageO
     responses=error_responses(400, 422, 503),
     **public_operation("auth.resetPassword", session="none"),
 )
-async def reset_password(body: ResetPasswordIn, deps: HandlerDeps) -> MessageOut:
+async def reset_password(body: ResetPasswordIn, deps: HandlerDeps) -> JSONResponse:
     command = commands.ResetPassword(body.token, body.password, body.confirm_password)
-    await handlers.reset_password(command, deps)
-    return MessageOut(message="Your password has been reset. You can sign in with the new password.")
+    account_id = await handlers.reset_password(command, deps)
+    # ``user_id`` (PasswordResetOut) tells the gateway whose sessions to end; the gateway drops it, so the
+    # published answer stays MessageOut and the extra field is returned outside the response model.
+    answer = PasswordResetOut(
+        message="Your password has been reset. You can sign in with the new password.",
+        user_id=str(account_id),
+    )
+    return JSONResponse(answer.model_dump())
 
 
 @router.put(

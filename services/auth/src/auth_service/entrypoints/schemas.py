@@ -103,6 +103,12 @@ class MessageOut(BaseModel):
     message: str
 
 
+class PasswordResetOut(MessageOut):
+    """Internal answer to a reset: the gateway ends every session of ``user_id`` and drops the field."""
+
+    user_id: str
+
+
 class OtpRequiredOut(BaseModel):
     otp_required: Literal[True] = True
     message: str

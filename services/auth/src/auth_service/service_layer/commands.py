@@ -32,6 +32,8 @@ class VerifyOtp:
 @dataclass(frozen=True)
 class VerifyEmail:
     token: str
+    # The device that opened the link: it has just proven access to the mailbox, so it becomes known.
+    device_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from auth_service.service_layer.ports import Clock, PasswordHasher, SecretGenerator
+from auth_service.service_layer.ports import Clock, OtpHasher, PasswordHasher, SecretGenerator
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork
 
 
@@ -21,6 +21,7 @@ class TokenLifetimes:
 class HandlerDependencies:
     uow_factory: Callable[[], AuthUnitOfWork]
     hasher: PasswordHasher
+    otp_hasher: OtpHasher
     secrets: SecretGenerator
     clock: Clock
     lifetimes: TokenLifetimes

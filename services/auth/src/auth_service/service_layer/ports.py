@@ -53,7 +53,10 @@ class AccountTokenRepository(Protocol):
 
 
 class PasswordHasher(Protocol):
-    """Slow, salted hashing for passwords and OTP codes (argon2id in production)."""
+    """Slow, salted, memory-bounded hashing for passwords (argon2id in production).
+
+    Handlers never call it inside a unit of work: a hash must not hold a pooled database connection.
+    """
 
     async def hash(self, secret: str) -> str: ...
     async def verify(self, secret_hash: str, secret: str) -> bool: ...
@@ -61,6 +64,14 @@ class PasswordHasher(Protocol):
     async def verify_dummy(self, secret: str) -> None:
         """Spend the time of one verification, so unknown accounts answer as slowly as known ones."""
         ...
+
+
+class OtpHasher(Protocol):
+    """Cheap salted hashing for short-lived one-time codes (their protection is the attempt limit)."""
+
+    async def hash(self, code: str) -> str: ...
+    async def verify(self, code_hash: str, code: str) -> bool: ...
+    async def verify_dummy(self, code: str) -> None: ...
 
 
 class SecretGenerator(Protocol):

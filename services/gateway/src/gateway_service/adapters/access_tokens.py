@@ -14,10 +14,15 @@ ACCESS_TOKEN_ISSUER = "gigstack-gateway"  # noqa: S105  # a claim value, not a s
 # Distinguishes user access tokens from any other JWT signed with the same key family.
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105
 _ALGORITHM = "HS256"
+DEFAULT_LEEWAY_SECONDS = 30
 
 
 class Hs256AccessTokenCodec:
-    def __init__(self, secret: str, *, ttl_seconds: int, leeway_seconds: int = 0) -> None:
+    # Clocks of gateway replicas and clients drift; without leeway a token minted by one replica can be "not
+    # yet valid" (iat) or expired a second early on another: spurious 401s. 30 s is small next to 15 min.
+    def __init__(
+        self, secret: str, *, ttl_seconds: int, leeway_seconds: int = DEFAULT_LEEWAY_SECONDS
+    ) -> None:
         if len(secret.encode()) < 32:
             raise ValueError("ACCESS_TOKEN_SECRET must be at least 32 bytes")
         self._secret = secret

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable
+from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
@@ -52,6 +52,10 @@ class DownstreamResponse:
         return self.headers.get("content-type")
 
 
+def _is_visible_ascii(value: str) -> bool:
+    return all(" " <= char <= "~" for char in value)
+
+
 class DownstreamClient:
     def __init__(
         self,
@@ -78,11 +82,14 @@ class DownstreamClient:
         forward_headers: Mapping[str, str] | None = None,
         subject: str | None = None,
         session_id: str | None = None,
+        idempotent: bool | None = None,
     ) -> DownstreamResponse:
+        """``idempotent`` overrides the method's HTTP semantics for retries after a transport error: a PUT
+        that checks and changes a password must not run twice (the second run sees the new password)."""
+        headers = self._headers(service, forward_headers, subject, session_id)
         base_url = self._service_urls.get(service)
         if not base_url:
             raise ServiceUnavailable(f"The {service} service is not available yet")
-        headers = self._headers(service, forward_headers, subject, session_id)
         method = method.upper()
         http = self._pools.client(service)
         request = http.build_request(
@@ -93,7 +100,8 @@ class DownstreamClient:
             params=params,
             headers=headers,
         )
-        response = await self._send_with_retries(http, service, method, request)
+        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+        response = await self._send_with_retries(http, service, repeatable, request)
         return self._accept(service, response)
 
     def _headers(
@@ -103,7 +111,16 @@ class DownstreamClient:
         subject: str | None,
         session_id: str | None,
     ) -> dict[str, str]:
-        headers: dict[str, str] = dict(forward_headers or {})
+        headers: dict[str, str] = {}
+        for name, value in (forward_headers or {}).items():
+            # Header values are ASCII on the wire; anything else (a client's latin-1 or UTF-8 bytes, control
+            # characters) is refused as the client's error rather than failing to encode (a 500).
+            if not _is_visible_ascii(value):
+                raise ValidationFailed(
+                    f"The {name} header is not valid",
+                    details=[{"field": name, "message": "must be visible ASCII"}],
+                )
+            headers[name] = value
         headers["Authorization"] = "Bearer " + self._issuer.issue(
             service, subject=subject, session_id=session_id
         )
@@ -114,7 +131,7 @@ class DownstreamClient:
         return headers
 
     async def _send_with_retries(
-        self, http: httpx.AsyncClient, service: str, method: str, request: httpx.Request
+        self, http: httpx.AsyncClient, service: str, repeatable: bool, request: httpx.Request
     ) -> httpx.Response:
         attempt = 0
         while True:
@@ -130,7 +147,7 @@ class DownstreamClient:
                 raise GatewayTimeout(f"The {service} service did not answer in time") from error
             except httpx.TransportError as error:
                 # The request may have been processed: only idempotent methods are repeated.
-                if method not in IDEMPOTENT_METHODS or attempt >= self._max_retries:
+                if not repeatable or attempt >= self._max_retries:
                     logger.warning(
                         "downstream transport error", extra={"service": service, "error": repr(error)}
                     )

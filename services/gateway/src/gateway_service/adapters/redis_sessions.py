@@ -1,36 +1,57 @@
 """Redis session store.
 
 Keys (all under ``gw:``):
-- ``gw:session:<sid>``          hash {user_id, device_id, created_at}; TTL = refresh TTL, renewed on rotation.
-- ``gw:refresh:<sha256>``       hash {sid, user_id, status, issued_at}; TTL = refresh TTL.
-- ``gw:session:<sid>:family``   set of the refresh-token hashes of the session (for revocation).
-- ``gw:user:<user_id>:sessions`` set of the user's session ids (to end every other session on a password
-  change); TTL = refresh TTL, renewed whenever one of them starts or rotates.
+- ``gw:session:<sid>``          hash {user_id, device_id, created_at}; TTL = the session's absolute lifetime,
+  set once at creation and never renewed: a session ends at that moment however often it is refreshed.
+- ``gw:refresh:<sha256>``       hash {sid, user_id, status, issued_at[, rotated_at]}; TTL = refresh TTL (the
+  idle timeout), capped at what is left of the session.
+- ``gw:session:<sid>:family``   set of the refresh-token hashes of the session (for revocation); hashes whose
+  key has expired are pruned at rotation, so the set holds only live tokens.
+- ``gw:user:<user_id>:sessions`` set of the user's session ids (to end every session on a password reset or
+  change); TTL = the absolute lifetime, renewed whenever a session starts, so it outlives each of them.
 
 Rotation and revocation run as Lua scripts so a concurrent second use of one refresh token cannot rotate
-twice: exactly one caller sees the token ``active``.
+twice: exactly one caller sees the token ``active`` (or rotated within the two-tab grace window).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from gateway_service.domain.sessions import RefreshTokenRecord, RefreshTokenStatus, Session
 
+# Prune the family set only once it is larger than this, so a typical rotation stays O(1).
+FAMILY_PRUNE_THRESHOLD = 16
+
 _ROTATE = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'active' then return 0 end
-if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], 'status', 'rotated')
+local status = redis.call('HGET', KEYS[1], 'status')
+local now_ms = tonumber(ARGV[6])
+if status == 'rotated' then
+  local rotated_at = tonumber(redis.call('HGET', KEYS[1], 'rotated_at') or '0')
+  if now_ms - rotated_at > tonumber(ARGV[7]) then return 0 end
+elseif status ~= 'active' then
+  return 0
+end
+local remaining_ms = redis.call('PTTL', KEYS[3])
+if remaining_ms == -2 then return 0 end
+local ttl_ms = tonumber(ARGV[4]) * 1000
+if remaining_ms > 0 and remaining_ms < ttl_ms then ttl_ms = remaining_ms end
+if status == 'active' then
+  redis.call('HSET', KEYS[1], 'status', 'rotated', 'rotated_at', ARGV[6])
+end
 redis.call('HSET', KEYS[2], 'sid', ARGV[1], 'user_id', ARGV[2], 'status', 'active', 'issued_at', ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ttl_ms)
 redis.call('SADD', KEYS[4], ARGV[5])
-redis.call('EXPIRE', KEYS[4], ARGV[4])
-redis.call('EXPIRE', KEYS[3], ARGV[4])
-redis.call('EXPIRE', KEYS[5], ARGV[4])
+if remaining_ms > 0 then redis.call('PEXPIRE', KEYS[4], remaining_ms) end
+if redis.call('SCARD', KEYS[4]) > tonumber(ARGV[8]) then
+  for _, token_hash in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    if redis.call('EXISTS', 'gw:refresh:' .. token_hash) == 0 then redis.call('SREM', KEYS[4], token_hash) end
+  end
+end
 return 1
 """
 
@@ -98,7 +119,9 @@ class RedisSessionStore:
         self._revoke = redis.register_script(_REVOKE)
         self._revoke_others = redis.register_script(_REVOKE_OTHERS)
 
-    async def create(self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int) -> None:
+    async def create(
+        self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int, *, lifetime_seconds: int
+    ) -> None:
         session_key = _session_key(session.session_id)
         family_key = _family_key(session.session_id)
         refresh_key = _refresh_key(refresh.token_hash)
@@ -113,8 +136,9 @@ class RedisSessionStore:
             pipe.hset(refresh_key, mapping=_refresh_fields(refresh))
             pipe.sadd(family_key, refresh.token_hash)
             pipe.sadd(user_key, session.session_id)
-            for key in (session_key, family_key, refresh_key, user_key):
-                pipe.expire(key, ttl_seconds)
+            for key in (session_key, family_key, user_key):
+                pipe.expire(key, lifetime_seconds)
+            pipe.expire(refresh_key, min(ttl_seconds, lifetime_seconds))
             await pipe.execute()
 
     async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None:
@@ -122,26 +146,45 @@ class RedisSessionStore:
         if not fields:
             return None
         decoded = {_text(key): _text(value) for key, value in fields.items()}
+        rotated_at_ms = decoded.get("rotated_at")
         return RefreshTokenRecord(
             token_hash=token_hash,
             session_id=decoded["sid"],
             user_id=decoded["user_id"],
             status=RefreshTokenStatus(decoded["status"]),
             issued_at=datetime.fromisoformat(decoded["issued_at"]),
+            rotated_at=None
+            if rotated_at_ms is None
+            else datetime.fromtimestamp(int(rotated_at_ms) / 1000, UTC),
         )
 
     async def is_live(self, session_id: str) -> bool:
         return bool(await self._redis.exists(_session_key(session_id)))
 
-    async def rotate(self, old_token_hash: str, new: RefreshTokenRecord, ttl_seconds: int) -> bool:
+    async def rotate(
+        self,
+        old_token_hash: str,
+        new: RefreshTokenRecord,
+        ttl_seconds: int,
+        *,
+        reuse_grace_seconds: float = 0.0,
+    ) -> bool:
         keys = [
             _refresh_key(old_token_hash),
             _refresh_key(new.token_hash),
             _session_key(new.session_id),
             _family_key(new.session_id),
-            _user_sessions_key(new.user_id),
         ]
-        args = [new.session_id, new.user_id, new.issued_at.isoformat(), str(ttl_seconds), new.token_hash]
+        args = [
+            new.session_id,
+            new.user_id,
+            new.issued_at.isoformat(),
+            str(ttl_seconds),
+            new.token_hash,
+            str(int(new.issued_at.timestamp() * 1000)),
+            str(int(reuse_grace_seconds * 1000)),
+            str(FAMILY_PRUNE_THRESHOLD),
+        ]
         return bool(await self._rotate(keys=keys, args=args))
 
     async def revoke(self, session_id: str) -> None:

@@ -1,8 +1,10 @@
 """Rate-limit policy: which counters exist, how large they are, and over which window they count.
 
-Failed sign-ins are counted per account identifier and per client IP. The per-IP failure budget is larger
-than the per-account one because many legitimate users can share one address (NAT, offices), while one
-account should never see more than a handful of wrong passwords in a window.
+Failed sign-ins are counted here per client IP only. The per-account budget lives in auth, keyed on the
+account itself (whatever spelling of username or email was typed) with growing delays and an OTP step-up
+instead of a hard lock (docs/security.md): a hard per-identifier lock at the edge would let anyone lock a
+victim out for as long as they keep failing on the victim's name. The per-IP budget is a multiple of one
+account's because many legitimate users can share one address (NAT, offices).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ class RateDecision:
 class RateLimitPolicy:
     requests_per_ip: RateRule
     requests_per_account: RateRule
-    signin_failures_per_account: RateRule
     signin_failures_per_ip: RateRule
 
     @classmethod
@@ -51,12 +52,6 @@ class RateLimitPolicy:
         return cls(
             requests_per_ip=RateRule("requests_per_ip", per_ip_per_minute, 60),
             requests_per_account=RateRule("requests_per_account", per_account_per_minute, 60),
-            signin_failures_per_account=RateRule(
-                "signin_failures_per_account",
-                signin_failures_before_lock,
-                signin_failure_window_seconds,
-                exact=True,
-            ),
             signin_failures_per_ip=RateRule(
                 "signin_failures_per_ip",
                 signin_failures_before_lock * IP_FAILURE_MULTIPLIER,
@@ -64,8 +59,3 @@ class RateLimitPolicy:
                 exact=True,
             ),
         )
-
-
-def normalise_account_identifier(email_or_username: str) -> str:
-    """Counters key on the identifier as typed, case-folded, so ``Bob`` and ``bob`` share a budget."""
-    return email_or_username.strip().casefold()

@@ -41,6 +41,7 @@ class RefreshTokenRecord:
     user_id: str
     status: RefreshTokenStatus
     issued_at: datetime
+    rotated_at: datetime | None = None
 
 
 class RefreshVerdict(enum.Enum):
@@ -62,19 +63,35 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def judge_refresh(record: RefreshTokenRecord | None, *, session_live: bool) -> RefreshVerdict:
+def judge_refresh(
+    record: RefreshTokenRecord | None,
+    *,
+    session_live: bool,
+    now: datetime | None = None,
+    reuse_grace_seconds: float = 0.0,
+) -> RefreshVerdict:
     """Decide what presenting a refresh token means.
 
     Reuse is checked before liveness so that replaying a rotated token after the family was already revoked
-    is still reported as reuse (and the revocation repeated, which is harmless).
+    is still reported as reuse (and the revocation repeated, which is harmless). A token rotated less than
+    ``reuse_grace_seconds`` ago is not reuse but a second tab refreshing with the same token: it gets a
+    sibling token of the same family (the window is seconds, far shorter than any replay of a stolen token).
     """
     if record is None:
         return RefreshVerdict.UNKNOWN
     if record.status is RefreshTokenStatus.ROTATED:
-        return RefreshVerdict.REUSED
+        if not (session_live and _within_grace(record.rotated_at, now, reuse_grace_seconds)):
+            return RefreshVerdict.REUSED
+        return RefreshVerdict.ROTATE
     if not session_live:
         return RefreshVerdict.SESSION_ENDED
     return RefreshVerdict.ROTATE
+
+
+def _within_grace(rotated_at: datetime | None, now: datetime | None, grace_seconds: float) -> bool:
+    if rotated_at is None or now is None or grace_seconds <= 0:
+        return False
+    return (now - rotated_at).total_seconds() <= grace_seconds
 
 
 @dataclass(frozen=True)

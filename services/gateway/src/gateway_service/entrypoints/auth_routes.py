@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
-from servicekit.errors import ServiceError
+from servicekit.errors import BadGateway, ServiceError
 from servicekit.public_api import ErrorBody
 
 from gateway_service.adapters.downstream import DownstreamClient, DownstreamResponse
@@ -36,6 +37,7 @@ from gateway_service.entrypoints.schemas import (
     VerifyOtpIn,
 )
 from gateway_service.service_layer.sessions import SessionService
+from gateway_service.service_layer.throttling import RequestThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ async def _call_auth(
     device_id: str | None = None,
     subject: str | None = None,
     session_id: str | None = None,
+    idempotent: bool | None = None,
 ) -> DownstreamResponse:
     return await downstream.request(
         "auth",
@@ -65,6 +68,7 @@ async def _call_auth(
         forward_headers=forwarded_headers(device_id),
         subject=subject,
         session_id=session_id,
+        idempotent=idempotent,
     )
 
 
@@ -83,6 +87,43 @@ async def _new_session(
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
+@dataclass(frozen=True)
+class _CredentialCheck:
+    downstream: DownstreamClient
+    sessions: SessionService
+    throttle: RequestThrottle
+
+
+async def _credential_check(
+    downstream: DownstreamDep, sessions: SessionsDep, throttle: ThrottleDep
+) -> _CredentialCheck:
+    return _CredentialCheck(downstream, sessions, throttle)
+
+
+_AttemptDeps = Annotated[_CredentialCheck, Depends(_credential_check)]
+
+
+async def _checked_attempt(
+    path: str, body: dict[str, Any], ip: str, device_id: str | None, deps: _CredentialCheck
+) -> Response:
+    """Send a password or OTP check to auth, counted against the failure budgets before it is sent.
+
+    Only a 401 (wrong credentials) keeps the attempt counted; a session, an OTP prompt or any answer that
+    says nothing about the credentials (bad input, auth's own throttling, an outage) gives it back.
+    """
+    await deps.throttle.admit_signin_attempt(ip)
+    try:
+        answer = await _call_auth(deps.downstream, "POST", path, body, device_id=device_id)
+    except BaseException:
+        await deps.throttle.refund_signin_attempt(ip)
+        raise
+    if answer.status_code != 401:
+        await deps.throttle.refund_signin_attempt(ip)
+    if answer.status_code == 200:
+        return await _new_session(answer, deps.sessions, device_id)
+    return relay(answer)
+
+
 @router.post("/signup", status_code=202, operation_id="auth.signup")
 async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None) -> Response:
     """Create an account; the answer is the same whether or not the email or username exists."""
@@ -97,22 +138,10 @@ async def signup(body: SignupIn, downstream: DownstreamDep, device_id: DeviceIdH
     operation_id="auth.signin",
 )
 async def signin(
-    body: SigninIn,
-    downstream: DownstreamDep,
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
-    ip: ClientIpDep,
-    device_id: DeviceIdHeader = None,
+    body: SigninIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Sign in; a new device gets 202 ``otp_required`` and an OTP by email instead of tokens."""
-    await throttle.ensure_signin_allowed(body.email_or_username, ip)
-    answer = await _call_auth(downstream, "POST", "/signin", body.model_dump(), device_id=device_id)
-    if answer.status_code == 200:
-        await throttle.record_signin_success(body.email_or_username)
-        return await _new_session(answer, sessions, device_id)
-    if answer.status_code == 401:
-        await throttle.record_signin_failure(body.email_or_username, ip)
-    return relay(answer)
+    return await _checked_attempt("/signin", body.model_dump(), ip, device_id, deps)
 
 
 @router.post(
@@ -122,22 +151,10 @@ async def signin(
     operation_id="auth.verifyOtp",
 )
 async def verify_otp(
-    body: VerifyOtpIn,
-    downstream: DownstreamDep,
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
-    ip: ClientIpDep,
-    device_id: DeviceIdHeader = None,
+    body: VerifyOtpIn, deps: _AttemptDeps, ip: ClientIpDep, device_id: DeviceIdHeader = None
 ) -> Response:
     """Confirm a new device with the emailed OTP; the device becomes known and a session starts."""
-    await throttle.ensure_signin_allowed(body.email_or_username, ip)
-    answer = await _call_auth(downstream, "POST", "/verify-otp", body.model_dump(), device_id=device_id)
-    if answer.status_code == 200:
-        await throttle.record_signin_success(body.email_or_username)
-        return await _new_session(answer, sessions, device_id)
-    if answer.status_code == 401:
-        await throttle.record_signin_failure(body.email_or_username, ip)
-    return relay(answer)
+    return await _checked_attempt("/verify-otp", body.model_dump(), ip, device_id, deps)
 
 
 @router.post("/refresh", response_model=TokenPairOut, responses={401: _ERROR}, operation_id="auth.refresh")
@@ -165,10 +182,14 @@ async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream:
 
 
 @router.post("/verify-email", operation_id="auth.verifyEmail")
-async def verify_email(body: VerifyEmailIn, downstream: DownstreamDep) -> Response:
+async def verify_email(
+    body: VerifyEmailIn, downstream: DownstreamDep, device_id: DeviceIdHeader = None
+) -> Response:
     """Confirm the email address with the token from the verification email (no session needed: the link
-    may be opened on any device)."""
-    return relay(await _call_auth(downstream, "POST", "/verify-email", body.model_dump()))
+    may be opened on any device, and that device becomes known)."""
+    return relay(
+        await _call_auth(downstream, "POST", "/verify-email", body.model_dump(), device_id=device_id)
+    )
 
 
 @router.post("/resend-verification", status_code=202, operation_id="auth.resendVerification")
@@ -188,16 +209,25 @@ async def forgot_password(body: ForgotPasswordIn, downstream: DownstreamDep) -> 
 
 
 @router.post("/reset-password", operation_id="auth.resetPassword")
-async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep) -> Response:
-    """Set a new password with the token from the reset email."""
-    return relay(await _call_auth(downstream, "POST", "/reset-password", body.model_dump()))
+async def reset_password(body: ResetPasswordIn, downstream: DownstreamDep, sessions: SessionsDep) -> Response:
+    """Set a new password with the token from the reset email; every session of the account ends."""
+    answer = await _call_auth(downstream, "POST", "/reset-password", body.model_dump())
+    if answer.status_code != 200:
+        return relay(answer)
+    body_out = answer.json()
+    user_id = body_out.get("user_id") if isinstance(body_out, dict) else None
+    if not isinstance(user_id, str):
+        raise BadGateway("The auth service returned an unexpected answer")
+    await sessions.end_every_session(user_id)
+    # The account id is for the gateway only: a reset link must not tell its holder whose account it was.
+    return JSONResponse({"message": body_out.get("message", "Your password has been reset.")})
 
 
 @router.put("/change-password", operation_id="auth.changePassword")
 async def change_password(
     body: ChangePasswordIn, session: CurrentSessionDep, downstream: DownstreamDep, sessions: SessionsDep
 ) -> Response:
-    """Change the password of the signed-in user; every other session of the user is signed out."""
+    """Change the password of the signed-in user; every session of the user ends, this one included."""
     answer = await _call_auth(
         downstream,
         "PUT",
@@ -205,10 +235,13 @@ async def change_password(
         body.model_dump(),
         subject=session.user_id,
         session_id=session.session_id,
+        # Not repeated after a transport error: a first run that did land makes the retry fail (and count).
+        idempotent=False,
     )
     if answer.status_code == 200:
-        # Whoever else held a session (possibly with the old password) loses it now, not at its expiry.
-        await sessions.end_other_sessions(session)
+        # Whoever held a session (possibly with the old password) loses it now, not at its expiry; the
+        # caller signs in again with the new password (docs/security.md, session policy).
+        await sessions.end_every_session(session.user_id)
     return relay(answer)
 
 

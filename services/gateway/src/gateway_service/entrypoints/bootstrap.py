@@ -52,7 +52,11 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         settings.access_token_secret.get_secret_value(), ttl_seconds=settings.access_token_ttl_seconds
     )
     sessions = SessionService(
-        RedisSessionStore(redis), access_tokens, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
+        RedisSessionStore(redis),
+        access_tokens,
+        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        session_lifetime_seconds=settings.session_absolute_lifetime_seconds,
+        refresh_reuse_grace_seconds=settings.refresh_reuse_grace_seconds,
     )
     policy = RateLimitPolicy.build(
         per_ip_per_minute=settings.rate_limit_per_ip_per_minute,

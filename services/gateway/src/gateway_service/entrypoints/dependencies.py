@@ -62,7 +62,12 @@ async def _client_ip(request: Request) -> str:
 ClientIpDep = Annotated[str, Depends(_client_ip)]
 DeviceIdHeader = Annotated[
     str | None,
-    Header(alias="X-Device-Id", description="Stable id of the client device (new devices need an OTP)"),
+    Header(
+        alias="X-Device-Id",
+        description="Stable id of the client device (new devices need an OTP): 1-128 of A-Z a-z 0-9 . _ : -",
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+    ),
 ]
 
 

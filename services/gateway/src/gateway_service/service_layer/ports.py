@@ -9,18 +9,32 @@ from gateway_service.domain.sessions import AccessClaims, RefreshTokenRecord, Se
 
 
 class SessionStore(Protocol):
-    async def create(self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int) -> None:
-        """Store a new session together with the first refresh token of its family."""
+    async def create(
+        self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int, *, lifetime_seconds: int
+    ) -> None:
+        """Store a new session with the first refresh token of its family.
+
+        The session ends ``lifetime_seconds`` after it started whatever happens (absolute lifetime); a
+        refresh token lives ``ttl_seconds`` (the idle timeout) but never beyond its session.
+        """
 
     async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None: ...
 
     async def is_live(self, session_id: str) -> bool: ...
 
-    async def rotate(self, old_token_hash: str, new: RefreshTokenRecord, ttl_seconds: int) -> bool:
+    async def rotate(
+        self,
+        old_token_hash: str,
+        new: RefreshTokenRecord,
+        ttl_seconds: int,
+        *,
+        reuse_grace_seconds: float = 0.0,
+    ) -> bool:
         """Atomically mark the old token rotated and add the new one to its family.
 
-        Returns False (and changes nothing) when the old token is no longer active or its session has
-        ended, which is how a concurrent second use of the same token is detected.
+        Returns False (and changes nothing) when the old token is no longer active (unless it was rotated
+        less than ``reuse_grace_seconds`` ago: a second tab) or its session has ended, which is how a
+        concurrent second use of the same token is detected. Never extends the session's lifetime.
         """
 
     async def revoke(self, session_id: str) -> None:
@@ -42,7 +56,12 @@ class RateLimiter(Protocol):
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         """Count one event against ``rule`` for ``key`` and say whether it was within the limit."""
 
-    async def peek(self, rule: RateRule, key: str) -> RateDecision:
-        """Say whether one more event would be allowed, without counting it."""
+    async def acquire(self, rule: RateRule, key: str) -> RateDecision:
+        """Count one attempt *before* its outcome is known, atomically with the limit check.
 
-    async def reset(self, rule: RateRule, key: str) -> None: ...
+        Parallel callers cannot all slip under the limit (no check-then-count race). A refused attempt is
+        not counted. ``refund`` gives a counted attempt back.
+        """
+
+    async def refund(self, rule: RateRule, key: str) -> None:
+        """Give back one attempt counted by ``acquire`` (the attempt turned out not to be a failure)."""

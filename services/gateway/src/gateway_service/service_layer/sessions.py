@@ -28,6 +28,9 @@ from gateway_service.service_layer.ports import AccessTokenCodec, SessionStore
 
 logger = logging.getLogger(__name__)
 
+# A session ends this long after sign-in however often it is refreshed (docs/security.md).
+DEFAULT_SESSION_LIFETIME_SECONDS = 30 * 24 * 3600
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -40,11 +43,15 @@ class SessionService:
         access_tokens: AccessTokenCodec,
         *,
         refresh_ttl_seconds: int,
+        session_lifetime_seconds: int = DEFAULT_SESSION_LIFETIME_SECONDS,
+        refresh_reuse_grace_seconds: float = 0.0,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._store = store
         self._access_tokens = access_tokens
         self._refresh_ttl_seconds = refresh_ttl_seconds
+        self._session_lifetime_seconds = session_lifetime_seconds
+        self._reuse_grace_seconds = refresh_reuse_grace_seconds
         self._clock = clock
 
     async def start(self, *, user_id: str, device_id: str | None) -> IssuedTokens:
@@ -58,14 +65,19 @@ class SessionService:
             status=RefreshTokenStatus.ACTIVE,
             issued_at=now,
         )
-        await self._store.create(session, record, self._refresh_ttl_seconds)
+        await self._store.create(
+            session, record, self._refresh_ttl_seconds, lifetime_seconds=self._session_lifetime_seconds
+        )
         return self._issue(session.session_id, user_id, refresh_token)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         token_hash = hash_refresh_token(refresh_token)
         record = await self._store.get_refresh(token_hash)
         session_live = record is not None and await self._store.is_live(record.session_id)
-        verdict = judge_refresh(record, session_live=session_live)
+        now = self._clock()
+        verdict = judge_refresh(
+            record, session_live=session_live, now=now, reuse_grace_seconds=self._reuse_grace_seconds
+        )
         if verdict in (RefreshVerdict.UNKNOWN, RefreshVerdict.SESSION_ENDED):
             raise InvalidRefreshTokenError("refresh token is not valid")
         assert record is not None  # judge_refresh returns UNKNOWN for a missing record
@@ -77,9 +89,12 @@ class SessionService:
             session_id=record.session_id,
             user_id=record.user_id,
             status=RefreshTokenStatus.ACTIVE,
-            issued_at=self._clock(),
+            issued_at=now,
         )
-        if not await self._store.rotate(token_hash, new_record, self._refresh_ttl_seconds):
+        rotated = await self._store.rotate(
+            token_hash, new_record, self._refresh_ttl_seconds, reuse_grace_seconds=self._reuse_grace_seconds
+        )
+        if not rotated:
             # Someone else rotated (or revoked) this token between our read and our write: the same
             # token was used twice, which is exactly the reuse the family rule exists for.
             await self._revoke_for_reuse(record.session_id)
@@ -102,9 +117,10 @@ class SessionService:
     async def end(self, session_id: str) -> None:
         await self._store.revoke(session_id)
 
-    async def end_other_sessions(self, claims: AccessClaims) -> int:
-        """After a password change only the device that made it stays signed in."""
-        return await self._store.revoke_user_sessions(claims.user_id, except_session_id=claims.session_id)
+    async def end_every_session(self, user_id: str) -> int:
+        """After a password reset or change: whoever held a session (perhaps with the old password, perhaps
+        an attacker who registered the address first) loses it now, the caller's own session included."""
+        return await self._store.revoke_user_sessions(user_id)
 
     async def _revoke_for_reuse(self, session_id: str) -> NoReturn:
         await self._store.revoke(session_id)

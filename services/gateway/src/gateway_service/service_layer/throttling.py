@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from gateway_service.domain.errors import RateLimitedError
-from gateway_service.domain.rate_limits import (
-    RateDecision,
-    RateLimitPolicy,
-    RateRule,
-    normalise_account_identifier,
-)
+from gateway_service.domain.rate_limits import RateDecision, RateLimitPolicy, RateRule
 from gateway_service.service_layer.ports import RateLimiter
 
 
@@ -26,27 +21,19 @@ class RequestThrottle:
         rule = self._policy.requests_per_account
         self._raise_if_refused(rule, await self._limiter.hit(rule, user_id))
 
-    async def ensure_signin_allowed(self, account_identifier: str, client_ip: str) -> None:
-        """Refuse before the credentials reach auth once either failure budget is spent."""
-        account = normalise_account_identifier(account_identifier)
-        for rule, key in self._failure_counters(account, client_ip):
-            self._raise_if_refused(rule, await self._limiter.peek(rule, key))
+    async def admit_signin_attempt(self, client_ip: str) -> None:
+        """Count the attempt against the address's failure budget *before* auth checks the credentials.
 
-    async def record_signin_failure(self, account_identifier: str, client_ip: str) -> None:
-        account = normalise_account_identifier(account_identifier)
-        for rule, key in self._failure_counters(account, client_ip):
-            await self._limiter.hit(rule, key)
+        Counting after the (slow) check let a burst of parallel guesses all pass a peek at the counter;
+        counting first bounds how many ever reach auth. ``refund_signin_attempt`` gives the attempt back once
+        it proved not to be a failure. The per-account budget is auth's (keyed on the account).
+        """
+        rule = self._policy.signin_failures_per_ip
+        self._raise_if_refused(rule, await self._limiter.acquire(rule, client_ip))
 
-    async def record_signin_success(self, account_identifier: str) -> None:
-        # Only the account's counter is cleared: an address that guessed many accounts stays suspect.
-        account = normalise_account_identifier(account_identifier)
-        await self._limiter.reset(self._policy.signin_failures_per_account, account)
-
-    def _failure_counters(self, account: str, client_ip: str) -> tuple[tuple[RateRule, str], ...]:
-        return (
-            (self._policy.signin_failures_per_account, account),
-            (self._policy.signin_failures_per_ip, client_ip),
-        )
+    async def refund_signin_attempt(self, client_ip: str) -> None:
+        """The attempt succeeded (or failed for a reason other than the credentials): it does not count."""
+        await self._limiter.refund(self._policy.signin_failures_per_ip, client_ip)
 
     @staticmethod
     def _raise_if_refused(rule: RateRule, decision: RateDecision) -> None:

@@ -5,19 +5,48 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
-from auth_service.domain.credentials import looks_like_email
-from auth_service.domain.errors import AccountNotFound, InvalidToken
+from auth_service.domain.credentials import canonical, looks_like_email, normalise_email
+from auth_service.domain.errors import AccountNotFound, CredentialsPolicyViolation, InvalidToken
 from auth_service.domain.model import Account, AccountToken, TokenPurpose, token_digest
 from auth_service.service_layer.dependencies import HandlerDependencies
 from auth_service.service_layer.unit_of_work import AuthUnitOfWork
 
 
 async def find_by_identifier(uow: AuthUnitOfWork, identifier: str) -> Account | None:
-    """Look an account up by email (anything with an '@') or by username, both case-insensitively."""
-    canonical = identifier.strip().lower()
-    if looks_like_email(canonical):
-        return await uow.accounts.get_by_email(canonical)
-    return await uow.accounts.get_by_username(canonical)
+    """Look an account up by email (anything with an '@') or by username, in their canonical forms.
+
+    Whatever variant was typed (case, compatibility forms, invisible characters, a Unicode domain) finds the
+    one account it names, under the store's binary comparison; input with no canonical form finds nothing.
+    """
+    try:
+        if looks_like_email(identifier):
+            return await uow.accounts.get_by_email(normalise_email(identifier))
+        return await uow.accounts.get_by_username(canonical(identifier, "email_or_username"))
+    except CredentialsPolicyViolation:
+        return None
+
+
+async def count_password_attempt(
+    deps: HandlerDependencies, *, identifier: str | None = None, account_id: UUID | None = None
+) -> tuple[Account, bool] | None:
+    """Count one password attempt against the account's budget, in a transaction of its own, *before* the
+    password is checked (the caller refunds it on success with ``Account.signin_succeeded``).
+
+    Returns the account and whether its budget was already spent, or None when no account matches.
+    Raises SignInThrottled while the account's delay runs. Commits before returning, so the caller can hash
+    without holding a database connection.
+    """
+    async with deps.uow_factory() as uow:
+        if account_id is None:
+            found = None if identifier is None else await find_by_identifier(uow, identifier)
+            account_id = None if found is None else found.id
+        account = None if account_id is None else await uow.accounts.get_for_update(account_id)
+        if account is None:
+            return None
+        budget_spent = account.start_signin_attempt(deps.clock())
+        await uow.accounts.update(account)
+        await uow.commit()
+        return account, budget_spent
 
 
 async def get_existing_account(uow: AuthUnitOfWork, account_id: UUID, *, lock: bool = False) -> Account:

@@ -13,7 +13,11 @@ from auth_service.domain.credentials import (
     normalise_email,
     normalise_username,
 )
-from auth_service.domain.errors import DuplicateAccountError, EmailAlreadyVerified
+from auth_service.domain.errors import (
+    CredentialsPolicyViolation,
+    DuplicateAccountError,
+    EmailAlreadyVerified,
+)
 from auth_service.domain.events import AccountCreated, EmailVerificationRequested
 from auth_service.domain.model import Account, TokenPurpose
 from auth_service.service_layer.commands import ResendVerification, SeedAccounts, SignUp, VerifyEmail
@@ -34,13 +38,15 @@ _SEED_COUNTRIES = ("Germany", "India", "Kenya", "Brazil", "Canada", "Vietnam", "
 async def sign_up(command: SignUp, deps: HandlerDependencies) -> None:
     """Create an account unless the email or username is taken; the caller cannot tell which happened."""
     username = normalise_username(command.username)
-    email = normalise_email(command.email)
     check_password(command.password)
     country = normalise_country(command.country)
-    device_id = check_device_id(command.device_id)
+    check_device_id(command.device_id)
+    email = _deliverable_email_or_none(command.email)
     # Hash before looking anything up: argon2 dominates the cost, so existing and new addresses take
     # the same time and the response timing does not reveal which accounts exist.
     password_hash = await deps.hasher.hash(command.password)
+    if email is None:
+        return
     now = deps.clock()
     try:
         async with deps.uow_factory() as uow:
@@ -57,8 +63,9 @@ async def sign_up(command: SignUp, deps: HandlerDependencies) -> None:
                 updated_at=now,
             )
             await uow.accounts.add(account)
-            # The device used to sign up has just proven the password, so it needs no OTP later.
-            await uow.accounts.add_known_device(account.id, device_id, now)
+            # The sign-up device is NOT trusted: whoever signs up has proven nothing about the mailbox, and
+            # trusting their device would let someone who registered a victim's address keep signing in
+            # after the victim takes the account over (pre-hijacking). Mailbox proof (link or OTP) trusts one.
             token = await issue_link_token(uow, deps, account, TokenPurpose.EMAIL_VERIFICATION, now)
             uow.record(_account_created(account))
             uow.record(EmailVerificationRequested(to=email, username=username, token=token))
@@ -75,6 +82,10 @@ async def verify_email(command: VerifyEmail, deps: HandlerDependencies) -> Accou
         _, account = await consume_link_token(uow, TokenPurpose.EMAIL_VERIFICATION, command.token, now)
         account.mark_email_verified(now)
         await uow.accounts.update(account)
+        device_id = _valid_device_or_none(command.device_id)
+        if device_id is not None:
+            # Opening the emailed link proves the mailbox as an OTP does, on the device that opened it.
+            await uow.accounts.add_known_device(account.id, device_id, now)
         await uow.commit()
         return account
 
@@ -117,6 +128,23 @@ async def seed_accounts(command: SeedAccounts, deps: HandlerDependencies) -> lis
             accounts.append(account)
         await uow.commit()
     return accounts
+
+
+def _deliverable_email_or_none(raw: str) -> str | None:
+    """The canonical address, or None for one the published schema admits but mail cannot reach (a domain
+    with no IDNA form, a non-ASCII local part): answered like a taken address ("if the details can be
+    used"), and nothing is stored. Input the schema refuses never gets here (422)."""
+    try:
+        return normalise_email(raw)
+    except CredentialsPolicyViolation:
+        return None
+
+
+def _valid_device_or_none(raw: str | None) -> str | None:
+    try:
+        return check_device_id(raw)
+    except CredentialsPolicyViolation:
+        return None
 
 
 def _account_created(account: Account) -> AccountCreated:

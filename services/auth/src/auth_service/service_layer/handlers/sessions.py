@@ -1,4 +1,9 @@
-"""Sign-in (with the new-device OTP step), current user and sign-out."""
+"""Sign-in (with the new-device OTP step), current user and sign-out.
+
+Every password or code check follows one shape: a short transaction counts the attempt (so a burst of
+parallel guesses is refused before any reaches the hasher), the slow hash runs with no database connection
+held, and a second short transaction records the outcome (a success refunds the attempt).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from auth_service.domain.events import OtpRequested
 from auth_service.domain.model import OTP_DIGITS, OTP_MAX_ATTEMPTS, Account, OtpChallenge
 from auth_service.service_layer.commands import GetCurrentUser, SignIn, SignOut, VerifyOtp
 from auth_service.service_layer.dependencies import HandlerDependencies
-from auth_service.service_layer.handlers.common import find_by_identifier, get_existing_account
+from auth_service.service_layer.handlers.common import (
+    count_password_attempt,
+    find_by_identifier,
+    get_existing_account,
+)
 from auth_service.service_layer.retry import retry_on_conflict
 
 _OTP_PATTERN = re.compile(rf"\d{{{OTP_DIGITS}}}")
@@ -32,38 +41,42 @@ class SignInOutcome:
 @retry_on_conflict
 async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
     device_id = check_device_id(command.device_id)
+    counted = await count_password_attempt(deps, identifier=command.email_or_username)
+    if counted is None:
+        await deps.hasher.verify_dummy(command.password)
+        raise InvalidCredentials()
+    account, budget_spent = counted
+    if not await deps.hasher.verify(account.password_hash, command.password):
+        raise InvalidCredentials()
+    # Upgrade hashes created under older argon2 parameters while the plain password is at hand.
+    upgraded_hash = None
+    if deps.hasher.needs_rehash(account.password_hash):
+        upgraded_hash = await deps.hasher.hash(command.password)
+    # An unverified account never skips the OTP: the code goes to the mailbox, so only its owner can turn
+    # the account into a session (whoever registered the address without owning it cannot). Nor does an
+    # account whose failure budget was spent: a guessed password alone is not enough.
+    trusted = account.email_verified and not budget_spent
+    if trusted:
+        async with deps.uow_factory() as uow:
+            trusted = await uow.accounts.is_known_device(account.id, device_id)
+    code = None if trusted else deps.secrets.otp_code()
+    code_hash = None if code is None else await deps.otp_hasher.hash(code)
+    now = deps.clock()
     async with deps.uow_factory() as uow:
-        account = await find_by_identifier(uow, command.email_or_username)
-        if account is None:
-            await deps.hasher.verify_dummy(command.password)
-            raise InvalidCredentials()
-        if not await deps.hasher.verify(account.password_hash, command.password):
-            raise InvalidCredentials()
-        now = deps.clock()
-        # Slow hashing first, row locks after: nothing is held while argon2 runs.
-        upgraded_hash = None
-        if deps.hasher.needs_rehash(account.password_hash):
-            # Upgrade hashes created under older argon2 parameters while the plain password is at hand.
-            upgraded_hash = await deps.hasher.hash(command.password)
-        known_device = await uow.accounts.is_known_device(account.id, device_id)
-        code = None if known_device else deps.secrets.otp_code()
-        code_hash = None if code is None else await deps.hasher.hash(code)
-        if upgraded_hash is not None or code_hash is not None:
-            # Account row first, then its challenge: the lock order every command of an account follows.
-            locked = await uow.accounts.get_for_update(account.id)
-            if locked is None:
-                raise InvalidCredentials()
-            account = locked
+        locked = await uow.accounts.get_for_update(account.id)
+        if locked is None or locked.password_hash != account.password_hash:
+            raise InvalidCredentials()  # deleted, or the password changed while we were hashing
+        locked.signin_succeeded()
         if upgraded_hash is not None:
-            account.change_password_hash(upgraded_hash, now)
-            await uow.accounts.update(account)
+            locked.change_password_hash(upgraded_hash, now)
+        await uow.accounts.update(locked)
         if code is None or code_hash is None:
             await uow.commit()
-            return SignInOutcome(account=account)
+            return SignInOutcome(account=locked)
         await uow.otp_challenges.replace(
             OtpChallenge(
                 id=uuid4(),
-                account_id=account.id,
+                account_id=locked.id,
                 device_id=device_id,
                 code_hash=code_hash,
                 expires_at=now + deps.lifetimes.otp,
@@ -73,8 +86,8 @@ async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
         )
         uow.record(
             OtpRequested(
-                to=account.email,
-                username=account.username,
+                to=locked.email,
+                username=locked.username,
                 otp=code,
                 expires_in_minutes=max(1, int(deps.lifetimes.otp.total_seconds()) // 60),
             )
@@ -87,32 +100,43 @@ async def sign_in(command: SignIn, deps: HandlerDependencies) -> SignInOutcome:
 async def verify_otp(command: VerifyOtp, deps: HandlerDependencies) -> Account:
     """Check the code for this account and device; a success makes the device known."""
     device_id = check_device_id(command.device_id)
+    now = deps.clock()
     async with deps.uow_factory() as uow:
         found = await find_by_identifier(uow, command.email_or_username)
         # Account row first, then the challenge row (the lock order every command of an account follows);
-        # with the challenge locked too, parallel guesses are serialised and none escapes the attempt limit.
+        # the attempt is counted and committed before the code is checked, so parallel guesses cannot
+        # exceed the limit.
         account = None if found is None else await uow.accounts.get_for_update(found.id)
         challenge = None
         if account is not None:
             challenge = await uow.otp_challenges.get_for_device(account.id, device_id)
-        if account is None or challenge is None:
-            await deps.hasher.verify_dummy(command.otp)
-            raise InvalidOtp()
-        now = deps.clock()
-        challenge.ensure_usable(now)
-        well_formed = _OTP_PATTERN.fullmatch(command.otp) is not None
-        if not (well_formed and await deps.hasher.verify(challenge.code_hash, command.otp)):
+        if account is not None and challenge is not None:
+            challenge.ensure_usable(now)
             challenge.record_failed_attempt()
             await uow.otp_challenges.update(challenge)
-            # Commit the failed attempt before answering, or the attempt limit could be bypassed.
             await uow.commit()
-            if challenge.attempts >= OTP_MAX_ATTEMPTS:
-                raise OtpAttemptsExhausted()
-            raise InvalidOtp()
-        await uow.otp_challenges.delete(challenge.id)
-        await uow.accounts.add_known_device(account.id, device_id, now)
+    if account is None or challenge is None:
+        await deps.otp_hasher.verify_dummy(command.otp)
+        raise InvalidOtp()
+    well_formed = _OTP_PATTERN.fullmatch(command.otp) is not None
+    if not (well_formed and await deps.otp_hasher.verify(challenge.code_hash, command.otp)):
+        if challenge.attempts >= OTP_MAX_ATTEMPTS:
+            raise OtpAttemptsExhausted()
+        raise InvalidOtp()
+    async with deps.uow_factory() as uow:
+        locked = await uow.accounts.get_for_update(account.id)
+        current = None if locked is None else await uow.otp_challenges.get_for_device(locked.id, device_id)
+        if locked is None or current is None or current.id != challenge.id:
+            raise InvalidOtp()  # used or replaced by a concurrent request meanwhile
+        await uow.otp_challenges.delete(current.id)
+        if not locked.email_verified:
+            # The code was read from the mailbox: that verifies the address as the emailed link would.
+            locked.mark_email_verified(now)
+        locked.signin_succeeded()
+        await uow.accounts.update(locked)
+        await uow.accounts.add_known_device(locked.id, device_id, now)
         await uow.commit()
-        return account
+        return locked
 
 
 @retry_on_conflict

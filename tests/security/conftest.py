@@ -1,0 +1,45 @@
+"""Security suite fixtures: the real stack of ``tests/e2e/stack.py`` (notification, auth and gateway as
+processes on the ``gigstack_testinfra`` servers), reached through the gateway as an attacker would, or
+directly with internal tokens where the point is a service's own API."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gigstack_testinfra.mail import MailCatcher
+
+# importlib import mode does not put folders on sys.path: the e2e stack and this suite's helpers.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import GigstackStack, running_stack
+
+
+@pytest.fixture
+async def stack(
+    mariadb_url: str,
+    redis_url: str,
+    amqp_url: str,
+    mail_catcher: MailCatcher,
+    internal_keypair: tuple[str, str],
+    tmp_path: Path,
+) -> AsyncIterator[GigstackStack]:
+    async with running_stack(
+        mariadb_url=mariadb_url,
+        redis_url=redis_url,
+        amqp_url=amqp_url,
+        mail_catcher=mail_catcher,
+        internal_keypair=internal_keypair,
+        log_dir=tmp_path,
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def gateway(stack: GigstackStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with stack.gateway_client() as client:
+        yield client
