@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 from gigstack_testinfra.mail import MailCatcher
 
 DEVICE = {"X-Device-Id": "bench-idle-memory"}
 RESET_SUBJECT = "Reset your Gigstack password"
+VERIFY_TOKEN = re.compile(r"confirm_email\?v_token=([A-Za-z0-9_\-.~%]+)")
 
 
 @dataclass
@@ -25,8 +28,11 @@ class LoadOutcome:
     error_statuses: Counter[int] = field(default_factory=Counter)
 
 
-async def create_user(client: httpx.AsyncClient) -> tuple[str, str]:
-    """Sign up and sign in on the same device (no OTP); returns (email, access token)."""
+async def create_user(client: httpx.AsyncClient, mail: MailCatcher) -> tuple[str, str]:
+    """Sign up, confirm the email on this device (so it is known), sign in; returns (email, access token).
+
+    An unverified account gets no session, so the confirmation link from the verification email comes first.
+    """
     suffix = uuid.uuid4().hex[:10]
     account = {
         "username": f"mem{suffix}",
@@ -34,6 +40,9 @@ async def create_user(client: httpx.AsyncClient) -> tuple[str, str]:
         "password": "Bench-Password-42",
     }
     (await client.post("/api/v1/gateway/auth/signup", json=account, headers=DEVICE)).raise_for_status()
+    token = await _verification_token(mail, account["email"])
+    verified = await client.post("/api/v1/gateway/auth/verify-email", json={"token": token}, headers=DEVICE)
+    verified.raise_for_status()
     signin = await client.post(
         "/api/v1/gateway/auth/signin",
         json={"email_or_username": account["username"], "password": account["password"]},
@@ -41,6 +50,17 @@ async def create_user(client: httpx.AsyncClient) -> tuple[str, str]:
     )
     signin.raise_for_status()
     return account["email"], str(signin.json()["access_token"])
+
+
+async def _verification_token(mail: MailCatcher, to: str) -> str:
+    def matches(message: dict[str, Any]) -> bool:
+        return to in message.get("to", []) and VERIFY_TOKEN.search(str(message.get("text", ""))) is not None
+
+    found = await mail.wait_for_messages(1, timeout=30.0, where=matches)
+    match = VERIFY_TOKEN.search(str(found[0].get("text", "")))
+    if match is None:
+        raise RuntimeError(f"no verification link in the email to {to}")
+    return match.group(1)
 
 
 async def _spread(
@@ -69,7 +89,7 @@ async def run_load(
     outcome = LoadOutcome()
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30, trust_env=False) as client:
-        email, token = await create_user(client)
+        email, token = await create_user(client, mail)
         headers = {"Authorization": f"Bearer {token}", **DEVICE}
 
         async def read_me() -> httpx.Response:
