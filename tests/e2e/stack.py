@@ -1,4 +1,4 @@
-"""The running Gigstack stack for cross-service suites: notification, auth and gateway as real processes.
+"""The running Gigstack stack for cross-service suites: notification, auth, gig and gateway as real processes.
 
 Importable from other suites (``tests/reliability``) without pytest fixtures::
 
@@ -7,7 +7,7 @@ Importable from other suites (``tests/reliability``) without pytest fixtures::
 
 ``running_stack(...)`` takes the real servers' URLs (from the ``gigstack_testinfra`` fixtures), migrates the
 auth schema, starts notification first (its queue must be bound before auth's outbox relay publishes),
-then auth, then the gateway, waits for each one's ``/health/ready`` and stops all of them on exit.
+then auth and gig, then the gateway, waits for each one's ``/health/ready`` and stops all of them on exit.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ MIGRATION_TIMEOUT_SECONDS = 180.0
 class GigstackStack:
     notification: ServiceProcess
     auth: ServiceProcess
+    gig: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
     internal_private_pem: str
@@ -68,7 +69,7 @@ class GigstackStack:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        return (self.notification, self.auth, self.gateway)
+        return (self.notification, self.auth, self.gig, self.gateway)
 
 
 def _common_env(public_pem: str) -> dict[str, str]:
@@ -110,9 +111,13 @@ async def running_stack(
     mail_catcher: MailCatcher,
     internal_keypair: tuple[str, str],
     log_dir: Path,
+    mongodb_url: str,
+    search_url: str,
+    search_index_alias: str,
     gateway_env: Mapping[str, str] | None = None,
     auth_env: Mapping[str, str] | None = None,
     notification_env: Mapping[str, str] | None = None,
+    gig_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
@@ -141,6 +146,19 @@ async def running_stack(
         {**common, "DATABASE_URL": mariadb_url, "AMQP_URL": amqp_url, **(auth_env or {})},
         log_dir,
     )
+    gig = _process(
+        "gig",
+        "gig_service",
+        {
+            **common,
+            "MONGODB_URL": mongodb_url,
+            "AMQP_URL": amqp_url,
+            "SEARCH_URL": search_url,
+            "SEARCH_INDEX_ALIAS": search_index_alias,
+            **(gig_env or {}),
+        },
+        log_dir,
+    )
     gateway = _process(
         "gateway",
         "gateway_service",
@@ -150,6 +168,7 @@ async def running_stack(
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
             "AUTH_SERVICE_URL": auth.base_url,
+            "GIG_SERVICE_URL": gig.base_url,
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -162,6 +181,7 @@ async def running_stack(
     stack = GigstackStack(
         notification=notification,
         auth=auth,
+        gig=gig,
         gateway=gateway,
         mail=mail_catcher,
         internal_private_pem=private_pem,

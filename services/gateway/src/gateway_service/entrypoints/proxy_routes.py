@@ -13,6 +13,10 @@ from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
 from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.dependencies import (
@@ -95,9 +99,33 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
     return anonymous
 
 
+class _OneMethodRoute(APIRoute):
+    """A route that does not claim a request of another method: Starlette answers 405 from the first route
+    whose path matches, so with several operations on one path (GET, PATCH, DELETE of `/gigs/{gig_id}`)
+    its `Allow` would name one method. The 405 comes from `_method_not_allowed` instead."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.NONE, {}) if match is Match.PARTIAL else (match, child_scope)
+
+
+_ALL_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _method_not_allowed(allowed: Collection[str]) -> Callable[[], Awaitable[Response]]:
+    allow = ", ".join(sorted(allowed))
+
+    async def refuse() -> Response:
+        raise StarletteHTTPException(405, headers={"Allow": allow})
+
+    return refuse
+
+
 def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]) -> APIRouter:
-    """Routes for every published operation whose id is not in ``handled_elsewhere``."""
-    router = APIRouter(dependencies=[Depends(enforce_ip_budget)])
+    """Routes for every published operation whose id is not in ``handled_elsewhere``, and per path one
+    405 answer naming every method published on it."""
+    router = APIRouter(dependencies=[Depends(enforce_ip_budget)], route_class=_OneMethodRoute)
+    methods_by_path: dict[str, set[str]] = {}
     for operation in public_api.operations:
         if operation.operation_id in handled_elsewhere:
             continue
@@ -108,5 +136,14 @@ def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]
             methods=[operation.method],
             operation_id=operation.operation_id,
             **extra,
+        )
+        methods_by_path.setdefault(operation.public_path, set()).add(operation.method)
+    for path, methods in methods_by_path.items():
+        router.add_api_route(
+            path,
+            _method_not_allowed(methods),
+            methods=sorted(_ALL_METHODS - methods - ({"HEAD"} if "GET" in methods else set())),
+            include_in_schema=False,
+            route_class_override=APIRoute,
         )
     return router
