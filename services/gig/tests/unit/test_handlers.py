@@ -45,6 +45,7 @@ async def test_created_gig_is_stored_at_version_1_with_its_full_state_event() ->
     "overrides",
     [
         {"title": " "},
+        {"description": "\u2003\n"},
         {"price": 0},
         {"currency": "usd"},
         {"delivery_days": 0},
@@ -57,6 +58,10 @@ async def test_invalid_gig_is_refused_and_nothing_is_written(overrides: dict[str
     with pytest.raises(InvalidGig):
         await created(uow, **overrides)
     assert uow.commits == 0
+
+
+async def test_ascii_separators_are_text_not_blank_as_in_the_api_schema() -> None:
+    assert (await created(FakeUnitOfWork(), description="\x1e")).gig.description == "\x1e"
 
 
 async def test_cover_under_another_users_prefix_is_forbidden() -> None:

@@ -100,6 +100,7 @@ class GigSearchIndex(SearchIndex):
         }
         if cursor is not None:
             body["search_after"] = decode_cursor(cursor)
+        await self.ensure()  # before the first gig is projected, an empty index rather than a 404
         if facets:
             body["aggs"] = FACETS
         response = await self.client.search(index=self.alias, body=body)

@@ -20,6 +20,19 @@ MAX_DELIVERY_DAYS = 365
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 # An uploaded cover belongs to its uploader: media keys are `gigs/<user id>/<object name>`.
 COVER_KEY = re.compile(r"^gigs/(?P<owner>[^/]+)/[A-Za-z0-9._-]{1,200}$")
+# Unicode White_Space: what the API schema's `\S` (a Rust regex) treats as blank. `str.strip()` would also
+# strip the ASCII separators U+001C..U+001F and refuse text the schema had accepted.
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + "\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def is_blank(text: str) -> bool:
+    return not text.strip(WHITE_SPACE)
+
+
 EDITABLE = (
     "title",
     "description",
@@ -62,17 +75,17 @@ class Gig:
 
     def validate(self) -> None:
         problems: list[str] = []
-        if not self.title.strip() or len(self.title) > TITLE_MAX_LENGTH:
+        if is_blank(self.title) or len(self.title) > TITLE_MAX_LENGTH:
             problems.append(f"title must be 1 to {TITLE_MAX_LENGTH} characters")
-        if not self.description.strip() or len(self.description) > DESCRIPTION_MAX_LENGTH:
+        if is_blank(self.description) or len(self.description) > DESCRIPTION_MAX_LENGTH:
             problems.append(f"description must be 1 to {DESCRIPTION_MAX_LENGTH} characters")
-        if not self.category.strip() or len(self.category) > MAX_LABEL_LENGTH:
+        if is_blank(self.category) or len(self.category) > MAX_LABEL_LENGTH:
             problems.append(f"category must be 1 to {MAX_LABEL_LENGTH} characters")
         for name, values, limit in (
             ("tags", self.tags, MAX_TAGS),
             ("sub_categories", self.sub_categories, MAX_SUB_CATEGORIES),
         ):
-            if len(values) > limit or any(not v.strip() or len(v) > MAX_LABEL_LENGTH for v in values):
+            if len(values) > limit or any(is_blank(v) or len(v) > MAX_LABEL_LENGTH for v in values):
                 problems.append(f"{name}: at most {limit}, each 1 to {MAX_LABEL_LENGTH} characters")
         if not 1 <= self.price <= MAX_PRICE_MINOR:
             problems.append(f"price must be 1 to {MAX_PRICE_MINOR} minor units")

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
 @router.post(
     "",
     status_code=201,
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
     **public_operation("gigs.create", session="required"),
 )
 async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
