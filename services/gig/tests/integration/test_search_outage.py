@@ -9,6 +9,7 @@ import time
 from conftest import running_gig_api
 from gig_search_proxy import SearchProxy
 from gig_service.settings import GigSettings
+from opensearchpy.exceptions import NotFoundError
 
 GIGS = 50
 CONVERGE_SECONDS = 60.0
@@ -41,10 +42,14 @@ async def test_writes_succeed_while_search_is_down_and_the_read_model_converges(
         deadline = time.monotonic() + CONVERGE_SECONDS
         indexed: dict[str, tuple[int, int]] = {}
         while time.monotonic() < deadline:
-            await client.indices.refresh(index=settings.search_index_alias)
-            response = await client.search(
-                index=settings.search_index_alias, body={"size": 1000, "query": {"match_all": {}}}
-            )
+            try:
+                await client.indices.refresh(index=settings.search_index_alias)
+                response = await client.search(
+                    index=settings.search_index_alias, body={"size": 1000, "query": {"match_all": {}}}
+                )
+            except NotFoundError:  # the projection has not created the index yet
+                await asyncio.sleep(0.5)
+                continue
             indexed = {
                 hit["_id"]: (hit["_source"]["version"], hit["_source"]["price"])
                 for hit in response["hits"]["hits"]

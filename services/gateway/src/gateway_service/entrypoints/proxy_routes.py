@@ -121,24 +121,31 @@ def _method_not_allowed(allowed: Collection[str]) -> Callable[[], Awaitable[Resp
     return refuse
 
 
+def _literal_first(path: str) -> tuple[int, ...]:
+    """Sort key: at each segment a literal before a parameter, so `/gigs/search` is tried before
+    `/gigs/{gig_id}` (Starlette takes the first route that matches)."""
+    return tuple(int(segment.startswith("{")) for segment in path.split("/"))
+
+
 def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]) -> APIRouter:
-    """Routes for every published operation whose id is not in ``handled_elsewhere``, and per path one
-    405 answer naming every method published on it."""
+    """Routes for every published operation whose id is not in ``handled_elsewhere``, grouped by path with
+    literal paths first, each group closed by one 405 answer naming every method published on the path."""
     router = APIRouter(dependencies=[Depends(enforce_ip_budget)], route_class=_OneMethodRoute)
-    methods_by_path: dict[str, set[str]] = {}
+    by_path: dict[str, list[PublicOperation]] = {}
     for operation in public_api.operations:
-        if operation.operation_id in handled_elsewhere:
-            continue
-        extra: dict[str, Any] = {"tags": [operation.operation_id.split(".", 1)[0]]}
-        router.add_api_route(
-            operation.public_path,
-            _endpoint(operation),
-            methods=[operation.method],
-            operation_id=operation.operation_id,
-            **extra,
-        )
-        methods_by_path.setdefault(operation.public_path, set()).add(operation.method)
-    for path, methods in methods_by_path.items():
+        if operation.operation_id not in handled_elsewhere:
+            by_path.setdefault(operation.public_path, []).append(operation)
+    for path in sorted(by_path, key=_literal_first):
+        methods = {operation.method for operation in by_path[path]}
+        for operation in by_path[path]:
+            extra: dict[str, Any] = {"tags": [operation.operation_id.split(".", 1)[0]]}
+            router.add_api_route(
+                path,
+                _endpoint(operation),
+                methods=[operation.method],
+                operation_id=operation.operation_id,
+                **extra,
+            )
         router.add_api_route(
             path,
             _method_not_allowed(methods),
