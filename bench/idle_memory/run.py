@@ -120,6 +120,19 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         auth = _service(
             "auth", {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)}, log_dir
         )
+        mongodb = backend.mongodb()
+        search = backend.opensearch()
+        gig = _service(
+            "gig",
+            {
+                **common,
+                "MONGODB_URL": mongodb.url(database),
+                "AMQP_URL": broker.url(vhost),
+                "SEARCH_URL": search.url,
+                "SEARCH_INDEX_ALIAS": f"{database}_gigs",
+            },
+            log_dir,
+        )
         gateway = _service(
             "gateway",
             {
@@ -128,14 +141,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
                 "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
                 "AUTH_SERVICE_URL": auth.base_url,
+                "GIG_SERVICE_URL": gig.base_url,
                 "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
             log_dir,
         )
-        processes = {"gateway": gateway, "auth": auth, "notification": notification}
+        processes = {"gateway": gateway, "auth": auth, "notification": notification, "gig": gig}
         # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, auth, gateway):
+        for process in (notification, auth, gig, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -182,7 +196,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification"):
+    for name in ("gateway", "auth", "notification", "gig"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "
