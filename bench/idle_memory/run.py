@@ -121,6 +121,18 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         auth = _service(
             "auth", {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)}, log_dir
         )
+        search = backend.opensearch()
+        gig = _service(
+            "gig",
+            {
+                **common,
+                "MONGODB_URL": mongodb.url(database),
+                "AMQP_URL": broker.url(vhost),
+                "SEARCH_URL": search.url,
+                "SEARCH_INDEX_ALIAS": f"{database}_gigs",
+            },
+            log_dir,
+        )
         gateway = _service(
             "gateway",
             {
@@ -129,6 +141,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
                 "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
                 "AUTH_SERVICE_URL": auth.base_url,
+                "GIG_SERVICE_URL": gig.base_url,
                 "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
@@ -143,8 +156,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
-        processes = {"gateway": gateway, "auth": auth, "notification": notification, "users": users}
-        for process in (notification, users, auth, gateway):
+        processes = {
+            "gateway": gateway,
+            "auth": auth,
+            "notification": notification,
+            "users": users,
+            "gig": gig,
+        }
+        # Notification first: its queue must be bound before auth's relay publishes.
+        for process in (notification, users, auth, gig, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -191,7 +211,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification", "users"):
+    for name in ("gateway", "auth", "notification", "users", "gig"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "

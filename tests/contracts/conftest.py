@@ -38,6 +38,8 @@ async def contract_stack(
     mongodb_url: str,
     mail_catcher: MailCatcher,
     internal_keypair: tuple[str, str],
+    opensearch_url: str,
+    opensearch_index_prefix: str,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
@@ -48,6 +50,8 @@ async def contract_stack(
         mail_catcher=mail_catcher,
         internal_keypair=internal_keypair,
         log_dir=tmp_path,
+        search_url=opensearch_url,
+        search_index_alias=f"{opensearch_index_prefix}gigs",
         gateway_env=FUZZING_GATEWAY_ENV,
     ) as stack:
         yield stack

@@ -25,6 +25,8 @@ async def e2e_stack(
     mongodb_url: str,
     mail_catcher: MailCatcher,
     internal_keypair: tuple[str, str],
+    opensearch_url: str,
+    opensearch_index_prefix: str,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
@@ -35,6 +37,8 @@ async def e2e_stack(
         mail_catcher=mail_catcher,
         internal_keypair=internal_keypair,
         log_dir=tmp_path,
+        search_url=opensearch_url,
+        search_index_alias=f"{opensearch_index_prefix}gigs",
     ) as stack:
         yield stack
 

@@ -40,6 +40,7 @@ MIGRATION_TIMEOUT_SECONDS = 180.0
 class GigstackStack:
     notification: ServiceProcess
     users: ServiceProcess | None
+    gig: ServiceProcess | None
     auth: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
@@ -69,8 +70,8 @@ class GigstackStack:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        users = (self.users,) if self.users is not None else ()
-        return (self.notification, *users, self.auth, self.gateway)
+        optional = tuple(process for process in (self.users, self.gig) if process is not None)
+        return (self.notification, *optional, self.auth, self.gateway)
 
 
 def _common_env(public_pem: str) -> dict[str, str]:
@@ -116,8 +117,12 @@ async def running_stack(
     auth_env: Mapping[str, str] | None = None,
     notification_env: Mapping[str, str] | None = None,
     mongodb_url: str | None = None,
+    search_url: str | None = None,
+    search_index_alias: str = "gigs",
+    gig_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
-    """With `mongodb_url`, the users service runs too and the gateway routes its groups to it."""
+    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; the gateway routes
+    their groups to them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -150,6 +155,21 @@ async def running_stack(
         users = _process(
             "users", "users_service", {**common, "MONGODB_URL": mongodb_url, "AMQP_URL": amqp_url}, log_dir
         )
+    gig = None
+    if mongodb_url is not None and search_url is not None:
+        gig = _process(
+            "gig",
+            "gig_service",
+            {
+                **common,
+                "MONGODB_URL": mongodb_url,
+                "AMQP_URL": amqp_url,
+                "SEARCH_URL": search_url,
+                "SEARCH_INDEX_ALIAS": search_index_alias,
+                **(gig_env or {}),
+            },
+            log_dir,
+        )
     gateway = _process(
         "gateway",
         "gateway_service",
@@ -160,6 +180,7 @@ async def running_stack(
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
             "AUTH_SERVICE_URL": auth.base_url,
             **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
+            **({"GIG_SERVICE_URL": gig.base_url} if gig is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -174,6 +195,7 @@ async def running_stack(
     stack = GigstackStack(
         notification=notification,
         users=users,
+        gig=gig,
         auth=auth,
         gateway=gateway,
         mail=mail_catcher,

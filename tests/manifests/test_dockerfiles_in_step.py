@@ -6,6 +6,7 @@ A hardening or base-image change made to one image and forgotten in another is t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from manifest_toolkit import service_names
@@ -14,7 +15,10 @@ TEMPLATE_SERVICE = "gateway"
 
 
 def _as_template(dockerfile: str, service: str) -> str:
-    return dockerfile.replace(f"{service}_service", "<name>_service").replace(service, "<name>")
+    # Whole words only: "gig" is also the start of "gigstack".
+    return re.sub(
+        rf"\b{re.escape(service)}\b", "<name>", dockerfile.replace(f"{service}_service", "<name>_service")
+    )
 
 
 def dockerfile_drift(repo_root: Path) -> list[str]:

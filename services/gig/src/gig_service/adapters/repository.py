@@ -1,0 +1,69 @@
+"""Gigs as documents of the `gigs` collection, versioned by servicekit's VersionedRepository."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import fields
+from datetime import UTC, datetime
+from typing import Any
+
+from servicekit.events import EventEnvelope
+from servicekit.events.mongo import OUTBOX_FIELD
+from servicekit.mongo import VERSION_FIELD, VersionedRepository
+
+from gig_service.domain.events import GigChanged
+from gig_service.domain.model import Gig
+
+GIGS_COLLECTION = "gigs"
+_FIELDS = tuple(item.name for item in fields(Gig) if item.name != "id")
+
+
+def gig_from_document(document: Mapping[str, Any]) -> Gig:
+    values = {name: document[name] for name in _FIELDS if name in document}
+    for name in ("created_at", "updated_at"):
+        stamp = values.get(name)
+        if isinstance(stamp, datetime) and stamp.tzinfo is None:  # FerretDB hands back naive UTC
+            values[name] = stamp.replace(tzinfo=UTC)
+    return Gig(id=document["_id"], **values)
+
+
+class GigRepository(VersionedRepository[Gig]):
+    collection_name = GIGS_COLLECTION
+
+    def identity(self, aggregate: Gig) -> Any:
+        return aggregate.id
+
+    def to_document(self, aggregate: Gig) -> dict[str, Any]:
+        return {name: getattr(aggregate, name) for name in _FIELDS}
+
+    def from_document(self, document: Mapping[str, Any]) -> Gig:
+        return gig_from_document(document)
+
+    def create(self, gig: Gig, event: GigChanged) -> None:
+        """Stage the new gig with its event in the document's outbox (one single-document write)."""
+        self.add(gig, _envelope(event))
+
+    def update(self, gig: Gig, event: GigChanged) -> None:
+        """Stage the conditional update (on the version read) with its event in the same write."""
+        self.save(gig, _envelope(event))
+
+    async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]:
+        cursor = (
+            self.collection.find(
+                {"seller_id": seller_id, "active": active, "deleted": False}, {OUTBOX_FIELD: 0}
+            )
+            .sort("created_at", -1)
+            .limit(limit)
+        )
+        return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
+
+
+def _envelope(event: GigChanged) -> EventEnvelope:
+    return EventEnvelope.new(type=event.type, producer="gig", payload=event.payload())
+
+
+async def all_gigs(repository: GigRepository, *, batch_size: int = 500) -> AsyncIterator[tuple[Gig, int]]:
+    """Every stored gig (tombstones included) with its version, in `_id` order: the reindex source."""
+    cursor = repository.collection.find({}, {OUTBOX_FIELD: 0}).sort("_id", 1).batch_size(batch_size)
+    async for document in cursor:
+        yield gig_from_document(document), int(document[VERSION_FIELD])

@@ -1,0 +1,35 @@
+"""``create_app``: the gig service's FastAPI app around its one dependencies object."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from servicekit.health import amqp_check, mongo_check
+from servicekit.http import close_on_shutdown, create_service_app
+
+from gig_service.entrypoints import routes_read, routes_write
+from gig_service.entrypoints.bootstrap import bootstrap
+from gig_service.entrypoints.errors import GIG_ERRORS
+from gig_service.settings import GigSettings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: GigSettings | None = None) -> FastAPI:
+    """Build the app; settings come from the environment unless given. Nothing connects before startup."""
+    settings = settings or GigSettings()
+    deps = bootstrap(settings)
+    return create_service_app(
+        settings,
+        title="Gigstack gig",
+        version=VERSION,
+        routers=[routes_read.router, routes_write.router],
+        readiness=[mongo_check(deps.mongo), amqp_check(deps.bus)],
+        # Exited in reverse: the event workers stop before the clients close.
+        lifespan_hooks=[
+            close_on_shutdown(deps.mongo.close),
+            close_on_shutdown(deps.search_client.close),
+            deps.events.lifespan_hook,
+        ],
+        deps=deps,
+        errors=GIG_ERRORS,
+    )

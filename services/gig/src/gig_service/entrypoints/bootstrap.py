@@ -1,0 +1,76 @@
+"""The composition root: ``bootstrap(settings)`` builds every real dependency of the service, once.
+
+The only place adapters are chosen. Nothing here connects: MongoDB and OpenSearch on first use, the bus when
+the lifespan starts the event workers (the outbox relay, the registry-bound consumer and the search
+projection, which consumes the service's own gig events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opensearchpy import AsyncOpenSearch
+from pymongo import AsyncMongoClient
+from servicekit.events import EventBus, EventWorkers
+from servicekit.mongo import create_mongo_client
+from servicekit.search import create_search_client
+
+from gig_service.adapters.repository import GIGS_COLLECTION
+from gig_service.adapters.search_index import GigSearchIndex
+from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gig_service.entrypoints.consumer import QUEUE, ROUTING_KEYS, event_handler
+from gig_service.entrypoints.projection import (
+    DELIVERY_LIMIT,
+    PROJECTION_QUEUE,
+    PROJECTION_ROUTING_KEYS,
+    projection_handler,
+)
+from gig_service.settings import GigSettings
+
+
+@dataclass(frozen=True)
+class GigDependencies:
+    mongo: AsyncMongoClient[Any]
+    search_client: AsyncOpenSearch
+    search: GigSearchIndex
+    new_uow: Callable[[], GigUnitOfWork]
+    events: EventWorkers
+
+    @property
+    def bus(self) -> EventBus:
+        return self.events.bus
+
+
+def bootstrap(settings: GigSettings) -> GigDependencies:
+    mongo = create_mongo_client(
+        settings.mongodb_url.get_secret_value(), timeout_seconds=settings.mongodb_timeout_seconds
+    )
+    database = mongo.get_default_database()
+    search_client = create_search_client(
+        settings.search_url.get_secret_value(), timeout_seconds=settings.search_timeout_seconds
+    )
+    search = GigSearchIndex(search_client, settings.search_index_alias)
+    bus = EventBus(
+        settings.amqp_url.get_secret_value(),
+        service_name=settings.service_name,
+        prefetch=settings.consumer_prefetch,
+    )
+    events = EventWorkers(bus, service_name=settings.service_name)
+    events.add_mongo_outbox([database[GIGS_COLLECTION]])
+    events.add_consumer(queue=QUEUE, routing_keys=ROUTING_KEYS, handler=event_handler())
+    events.add_consumer(
+        queue=PROJECTION_QUEUE,
+        routing_keys=PROJECTION_ROUTING_KEYS,
+        handler=projection_handler(search),
+        delivery_limit=DELIVERY_LIMIT,
+    )
+    claims = settings.mongo_write_claims
+    return GigDependencies(
+        mongo=mongo,
+        search_client=search_client,
+        search=search,
+        new_uow=lambda: GigUnitOfWork(database, write_claims=claims),
+        events=events,
+    )

@@ -1,0 +1,27 @@
+"""The gig error table: each refusal's HTTP status, in the one JSON error shape."""
+
+from __future__ import annotations
+
+from opensearchpy.exceptions import ConnectionError as SearchConnectionError
+from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.mongo import ConcurrentUpdateError
+from servicekit.search import InvalidCursorError
+
+from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
+
+GIG_ERRORS = ErrorTable(
+    {
+        GigNotFound: ErrorReport(404),
+        InvalidGig: ErrorReport(422),
+        NotGigOwner: ErrorReport(403),
+        CoverNotYours: ErrorReport(403),
+        StaleGigVersion: ErrorReport(409),
+        ConcurrentUpdateError: ErrorReport(
+            409, code="conflict", message="The gig was changed concurrently; reload it and try again"
+        ),
+        InvalidCursorError: ErrorReport(400, code="invalid_cursor", message="The page cursor is not valid"),
+        SearchConnectionError: ErrorReport(
+            503, code="search_unavailable", message="Search is unavailable", retry_after_seconds=5, log=True
+        ),
+    }
+)

@@ -1,0 +1,106 @@
+"""Request and response bodies of the gig API (pydantic); the domain validates the rules again."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from gig_service.domain.model import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_DELIVERY_DAYS,
+    MAX_PRICE_MINOR,
+    TITLE_MAX_LENGTH,
+)
+from gig_service.service_layer.handlers import VersionedGig
+
+# The domain refuses blank text, so the schema says so (`\\S`: at least one non-space character).
+NOT_BLANK = r"\S"
+Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NOT_BLANK)]
+COVER_KEY_PATTERN = r"^gigs/[^/]+/[A-Za-z0-9._-]{1,200}$"
+
+
+class GigFields(BaseModel):
+    title: str = Field(min_length=1, max_length=TITLE_MAX_LENGTH, pattern=NOT_BLANK)
+    description: str = Field(min_length=1, max_length=DESCRIPTION_MAX_LENGTH, pattern=NOT_BLANK)
+    category: str = Field(min_length=1, max_length=50, pattern=NOT_BLANK)
+    sub_categories: list[Label] = Field(default_factory=list, max_length=5)
+    tags: list[Label] = Field(default_factory=list, max_length=10)
+    price: int = Field(ge=1, le=MAX_PRICE_MINOR, description="In minor units (cents)")
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    delivery_days: int = Field(ge=1, le=MAX_DELIVERY_DAYS)
+    cover_image_key: str | None = Field(
+        default=None, pattern=COVER_KEY_PATTERN, description="An upload of yours: gigs/<your id>/..."
+    )
+
+
+class GigChangesIn(BaseModel):
+    """Only the fields sent change. `version` is the version the client read (409 if no longer current)."""
+
+    version: int = Field(ge=1)
+    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH, pattern=NOT_BLANK)
+    description: str | None = Field(
+        default=None, min_length=1, max_length=DESCRIPTION_MAX_LENGTH, pattern=NOT_BLANK
+    )
+    category: str | None = Field(default=None, min_length=1, max_length=50, pattern=NOT_BLANK)
+    sub_categories: list[Label] | None = Field(default=None, max_length=5)
+    tags: list[Label] | None = Field(default=None, max_length=10)
+    price: int | None = Field(default=None, ge=1, le=MAX_PRICE_MINOR)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    delivery_days: int | None = Field(default=None, ge=1, le=MAX_DELIVERY_DAYS)
+    cover_image_key: str | None = Field(default=None, pattern=COVER_KEY_PATTERN)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent; `null` clears the cover and leaves any other field as it is."""
+        sent = self.model_dump(exclude_unset=True, exclude={"version"})
+        return {name: value for name, value in sent.items() if value is not None or name == "cover_image_key"}
+
+
+class ActiveIn(BaseModel):
+    active: bool
+    version: int = Field(ge=1, description="The version the client read (409 if no longer current)")
+
+
+class GigOut(BaseModel):
+    id: str
+    seller_id: str
+    title: str
+    description: str
+    category: str
+    sub_categories: list[str]
+    tags: list[str]
+    price: int
+    currency: str
+    delivery_days: int
+    cover_image_key: str | None
+    active: bool
+    rating_average: float
+    rating_count: int
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, found: VersionedGig) -> GigOut:
+        return cls.model_validate({**found.gig.state(), "version": found.version})
+
+    @classmethod
+    def from_search(cls, document: dict[str, Any]) -> GigOut:
+        return cls.model_validate(document)
+
+
+class GigListOut(BaseModel):
+    items: list[GigOut]
+
+
+class FacetBucket(BaseModel):
+    key: str
+    count: int
+
+
+class GigPageOut(BaseModel):
+    items: list[GigOut]
+    total: int
+    next_cursor: str | None = Field(description="Opaque; pass back as `cursor` for the next page")
+    facets: dict[str, list[FacetBucket]] = Field(default_factory=dict)

@@ -1,0 +1,19 @@
+"""Gig service settings (environment variables, no prefix); built in bootstrap and tests only."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from servicekit.settings import ServiceSettings
+
+
+class GigSettings(ServiceSettings):
+    service_name: str = "gig"
+    mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/gig")
+    amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
+    search_url: SecretStr = Field(description="https://user:pass@host:9200 (OpenSearch)")
+    search_index_alias: str = Field(default="gigs", pattern=r"^[a-z0-9_]{1,100}$")
+    mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
+    search_timeout_seconds: float = Field(default=5.0, gt=0)
+    consumer_prefetch: int = Field(default=16, ge=1, le=500)
+    # FerretDB v1 needs write claims for conditional updates to be atomic; MongoDB/DocumentDB do not.
+    mongo_write_claims: bool = True

@@ -1,0 +1,42 @@
+"""Every owner-scoped operation refuses another signed-in user (403) and an anonymous caller (401)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import GigApi
+
+OWNER_OPERATIONS = [
+    ("gigs.update", "PATCH", "/api/v1/gigs/{id}", {"version": 1, "price": 1}),
+    ("gigs.setActive", "PUT", "/api/v1/gigs/{id}/active", {"version": 1, "active": False}),
+    ("gigs.delete", "DELETE", "/api/v1/gigs/{id}?version=1", None),
+    ("gigs.pausedBySeller", "GET", "/api/v1/gigs/seller/{seller}/paused", None),
+]
+
+
+@pytest.mark.parametrize(("caller", "expected"), [("intruder", 403), (None, 401)])
+async def test_owner_operations_refuse_others_and_anonymous(
+    gig_api: GigApi, caller: str | None, expected: int
+) -> None:
+    gig = await gig_api.create("owner")
+    outcomes: dict[str, int] = {}
+    for operation, method, path, body in OWNER_OPERATIONS:
+        url = path.format(id=gig["id"], seller="owner")
+        kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+        response = await gig_api.client.request(method, url, auth=gig_api.as_user(caller), **kwargs)
+        outcomes[operation] = response.status_code
+    assert outcomes == {operation: expected for operation, *_ in OWNER_OPERATIONS}
+    unchanged = (await gig_api.client.get(f"/api/v1/gigs/{gig['id']}")).json()
+    assert (unchanged["version"], unchanged["active"]) == (1, True)
+
+
+async def test_anonymous_create_is_401_and_a_foreign_cover_key_is_403(gig_api: GigApi) -> None:
+    anonymous = await gig_api.client.post("/api/v1/gigs", json={}, auth=gig_api.as_user(None))
+    assert anonymous.status_code in (401, 422)
+    body = {
+        "title": "t", "description": "d", "category": "c", "price": 1, "delivery_days": 1,
+        "cover_image_key": "gigs/someone-else/cover.png",
+    }  # fmt: skip
+    foreign = await gig_api.client.post("/api/v1/gigs", json=body, auth=gig_api.as_user("owner"))
+    assert foreign.status_code == 403

@@ -1,0 +1,67 @@
+"""In-memory fakes of the service's own ports (service_layer.unit_of_work), for unit tests only.
+
+The fake store keeps versions like the MongoDB one: a save conditional on the version read, so a stale
+writer fails with servicekit's `ConcurrentUpdateError`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Self
+
+from gig_service.domain.events import GigChanged
+from gig_service.domain.model import Gig
+from servicekit.mongo import ConcurrentUpdateError
+
+
+class FakeGigStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[Gig, int]] = {}
+        self.read_versions: dict[str, int] = {}
+        self.staged: list[tuple[Gig, GigChanged, int | None]] = []
+        self.published: list[GigChanged] = []
+
+    async def get(self, gig_id: str) -> Gig | None:
+        row = self.rows.get(gig_id)
+        if row is None:
+            return None
+        self.read_versions[gig_id] = row[1]
+        return copy.deepcopy(row[0])
+
+    def version_of(self, gig: Gig) -> int | None:
+        return self.read_versions.get(gig.id)
+
+    def create(self, gig: Gig, event: GigChanged) -> None:
+        self.staged.append((gig, event, None))
+
+    def update(self, gig: Gig, event: GigChanged) -> None:
+        self.staged.append((gig, event, self.read_versions[gig.id]))
+
+    async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]:
+        return [
+            (gig, version)
+            for gig, version in self.rows.values()
+            if gig.seller_id == seller_id and gig.active == active and not gig.deleted
+        ][:limit]
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeGigStore | None = None) -> None:
+        self.gigs = store or FakeGigStore()
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.gigs.staged.clear()
+
+    async def commit(self) -> None:
+        for gig, event, read_version in self.gigs.staged:
+            stored = self.gigs.rows.get(gig.id)
+            if read_version is not None and (stored is None or stored[1] != read_version):
+                raise ConcurrentUpdateError(f"gigs {gig.id} is not at version {read_version}")
+            self.gigs.rows[gig.id] = (copy.deepcopy(gig), (read_version or 0) + 1)
+            self.gigs.published.append(event)
+        self.gigs.staged.clear()
+        self.commits += 1

@@ -1,0 +1,127 @@
+"""Gig journeys through the gateway only: a seller publishes a gig, anonymous buyers find it in search
+within 2 s of each write, and it leaves and comes back with pause and activate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from e2e_mail import VERIFY_TOKEN, wait_for_mail
+from stack import GigstackStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+AUTH = "/api/v1/gateway/auth"
+GIGS = "/api/v1/gateway/gigs"
+PASSWORD = "Correct-Horse-Battery-9"
+LAPTOP = {"X-Device-Id": "laptop-e2e"}
+SEARCHABLE_WITHIN_SECONDS = 2.0
+
+
+async def _signed_in_seller(gateway: httpx.AsyncClient, stack: GigstackStack) -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:10]
+    account = {"username": f"seller{suffix}", "email": f"seller{suffix}@example.com", "password": PASSWORD}
+    signup = await gateway.post(f"{AUTH}/signup", json={**account, "country": "Norway"}, headers=LAPTOP)
+    assert signup.status_code == 202, signup.text
+    token = await wait_for_mail(stack.mail, account["email"], VERIFY_TOKEN)
+    assert (await gateway.post(f"{AUTH}/verify-email", json={"token": token})).status_code == 200
+    signin = await gateway.post(
+        f"{AUTH}/signin", json={"email_or_username": account["email"], "password": PASSWORD}, headers=LAPTOP
+    )
+    assert signin.status_code == 200, signin.text
+    session = signin.json()
+    return {"Authorization": f"Bearer {session['access_token']}", "user_id": session["user"]["id"]}
+
+
+async def _search_until(
+    gateway: httpx.AsyncClient, word: str, check: Any, within: float = SEARCHABLE_WITHIN_SECONDS
+) -> float:
+    """Seconds until anonymous `gigs.search` for `word` satisfies `check(items)`; fails after `within`."""
+    started = time.monotonic()
+    items: list[dict[str, Any]] = []
+    while time.monotonic() - started < within:
+        response = await gateway.get(f"{GIGS}/search", params={"q": word})
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        if check(items):
+            return time.monotonic() - started
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"search for {word!r} did not converge within {within}s: {items}")
+
+
+async def test_publish_search_reprice_pause_activate(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    seller = await _signed_in_seller(gateway, e2e_stack)
+    auth = {"Authorization": seller["Authorization"]}
+    word = f"zebra{uuid.uuid4().hex[:8]}"
+    body = {
+        "title": f"Hand drawn {word} illustrations",
+        "description": "Vector illustrations for your brand",
+        "category": "illustration",
+        "tags": ["vector"],
+        "price": 4500,
+        "delivery_days": 4,
+        "cover_image_key": f"gigs/{seller['user_id']}/cover.png",
+    }
+    created = await gateway.post(GIGS, json=body, headers=auth)
+    assert created.status_code == 201, created.text
+    gig = created.json()
+
+    def found_at(price: int) -> Any:
+        return lambda items: [(item["id"], item["price"]) for item in items] == [(gig["id"], price)]
+
+    await _search_until(gateway, word, found_at(4500))
+
+    repriced = await gateway.patch(
+        f"{GIGS}/{gig['id']}", json={"version": gig["version"], "price": 6000}, headers=auth
+    )
+    assert repriced.status_code == 200, repriced.text
+    await _search_until(gateway, word, found_at(6000))
+
+    paused = await gateway.put(
+        f"{GIGS}/{gig['id']}/active",
+        json={"version": repriced.json()["version"], "active": False},
+        headers=auth,
+    )
+    assert paused.status_code == 200, paused.text
+    await _search_until(gateway, word, lambda items: items == [])
+    assert (await gateway.get(f"{GIGS}/{gig['id']}")).status_code == 404  # anonymous: paused is hidden
+    mine = await gateway.get(f"{GIGS}/seller/{seller['user_id']}/paused", headers=auth)
+    assert [item["id"] for item in mine.json()["items"]] == [gig["id"]]
+
+    activated = await gateway.put(
+        f"{GIGS}/{gig['id']}/active", json={"version": paused.json()["version"], "active": True}, headers=auth
+    )
+    assert activated.status_code == 200, activated.text
+    await _search_until(gateway, word, found_at(6000))
+
+
+async def test_owner_operations_through_the_gateway_refuse_others_and_anonymous(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    owner = await _signed_in_seller(gateway, e2e_stack)
+    other = await _signed_in_seller(gateway, e2e_stack)
+    body = {"title": "Logo", "description": "A logo", "category": "design", "price": 100, "delivery_days": 1}
+    gig = (await gateway.post(GIGS, json=body, headers={"Authorization": owner["Authorization"]})).json()
+    operations = [
+        ("POST", GIGS, body),
+        ("PATCH", f"{GIGS}/{gig['id']}", {"version": 1, "price": 1}),
+        ("PUT", f"{GIGS}/{gig['id']}/active", {"version": 1, "active": False}),
+        ("DELETE", f"{GIGS}/{gig['id']}?version=1", None),
+        ("GET", f"{GIGS}/seller/{owner['user_id']}/paused", None),
+    ]
+    outcomes = []
+    for method, path, payload in operations:
+        for caller, expected in ((other, 403), (None, 401)):
+            if method == "POST" and caller is not None:
+                continue  # creating is every signed-in user's right; only anonymous is refused
+            headers = {"Authorization": caller["Authorization"]} if caller else {}
+            response = await gateway.request(method, path, json=payload, headers=headers)
+            outcomes.append((method, path, response.status_code, expected))
+    assert [outcome for outcome in outcomes if outcome[2] != outcome[3]] == []
+    assert (await gateway.get(f"{GIGS}/{gig['id']}")).json()["version"] == 1
