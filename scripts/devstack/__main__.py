@@ -11,7 +11,9 @@ from scripts.devstack.stack import down, status, up
 def main() -> None:
     parser = argparse.ArgumentParser(description=usage, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["up", "down", "status"])
-    parser.add_argument("--services", default="gateway auth notification users gig", help="space-separated names")
+    parser.add_argument(
+        "--services", default="gateway auth notification users gig", help="space-separated names"
+    )
     parser.add_argument(
         "--observability", default="1", choices=["0", "1"], help="0: skip Prometheus, Jaeger and the rest"
     )
