@@ -66,6 +66,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "review.review.created.v1",
         ),
     ),
+    # The gig service's search read model; a generous limit because the search engine may be down for a while.
+    Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
 )
 
 

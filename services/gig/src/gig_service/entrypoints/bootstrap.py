@@ -20,11 +20,8 @@ from servicekit.search import create_search_client
 from gig_service.adapters.repository import GIGS_COLLECTION
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.unit_of_work import GigUnitOfWork
-from gig_service.entrypoints.consumer import QUEUE, ROUTING_KEYS, event_handler
 from gig_service.entrypoints.projection import (
-    DELIVERY_LIMIT,
-    PROJECTION_QUEUE,
-    PROJECTION_ROUTING_KEYS,
+    PROJECTION_SUBSCRIPTION,
     projection_handler,
 )
 from gig_service.settings import GigSettings
@@ -59,12 +56,11 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
     )
     events = EventWorkers(bus, service_name=settings.service_name)
     events.add_mongo_outbox([database[GIGS_COLLECTION]])
-    events.add_consumer(queue=QUEUE, routing_keys=ROUTING_KEYS, handler=event_handler())
     events.add_consumer(
-        queue=PROJECTION_QUEUE,
-        routing_keys=PROJECTION_ROUTING_KEYS,
+        queue=PROJECTION_SUBSCRIPTION.queue,
+        routing_keys=PROJECTION_SUBSCRIPTION.routing_keys,
         handler=projection_handler(search),
-        delivery_limit=DELIVERY_LIMIT,
+        delivery_limit=PROJECTION_SUBSCRIPTION.delivery_limit,
     )
     claims = settings.mongo_write_claims
     return GigDependencies(

@@ -3,7 +3,7 @@
 Idempotent and order-safe without any bookkeeping of its own: each event carries the gig's full state and
 version, written with external versioning, so a repeat or an older event is refused by the index. While
 the search engine is unreachable the handler waits and retries (the message stays unacked, so later events
-queue behind it); past its time budget it raises and the broker redelivers, up to `DELIVERY_LIMIT` times.
+queue behind it); past its time budget it raises and the broker redelivers, up to the subscription's delivery limit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import TransportError
-from servicekit.events import EventEnvelope, EventHandler, PermanentEventError
+from servicekit.events import EventEnvelope, EventHandler, PermanentEventError, subscription
 
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.search_mapping import search_document
@@ -22,9 +22,9 @@ from gig_service.domain.events import PUBLISHED_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
-PROJECTION_QUEUE = "gig.search-projection"
-PROJECTION_ROUTING_KEYS = ("gig.gig.#",)
-DELIVERY_LIMIT = 20
+# Queue, bindings and delivery limit are declared once for the whole system (servicekit.events.subscriptions);
+# every publisher applies that declaration, so gig events wait here even before the projection first runs.
+PROJECTION_SUBSCRIPTION = subscription("gig.search-projection")
 RETRY_BUDGET_SECONDS = 45.0  # below the consumer's 60 s handler timeout
 
 
