@@ -3,7 +3,7 @@
 Idempotent and order-safe without any bookkeeping of its own: each event carries the gig's full state and
 version, written with external versioning, so a repeat or an older event is refused by the index. While
 the search engine is unreachable the handler waits and retries (the message stays unacked, so later events
-queue behind it); past its time budget it raises and the broker redelivers, up to the subscription's delivery limit.
+queue behind it); past its time budget it raises and the broker redelivers, up to the subscription's limit.
 """
 
 from __future__ import annotations
