@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opensearchpy import AsyncOpenSearch
@@ -37,6 +37,7 @@ class SearchPage:
     hits: list[Document]
     total: int
     next_cursor: str | None  # None on the last page
+    aggregations: Document = field(default_factory=dict)  # as the engine answered, when asked for
 
 
 class SearchIndex:
@@ -109,8 +110,13 @@ class SearchIndex:
         sort: Sequence[Mapping[str, Any]] = (),
         size: int = 20,
         cursor: str | None = None,
+        aggregations: Mapping[str, Any] | None = None,
+        index: str | None = None,
     ) -> SearchPage:
-        """One page of `query` in `sort` order (plus the tiebreaker), after `cursor` when given."""
+        """One page of `query` in `sort` order (plus the tiebreaker), after `cursor` when given.
+
+        `index` defaults to this index's name (an alias in front of it may be given instead).
+        """
         body: Document = {
             "query": query,
             "size": size,
@@ -119,13 +125,16 @@ class SearchIndex:
         }
         if cursor is not None:
             body["search_after"] = decode_cursor(cursor)
-        response = await self.client.search(index=self.name, body=body)
+        if aggregations:
+            body["aggs"] = dict(aggregations)
+        response = await self.client.search(index=index or self.name, body=body)
         hits = response["hits"]["hits"]
         next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size and hits else None
         return SearchPage(
             hits=[hit["_source"] for hit in hits],
             total=int(response["hits"]["total"]["value"]),
             next_cursor=next_cursor,
+            aggregations=response.get("aggregations", {}),
         )
 
 

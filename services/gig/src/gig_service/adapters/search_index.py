@@ -17,7 +17,7 @@ from typing import Any
 
 from opensearchpy import AsyncOpenSearch
 from opensearchpy.exceptions import ConflictError, NotFoundError, RequestError
-from servicekit.search import SearchIndex, decode_cursor, encode_cursor
+from servicekit.search import SearchIndex
 
 from gig_service.adapters.search_mapping import GIG_INDEX_SETTINGS, GIG_MAPPINGS
 from gig_service.adapters.search_queries import FACETS
@@ -92,28 +92,23 @@ class GigSearchIndex(SearchIndex):
         cursor: str | None = None,
         facets: bool = False,
     ) -> GigHits:
-        body: Document = {
-            "query": query,
-            "size": size,
-            "sort": [*sort, {self.tiebreaker: "asc"}],
-            "track_total_hits": True,
-        }
-        if cursor is not None:
-            body["search_after"] = decode_cursor(cursor)
         await self.ensure()  # before the first gig is projected, an empty index rather than a 404
-        if facets:
-            body["aggs"] = FACETS
-        response = await self.client.search(index=self.alias, body=body)
-        hits = response["hits"]["hits"]
-        aggregations = response.get("aggregations", {})
+        page = await self.page(
+            query,
+            sort=sort,
+            size=size,
+            cursor=cursor,
+            aggregations=FACETS if facets else None,
+            index=self.alias,
+        )
         return GigHits(
-            hits=[hit["_source"] for hit in hits],
-            total=int(response["hits"]["total"]["value"]),
-            next_cursor=encode_cursor(hits[-1]["sort"]) if hits and len(hits) == size else None,
+            hits=page.hits,
+            total=page.total,
+            next_cursor=page.next_cursor,
             facets={
                 name: [
                     {"key": bucket["key"], "count": bucket["doc_count"]}
-                    for bucket in aggregations.get(name, {}).get("buckets", [])
+                    for bucket in page.aggregations.get(name, {}).get("buckets", [])
                 ]
                 for name in (FACETS if facets else {})
             },
