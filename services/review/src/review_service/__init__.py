@@ -1,1 +1,1 @@
-"""The review service: its domain, use cases, MongoDB adapters and HTTP/event entry points."""
+"""The review service: reviews of completed orders, its PostgreSQL adapters and HTTP/event entry points."""

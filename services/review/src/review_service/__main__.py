@@ -1,13 +1,6 @@
-"""``python -m review_service``: serve the app and run its event workers."""
+"""``python -m review_service [serve | migrate | backfill FILE|-]``."""
 
-from servicekit.http import run_service
-
-from review_service.settings import ReviewSettings
-
-
-def main() -> None:
-    run_service("review_service.entrypoints.app:create_app", ReviewSettings())
-
+from review_service.entrypoints.cli import main
 
 if __name__ == "__main__":
     main()

@@ -53,7 +53,7 @@ class Subscription:
 
 # Event types have four words (`<service>.<aggregate>.<event>.v<major>`): `#` after the fixed words.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notification.email", ("auth.email.#",)),
+    Subscription("notification.email", ("auth.email.#", "review.email.#")),
     Subscription(
         "users.profiles",
         (
@@ -68,6 +68,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # The gig service's search read model; a generous limit because the search engine may be down for a while.
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
+    # The review service's replica of completed orders (reviews are allowed on them only) and its directory of
+    # usernames and emails for the review_received email (docs/adr/0021-review-service.md).
+    Subscription("review.completed-orders", ("order.order.completed.v1",)),
+    Subscription("review.directory", ("auth.account.created.v1",)),
 )
 
 

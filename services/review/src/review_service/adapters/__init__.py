@@ -1,1 +1,1 @@
-"""MongoDB adapters: the item repository and the unit of work (servicekit.mongo)."""
+"""PostgreSQL adapters: schema, repositories, the unit of work with its outbox, and migrations."""

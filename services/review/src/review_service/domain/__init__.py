@@ -1,1 +1,1 @@
-"""The review domain: aggregates, the events they raise and the errors they refuse with (no I/O)."""
+"""The review domain: reviews, the completed orders they are allowed on, the events they raise (no I/O)."""

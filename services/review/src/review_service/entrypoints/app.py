@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from servicekit.health import amqp_check, mongo_check
+from servicekit.health import sql_check
 from servicekit.http import close_on_shutdown, create_service_app
 
 from review_service.entrypoints.bootstrap import bootstrap
@@ -23,9 +23,10 @@ def create_app(settings: ReviewSettings | None = None) -> FastAPI:
         title="Gigstack review",
         version=VERSION,
         routers=[router],
-        readiness=[mongo_check(deps.mongo), amqp_check(deps.bus)],
-        # Exited in reverse: the event workers stop before the MongoDB client closes.
-        lifespan_hooks=[close_on_shutdown(deps.mongo.close), deps.events.lifespan_hook],
+        # Only the database gates readiness: with the outbox, reviews are written while the broker is away.
+        readiness=[sql_check(deps.engine)],
+        # Exited in reverse: the event workers stop before the engine is disposed.
+        lifespan_hooks=[close_on_shutdown(deps.engine.dispose), deps.events.lifespan_hook],
         deps=deps,
         errors=REVIEW_ERRORS,
     )

@@ -1,22 +1,56 @@
-"""The service's work queue: parse -> command -> handler. Bindings come from services/registry.toml."""
+"""The bus side: two subscriptions (servicekit.events.subscriptions) and thin handlers: parse → command.
+
+`review.completed-orders` keeps the replica of completed orders reviews are allowed on;
+`review.directory` keeps usernames and emails for the review_received email.
+"""
 
 from __future__ import annotations
 
-import logging
+from servicekit.events import (
+    DuplicateEventError,
+    EventEnvelope,
+    EventHandler,
+    PermanentEventError,
+    subscription,
+)
 
-from servicekit.events import EventEnvelope, EventHandler
+from review_service.domain.errors import InvalidEvent
+from review_service.domain.parsing import completed_order, directory_entry
+from review_service.service_layer import handlers
+from review_service.service_layer.commands import RecordAccount, RecordCompletedOrder
+from review_service.service_layer.handlers import UnitOfWorkFactory
 
-logger = logging.getLogger(__name__)
+COMPLETED_ORDERS = subscription("review.completed-orders")
+DIRECTORY = subscription("review.directory")
+ORDER_COMPLETED = "order.order.completed.v1"
+ACCOUNT_CREATED = "auth.account.created.v1"
 
-QUEUE = "review.events"
-# Keep equal to `consumes` of review in services/registry.toml.
-ROUTING_KEYS: tuple[str, ...] = ("order.order.#",)
 
+def order_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
+    """Returning acks; `PermanentEventError` dead-letters (bad payload); anything else is retried."""
 
-def event_handler() -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
-        # Turn the event into a command and run its handler here; raise PermanentEventError for events
-        # that can never succeed (they go to the dead-letter queue with the reason).
-        logger.info("event %s received", envelope.type)
+        if envelope.type != ORDER_COMPLETED:
+            raise PermanentEventError(f"review.completed-orders does not consume {envelope.type}")
+        try:
+            order = completed_order(envelope.payload, envelope.occurred_at)
+        except InvalidEvent as error:
+            raise PermanentEventError(error.message) from error
+        if not await handlers.record_completed_order(RecordCompletedOrder(str(envelope.id), order), new_uow):
+            raise DuplicateEventError(f"event {envelope.id} was already applied")
+
+    return handle
+
+
+def account_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
+    async def handle(envelope: EventEnvelope) -> None:
+        if envelope.type != ACCOUNT_CREATED:
+            raise PermanentEventError(f"review.directory does not consume {envelope.type}")
+        try:
+            entry = directory_entry(envelope.payload)
+        except InvalidEvent as error:
+            raise PermanentEventError(error.message) from error
+        if not await handlers.record_account(RecordAccount(str(envelope.id), entry), new_uow):
+            raise DuplicateEventError(f"event {envelope.id} was already applied")
 
     return handle

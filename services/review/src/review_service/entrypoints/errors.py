@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from servicekit.error_table import ErrorReport, ErrorTable
 
-from review_service.domain.errors import InvalidItem, ItemNotFound
+from review_service.domain.errors import (
+    AlreadyReviewed,
+    InvalidCursor,
+    InvalidReview,
+    NotAParty,
+    OrderNotCompleted,
+)
+from review_service.service_layer.errors import StoreUnavailableError
 
 REVIEW_ERRORS = ErrorTable(
     {
-        ItemNotFound: ErrorReport(404),
-        InvalidItem: ErrorReport(422),
+        InvalidReview: ErrorReport(422),
+        InvalidCursor: ErrorReport(422),
+        NotAParty: ErrorReport(403),
+        OrderNotCompleted: ErrorReport(409),
+        AlreadyReviewed: ErrorReport(409),
+        StoreUnavailableError: ErrorReport(503, retry_after_seconds=5, log=True),
     }
 )
