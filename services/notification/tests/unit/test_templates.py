@@ -23,6 +23,17 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "auth.email.password_reset_requested.v1": {"to": "ann@example.com", "username": "ann", "token": "r/t+1"},
     "auth.email.password_reset_completed.v1": {"to": "ann@example.com", "username": "ann"},
+    "review.email.review_received.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "reviewer_username": "<bob>",
+        "reviewer_role": "buyer",
+        "rating": 4,
+        "comment": "Quick & careful",
+        "order_id": "o-1",
+        "gig_id": "g-1",
+        "review_id": "r-1",
+    },
 }
 
 
@@ -129,3 +140,16 @@ def test_template_field_missing_at_render_time_is_permanent(renderer: JinjaEmail
 def test_template_without_files_is_permanent(renderer: JinjaEmailRenderer) -> None:
     with pytest.raises(UndeliverableEmailError, match="unknown template"):
         renderer.render("order_placed", {"username": "ann"})
+
+
+def test_review_received_shows_the_rating_escapes_the_reviewer_and_links_the_order(
+    renderer: JinjaEmailRenderer,
+) -> None:
+    email = render_event(
+        renderer, "review.email.review_received.v1", SAMPLE_PAYLOADS["review.email.review_received.v1"]
+    )
+    assert "4 out of 5" in email.subject
+    assert "<bob>" in email.text
+    assert "&lt;bob&gt;" in email.html
+    assert "Quick &amp; careful" in email.html
+    assert f"{PUBLIC_URL}/orders?order_id=o-1" in email.text

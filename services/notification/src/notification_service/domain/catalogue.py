@@ -41,9 +41,15 @@ FORGOT_PASSWORD = EmailTemplate(
     links=(TemplateLink("reset_url", "/reset_password", "token", "token"),),
 )
 RESET_SUCCESS = EmailTemplate(name="reset_success", required_fields=("username",))
+REVIEW_RECEIVED = EmailTemplate(
+    name="review_received",
+    required_fields=("username", "reviewer_username", "rating", "order_id"),
+    links=(TemplateLink("order_url", "/orders", "order_id", "order_id"),),
+)
 
 TEMPLATES: Mapping[str, EmailTemplate] = {
-    template.name: template for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS)
+    template.name: template
+    for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS, REVIEW_RECEIVED)
 }
 
 # The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
@@ -53,6 +59,7 @@ EVENT_TEMPLATES: Mapping[str, str] = {
     "auth.email.otp_requested.v1": OTP.name,
     "auth.email.password_reset_requested.v1": FORGOT_PASSWORD.name,
     "auth.email.password_reset_completed.v1": RESET_SUCCESS.name,
+    "review.email.review_received.v1": REVIEW_RECEIVED.name,
 }
 
 
