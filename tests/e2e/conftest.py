@@ -20,6 +20,7 @@ from stack import GigstackStack, running_stack
 @pytest.fixture
 async def e2e_stack(
     mariadb_url: str,
+    postgres_url: str,
     redis_url: str,
     amqp_url: str,
     mongodb_url: str,
@@ -31,6 +32,7 @@ async def e2e_stack(
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
         mariadb_url=mariadb_url,
+        review_database_url=postgres_url,
         redis_url=redis_url,
         amqp_url=amqp_url,
         mongodb_url=mongodb_url,

@@ -41,6 +41,7 @@ class GigstackStack:
     notification: ServiceProcess
     users: ServiceProcess | None
     gig: ServiceProcess | None
+    review: ServiceProcess | None
     auth: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
@@ -66,11 +67,20 @@ class GigstackStack:
         """Straight to auth, bypassing the gateway: only for proving auth refuses bad internal tokens."""
         return httpx.AsyncClient(base_url=self.auth_url, timeout=30.0, trust_env=False, **kwargs)
 
+    def service_url(self, name: str) -> str:
+        process = next((p for p in self.processes() if p.name == name), None)
+        assert process is not None, f"{name} does not run in this stack"
+        return process.base_url
+
+    def service_client(self, name: str, **kwargs: Any) -> httpx.AsyncClient:
+        """Straight to one running service, bypassing the gateway (its own API, internal tokens)."""
+        return httpx.AsyncClient(base_url=self.service_url(name), timeout=30.0, trust_env=False, **kwargs)
+
     def internal_token(self, audience: str = "auth", *, subject: str | None = None) -> str:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        optional = tuple(process for process in (self.users, self.gig) if process is not None)
+        optional = tuple(process for process in (self.users, self.gig, self.review) if process is not None)
         return (self.notification, *optional, self.auth, self.gateway)
 
 
@@ -84,17 +94,21 @@ def _common_env(public_pem: str) -> dict[str, str]:
     }
 
 
-async def migrate_auth(mariadb_url: str) -> None:
+async def migrate(service: str, database_url: str) -> None:
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "auth_service", "migrate"],
-        env={"DATABASE_URL": mariadb_url, "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", f"{service}_service", "migrate"],
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         timeout=MIGRATION_TIMEOUT_SECONDS,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"auth migration failed:\n{done.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"{service} migration failed:\n{done.stderr.decode(errors='replace')}")
+
+
+async def migrate_auth(mariadb_url: str) -> None:
+    await migrate("auth", mariadb_url)
 
 
 def _process(name: str, module: str, env: Mapping[str, str], log_dir: Path) -> ServiceProcess:
@@ -120,9 +134,10 @@ async def running_stack(
     search_url: str | None = None,
     search_index_alias: str = "gigs",
     gig_env: Mapping[str, str] | None = None,
+    review_database_url: str | None = None,
 ) -> AsyncIterator[GigstackStack]:
-    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; the gateway routes
-    their groups to them."""
+    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; with
+    `review_database_url` (a PostgreSQL database), review; the gateway routes their groups to them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -170,6 +185,15 @@ async def running_stack(
             },
             log_dir,
         )
+    review = None
+    if review_database_url is not None:
+        await migrate("review", review_database_url)
+        review = _process(
+            "review",
+            "review_service",
+            {**common, "DATABASE_URL": review_database_url, "AMQP_URL": amqp_url},
+            log_dir,
+        )
     gateway = _process(
         "gateway",
         "gateway_service",
@@ -181,6 +205,7 @@ async def running_stack(
             "AUTH_SERVICE_URL": auth.base_url,
             **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
             **({"GIG_SERVICE_URL": gig.base_url} if gig is not None else {}),
+            **({"REVIEW_SERVICE_URL": review.base_url} if review is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -196,6 +221,7 @@ async def running_stack(
         notification=notification,
         users=users,
         gig=gig,
+        review=review,
         auth=auth,
         gateway=gateway,
         mail=mail_catcher,
