@@ -1,13 +1,6 @@
-"""``python -m order_service``: serve the app and run its event workers."""
+"""``python -m order_service [serve | migrate | backfill FILE|-]``."""
 
-from servicekit.http import run_service
-
-from order_service.settings import OrderSettings
-
-
-def main() -> None:
-    run_service("order_service.entrypoints.app:create_app", OrderSettings())
-
+from order_service.entrypoints.cli import main
 
 if __name__ == "__main__":
     main()

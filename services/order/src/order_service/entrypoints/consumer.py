@@ -1,27 +1,30 @@
-"""The service's work queue: parse -> command -> handler. Bindings come from services/registry.toml."""
+"""The service's work queue: gig prices, accepted offers, the directory and review fields (replicas).
+
+Bindings come from servicekit.events.subscriptions (= `consumes` of order in services/registry.toml).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from servicekit.events import EventEnvelope, EventHandler
+from servicekit.events import EventEnvelope, EventHandler, PermanentEventError
+
+from order_service.domain.errors import InvalidOrderRequest
+from order_service.service_layer.dependencies import HandlerDependencies
+from order_service.service_layer.replication import apply_event
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "order.events"
-# Keep equal to `consumes` of order in services/registry.toml.
-ROUTING_KEYS: tuple[str, ...] = (
-    "gig.gig.#",
-    "chat.offer.#",
-    "auth.account.created.v1",
-    "review.review.#",
-)
 
 
-def event_handler() -> EventHandler:
+def event_handler(deps: HandlerDependencies) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
-        # Turn the event into a command and run its handler here; raise PermanentEventError for events
-        # that can never succeed (they go to the dead-letter queue with the reason).
-        logger.info("event %s received", envelope.type)
+        try:
+            applied = await apply_event(envelope.id, envelope.type, envelope.payload, deps)
+        except InvalidOrderRequest as error:
+            raise PermanentEventError(str(error)) from error
+        if not applied:
+            logger.info("event %s already applied", envelope.id)
 
     return handle
