@@ -22,10 +22,19 @@ logger = logging.getLogger(__name__)
 
 
 async def tick(deps: HandlerDependencies) -> dict[str, int]:
-    expired = await payments.expire_due(deps)
-    reconciled = await payments.reconcile(deps)
-    refunded = await payments.run_refund_jobs(deps)
-    return {"expired": expired, "reconciled": reconciled, "refunded": refunded}
+    """One round of each job; a failing job (store or provider away) does not keep the others from running."""
+    done: dict[str, int] = {}
+    for name, job in (
+        ("expired", payments.expire_due),
+        ("reconciled", payments.reconcile),
+        ("refunded", payments.run_refund_jobs),
+    ):
+        try:
+            done[name] = await job(deps)
+        except Exception:  # noqa: BLE001 - retried on the next tick
+            logger.warning("scheduler job %s failed", name, exc_info=True)
+            done[name] = 0
+    return done
 
 
 class Scheduler:

@@ -119,7 +119,11 @@ async def reconcile(deps: HandlerDependencies, limit: int = 50) -> int:
         candidates = await uow.payments.unsettled(now - deps.reconcile_after, now - RECONCILE_HORIZON, limit)
     repaired = 0
     for candidate in candidates:
-        intent = await deps.provider.retrieve_intent(candidate.intent_id)
+        try:
+            intent = await deps.provider.retrieve_intent(candidate.intent_id)
+        except Exception as error:  # noqa: BLE001 - one unknown or unreachable intent must not stop the rest
+            logger.warning("reconciliation could not read intent %s: %r", candidate.intent_id, error)
+            continue
         if intent.status != "succeeded":
             continue
         event = PaymentEvent(
