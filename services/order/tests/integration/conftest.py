@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-WEBHOOK_SECRET = "whsec_test_" + "a" * 24  # noqa: S105 - a test signing key
+WEBHOOK_SECRET = "whsec_test_" + "a" * 24
 
 
 class InternalTokenAuth(httpx.Auth):

@@ -82,7 +82,8 @@ async def test_the_wrong_party_is_refused(order_api: OrderApi, operation: str, s
     response = await order_api.call(method, path, wrong, body)
     assert response.status_code in (403, 404), response.text
     after = (await order_api.call("GET", base, buyer)).json()
-    assert after["version"] == before["version"] and after["status"] == before["status"]
+    assert after["version"] == before["version"]
+    assert after["status"] == before["status"]
 
 
 async def test_a_seller_cannot_deliver_someone_elses_file(order_api: OrderApi) -> None:

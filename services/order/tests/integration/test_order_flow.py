@@ -72,18 +72,24 @@ async def test_whole_lifecycle(order_api: OrderApi) -> None:
     ):
         assert expected in types, expected
     completed = (await order_api.outbox("order.order.completed"))[0].payload
-    assert completed["seller_earnings_minor"] == 8000 and completed["currency"] == "USD"
-    assert completed["seller_id"] == seller and completed["order"]["status"] == "completed"
+    assert completed["seller_earnings_minor"] == 8000
+    assert completed["currency"] == "USD"
+    assert completed["seller_id"] == seller
+    assert completed["order"]["status"] == "completed"
     receipt = (await order_api.outbox("order.email.order_receipt"))[0].payload
-    assert receipt["to"] == "buyer1@example.com" and receipt["template"] == "order_receipt"
+    assert receipt["to"] == "buyer1@example.com"
+    assert receipt["template"] == "order_receipt"
     history = await order_api.scalar("SELECT count(*) FROM order_history WHERE order_id = :id", id=order_id)
     assert history == 6  # created, paid, extension requested, decided, delivered, completed
     notes = await order_api.call("GET", "/api/v1/orders/notifications", seller)
     kinds = [n["kind"] for n in notes.json()["notifications"]]
-    assert "paid" in kinds and "extension_decided" in kinds and "completed" in kinds
+    assert "paid" in kinds
+    assert "extension_decided" in kinds
+    assert "completed" in kinds
     first = notes.json()["notifications"][0]["id"]
     read = await order_api.call("POST", f"/api/v1/orders/notifications/{first}/read", seller)
-    assert read.status_code == 200 and read.json()["read_at"] is not None
+    assert read.status_code == 200
+    assert read.json()["read_at"] is not None
     assert (
         await order_api.call("POST", f"/api/v1/orders/notifications/{first}/read", buyer)
     ).status_code == 404

@@ -240,6 +240,7 @@ class Order:
                 raise TransitionNotAllowed("The buyer may cancel only once the due date has passed")
             if self.extension is not None and self.extension.status == ExtensionStatus.REQUESTED:
                 raise TransitionNotAllowed("Decide the pending extension request first")
+        text = _text(reason, "reason", required=False)  # checked before anything changes
         refund = self.paid_amount - self.refunded_amount
         self.refunded_amount += refund
         return self._move(
@@ -249,7 +250,7 @@ class Order:
             user_id,
             now,
             refund_due=refund,
-            details={"reason": _text(reason, "reason", required=False)},
+            details={"reason": text},
         )
 
     def request_extension(self, user_id: str, days: int, reason: str, now: datetime) -> Transition:

@@ -31,7 +31,7 @@ async def tick(deps: HandlerDependencies) -> dict[str, int]:
     ):
         try:
             done[name] = await job(deps)
-        except Exception:  # noqa: BLE001 - retried on the next tick
+        except Exception:
             logger.warning("scheduler job %s failed", name, exc_info=True)
             done[name] = 0
     return done

@@ -121,7 +121,7 @@ async def reconcile(deps: HandlerDependencies, limit: int = 50) -> int:
     for candidate in candidates:
         try:
             intent = await deps.provider.retrieve_intent(candidate.intent_id)
-        except Exception as error:  # noqa: BLE001 - one unknown or unreachable intent must not stop the rest
+        except Exception as error:
             logger.warning("reconciliation could not read intent %s: %r", candidate.intent_id, error)
             continue
         if intent.status != "succeeded":
