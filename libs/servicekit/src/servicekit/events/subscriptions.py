@@ -53,7 +53,7 @@ class Subscription:
 
 # Event types have four words (`<service>.<aggregate>.<event>.v<major>`): `#` after the fixed words.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notification.email", ("auth.email.#", "review.email.#")),
+    Subscription("notification.email", ("auth.email.#", "review.email.#", "order.email.#")),
     Subscription(
         "users.profiles",
         (
@@ -72,6 +72,13 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # usernames and emails for the review_received email (docs/adr/0021-review-service.md).
     Subscription("review.completed-orders", ("order.order.completed.v1",)),
     Subscription("review.directory", ("auth.account.created.v1",)),
+    # The order service's replicas (gig prices, accepted offers, the directory) and the orders' review fields.
+    Subscription("order.events", ("gig.gig.#", "chat.offer.#", "auth.account.created.v1", "review.review.#")),
+    # Placeholder sink for the order events whose contract consumer is the gateway's realtime push
+    # (docs/contracts.md), which does not exist yet: an unbound type is returned unroutable and, once a relay
+    # batch holds only such rows, stops every later order event. Move these bindings to the realtime
+    # consumer's queue when it is built, and drop this one.
+    Subscription("order.realtime", ("order.order.#", "order.extension.#", "order.notification.#")),
 )
 
 
