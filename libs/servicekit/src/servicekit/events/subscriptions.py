@@ -53,7 +53,7 @@ class Subscription:
 
 # Event types have four words (`<service>.<aggregate>.<event>.v<major>`): `#` after the fixed words.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notification.email", ("auth.email.#",)),
+    Subscription("notification.email", ("auth.email.#", "chat.email.#")),
     Subscription(
         "users.profiles",
         (
@@ -68,6 +68,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # The gig service's search read model; a generous limit because the search engine may be down for a while.
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
+    # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
+    Subscription("chat.directory", ("auth.account.created.v1",)),
 )
 
 
