@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -26,8 +25,8 @@ def background_hook(deps: ChatDependencies) -> Callable[[FastAPI], AbstractAsync
             yield
         finally:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Bounded: a store call that does not notice the cancellation must not hold up shutdown.
+            await asyncio.wait({task}, timeout=5.0)
 
     return hook
 
