@@ -118,9 +118,12 @@ class EventTap:
     received: list[tuple[str, dict[str, Any]]]
 
     async def wait_for(
-        self, predicate: Callable[[str, dict[str, Any]], bool], *, timeout: float = 15.0
+        self,
+        predicate: Callable[[str, dict[str, Any]], bool],
+        *,
+        within: float = 15.0,
     ) -> list[tuple[str, dict[str, Any]]]:
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             matching = [(t, p) for t, p in self.received if predicate(t, p)]
             if matching:
@@ -152,8 +155,8 @@ async def event_tap(amqp_url: str) -> AsyncIterator[EventTap]:
         await connection.close()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, what: str, timeout: float = 15.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def eventually(check: Callable[[], Awaitable[bool]], *, what: str, within: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
     while asyncio.get_running_loop().time() < deadline:
         if await check():
             return

@@ -125,4 +125,5 @@ async def test_the_directory_replica_fills_from_account_events_and_from_a_backfi
     report = await backfill_directory(lines, directory)
     assert (report.added, report.refreshed, report.rejected_lines) == (1, 1, [3])
     entry = await directory.get(other)
-    assert entry is not None and entry.username == "eve"
+    assert entry is not None
+    assert entry.username == "eve"

@@ -15,14 +15,16 @@ async def test_first_message_creates_one_conversation_and_both_sides_page_it(cha
     alice, bob = new_user(), new_user()
     await chat_api.register(alice), await chat_api.register(bob, "bob_the_buyer")
     first = await chat_api.sent(alice, recipient_id=bob, text="<b>hi</b> & welcome")
-    assert first["text"] == "<b>hi</b> & welcome" and first["seq"] == 1
+    assert first["text"] == "<b>hi</b> & welcome"
+    assert first["seq"] == 1
     for n in range(2, 6):
         await chat_api.sent(bob if n % 2 else alice, conversation_id=first["conversation_id"], text=f"m{n}")
 
     listing = await chat_api.client.get("/api/v1/chat/conversations", auth=chat_api.as_user(bob))
     assert listing.status_code == 200
     [conversation] = listing.json()["items"]
-    assert conversation["id"] == first["conversation_id"] and conversation["last_seq"] == 5
+    assert conversation["id"] == first["conversation_id"]
+    assert conversation["last_seq"] == 5
     assert conversation["unread_count"] == 3  # alice sent seq 1, 2 and 4
     newest = await chat_api.client.get(
         f"/api/v1/chat/conversations/{first['conversation_id']}/messages",
@@ -30,7 +32,8 @@ async def test_first_message_creates_one_conversation_and_both_sides_page_it(cha
         auth=chat_api.as_user(alice),
     )
     page = newest.json()
-    assert [m["seq"] for m in page["items"]] == [5, 4] and page["next_cursor"] == "4"
+    assert [m["seq"] for m in page["items"]] == [5, 4]
+    assert page["next_cursor"] == "4"
     older = await chat_api.client.get(
         f"/api/v1/chat/conversations/{first['conversation_id']}/messages",
         params={"before": page["next_cursor"], "limit": 10},
@@ -47,7 +50,8 @@ async def test_first_message_creates_one_conversation_and_both_sides_page_it(cha
     with_bob = await chat_api.client.get(
         "/api/v1/chat/conversations/with/BOB_the_buyer", auth=chat_api.as_user(alice)
     )
-    assert with_bob.status_code == 200 and with_bob.json()["id"] == first["conversation_id"]
+    assert with_bob.status_code == 200
+    assert with_bob.json()["id"] == first["conversation_id"]
     assert with_bob.json()["started"] is True
 
 
@@ -117,18 +121,19 @@ async def test_an_offer_is_accepted_exactly_once_under_concurrency(
     )
     assert sorted(r.status_code for r in accepts) == [200, 409, 409, 409, 409], [r.text for r in accepts]
     second = await chat_api.client.post(url, json={"action": "accept"}, auth=chat_api.as_user(buyer))
-    assert second.status_code == 409 and second.json()["error"]["code"] == "offer_not_pending"
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "offer_not_pending"
     withdraw = await chat_api.client.post(url, json={"action": "withdraw"}, auth=chat_api.as_user(seller))
     assert withdraw.status_code == 409
 
     accepted = await event_tap.wait_for(
         lambda t, p: t == "chat.offer.updated.v1" and p["offer"]["status"] == "accepted"
     )
-    assert accepted[0][1]["offer"]["price"] == 12_500 and accepted[0][1]["offer"]["version"] == 2
+    assert accepted[0][1]["offer"]["price"] == 12_500
+    assert accepted[0][1]["offer"]["version"] == 2
     emails = await event_tap.wait_for(lambda t, p: t == "chat.email.offer_received.v1")
-    assert (
-        emails[0][1]["to"] == "bert_buyer@example.test" and emails[0][1]["seller_username"] == "sally_seller"
-    )
+    assert emails[0][1]["to"] == "bert_buyer@example.test"
+    assert emails[0][1]["seller_username"] == "sally_seller"
     await asyncio.sleep(1.0)
     assert len([1 for t, p in event_tap.received if t == "chat.offer.updated.v1"]) == 1
 
@@ -142,7 +147,8 @@ async def test_seller_withdraws_and_an_expired_offer_cannot_be_accepted(chat_api
         json={"action": "withdraw"},
         auth=chat_api.as_user(seller),
     )
-    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    assert response.status_code == 200
+    assert response.json()["status"] == "withdrawn"
 
     short = await chat_api.sent(
         seller, recipient_id=buyer, kind="offer", offer=offer_body(expires_at=_in_seconds(1))
@@ -167,8 +173,9 @@ async def test_unread_email_is_sent_once_per_conversation_per_period(
     await chat_api.register(alice, "alice_a"), await chat_api.register(bob, "bob_b")
     first = await chat_api.sent(alice, recipient_id=bob, text="are you there?")
     await chat_api.sent(alice, conversation_id=first["conversation_id"], text="hello?")
-    emails = await event_tap.wait_for(lambda t, p: t == "chat.email.unread_messages.v1", timeout=20)
-    assert emails[0][1]["to"] == "bob_b@example.test" and emails[0][1]["sender_username"] == "alice_a"
+    emails = await event_tap.wait_for(lambda t, p: t == "chat.email.unread_messages.v1", within=20)
+    assert emails[0][1]["to"] == "bob_b@example.test"
+    assert emails[0][1]["sender_username"] == "alice_a"
     assert emails[0][1]["unread_count"] == 2
     await chat_api.sent(alice, conversation_id=first["conversation_id"], text="third")
     await asyncio.sleep(3.0)  # several sweeps later, inside the period: still one email

@@ -121,7 +121,8 @@ def test_the_sender_of_an_offer_is_its_seller_and_only_the_buyer_accepts_once() 
         offer.respond(SELLER, "withdraw", NOW)
     payload = offer_payload(offer)
     assert payload["participants"] == sorted([SELLER, BUYER])
-    assert payload["offer"]["price"] == 12_500 and payload["offer"]["status"] == "accepted"
+    assert payload["offer"]["price"] == 12_500
+    assert payload["offer"]["status"] == "accepted"
 
 
 @pytest.mark.parametrize(
