@@ -32,6 +32,7 @@ SERVICE_ROUTERS: dict[str, tuple[str, ...]] = {
     "auth": ("auth_service.entrypoints.routes:router",),
     "users": ("users_service.entrypoints.routes:sellers", "users_service.entrypoints.routes:buyers"),
     "gig": ("gig_service.entrypoints.routes_read:router", "gig_service.entrypoints.routes_write:router"),
+    "chat": ("chat_service.entrypoints.routes:router",),
 }
 SERVICE_PREFIX = "/api/v1/"
 # The one error shape comes from servicekit in every service: one shared schema, not one copy per service.
