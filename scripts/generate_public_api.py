@@ -34,6 +34,7 @@ SERVICE_ROUTERS: dict[str, tuple[str, ...]] = {
     "gig": ("gig_service.entrypoints.routes_read:router", "gig_service.entrypoints.routes_write:router"),
     "review": ("review_service.entrypoints.routes:router",),
     "order": ("order_service.entrypoints.routes:router", "order_service.entrypoints.routes:payments_router"),
+    "chat": ("chat_service.entrypoints.routes:router",),
 }
 SERVICE_PREFIX = "/api/v1/"
 # The one error shape comes from servicekit in every service: one shared schema, not one copy per service.

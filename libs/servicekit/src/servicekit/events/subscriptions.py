@@ -53,7 +53,7 @@ class Subscription:
 
 # Event types have four words (`<service>.<aggregate>.<event>.v<major>`): `#` after the fixed words.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notification.email", ("auth.email.#", "review.email.#", "order.email.#")),
+    Subscription("notification.email", ("auth.email.#", "review.email.#", "order.email.#", "chat.email.#")),
     Subscription(
         "users.profiles",
         (
@@ -79,6 +79,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # batch holds only such rows, stops every later order event. Move these bindings to the realtime
     # consumer's queue when it is built, and drop this one.
     Subscription("order.realtime", ("order.order.#", "order.extension.#", "order.notification.#")),
+    # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
+    Subscription("chat.directory", ("auth.account.created.v1",)),
 )
 
 
