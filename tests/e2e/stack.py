@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 from servicekit.security import InternalTokenIssuer
 
@@ -120,9 +121,10 @@ async def running_stack(
     search_url: str | None = None,
     search_index_alias: str = "gigs",
     gig_env: Mapping[str, str] | None = None,
+    object_store: ObjectStoreBucket | None = None,
 ) -> AsyncIterator[GigstackStack]:
-    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; the gateway routes
-    their groups to them."""
+    """With `mongodb_url`, the users service runs too; with `search_url` and `object_store` as well, gig; the
+    gateway routes their groups to them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -157,6 +159,8 @@ async def running_stack(
         )
     gig = None
     if mongodb_url is not None and search_url is not None:
+        if object_store is None:
+            raise ValueError("gig needs object_store (the object_store_bucket fixture) for media uploads")
         gig = _process(
             "gig",
             "gig_service",
@@ -166,6 +170,7 @@ async def running_stack(
                 "AMQP_URL": amqp_url,
                 "SEARCH_URL": search_url,
                 "SEARCH_INDEX_ALIAS": search_index_alias,
+                **object_store.settings_env(),
                 **(gig_env or {}),
             },
             log_dir,
