@@ -31,6 +31,7 @@ from gigstack_testinfra.backends import choose_backend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -125,6 +126,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "auth", {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)}, log_dir
         )
         search = backend.opensearch()
+        # gig talks to the object store only when an upload is planned or a cover checked: idle, it never
+        # connects, so the bucket need not exist.
+        store = backend.object_store()
         gig = _service(
             "gig",
             {
@@ -133,6 +137,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "AMQP_URL": broker.url(vhost),
                 "SEARCH_URL": search.url,
                 "SEARCH_INDEX_ALIAS": f"{database}_gigs",
+                **ObjectStoreBucket(store, "bench-idle-memory").settings_env(),
             },
             log_dir,
         )

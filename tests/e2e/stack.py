@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 from servicekit.security import InternalTokenIssuer
 
@@ -135,8 +136,9 @@ async def running_stack(
     search_index_alias: str = "gigs",
     gig_env: Mapping[str, str] | None = None,
     review_database_url: str | None = None,
+    object_store: ObjectStoreBucket | None = None,
 ) -> AsyncIterator[GigstackStack]:
-    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; with
+    """With `mongodb_url`, the users service runs too; with `search_url` and `object_store` as well, gig; with
     `review_database_url` (a PostgreSQL database), review; the gateway routes their groups to them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
@@ -172,6 +174,8 @@ async def running_stack(
         )
     gig = None
     if mongodb_url is not None and search_url is not None:
+        if object_store is None:
+            raise ValueError("gig needs object_store (the object_store_bucket fixture) for media uploads")
         gig = _process(
             "gig",
             "gig_service",
@@ -181,6 +185,7 @@ async def running_stack(
                 "AMQP_URL": amqp_url,
                 "SEARCH_URL": search_url,
                 "SEARCH_INDEX_ALIAS": search_index_alias,
+                **object_store.settings_env(),
                 **(gig_env or {}),
             },
             log_dir,

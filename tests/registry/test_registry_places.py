@@ -156,12 +156,15 @@ def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_st
     from scripts.devstack.catalogue import CATALOGUE, service_env
 
     assert list(CATALOGUE) == list(load_registry().names)
-    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq")
+    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq", "s3proxy")
     assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
     assert CATALOGUE["auth"].migrates
     keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
     notification = service_env(CATALOGUE["notification"], keys, ["notification"])
     assert notification["REDIS_URL"].endswith(":6379/1")
+    gig = service_env(CATALOGUE["gig"], keys, ["gig"])
+    assert gig["OBJECT_STORE_ENDPOINT"] == "http://127.0.0.1:9000"
+    assert gig["OBJECT_STORE_BUCKET"] == "gigstack-media"
     gateway = service_env(CATALOGUE["gateway"], keys, ["gateway", "auth", "notification"])
     assert {key for key in gateway if key.endswith("_SERVICE_URL")} == {"AUTH_SERVICE_URL"}
 

@@ -11,6 +11,7 @@ from typing import Self
 
 from gig_service.domain.events import GigChanged
 from gig_service.domain.model import Gig
+from servicekit.media import MediaMissing
 from servicekit.mongo import ConcurrentUpdateError
 
 
@@ -65,3 +66,16 @@ class FakeUnitOfWork:
             self.gigs.published.append(event)
         self.gigs.staged.clear()
         self.commits += 1
+
+
+class FakeCoverImages:
+    """The cover check's fake: keys in `uploaded` are usable, any other raises servicekit's MediaMissing."""
+
+    def __init__(self, uploaded: set[str] | None = None) -> None:
+        self.uploaded = uploaded if uploaded is not None else set()
+        self.checked: list[tuple[str, str]] = []
+
+    async def ensure_usable(self, key: str, seller_id: str) -> None:
+        self.checked.append((key, seller_id))
+        if key not in self.uploaded:
+            raise MediaMissing(f"Nothing was uploaded under {key}")

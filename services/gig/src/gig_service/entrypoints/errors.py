@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.media import MEDIA_ERRORS
 from servicekit.mongo import ConcurrentUpdateError
 from servicekit.search import InvalidCursorError
 
@@ -11,6 +12,7 @@ from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, No
 
 GIG_ERRORS = ErrorTable(
     {
+        **MEDIA_ERRORS,
         GigNotFound: ErrorReport(404),
         InvalidGig: ErrorReport(422),
         NotGigOwner: ErrorReport(403),

@@ -27,7 +27,8 @@ router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
     **public_operation("gigs.create", session="required"),
 )
 async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
-    created = await handlers.create_gig(CreateGig(seller_id=user_id, fields=body.model_dump()), deps.new_uow)
+    command = CreateGig(seller_id=user_id, fields=body.model_dump())
+    created = await handlers.create_gig(command, deps.new_uow, deps.covers)
     return GigOut.of(created)
 
 
@@ -38,7 +39,7 @@ async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) 
 )
 async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
-    return GigOut.of(await handlers.update_gig(command, deps.new_uow))
+    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
 
 
 @router.put(
