@@ -68,6 +68,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # The gig service's search read model; a generous limit because the search engine may be down for a while.
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
+    # Seller summaries and buyers' ratings the gig service copies into gigs (and so into search).
+    Subscription("gig.sellers", ("users.seller.created.v1", "users.seller.updated.v1")),
+    Subscription("gig.reviews", ("review.review.created.v1",)),
 )
 
 

@@ -20,6 +20,12 @@ from servicekit.search import create_search_client
 from gig_service.adapters.repository import GIGS_COLLECTION
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gig_service.entrypoints.marketplace_consumers import (
+    REVIEWS_SUBSCRIPTION,
+    SELLERS_SUBSCRIPTION,
+    review_handler,
+    seller_handler,
+)
 from gig_service.entrypoints.projection import (
     PROJECTION_SUBSCRIPTION,
     projection_handler,
@@ -63,10 +69,24 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         delivery_limit=PROJECTION_SUBSCRIPTION.delivery_limit,
     )
     claims = settings.mongo_write_claims
+
+    def new_uow() -> GigUnitOfWork:
+        return GigUnitOfWork(database, write_claims=claims)
+
+    for declared, handler in (
+        (SELLERS_SUBSCRIPTION, seller_handler(new_uow)),
+        (REVIEWS_SUBSCRIPTION, review_handler(new_uow)),
+    ):
+        events.add_consumer(
+            queue=declared.queue,
+            routing_keys=declared.routing_keys,
+            handler=handler,
+            delivery_limit=declared.delivery_limit,
+        )
     return GigDependencies(
         mongo=mongo,
         search_client=search_client,
         search=search,
-        new_uow=lambda: GigUnitOfWork(database, write_claims=claims),
+        new_uow=new_uow,
         events=events,
     )

@@ -14,6 +14,7 @@ from gig_service.domain.errors import GigNotFound, StaleGigVersion
 from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED, GigChanged
 from gig_service.domain.model import Gig
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
+from gig_service.service_layer.denormalised import refresh_new_gig_seller
 from gig_service.service_layer.unit_of_work import GigStore, UnitOfWork
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -28,8 +29,13 @@ class VersionedGig:
 async def create_gig(command: CreateGig, new_uow: UnitOfWorkFactory) -> VersionedGig:
     gig = Gig(seller_id=command.seller_id, **command.fields)
     async with new_uow() as uow:
+        seller = await uow.sellers.get(command.seller_id)
+        if seller is not None:  # the seller's public summary, as users last announced it
+            gig.apply_seller(seller)
         uow.gigs.create(gig, GigChanged(GIG_CREATED, gig.state(), 1))
         await uow.commit()
+    if await refresh_new_gig_seller(gig.id, gig.seller_id, gig.seller_version, new_uow):
+        return await get_gig(gig.id, gig.seller_id, new_uow)
     return VersionedGig(gig, 1)
 
 
