@@ -32,7 +32,8 @@ def review(gig_id: str, rating: int, *, review_id: str | None = None, role: str 
     payload = {
         "review_id": review_id or str(uuid.uuid4()), "order_id": str(uuid.uuid4()), "gig_id": gig_id,
         "seller_id": SELLER, "buyer_id": "buyer-1", "reviewer_id": "buyer-1" if role == "buyer" else SELLER,
-        "reviewer_role": role, "rating": rating, "comment": "Great", "created_at": datetime.now(UTC).isoformat(),
+        "reviewer_role": role, "rating": rating, "comment": "Great",
+        "created_at": datetime.now(UTC).isoformat(),
     }  # fmt: skip
     return EventEnvelope.new(type="review.review.created.v1", producer="review", payload=payload)
 
@@ -40,7 +41,8 @@ def review(gig_id: str, rating: int, *, review_id: str | None = None, role: str 
 def seller_event(version: int, *, username: str, rating: float = 0.0, count: int = 0) -> EventEnvelope:
     seller = {
         "user_id": SELLER, "username": username, "full_name": "Sam Seller", "one_liner": "Logos",
-        "rating_average": rating, "rating_count": count, "revision": 1, "became_seller_at": "2026-01-01T00:00:00",
+        "rating_average": rating, "rating_count": count, "revision": 1,
+        "became_seller_at": "2026-01-01T00:00:00",
     }  # fmt: skip
     kind = "created" if version == 1 else "updated"
     return EventEnvelope.new(
@@ -125,7 +127,8 @@ async def test_seller_summaries_apply_by_version_to_existing_and_new_gigs_and_re
         2,
     )
     found = await searched(gig_api, before["id"])
-    assert found is not None and found["version"] == stored["version"]
+    assert found is not None
+    assert found["version"] == stored["version"]
     # one write at most per distinct seller version (1, 2, 3; the concurrent consumer may apply v2 before
     # v3 is in, never after it), and none for the repeat of v3
     assert 2 <= stored["version"] <= 4
@@ -137,6 +140,8 @@ async def test_seller_summaries_apply_by_version_to_existing_and_new_gigs_and_re
 
         async def both() -> bool:
             first, second = await searched(gig_api, before["id"]), await searched(gig_api, after["id"])
-            return bool(first and second and first["seller_rating_count"] == second["seller_rating_count"] == 3)
+            return bool(
+                first and second and first["seller_rating_count"] == second["seller_rating_count"] == 3
+            )
 
         await eventually(both, what="v4 on both gigs")
