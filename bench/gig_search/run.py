@@ -28,7 +28,6 @@ import random
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -122,8 +121,9 @@ def _queries(count: int, seed: int) -> list[Query]:
         )
         size = rng.choice((10, 20, 20, 50))
         params = {"sort": sort, "size": str(size)}
-        for name, value in (("q", text or None), ("category", category), ("min_price", low), ("max_price", high),
-                            ("max_delivery_days", days)):  # fmt: skip
+        optional = {"q": text or None, "category": category, "min_price": low, "max_price": high,
+                    "max_delivery_days": days}  # fmt: skip
+        for name, value in optional.items():
             if value is not None:
                 params[name] = str(value)
         found.append(Query(params, GigQuery(text or None, category, None, low, high, days), sort, size))
@@ -374,7 +374,8 @@ def main() -> None:
     print(json.dumps(summary, indent=2))
     if not summary["passed"]:
         print(
-            f"FAIL: p95 gateway / engine {summary['search']['p95_ratio_gateway_over_engine']} > {P95_RATIO_TARGET}"
+            f"FAIL: p95 gateway / engine {summary['search']['p95_ratio_gateway_over_engine']}"
+            f" > {P95_RATIO_TARGET}"
         )
         sys.exit(1)
 

@@ -123,7 +123,7 @@ async def test_search_keeps_answering_from_the_last_indexed_state_while_the_writ
 
         async def all_found() -> bool:
             response = await api.client.get("/api/v1/gigs/search", params={"q": "resilient"})
-            return response.status_code == 200 and response.json()["total"] == len(gigs)
+            return bool(response.status_code == 200 and response.json()["total"] == len(gigs))
 
         deadline = time.monotonic() + 30
         while not await all_found():
