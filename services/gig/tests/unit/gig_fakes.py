@@ -10,7 +10,7 @@ import copy
 from typing import Self
 
 from gig_service.domain.events import GigChanged
-from gig_service.domain.model import Gig
+from gig_service.domain.model import Gig, SellerSummary
 from servicekit.media import MediaMissing
 from servicekit.mongo import ConcurrentUpdateError
 
@@ -45,10 +45,44 @@ class FakeGigStore:
             if gig.seller_id == seller_id and gig.active == active and not gig.deleted
         ][:limit]
 
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
+        return [
+            gig.id
+            for gig, _ in self.rows.values()
+            if gig.seller_id == seller_id and not gig.deleted and gig.seller_version < seller_version
+        ]
+
+
+class FakeSellerStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, SellerSummary] = {}
+
+    async def get(self, seller_id: str) -> SellerSummary | None:
+        return self.rows.get(seller_id)
+
+    def add(self, seller: SellerSummary) -> None:
+        self.rows[seller.user_id] = seller
+
+    def save(self, seller: SellerSummary) -> None:
+        self.rows[seller.user_id] = seller
+
+
+class FakeAppliedReviews:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    async def contains(self, review_id: str) -> bool:
+        return review_id in self.ids
+
+    async def record(self, review_id: str, gig_id: str) -> None:
+        self.ids.add(review_id)
+
 
 class FakeUnitOfWork:
     def __init__(self, store: FakeGigStore | None = None) -> None:
         self.gigs = store or FakeGigStore()
+        self.sellers = FakeSellerStore()
+        self.applied_reviews = FakeAppliedReviews()
         self.commits = 0
 
     async def __aenter__(self) -> Self:

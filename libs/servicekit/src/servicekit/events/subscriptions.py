@@ -81,6 +81,9 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("order.realtime", ("order.order.#", "order.extension.#", "order.notification.#")),
     # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
     Subscription("chat.directory", ("auth.account.created.v1",)),
+    # Seller summaries and buyers' ratings the gig service copies into gigs (and so into search).
+    Subscription("gig.sellers", ("users.seller.created.v1", "users.seller.updated.v1")),
+    Subscription("gig.reviews", ("review.review.created.v1",)),
 )
 
 

@@ -23,6 +23,12 @@ from gig_service.adapters.cover_images import StoredCoverImages
 from gig_service.adapters.repository import GIGS_COLLECTION
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gig_service.entrypoints.marketplace_consumers import (
+    REVIEWS_SUBSCRIPTION,
+    SELLERS_SUBSCRIPTION,
+    review_handler,
+    seller_handler,
+)
 from gig_service.entrypoints.projection import (
     PROJECTION_SUBSCRIPTION,
     projection_handler,
@@ -70,11 +76,25 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
     )
     claims = settings.mongo_write_claims
     media = S3ObjectStore(settings)
+
+    def new_uow() -> GigUnitOfWork:
+        return GigUnitOfWork(database, write_claims=claims)
+
+    for declared, handler in (
+        (SELLERS_SUBSCRIPTION, seller_handler(new_uow)),
+        (REVIEWS_SUBSCRIPTION, review_handler(new_uow)),
+    ):
+        events.add_consumer(
+            queue=declared.queue,
+            routing_keys=declared.routing_keys,
+            handler=handler,
+            delivery_limit=declared.delivery_limit,
+        )
     return GigDependencies(
         mongo=mongo,
         search_client=search_client,
         search=search,
-        new_uow=lambda: GigUnitOfWork(database, write_claims=claims),
+        new_uow=new_uow,
         events=events,
         media=media,
         covers=StoredCoverImages(media),

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
 @router.post(
     "",
     status_code=201,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 422, 503),
     **public_operation("gigs.create", session="required"),
 )
 async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
@@ -34,7 +34,7 @@ async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) 
 
 @router.patch(
     "/{gig_id}",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.update", session="required"),
 )
 async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
@@ -44,7 +44,7 @@ async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep,
 
 @router.put(
     "/{gig_id}/active",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.setActive", session="required"),
 )
 async def set_gig_active(gig_id: str, body: ActiveIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
@@ -55,7 +55,7 @@ async def set_gig_active(gig_id: str, body: ActiveIn, user_id: CurrentUserIdDep,
 @router.delete(
     "/{gig_id}",
     status_code=204,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.delete", session="required"),
 )
 async def delete_gig(

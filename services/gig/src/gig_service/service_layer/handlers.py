@@ -17,6 +17,7 @@ from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED, Gig
 from gig_service.domain.model import Gig
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 from gig_service.service_layer.cover_images import CoverImages
+from gig_service.service_layer.denormalised import refresh_new_gig_seller
 from gig_service.service_layer.unit_of_work import GigStore, UnitOfWork
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -34,8 +35,13 @@ async def create_gig(command: CreateGig, new_uow: UnitOfWorkFactory, covers: Cov
         # After the domain's own checks (format, owner): only a key that is the seller's reaches the store.
         await covers.ensure_usable(gig.cover_image_key, gig.seller_id)
     async with new_uow() as uow:
+        seller = await uow.sellers.get(command.seller_id)
+        if seller is not None:  # the seller's public summary, as users last announced it
+            gig.apply_seller(seller)
         uow.gigs.create(gig, GigChanged(GIG_CREATED, gig.state(), 1))
         await uow.commit()
+    if await refresh_new_gig_seller(gig.id, gig.seller_id, gig.seller_version, new_uow):
+        return await get_gig(gig.id, gig.seller_id, new_uow)
     return VersionedGig(gig, 1)
 
 
