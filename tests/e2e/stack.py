@@ -35,6 +35,8 @@ MAIL_FROM = "Gigstack <no-reply@gigstack.test>"
 SIGNIN_FAILURES_BEFORE_LOCK = 3
 READY_TIMEOUT_SECONDS = 90.0
 MIGRATION_TIMEOUT_SECONDS = 180.0
+# The local payment provider's webhook signing key (test value; the provider signs as Stripe does).
+ORDER_WEBHOOK_SECRET = "whsec_e2e_local_provider_0123456789abcdef"
 
 
 @dataclass
@@ -43,6 +45,8 @@ class GigstackStack:
     users: ServiceProcess | None
     gig: ServiceProcess | None
     review: ServiceProcess | None
+    order: ServiceProcess | None
+    chat: ServiceProcess | None
     auth: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
@@ -81,7 +85,11 @@ class GigstackStack:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        optional = tuple(process for process in (self.users, self.gig, self.review) if process is not None)
+        optional = tuple(
+            process
+            for process in (self.users, self.gig, self.review, self.order, self.chat)
+            if process is not None
+        )
         return (self.notification, *optional, self.auth, self.gateway)
 
 
@@ -137,9 +145,15 @@ async def running_stack(
     gig_env: Mapping[str, str] | None = None,
     review_database_url: str | None = None,
     object_store: ObjectStoreBucket | None = None,
+    order_database_url: str | None = None,
+    order_env: Mapping[str, str] | None = None,
+    with_chat: bool = False,
+    chat_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
     """With `mongodb_url`, the users service runs too; with `search_url` and `object_store` as well, gig; with
-    `review_database_url` (a PostgreSQL database), review; the gateway routes their groups to them."""
+    `review_database_url` (a PostgreSQL database), review; with `order_database_url` (another one), order
+    (local payment provider); with `with_chat` (and `mongodb_url`), chat. The gateway routes their groups to
+    them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -199,6 +213,31 @@ async def running_stack(
             {**common, "DATABASE_URL": review_database_url, "AMQP_URL": amqp_url},
             log_dir,
         )
+    order = None
+    if order_database_url is not None:
+        await migrate("order", order_database_url)
+        order = _process(
+            "order",
+            "order_service",
+            {
+                **common,
+                "DATABASE_URL": order_database_url,
+                "AMQP_URL": amqp_url,
+                "PAYMENT_PROVIDER": "local",
+                "PAYMENT_WEBHOOK_SECRET": ORDER_WEBHOOK_SECRET,
+                "SCHEDULER_INTERVAL_SECONDS": "1",
+                **(order_env or {}),
+            },
+            log_dir,
+        )
+    chat = None
+    if with_chat and mongodb_url is not None:
+        chat = _process(
+            "chat",
+            "chat_service",
+            {**common, "MONGODB_URL": mongodb_url, "AMQP_URL": amqp_url, **(chat_env or {})},
+            log_dir,
+        )
     gateway = _process(
         "gateway",
         "gateway_service",
@@ -211,6 +250,8 @@ async def running_stack(
             **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
             **({"GIG_SERVICE_URL": gig.base_url} if gig is not None else {}),
             **({"REVIEW_SERVICE_URL": review.base_url} if review is not None else {}),
+            **({"ORDER_SERVICE_URL": order.base_url} if order is not None else {}),
+            **({"CHAT_SERVICE_URL": chat.base_url} if chat is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -227,6 +268,8 @@ async def running_stack(
         users=users,
         gig=gig,
         review=review,
+        order=order,
+        chat=chat,
         auth=auth,
         gateway=gateway,
         mail=mail_catcher,
