@@ -23,6 +23,22 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "auth.email.password_reset_requested.v1": {"to": "ann@example.com", "username": "ann", "token": "r/t+1"},
     "auth.email.password_reset_completed.v1": {"to": "ann@example.com", "username": "ann"},
+    "chat.email.offer_received.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "seller_username": "sam",
+        "description": "<b>Logo</b> & icon",
+        "price_display": "125.00 USD",
+        "delivery_days": 4,
+        "conversation_id": "c-1",
+    },
+    "chat.email.unread_messages.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "sender_username": "sam",
+        "unread_count": 3,
+        "conversation_id": "c-1",
+    },
 }
 
 
@@ -129,3 +145,17 @@ def test_template_field_missing_at_render_time_is_permanent(renderer: JinjaEmail
 def test_template_without_files_is_permanent(renderer: JinjaEmailRenderer) -> None:
     with pytest.raises(UndeliverableEmailError, match="unknown template"):
         renderer.render("order_placed", {"username": "ann"})
+
+
+def test_chat_emails_link_to_the_conversation_and_escape_the_offer_text(renderer: JinjaEmailRenderer) -> None:
+    offer = render_event(
+        renderer, "chat.email.offer_received.v1", SAMPLE_PAYLOADS["chat.email.offer_received.v1"]
+    )
+    assert f"{PUBLIC_URL}/inbox?conversation=c-1" in offer.text
+    assert "&lt;b&gt;Logo&lt;/b&gt;" in offer.html
+    assert "<b>Logo</b>" in offer.text
+    assert "125.00 USD" in offer.html
+    unread = render_event(
+        renderer, "chat.email.unread_messages.v1", SAMPLE_PAYLOADS["chat.email.unread_messages.v1"]
+    )
+    assert "3 unread message(s) from sam" in unread.text
