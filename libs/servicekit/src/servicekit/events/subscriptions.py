@@ -70,6 +70,18 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
     # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
     Subscription("chat.directory", ("auth.account.created.v1",)),
+    # The gateway's realtime pushes: one queue shared by its replicas; the Socket.IO Redis manager fans each
+    # push out to the replica holding the user's sockets (docs/adr/0019).
+    Subscription(
+        "gateway.realtime",
+        (
+            "chat.message.#",
+            "chat.offer.#",
+            "order.order.#",
+            "order.extension.#",
+            "order.notification.created.v1",
+        ),
+    ),
 )
 
 
