@@ -34,6 +34,22 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
         "gig_id": "g-1",
         "review_id": "r-1",
     },
+    "chat.email.offer_received.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "seller_username": "sam",
+        "description": "<b>Logo</b> & icon",
+        "price_display": "125.00 USD",
+        "delivery_days": 4,
+        "conversation_id": "c-1",
+    },
+    "chat.email.unread_messages.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "sender_username": "sam",
+        "unread_count": 3,
+        "conversation_id": "c-1",
+    },
 }
 
 
@@ -153,3 +169,17 @@ def test_review_received_shows_the_rating_escapes_the_reviewer_and_links_the_ord
     assert "&lt;bob&gt;" in email.html
     assert "Quick &amp; careful" in email.html
     assert f"{PUBLIC_URL}/orders?order_id=o-1" in email.text
+
+
+def test_chat_emails_link_to_the_conversation_and_escape_the_offer_text(renderer: JinjaEmailRenderer) -> None:
+    offer = render_event(
+        renderer, "chat.email.offer_received.v1", SAMPLE_PAYLOADS["chat.email.offer_received.v1"]
+    )
+    assert f"{PUBLIC_URL}/inbox?conversation=c-1" in offer.text
+    assert "&lt;b&gt;Logo&lt;/b&gt;" in offer.html
+    assert "<b>Logo</b>" in offer.text
+    assert "125.00 USD" in offer.html
+    unread = render_event(
+        renderer, "chat.email.unread_messages.v1", SAMPLE_PAYLOADS["chat.email.unread_messages.v1"]
+    )
+    assert "3 unread message(s) from sam" in unread.text

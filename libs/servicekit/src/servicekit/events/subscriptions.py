@@ -84,6 +84,18 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     # Seller summaries and buyers' ratings the gig service copies into gigs (and so into search).
     Subscription("gig.sellers", ("users.seller.created.v1", "users.seller.updated.v1")),
     Subscription("gig.reviews", ("review.review.created.v1",)),
+    # The gateway's realtime pushes: one queue shared by its replicas; the Socket.IO Redis manager fans each
+    # push out to the replica holding the user's sockets (docs/adr/0019).
+    Subscription(
+        "gateway.realtime",
+        (
+            "chat.message.#",
+            "chat.offer.#",
+            "order.order.#",
+            "order.extension.#",
+            "order.notification.created.v1",
+        ),
+    ),
 )
 
 

@@ -46,10 +46,36 @@ REVIEW_RECEIVED = EmailTemplate(
     required_fields=("username", "reviewer_username", "rating", "order_id"),
     links=(TemplateLink("order_url", "/orders", "order_id", "order_id"),),
 )
+# chat (docs/contracts.md "Marketplace events"): links open the conversation in the client app.
+OFFER_RECEIVED = EmailTemplate(
+    name="offer_received",
+    required_fields=(
+        "username",
+        "seller_username",
+        "description",
+        "price_display",
+        "delivery_days",
+        "conversation_id",
+    ),
+    links=(TemplateLink("conversation_url", "/inbox", "conversation", "conversation_id"),),
+)
+UNREAD_MESSAGES = EmailTemplate(
+    name="unread_messages",
+    required_fields=("username", "sender_username", "unread_count", "conversation_id"),
+    links=(TemplateLink("conversation_url", "/inbox", "conversation", "conversation_id"),),
+)
 
 TEMPLATES: Mapping[str, EmailTemplate] = {
     template.name: template
-    for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS, REVIEW_RECEIVED)
+    for template in (
+        VERIFY_EMAIL,
+        OTP,
+        FORGOT_PASSWORD,
+        RESET_SUCCESS,
+        REVIEW_RECEIVED,
+        OFFER_RECEIVED,
+        UNREAD_MESSAGES,
+    )
 }
 
 # The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
@@ -60,6 +86,8 @@ EVENT_TEMPLATES: Mapping[str, str] = {
     "auth.email.password_reset_requested.v1": FORGOT_PASSWORD.name,
     "auth.email.password_reset_completed.v1": RESET_SUCCESS.name,
     "review.email.review_received.v1": REVIEW_RECEIVED.name,
+    "chat.email.offer_received.v1": OFFER_RECEIVED.name,
+    "chat.email.unread_messages.v1": UNREAD_MESSAGES.name,
 }
 
 
