@@ -42,8 +42,23 @@ FORGOT_PASSWORD = EmailTemplate(
 )
 RESET_SUCCESS = EmailTemplate(name="reset_success", required_fields=("username",))
 
+# The order service's emails (docs/contracts.md, "Marketplace events"): amounts arrive pre-formatted
+# (`*_text`), so no template does money arithmetic.
+_ORDER = ("username", "order_id")
+ORDER_TEMPLATES = (
+    EmailTemplate(name="order_placed", required_fields=(*_ORDER, "price_text", "earnings_text", "due_at")),
+    EmailTemplate(name="order_receipt", required_fields=(*_ORDER, "price_text", "total_text", "due_at")),
+    EmailTemplate(name="extension_requested", required_fields=(*_ORDER, "days", "reason")),
+    EmailTemplate(name="extension_decided", required_fields=(*_ORDER, "approved", "days", "due_at")),
+    EmailTemplate(name="order_delivered", required_fields=(*_ORDER, "files")),
+    EmailTemplate(name="delivery_approved", required_fields=(*_ORDER, "earnings_text")),
+    EmailTemplate(name="order_cancelled", required_fields=(*_ORDER, "refund_text", "cancelled_by")),
+    EmailTemplate(name="order_expired", required_fields=(*_ORDER, "total_text")),
+)
+
 TEMPLATES: Mapping[str, EmailTemplate] = {
-    template.name: template for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS)
+    template.name: template
+    for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS, *ORDER_TEMPLATES)
 }
 
 # The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
@@ -53,6 +68,7 @@ EVENT_TEMPLATES: Mapping[str, str] = {
     "auth.email.otp_requested.v1": OTP.name,
     "auth.email.password_reset_requested.v1": FORGOT_PASSWORD.name,
     "auth.email.password_reset_completed.v1": RESET_SUCCESS.name,
+    **{f"order.email.{template.name}.v1": template.name for template in ORDER_TEMPLATES},
 }
 
 
