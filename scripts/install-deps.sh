@@ -127,5 +127,6 @@ timed "mail catcher" check_mail_catcher
 timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
 timed "otel collector" "$REPO_ROOT/scripts/install/otelcol.sh"
 timed "jaeger" "$REPO_ROOT/scripts/install/jaeger.sh"
+timed "stripe-mock" "$REPO_ROOT/scripts/install/stripe-mock.sh"
 timed "python workspace" sync_python
 echo "install-deps done in $(( $(date +%s) - total_start ))s"

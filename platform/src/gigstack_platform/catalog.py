@@ -56,6 +56,8 @@ EXTRA_SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "gateway": ("ACCESS_TOKEN_SECRET", "INTERNAL_TOKEN_PRIVATE_KEY"),
     # Amazon SES SMTP credentials (an IAM-derived user name and password) on eks; empty on minikube.
     "notification": ("SMTP_USERNAME", "SMTP_PASSWORD"),
+    # Stripe's API key and webhook signing secret (stack config secrets stripeSecretKey, stripeWebhookSecret).
+    "order": ("STRIPE_SECRET_KEY", "PAYMENT_WEBHOOK_SECRET"),
 }
 
 SERVICES_NAMESPACE: Final = "gigstack"

@@ -72,7 +72,13 @@ def build_eks(config: PlatformConfig) -> None:
     )
     eks.add_ebs_csi_driver("eks", roles.ebs_csi_role_arn, tags)
     provider = eks_provider("eks-k8s", eks.kubeconfig, depends_on=[eks.cluster])
-    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
+    keys = GatewayAndMailKeys(
+        "service-keys",
+        config.smtp_username,
+        config.smtp_password,
+        stripe_secret_key=config.stripe_secret_key,
+        stripe_webhook_secret=config.stripe_webhook_secret,
+    )
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(

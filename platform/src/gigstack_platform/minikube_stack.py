@@ -16,7 +16,13 @@ from gigstack_platform.service_settings import service_secret_values
 
 def build_minikube(config: PlatformConfig) -> None:
     provider = minikube_provider("minikube", config.minikube)
-    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
+    keys = GatewayAndMailKeys(
+        "service-keys",
+        config.smtp_username,
+        config.smtp_password,
+        stripe_secret_key=config.stripe_secret_key,
+        stripe_webhook_secret=config.stripe_webhook_secret,
+    )
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(

@@ -66,6 +66,15 @@ def _mail_catcher_session() -> Iterator[MailCatcher]:
 
 
 @pytest.fixture(scope="session")
+def stripe_mock_url() -> Iterator[str]:
+    """Base URL of a stripe-mock server (request-shape checks for Stripe adapters), one per session."""
+    from gigstack_testinfra.stripe_mock import running_stripe_mock
+
+    with running_stripe_mock() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def _redis_databases(gigstack_backend: Backend) -> isolation.RedisDatabaseAllocator:
     return isolation.RedisDatabaseAllocator(gigstack_backend.redis())
 

@@ -52,6 +52,35 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     },
 }
 
+# As the order service sends them (order_service.domain.events.emails_for).
+_ORDER_FIELDS: dict[str, Any] = {
+    "to": "ann@example.com",
+    "username": "ann",
+    "order_id": "6f1c2d3e-0000-4000-8000-000000000001",
+    "gig_id": "g-1",
+    "price": 10_000,
+    "service_fee": 550,
+    "total": 10_550,
+    "currency": "USD",
+    "due_at": "2026-12-08T10:00:00+00:00",
+    "price_text": "100.00 USD",
+    "total_text": "105.50 USD",
+    "earnings_text": "80.00 USD",
+    "refund_text": "105.50 USD",
+}
+SAMPLE_PAYLOADS.update(
+    {
+        "order.email.order_placed.v1": _ORDER_FIELDS,
+        "order.email.order_receipt.v1": _ORDER_FIELDS,
+        "order.email.extension_requested.v1": {**_ORDER_FIELDS, "days": 2, "reason": "<b>polish</b>"},
+        "order.email.extension_decided.v1": {**_ORDER_FIELDS, "approved": True, "days": 2},
+        "order.email.order_delivered.v1": {**_ORDER_FIELDS, "files": ["deliveries/u/logo.png"]},
+        "order.email.delivery_approved.v1": _ORDER_FIELDS,
+        "order.email.order_cancelled.v1": {**_ORDER_FIELDS, "cancelled_by": "seller"},
+        "order.email.order_expired.v1": _ORDER_FIELDS,
+    }
+)
+
 
 @pytest.fixture(scope="module")
 def renderer() -> JinjaEmailRenderer:
@@ -155,7 +184,7 @@ def test_template_field_missing_at_render_time_is_permanent(renderer: JinjaEmail
 
 def test_template_without_files_is_permanent(renderer: JinjaEmailRenderer) -> None:
     with pytest.raises(UndeliverableEmailError, match="unknown template"):
-        renderer.render("order_placed", {"username": "ann"})
+        renderer.render("no_such_template", {"username": "ann"})
 
 
 def test_review_received_shows_the_rating_escapes_the_reviewer_and_links_the_order(
@@ -183,3 +212,20 @@ def test_chat_emails_link_to_the_conversation_and_escape_the_offer_text(renderer
         renderer, "chat.email.unread_messages.v1", SAMPLE_PAYLOADS["chat.email.unread_messages.v1"]
     )
     assert "3 unread message(s) from sam" in unread.text
+
+
+def test_order_emails_carry_the_amounts_and_escape_user_text(renderer: JinjaEmailRenderer) -> None:
+    receipt = render_event(
+        renderer, "order.email.order_receipt.v1", SAMPLE_PAYLOADS["order.email.order_receipt.v1"]
+    )
+    assert "105.50 USD" in receipt.text
+    assert "105.50 USD" in receipt.html
+    assert receipt.subject == "Your receipt for order #6f1c2d3e"
+    extension = SAMPLE_PAYLOADS["order.email.extension_requested.v1"]
+    requested = render_event(renderer, "order.email.extension_requested.v1", extension)
+    assert "<b>polish</b>" in requested.text
+    assert "&lt;b&gt;polish&lt;/b&gt;" in requested.html
+    decided = render_event(
+        renderer, "order.email.extension_decided.v1", SAMPLE_PAYLOADS["order.email.extension_decided.v1"]
+    )
+    assert decided.subject == "Your extension request was approved"

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from servicekit.settings import ServiceSettings
 
 DEVELOPMENT_ENVIRONMENTS = ("development", "test")
+MIN_WEBHOOK_SECRET_LENGTH = 16
 
 
 class OrderSettings(ServiceSettings):
@@ -38,8 +39,14 @@ class OrderSettings(ServiceSettings):
     def _local_provider_only_in_development(self) -> OrderSettings:
         if self.payment_provider == "local" and self.environment not in DEVELOPMENT_ENVIRONMENTS:
             raise ValueError("PAYMENT_PROVIDER=local is for development and test only; use stripe")
-        if self.payment_provider == "stripe" and self.stripe_secret_key is None:
+        if self.payment_provider == "stripe" and not (
+            self.stripe_secret_key and self.stripe_secret_key.get_secret_value()
+        ):
             raise ValueError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+        if len(self.payment_webhook_secret.get_secret_value()) < MIN_WEBHOOK_SECRET_LENGTH:
+            raise ValueError(
+                f"PAYMENT_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_LENGTH} characters"
+            )
         return self
 
     @property

@@ -65,6 +65,20 @@ UNREAD_MESSAGES = EmailTemplate(
     links=(TemplateLink("conversation_url", "/inbox", "conversation", "conversation_id"),),
 )
 
+# The order service's emails (docs/contracts.md, "Marketplace events"): amounts arrive pre-formatted
+# (`*_text`), so no template does money arithmetic.
+_ORDER = ("username", "order_id")
+ORDER_TEMPLATES = (
+    EmailTemplate(name="order_placed", required_fields=(*_ORDER, "price_text", "earnings_text", "due_at")),
+    EmailTemplate(name="order_receipt", required_fields=(*_ORDER, "price_text", "total_text", "due_at")),
+    EmailTemplate(name="extension_requested", required_fields=(*_ORDER, "days", "reason")),
+    EmailTemplate(name="extension_decided", required_fields=(*_ORDER, "approved", "days", "due_at")),
+    EmailTemplate(name="order_delivered", required_fields=(*_ORDER, "files")),
+    EmailTemplate(name="delivery_approved", required_fields=(*_ORDER, "earnings_text")),
+    EmailTemplate(name="order_cancelled", required_fields=(*_ORDER, "refund_text", "cancelled_by")),
+    EmailTemplate(name="order_expired", required_fields=(*_ORDER, "total_text")),
+)
+
 TEMPLATES: Mapping[str, EmailTemplate] = {
     template.name: template
     for template in (
@@ -75,6 +89,7 @@ TEMPLATES: Mapping[str, EmailTemplate] = {
         REVIEW_RECEIVED,
         OFFER_RECEIVED,
         UNREAD_MESSAGES,
+        *ORDER_TEMPLATES,
     )
 }
 
@@ -88,6 +103,7 @@ EVENT_TEMPLATES: Mapping[str, str] = {
     "review.email.review_received.v1": REVIEW_RECEIVED.name,
     "chat.email.offer_received.v1": OFFER_RECEIVED.name,
     "chat.email.unread_messages.v1": UNREAD_MESSAGES.name,
+    **{f"order.email.{template.name}.v1": template.name for template in ORDER_TEMPLATES},
 }
 
 

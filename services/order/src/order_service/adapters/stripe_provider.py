@@ -43,7 +43,8 @@ class StripePaymentProvider:
         self._webhook_secret = webhook_secret
 
     @staticmethod
-    def _intent(raw: Any, order_id: str | None = None) -> PaymentIntent:
+    def _intent(resource: Any, order_id: str | None = None) -> PaymentIntent:
+        raw = resource.to_dict()
         metadata = raw.get("metadata") or {}
         return PaymentIntent(
             id=str(raw["id"]),

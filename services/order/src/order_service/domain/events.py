@@ -185,6 +185,11 @@ def emails_for(order: Order, transition: Transition) -> list[EmailDraft]:
         "total": order.total,
         "currency": order.currency,
         "due_at": _iso(order.due_at),
+        # Display forms, so templates need no money arithmetic (two-decimal currencies).
+        "price_text": _money(order.price, order.currency),
+        "total_text": _money(order.total, order.currency),
+        "earnings_text": _money(order.seller_earnings, order.currency),
+        "refund_text": _money(transition.refund_due, order.currency),
     }
     action = transition.action
     if action == "paid":
