@@ -9,7 +9,7 @@ from gigstack_platform.config import PlatformConfig
 from gigstack_platform.credentials import GatewayAndMailKeys
 from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
 from gigstack_platform.kube.in_cluster_stores import InClusterStores, InClusterStoresArgs
-from gigstack_platform.kube.object_store_credentials import object_store_credentials
+from gigstack_platform.kube.object_store_credentials import ObjectStoreCredentials
 from gigstack_platform.kube.provider import minikube_provider
 from gigstack_platform.kube.service_secrets import ServiceSecrets
 from gigstack_platform.program import bootstrap_argocd, bridge_values, monitoring, store_annotations
@@ -54,7 +54,7 @@ def build_minikube(config: PlatformConfig) -> None:
         "service-secrets", values, pulumi.ResourceOptions(provider=provider, depends_on=[basics])
     )
     # s3proxy (environments/minikube/object-store) and the media services share this key pair.
-    store_keys = object_store_credentials(
+    store_keys = ObjectStoreCredentials(
         "object-store-credentials", pulumi.ResourceOptions(provider=provider, depends_on=[basics])
     )
     bridge = bridge_values(
