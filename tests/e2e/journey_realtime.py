@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import socketio
 
 CONNECT_TIMEOUT_SECONDS = 5
+SOCKETIO_PATH = "/api/v1/gateway/socket.io"
 
 
 class HasToken(Protocol):
@@ -47,7 +48,7 @@ class RealtimeListener:
             await client.connect(
                 gateway_url,
                 auth={"token": token},
-                headers={"Authorization": f"Bearer {token}"},
+                socketio_path=SOCKETIO_PATH,
                 transports=["websocket"],
                 wait_timeout=CONNECT_TIMEOUT_SECONDS,
             )

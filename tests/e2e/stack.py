@@ -244,6 +244,8 @@ async def running_stack(
         {
             **common,
             "REDIS_URL": redis_url,
+            # The bus carries the realtime pushes (queue gateway.realtime) to the Socket.IO clients.
+            "AMQP_URL": amqp_url,
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
             "AUTH_SERVICE_URL": auth.base_url,
