@@ -5,8 +5,8 @@ by search, messages the seller, receives a custom offer and accepts it; the orde
 price, paid through payments.devConfirm; the seller asks for more time and the buyer agrees; the seller
 delivers a file and the buyer approves; both review; the seller's rating and the gig's rating (in search
 too) reflect the buyer's review. Then: each party received the right emails and realtime events, and a
-bystander received nothing. Journey 2: an unpaid order expires. Journey 3: a paid order is cancelled and the
-refund is recorded.
+bystander received nothing. Journey 2: an unpaid order expires. Journey 3: a paid order is cancelled (by the
+seller: the buyer may not before the due date) and the refund is recorded.
 
 Each journey runs once per module (module-scoped fixtures); the tests assert on what it recorded, so a
 missing piece in one service shows up as its own failing (or expected-to-fail) test, not as an error in all.
@@ -499,7 +499,7 @@ async def test_each_party_got_its_realtime_events_and_nobody_else(journey: Journ
 
 @pytest.fixture(scope="module")
 async def short_journeys(marketplace: GigstackStack) -> AsyncIterator[Journey]:
-    """A second seller's gig; one buyer leaves an order unpaid, another pays one and cancels it."""
+    """A second seller's gig; one buyer leaves an order unpaid; another pays one, which the seller cancels."""
     async with marketplace.gateway_client() as gateway:
         journey = Journey(marketplace, gateway)
         seller = await sign_up_and_in(journey, "seller2")
@@ -511,7 +511,14 @@ async def short_journeys(marketplace: GigstackStack) -> AsyncIterator[Journey]:
         to_cancel = await paid(
             journey, canceller, await created_order(journey, canceller, {"gig_id": gig["id"]})
         )
-        cancelled = await order_action(journey, canceller, to_cancel, "cancel", {"reason": "Plans changed"})
+        # The documented rule: a buyer may cancel a paid order only after its due date; the seller any time.
+        early = await gateway.post(
+            f"{API}/orders/{to_cancel['id']}/cancel",
+            json={"reason": "Changed my mind", "version": to_cancel["version"]},
+            headers=canceller.auth,
+        )
+        assert early.status_code == 409, early.text
+        cancelled = await order_action(journey, seller, to_cancel, "cancel", {"reason": "Cannot take it on"})
         journey.record.update(gig=gig, unpaid=unpaid, cancelled=cancelled)
         yield journey
 
@@ -553,4 +560,5 @@ async def test_expiry_and_cancellation_emails_reach_their_buyers(short_journeys:
     received = short_journeys.emails_by_party()
     assert received["latebuyer"] == ["order_expired", "verify_email"]
     assert received["canceller"] == ["order_cancelled", "order_receipt", "verify_email"]
-    assert "order_placed" in received["seller2"]
+    # Only the paid order was ever the seller's: no email about the unpaid one.
+    assert received["seller2"] == ["order_cancelled", "order_placed", "verify_email"]
