@@ -5,7 +5,7 @@ SHELL := /usr/bin/env bash
 
 # The services `make up` starts, in start order (names and ports: docs/contracts.md). Services that are not in
 # services/ yet are skipped with a message. Override: make up DEV_SERVICES="gateway auth".
-DEV_SERVICES ?= gateway auth notification users gig
+DEV_SERVICES ?= gateway auth notification users gig chat
 # 1: `make up` also runs Prometheus, Alertmanager, the OpenTelemetry Collector, Jaeger and log shipping into
 # OpenSearch (docs/local-development.md); `make up OBSERVABILITY=0` for a lean stack.
 OBSERVABILITY ?= 1

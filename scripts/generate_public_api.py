@@ -31,7 +31,14 @@ PUBLIC_OPERATIONS = REPO_ROOT / "services/gateway/src/gateway_service/entrypoint
 SERVICE_ROUTERS: dict[str, tuple[str, ...]] = {
     "auth": ("auth_service.entrypoints.routes:router",),
     "users": ("users_service.entrypoints.routes:sellers", "users_service.entrypoints.routes:buyers"),
-    "gig": ("gig_service.entrypoints.routes_read:router", "gig_service.entrypoints.routes_write:router"),
+    "gig": (
+        "gig_service.entrypoints.routes_read:router",
+        "gig_service.entrypoints.routes_write:router",
+        "gig_service.entrypoints.routes_media:router",
+    ),
+    "review": ("review_service.entrypoints.routes:router",),
+    "order": ("order_service.entrypoints.routes:router", "order_service.entrypoints.routes:payments_router"),
+    "chat": ("chat_service.entrypoints.routes:router",),
 }
 SERVICE_PREFIX = "/api/v1/"
 # The one error shape comes from servicekit in every service: one shared schema, not one copy per service.

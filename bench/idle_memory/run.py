@@ -1,12 +1,12 @@
-"""Idle memory: RSS of gateway, auth, notification and users at rest and after a short load, vs 120 MiB.
+"""Idle memory: RSS of every service at rest and after a short load, vs 120 MiB.
 
-One run starts MariaDB, Redis, RabbitMQ, FerretDB and an SMTP catcher through ``gigstack_testinfra`` (local
-processes, or containers when Docker answers), migrates auth, starts notification, users, auth and the gateway
-as real processes (``python -m <service>``, the same settings a pod gets), waits until each is ready and
-lets them idle, then measures the resident set (psutil, process plus children). Then a short load goes through
-the gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes an event and
-an email) and the RSS is measured again after the services settle; the peak during the load is sampled
-too. Usage::
+One run starts MariaDB, PostgreSQL, Redis, RabbitMQ, FerretDB, OpenSearch and an SMTP catcher through
+``gigstack_testinfra`` (local processes, or containers when Docker answers), migrates auth and review, starts
+every service as real processes (``python -m <service>``, the same settings a pod gets), waits until each is
+ready and lets them idle, then measures the resident set (psutil, process plus children). Then a short load
+goes through the gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes
+an event and an email) and the RSS is measured again after the services settle; the peak during the load is
+sampled too. Usage::
 
     uv run python bench/idle_memory/run.py                       # 10 s idle, 1,500 reads + 500 emails
     uv run python bench/idle_memory/run.py --idle 30 --reads 3000 --resets 1000
@@ -31,6 +31,7 @@ from gigstack_testinfra.backends import choose_backend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,16 +55,16 @@ def _service(name: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
     )
 
 
-async def _migrate_auth(database_url: str) -> None:
+async def _migrate(service: str, database_url: str) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "auth_service",
+        f"{service}_service",
         "migrate",
         env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
     )
     if await asyncio.wait_for(process.wait(), timeout=180) != 0:
-        raise RuntimeError("auth migration failed")
+        raise RuntimeError(f"{service} migration failed")
 
 
 def _snapshot(processes: dict[str, ServiceProcess]) -> dict[str, dict[str, float]]:
@@ -97,7 +98,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         redis = backend.redis()
         allocator = isolation.RedisDatabaseAllocator(redis)
         private_pem, public_pem = generate_ed25519_pem_pair()
-        await _migrate_auth(mariadb.url(database))
+        await _migrate("auth", mariadb.url(database))
+        postgres = backend.postgres()
+        isolation.create_postgres_database(postgres, database)
+        await _migrate("review", postgres.url(database))
 
         common = {
             "ENVIRONMENT": "test",
@@ -122,6 +126,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "auth", {**common, "DATABASE_URL": mariadb.url(database), "AMQP_URL": broker.url(vhost)}, log_dir
         )
         search = backend.opensearch()
+        # gig talks to the object store only when an upload is planned or a cover checked: idle, it never
+        # connects, so the bucket need not exist.
+        store = backend.object_store()
         gig = _service(
             "gig",
             {
@@ -130,7 +137,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "AMQP_URL": broker.url(vhost),
                 "SEARCH_URL": search.url,
                 "SEARCH_INDEX_ALIAS": f"{database}_gigs",
+                **ObjectStoreBucket(store, "bench-idle-memory").settings_env(),
             },
+            log_dir,
+        )
+        review = _service(
+            "review",
+            {**common, "DATABASE_URL": postgres.url(database), "AMQP_URL": broker.url(vhost)},
             log_dir,
         )
         gateway = _service(
@@ -142,6 +155,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
                 "AUTH_SERVICE_URL": auth.base_url,
                 "GIG_SERVICE_URL": gig.base_url,
+                "REVIEW_SERVICE_URL": review.base_url,
                 "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
@@ -162,9 +176,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "notification": notification,
             "users": users,
             "gig": gig,
+            "review": review,
         }
         # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, users, auth, gig, gateway):
+        for process in (notification, users, auth, gig, review, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -211,7 +226,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification", "users", "gig"):
+    for name in ("gateway", "auth", "notification", "users", "gig", "review"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "

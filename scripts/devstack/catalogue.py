@@ -7,6 +7,7 @@ from pathlib import Path
 
 from gigstack_registry import Service, load_registry
 from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.servers import (
     FerretDBServer,
     LocalServer,
@@ -15,6 +16,7 @@ from gigstack_testinfra.servers import (
     PostgresServer,
     RabbitMQServer,
     RedisServer,
+    S3ProxyServer,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,8 @@ LOCAL = REPO_ROOT / ".local"
 DATA, LOGS, PIDS, SECRETS = LOCAL / "data", LOCAL / "logs", LOCAL / "pids", LOCAL / "secrets"
 HOST = "127.0.0.1"
 PUBLIC_URL = "http://localhost:3000"
+# The one media bucket (docs/contracts.md, media keys), created by `make up` in the local s3proxy.
+MEDIA_BUCKET = "gigstack-media"
 
 # Stores on their usual ports; services and mail catcher as fixed in docs/contracts.md.
 PORTS = {
@@ -35,6 +39,7 @@ PORTS = {
     "ferretdb": 27017,
     "opensearch": 9200,
     "opensearch-transport": 9300,
+    "s3proxy": 9000,  # the S3 API; browsers POST uploads here too
     "smtp": 1025,
     "mail-web": 1080,
 }
@@ -72,6 +77,8 @@ def dev_spec(service: Service) -> ServiceSpec:
         servers.append("rabbitmq")
     if service.sends_mail:
         servers.append("mail")
+    if service.uses_media:
+        servers.append("s3proxy")
     return ServiceSpec(
         service.name,
         service.port,
@@ -108,9 +115,15 @@ def build_store(store: str) -> LocalServer | MailCatcher:
         return FerretDBServer(directory, PORTS["ferretdb"], detached=True)
     if store == "opensearch":
         return OpenSearchServer(directory, PORTS["opensearch"], PORTS["opensearch-transport"], detached=True)
+    if store == "s3proxy":
+        return S3ProxyServer(directory, PORTS["s3proxy"], detached=True)
     if store == "mail":
         return MailCatcher(directory, PORTS["smtp"], PORTS["mail-web"], detached=True)
     raise ValueError(f"unknown store {store}")
+
+
+def media_bucket() -> ObjectStoreBucket:
+    return ObjectStoreBucket(S3ProxyServer(DATA / "s3proxy", PORTS["s3proxy"]).endpoint, MEDIA_BUCKET)
 
 
 def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> dict[str, str]:
@@ -131,6 +144,9 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
         env["MONGODB_URL"] = mongodb
     if "opensearch" in spec.stores:
         env["SEARCH_URL"] = f"http://{HOST}:{PORTS['opensearch']}"
+    if "s3proxy" in spec.stores:
+        # s3proxy's fixed loopback-only key pair; ENVIRONMENT=development accepts it.
+        env.update(media_bucket().settings_env())
     if "postgres" in spec.stores:
         env["DATABASE_URL"] = PostgresServer(DATA / "postgres", PORTS["postgres"]).endpoint.url(spec.name)
     if "mariadb" in spec.stores:

@@ -10,7 +10,7 @@ import sys
 import time
 
 import httpx
-from gigstack_testinfra import isolation
+from gigstack_testinfra import isolation, object_store
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.servers import MariaDBServer, PostgresServer, RabbitMQServer
 from gigstack_testinfra.supervision import ManagedProcess
@@ -26,6 +26,7 @@ from scripts.devstack.catalogue import (
     SECRETS,
     ServiceSpec,
     build_store,
+    media_bucket,
     service_env,
 )
 from scripts.devstack.observability import dev as observability
@@ -60,6 +61,17 @@ def ensure_databases(stores: set[str], services: list[ServiceSpec]) -> None:
         except Exception as exc:
             if "exists" not in str(exc):  # a rerun of `make up`: keep the data
                 raise
+
+
+def ensure_media_bucket(stores: set[str]) -> None:
+    if "s3proxy" not in stores:
+        return
+    bucket = media_bucket()
+    try:
+        object_store.create_bucket(bucket.endpoint, bucket.bucket)
+    except Exception as exc:
+        if "BucketAlready" not in str(exc):  # a rerun of `make up`: keep the objects
+            raise
 
 
 def dev_secrets() -> dict[str, str]:
@@ -150,11 +162,12 @@ def up(names: list[str], *, with_observability: bool = True) -> None:
     stores = {"mail"} | {store for spec in services for store in spec.stores}
     if with_observability:
         stores |= set(observability.STORES)
-    order = ["postgres", "mariadb", "redis", "rabbitmq", "ferretdb", "opensearch", "mail"]
+    order = ["postgres", "mariadb", "redis", "rabbitmq", "ferretdb", "opensearch", "s3proxy", "mail"]
     print("stores:")
     for store in (s for s in order if s in stores):
         start_store(store)
     ensure_databases(stores, services)
+    ensure_media_bucket(stores)
     dev = dev_secrets()
     extra_env: dict[str, str] = {}
     if with_observability:
@@ -168,6 +181,9 @@ def up(names: list[str], *, with_observability: bool = True) -> None:
     if any(s.name == "gateway" for s in services):
         print(f"  API docs (gateway)   http://{HOST}:8000/docs")
     print(f"  mail catcher UI      http://{HOST}:{PORTS['mail-web']}/  (SMTP {HOST}:{PORTS['smtp']})")
+    if "s3proxy" in stores:
+        bucket = media_bucket()
+        print(f"  object store (S3)    {bucket.url}/{bucket.bucket}  (s3proxy, loopback-only keys)")
     if "rabbitmq" in stores:
         print(f"  RabbitMQ management  http://{HOST}:{PORTS['rabbitmq-management']}/  (guest/guest)")
     if with_observability:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.object_store import ObjectStoreBucket
 
 # importlib import mode does not put test folders on sys.path; the stack and mail helpers live in tests/e2e.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,6 +41,7 @@ async def contract_stack(
     internal_keypair: tuple[str, str],
     opensearch_url: str,
     opensearch_index_prefix: str,
+    object_store_bucket: ObjectStoreBucket,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
@@ -52,6 +54,7 @@ async def contract_stack(
         log_dir=tmp_path,
         search_url=opensearch_url,
         search_index_alias=f"{opensearch_index_prefix}gigs",
+        object_store=object_store_bucket,
         gateway_env=FUZZING_GATEWAY_ENV,
     ) as stack:
         yield stack

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.object_store import ObjectStoreBucket
 
 # importlib import mode does not put this folder on sys.path; the helpers sit beside the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,6 +21,7 @@ from stack import GigstackStack, running_stack
 @pytest.fixture
 async def e2e_stack(
     mariadb_url: str,
+    postgres_url: str,
     redis_url: str,
     amqp_url: str,
     mongodb_url: str,
@@ -27,10 +29,12 @@ async def e2e_stack(
     internal_keypair: tuple[str, str],
     opensearch_url: str,
     opensearch_index_prefix: str,
+    object_store_bucket: ObjectStoreBucket,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
         mariadb_url=mariadb_url,
+        review_database_url=postgres_url,
         redis_url=redis_url,
         amqp_url=amqp_url,
         mongodb_url=mongodb_url,
@@ -39,6 +43,7 @@ async def e2e_stack(
         log_dir=tmp_path,
         search_url=opensearch_url,
         search_index_alias=f"{opensearch_index_prefix}gigs",
+        object_store=object_store_bucket,
     ) as stack:
         yield stack
 

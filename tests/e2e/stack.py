@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 from servicekit.security import InternalTokenIssuer
 
@@ -34,6 +35,8 @@ MAIL_FROM = "Gigstack <no-reply@gigstack.test>"
 SIGNIN_FAILURES_BEFORE_LOCK = 3
 READY_TIMEOUT_SECONDS = 90.0
 MIGRATION_TIMEOUT_SECONDS = 180.0
+# The local payment provider's webhook signing key (test value; the provider signs as Stripe does).
+ORDER_WEBHOOK_SECRET = "whsec_e2e_local_provider_0123456789abcdef"
 
 
 @dataclass
@@ -41,6 +44,9 @@ class GigstackStack:
     notification: ServiceProcess
     users: ServiceProcess | None
     gig: ServiceProcess | None
+    review: ServiceProcess | None
+    order: ServiceProcess | None
+    chat: ServiceProcess | None
     auth: ServiceProcess
     gateway: ServiceProcess
     mail: MailCatcher
@@ -66,11 +72,24 @@ class GigstackStack:
         """Straight to auth, bypassing the gateway: only for proving auth refuses bad internal tokens."""
         return httpx.AsyncClient(base_url=self.auth_url, timeout=30.0, trust_env=False, **kwargs)
 
+    def service_url(self, name: str) -> str:
+        process = next((p for p in self.processes() if p.name == name), None)
+        assert process is not None, f"{name} does not run in this stack"
+        return process.base_url
+
+    def service_client(self, name: str, **kwargs: Any) -> httpx.AsyncClient:
+        """Straight to one running service, bypassing the gateway (its own API, internal tokens)."""
+        return httpx.AsyncClient(base_url=self.service_url(name), timeout=30.0, trust_env=False, **kwargs)
+
     def internal_token(self, audience: str = "auth", *, subject: str | None = None) -> str:
         return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
-        optional = tuple(process for process in (self.users, self.gig) if process is not None)
+        optional = tuple(
+            process
+            for process in (self.users, self.gig, self.review, self.order, self.chat)
+            if process is not None
+        )
         return (self.notification, *optional, self.auth, self.gateway)
 
 
@@ -84,17 +103,21 @@ def _common_env(public_pem: str) -> dict[str, str]:
     }
 
 
-async def migrate_auth(mariadb_url: str) -> None:
+async def migrate(service: str, database_url: str) -> None:
     done = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "auth_service", "migrate"],
-        env={"DATABASE_URL": mariadb_url, "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-m", f"{service}_service", "migrate"],
+        env={"DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
         capture_output=True,
         timeout=MIGRATION_TIMEOUT_SECONDS,
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"auth migration failed:\n{done.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"{service} migration failed:\n{done.stderr.decode(errors='replace')}")
+
+
+async def migrate_auth(mariadb_url: str) -> None:
+    await migrate("auth", mariadb_url)
 
 
 def _process(name: str, module: str, env: Mapping[str, str], log_dir: Path) -> ServiceProcess:
@@ -120,9 +143,17 @@ async def running_stack(
     search_url: str | None = None,
     search_index_alias: str = "gigs",
     gig_env: Mapping[str, str] | None = None,
+    review_database_url: str | None = None,
+    object_store: ObjectStoreBucket | None = None,
+    order_database_url: str | None = None,
+    order_env: Mapping[str, str] | None = None,
+    with_chat: bool = False,
+    chat_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
-    """With `mongodb_url`, the users service runs too; with `search_url` as well, gig; the gateway routes
-    their groups to them."""
+    """With `mongodb_url`, the users service runs too; with `search_url` and `object_store` as well, gig; with
+    `review_database_url` (a PostgreSQL database), review; with `order_database_url` (another one), order
+    (local payment provider); with `with_chat` (and `mongodb_url`), chat. The gateway routes their groups to
+    them."""
     private_pem, public_pem = internal_keypair
     common = _common_env(public_pem)
     await migrate_auth(mariadb_url)
@@ -157,6 +188,8 @@ async def running_stack(
         )
     gig = None
     if mongodb_url is not None and search_url is not None:
+        if object_store is None:
+            raise ValueError("gig needs object_store (the object_store_bucket fixture) for media uploads")
         gig = _process(
             "gig",
             "gig_service",
@@ -166,8 +199,43 @@ async def running_stack(
                 "AMQP_URL": amqp_url,
                 "SEARCH_URL": search_url,
                 "SEARCH_INDEX_ALIAS": search_index_alias,
+                **object_store.settings_env(),
                 **(gig_env or {}),
             },
+            log_dir,
+        )
+    review = None
+    if review_database_url is not None:
+        await migrate("review", review_database_url)
+        review = _process(
+            "review",
+            "review_service",
+            {**common, "DATABASE_URL": review_database_url, "AMQP_URL": amqp_url},
+            log_dir,
+        )
+    order = None
+    if order_database_url is not None:
+        await migrate("order", order_database_url)
+        order = _process(
+            "order",
+            "order_service",
+            {
+                **common,
+                "DATABASE_URL": order_database_url,
+                "AMQP_URL": amqp_url,
+                "PAYMENT_PROVIDER": "local",
+                "PAYMENT_WEBHOOK_SECRET": ORDER_WEBHOOK_SECRET,
+                "SCHEDULER_INTERVAL_SECONDS": "1",
+                **(order_env or {}),
+            },
+            log_dir,
+        )
+    chat = None
+    if with_chat and mongodb_url is not None:
+        chat = _process(
+            "chat",
+            "chat_service",
+            {**common, "MONGODB_URL": mongodb_url, "AMQP_URL": amqp_url, **(chat_env or {})},
             log_dir,
         )
     gateway = _process(
@@ -176,11 +244,16 @@ async def running_stack(
         {
             **common,
             "REDIS_URL": redis_url,
+            # The bus carries the realtime pushes (queue gateway.realtime) to the Socket.IO clients.
+            "AMQP_URL": amqp_url,
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
             "AUTH_SERVICE_URL": auth.base_url,
             **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
             **({"GIG_SERVICE_URL": gig.base_url} if gig is not None else {}),
+            **({"REVIEW_SERVICE_URL": review.base_url} if review is not None else {}),
+            **({"ORDER_SERVICE_URL": order.base_url} if order is not None else {}),
+            **({"CHAT_SERVICE_URL": chat.base_url} if chat is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",
@@ -196,6 +269,9 @@ async def running_stack(
         notification=notification,
         users=users,
         gig=gig,
+        review=review,
+        order=order,
+        chat=chat,
         auth=auth,
         gateway=gateway,
         mail=mail_catcher,

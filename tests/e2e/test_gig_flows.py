@@ -1,5 +1,6 @@
-"""Gig journeys through the gateway only: a seller publishes a gig, anonymous buyers find it in search
-within 2 s of each write, and it leaves and comes back with pause and activate."""
+"""Gig journeys through the gateway only: a seller uploads a cover straight to the object store (s3proxy)
+and publishes a gig with it, anonymous buyers find it in search within 2 s of each write, and it leaves and
+comes back with pause and activate."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 AUTH = "/api/v1/gateway/auth"
 GIGS = "/api/v1/gateway/gigs"
+UPLOADS = "/api/v1/gateway/media/uploads"
+COVER = b"\x89PNG\r\n\x1a\n" + b"\0" * 256
 PASSWORD = "Correct-Horse-Battery-9"
 LAPTOP = {"X-Device-Id": "laptop-e2e"}
 SEARCHABLE_WITHIN_SECONDS = 2.0
@@ -55,11 +58,29 @@ async def _search_until(
     raise AssertionError(f"search for {word!r} did not converge within {within}s: {items}")
 
 
+async def _uploaded_cover(gateway: httpx.AsyncClient, auth: dict[str, str]) -> str:
+    """media.createUpload, then the bytes POSTed to the presigned form as a browser would: the key."""
+    planned = await gateway.post(
+        UPLOADS, json={"area": "gigs", "content_type": "image/png", "size": len(COVER)}, headers=auth
+    )
+    assert planned.status_code == 200, planned.text
+    form = planned.json()
+    async with httpx.AsyncClient(timeout=30) as browser:
+        stored = await browser.post(
+            form["url"], data=form["fields"], files={"file": ("cover.png", COVER, "image/png")}
+        )
+    assert stored.status_code in (200, 201, 204), stored.text
+    key: str = form["key"]
+    return key
+
+
 async def test_publish_search_reprice_pause_activate(
     gateway: httpx.AsyncClient, e2e_stack: GigstackStack
 ) -> None:
     seller = await _signed_in_seller(gateway, e2e_stack)
     auth = {"Authorization": seller["Authorization"]}
+    cover = await _uploaded_cover(gateway, auth)
+    assert cover.startswith(f"gigs/{seller['user_id']}/")
     word = f"zebra{uuid.uuid4().hex[:8]}"
     body = {
         "title": f"Hand drawn {word} illustrations",
@@ -68,11 +89,12 @@ async def test_publish_search_reprice_pause_activate(
         "tags": ["vector"],
         "price": 4500,
         "delivery_days": 4,
-        "cover_image_key": f"gigs/{seller['user_id']}/cover.png",
+        "cover_image_key": cover,
     }
     created = await gateway.post(GIGS, json=body, headers=auth)
     assert created.status_code == 201, created.text
     gig = created.json()
+    assert gig["cover_image_key"] == cover
 
     def found_at(price: int) -> Any:
         return lambda items: [(item["id"], item["price"]) for item in items] == [(gig["id"], price)]
@@ -127,3 +149,25 @@ async def test_owner_operations_through_the_gateway_refuse_others_and_anonymous(
             outcomes.append((method, path, response.status_code, expected))
     assert [outcome for outcome in outcomes if outcome[2] != outcome[3]] == []
     assert (await gateway.get(f"{GIGS}/{gig['id']}")).json()["version"] == 1
+
+
+async def test_covers_must_be_uploaded_objects_of_the_seller(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    owner = await _signed_in_seller(gateway, e2e_stack)
+    other = await _signed_in_seller(gateway, e2e_stack)
+    cover = await _uploaded_cover(gateway, {"Authorization": owner["Authorization"]})
+    body = {"title": "Logo", "description": "A logo", "category": "design", "price": 100, "delivery_days": 1}
+    theirs = await gateway.post(
+        GIGS, json={**body, "cover_image_key": cover}, headers={"Authorization": other["Authorization"]}
+    )
+    assert theirs.status_code == 403
+    missing = await gateway.post(
+        GIGS,
+        json={**body, "cover_image_key": f"gigs/{owner['user_id']}/never-uploaded.png"},
+        headers={"Authorization": owner["Authorization"]},
+    )
+    assert missing.status_code == 422
+    assert missing.json()["error"]["code"] == "media_missing"
+    anonymous = await gateway.post(UPLOADS, json={"area": "gigs", "content_type": "image/png", "size": 1})
+    assert anonymous.status_code == 401

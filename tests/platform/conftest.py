@@ -124,6 +124,7 @@ def _fake_outputs(args: MockResourceArgs, inputs: dict[str, Any]) -> dict[str, A
             outputs["endpoint"] = "vpc-search.es.mock"
         case "aws:s3/bucket:Bucket":
             outputs["bucket"] = f"{inputs.get('bucketPrefix', '')}mock"
+            outputs["arn"] = f"arn:aws:s3:::{outputs['bucket']}"
         case "aws:ecr/repository:Repository":
             outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.mock/{name}"
         case "aws:acm/certificate:Certificate":

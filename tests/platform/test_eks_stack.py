@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from gigstack_platform.catalog import SERVICES, secret_keys
+from gigstack_platform.catalog import MEDIA_SERVICES, SERVICES, SERVICES_NAMESPACE, secret_keys
 
 NODE_SG = "sg-eks-cluster"
 STORE_TYPES = {
@@ -89,6 +89,7 @@ def test_controllers_that_call_aws_get_pod_identity_roles(eks: Any) -> None:
     associations = {
         (a.inputs["namespace"], a.inputs["serviceAccount"])
         for a in eks.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if a.inputs["namespace"] != SERVICES_NAMESPACE  # services' own roles: the media test below
     }
     assert associations == {
         ("external-secrets", "external-secrets"),
@@ -293,3 +294,48 @@ def test_admin_principals_get_access_entries(build_stack: Any) -> None:
     association = run.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "eks-admin-0").inputs
     assert association["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
     assert association["accessScope"] == {"type": "cluster"}
+
+
+def test_media_services_get_least_privilege_access_to_the_uploads_bucket(eks: Any) -> None:
+    bucket = eks.one("aws:s3/bucket:Bucket", "artifacts-uploads")
+    arn = f"arn:aws:s3:::{bucket.inputs['bucketPrefix']}mock"
+    associations = {
+        a.inputs["serviceAccount"]: a
+        for a in eks.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if a.inputs["namespace"] == SERVICES_NAMESPACE
+    }
+    assert set(associations) == set(MEDIA_SERVICES)
+    assert "gig" in MEDIA_SERVICES
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in eks.of_type("aws:iam/rolePolicy:RolePolicy")}
+    statements = {s["Sid"]: s for s in policies["media-access-gig-inline"]["Statement"]}
+    assert statements["MediaObjects"]["Action"] == ["s3:PutObject", "s3:GetObject"]
+    assert statements["MediaObjects"]["Resource"] == [
+        f"{arn}/{area}/*" for area in ("gigs", "chat", "deliveries")
+    ]
+    assert statements["MediaListing"]["Resource"] == arn
+    assert statements["MediaListing"]["Condition"]["StringLike"]["s3:prefix"] == [
+        "gigs/*",
+        "chat/*",
+        "deliveries/*",
+    ]
+    every_action = {action for s in statements.values() for action in s["Action"]}
+    assert not any(action.endswith("*") or "Delete" in action for action in every_action)
+    assert _service_settings(eks)["gig"]["OBJECT_STORE_BUCKET"] == bucket.inputs["bucketPrefix"] + "mock"
+
+
+def test_the_uploads_bucket_takes_browser_posts_and_cleans_up_abandoned_uploads(eks: Any) -> None:
+    cors = eks.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", "artifacts-uploads").inputs
+    [rule] = cors["corsRules"]
+    assert "POST" in rule["allowedMethods"]
+    assert "PUT" not in rule["allowedMethods"]
+    assert "*" not in rule["allowedOrigins"]
+    lifecycle = eks.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "artifacts-uploads"
+    ).inputs
+    rules = {r["id"]: r for r in lifecycle["rules"]}
+    assert rules["abort-incomplete-multipart-uploads"]["abortIncompleteMultipartUpload"] == {
+        "daysAfterInitiation": 1
+    }
+    assert rules["expire-replaced-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] == 30
+    versioning = eks.one("aws:s3/bucketVersioning:BucketVersioning", "artifacts-uploads").inputs
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"

@@ -8,7 +8,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from gigstack_platform.catalog import SERVICES, secret_keys
+from gigstack_platform.catalog import (
+    MEDIA_SERVICES,
+    OBJECT_STORE_CREDENTIALS_SECRET,
+    SERVICES,
+    secret_keys,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +135,25 @@ def test_monitoring_can_be_left_to_argocd(build_stack: Any) -> None:
     labels = secret.inputs["metadata"]["labels"]
     assert labels["enable_kube_prometheus_stack"] == labels["enable_loki"] == "true"
     assert labels["enable_otel_collector"] == labels["enable_alloy"] == "true"
+
+
+def test_the_object_store_key_pair_is_generated_secret_and_shared_with_s3proxy(minikube: Any) -> None:
+    [secret] = [
+        s
+        for s in minikube.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == OBJECT_STORE_CREDENTIALS_SECRET
+    ]
+    assert secret.inputs["metadata"]["namespace"] == "gigstack"
+    assert sorted(secret.inputs["stringData"]) == [
+        "OBJECT_STORE_ACCESS_KEY_ID",
+        "OBJECT_STORE_SECRET_ACCESS_KEY",
+    ]
+    assert "stringData" in secret.secret_inputs
+    # s3proxy (environments/minikube/object-store) reads the same Secret and keys.
+    deployment = (REPO_ROOT / "environments/minikube/object-store/deployment.yaml").read_text()
+    assert deployment.count(f"name: {OBJECT_STORE_CREDENTIALS_SECRET}") == 2
+    for service in MEDIA_SERVICES:
+        assert (
+            _service_secrets(minikube)[service].inputs["stringData"]["OBJECT_STORE_BUCKET"]
+            == "gigstack-media"
+        )

@@ -19,6 +19,8 @@ TOP_LEVEL_KEYS = {
     "uploadOrigins",
     "smtpUsername",
     "smtpPassword",
+    "stripeSecretKey",
+    "stripeWebhookSecret",
     "rdsCaBundleFile",
     "network",
     "cluster",

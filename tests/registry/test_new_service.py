@@ -12,12 +12,35 @@ from registry_places import registry_problems
 from scripts.new_service import add_service
 
 RUFF = Path(sys.executable).parent / "ruff"
+# A planned service of its own (every planned service of the registry has been built by now): registry
+# entry with exists = false, and the contracts row a planned service already has.
+PLANNED = """
+[[service]]
+name = "ledger"
+exists = false
+port = 8010
+stores = ["mongodb"]
+public_groups = []
+consumes = ["order.order.#"]
+produces = ["ledger.entry.created.v1"]
+"""
+
+
+def plant_planned_service(repo: Path) -> None:
+    registry = repo / "services/registry.toml"
+    registry.write_text(registry.read_text() + PLANNED)
+    contracts = repo / "docs/contracts.md"
+    row = "| review | 8006 | 8000 | PostgreSQL | no |\n"
+    contracts.write_text(
+        contracts.read_text().replace(row, row + "| ledger | 8010 | 8000 | MongoDB-compatible | no |\n")
+    )
 
 
 def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
-    add_service(repo_copy, "chat", None, [])
+    plant_planned_service(repo_copy)
+    add_service(repo_copy, "ledger", None, [])
     assert registry_problems(repo_copy) == []
-    package = repo_copy / "services/chat/src/chat_service"
+    package = repo_copy / "services/ledger/src/ledger_service"
     for layer in (
         "domain/errors.py",
         "entrypoints/bootstrap.py",
@@ -32,10 +55,11 @@ def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> No
 
 
 def test_the_rendered_service_passes_ruff(repo_copy: Path) -> None:
-    add_service(repo_copy, "chat", None, [])  # a service still planned in the registry
+    plant_planned_service(repo_copy)
+    add_service(repo_copy, "ledger", None, [])
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(
-            [str(RUFF), *command, "services/chat"],
+            [str(RUFF), *command, "services/ledger"],
             cwd=repo_copy,
             capture_output=True,
             text=True,

@@ -57,24 +57,35 @@ def test_planted_new_package_outside_the_registry_is_named(broken_copy: Plant) -
     assert registry_problems(root) == ["ledger: services/ledger/ exists but is not in services/registry.toml"]
 
 
+PLANTED_SERVICE = """
+[[service]]
+name = "ledger"
+exists = true
+port = 8010
+stores = ["postgres"]
+migrates = true
+public_groups = ["ledgers"]
+consumes = []
+produces = ["ledger.entry.created.v1"]
+"""
+
+
 def test_planted_existing_service_is_checked_everywhere(broken_copy: Plant) -> None:
-    """Flipping a planned service to exists = true lists every place it is still missing from."""
-    root = broken_copy(
-        "services/registry.toml",
-        lambda text: text.replace('name = "review"\nexists = false', 'name = "review"\nexists = true'),
-    )
+    """A service marked exists = true lists every place it is still missing from (an entry of its own, so
+    the test does not depend on which planned services have been built)."""
+    root = broken_copy("services/registry.toml", lambda text: text + PLANTED_SERVICE)
     problems = registry_problems(root)
-    assert "review: registry says exists = true, but services/review/ has no pyproject.toml" in problems
+    assert "ledger: registry says exists = true, but services/ledger/ has no pyproject.toml" in problems
     for place in (
-        ".importlinter root_packages lacks review_service",
-        "pyproject.toml [tool.mypy] mypy_path lacks services/review/src",
-        "compose.yaml has no service review",
-        "compose.yaml gateway lacks REVIEW_SERVICE_URL: http://review:8000",
-        "gitops/base/services/review/kustomization.yaml is missing",
+        ".importlinter root_packages lacks ledger_service",
+        "pyproject.toml [tool.mypy] mypy_path lacks services/ledger/src",
+        "compose.yaml has no service ledger",
+        "compose.yaml gateway lacks LEDGER_SERVICE_URL: http://ledger:8000",
+        "gitops/base/services/ledger/kustomization.yaml is missing",
         "environments/minikube/kustomization.yaml does not list it",
-        "gateway configmap lacks REVIEW_SERVICE_URL: http://review:8000",
+        "gateway configmap lacks LEDGER_SERVICE_URL: http://ledger:8000",
     ):
-        assert f"review: {place}" in problems, problems
+        assert f"ledger: {place}" in problems, problems
 
 
 def test_planted_store_label_drift_is_named(broken_copy: Plant) -> None:
@@ -145,12 +156,15 @@ def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_st
     from scripts.devstack.catalogue import CATALOGUE, service_env
 
     assert list(CATALOGUE) == list(load_registry().names)
-    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq")
+    assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq", "s3proxy")
     assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
     assert CATALOGUE["auth"].migrates
     keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
     notification = service_env(CATALOGUE["notification"], keys, ["notification"])
     assert notification["REDIS_URL"].endswith(":6379/1")
+    gig = service_env(CATALOGUE["gig"], keys, ["gig"])
+    assert gig["OBJECT_STORE_ENDPOINT"] == "http://127.0.0.1:9000"
+    assert gig["OBJECT_STORE_BUCKET"] == "gigstack-media"
     gateway = service_env(CATALOGUE["gateway"], keys, ["gateway", "auth", "notification"])
     assert {key for key in gateway if key.endswith("_SERVICE_URL")} == {"AUTH_SERVICE_URL"}
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from gigstack_testinfra.backends import BrokerControl
 from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from reliability_support import settled_counts, wait_for_recipients
 from stack import GigstackStack, running_stack
 
@@ -88,6 +89,7 @@ async def test_broker_crash_during_1000_email_events_sends_each_exactly_once(
     mongodb_url: str,
     opensearch_url: str,
     opensearch_index_prefix: str,
+    object_store_bucket: ObjectStoreBucket,
     tmp_path: Path,
     reliability_report: Callable[[str, object], None],
 ) -> None:
@@ -102,6 +104,7 @@ async def test_broker_crash_during_1000_email_events_sends_each_exactly_once(
             mongodb_url=mongodb_url,
             search_url=opensearch_url,
             search_index_alias=f"{opensearch_index_prefix}gigs",
+            object_store=object_store_bucket,
             auth_env={"ENVIRONMENT": "development"},
         ) as stack,
         stack.auth_client() as client,

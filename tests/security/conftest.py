@@ -22,6 +22,7 @@ from stack import GigstackStack, running_stack
 @pytest.fixture
 async def stack(
     mariadb_url: str,
+    postgres_url: str,
     redis_url: str,
     amqp_url: str,
     mail_catcher: MailCatcher,
@@ -30,6 +31,7 @@ async def stack(
 ) -> AsyncIterator[GigstackStack]:
     async with running_stack(
         mariadb_url=mariadb_url,
+        review_database_url=postgres_url,
         redis_url=redis_url,
         amqp_url=amqp_url,
         mail_catcher=mail_catcher,

@@ -33,6 +33,19 @@ GATEWAY_ROUTES = [
     Route("POST", f"{AUTH}/signout", Access.SIGNED_IN),
 ]
 
+REVIEW = "/api/v1/gateway/reviews"
+REVIEW_GATEWAY_ROUTES = [
+    Route("POST", REVIEW, Access.SIGNED_IN, {"order_id": "no-such-order", "rating": 5}),
+    Route("GET", f"{REVIEW}/gig/some-gig", Access.PUBLIC),
+    Route("GET", f"{REVIEW}/seller/some-seller", Access.PUBLIC),
+]
+# Straight to review: the anonymous reads admit any gateway token, the write a gateway token with a user.
+REVIEW_ROUTES = [
+    Route("POST", "/api/v1/reviews", Access.SIGNED_IN, {"order_id": "no-such-order", "rating": 5}),
+    Route("GET", "/api/v1/reviews/gig/some-gig", Access.CALLER),
+    Route("GET", "/api/v1/reviews/seller/some-seller", Access.CALLER),
+]
+
 AUTH_ROUTES = [
     Route("POST", "/api/v1/auth/signin", Access.CALLER, _SIGNIN),
     Route("POST", "/api/v1/auth/forgot-password", Access.CALLER, {"email": "nobody@example.com"}),
@@ -50,7 +63,7 @@ async def test_every_route_admits_exactly_the_callers_it_should(
     user_id = session["user"]["id"]
     await check_matrix(
         gateway,
-        GATEWAY_ROUTES,
+        GATEWAY_ROUTES + REVIEW_GATEWAY_ROUTES,
         [
             Caller("anonymous", dict, frozenset()),
             Caller("garbage-token", lambda: bearer("garbage"), frozenset()),
@@ -77,6 +90,29 @@ async def test_every_route_admits_exactly_the_callers_it_should(
                 Caller(
                     "gateway-unknown-user",
                     lambda: bearer(stack.internal_token("auth", subject=str(uuid.uuid4()))),
+                    frozenset({Access.CALLER, Access.SIGNED_IN}),
+                ),
+            ],
+        )
+    async with stack.service_client("review") as review:
+        await check_matrix(
+            review,
+            REVIEW_ROUTES,
+            [
+                Caller("no-token", dict, frozenset()),
+                Caller(
+                    "other-audience",
+                    lambda: bearer(stack.internal_token("auth", subject=user_id)),
+                    frozenset(),
+                ),
+                Caller(
+                    "gateway-anonymous",
+                    lambda: bearer(stack.internal_token("review")),
+                    frozenset({Access.CALLER}),
+                ),
+                Caller(
+                    "gateway-user",
+                    lambda: bearer(stack.internal_token("review", subject=user_id)),
                     frozenset({Access.CALLER, Access.SIGNED_IN}),
                 ),
             ],

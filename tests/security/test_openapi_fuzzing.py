@@ -25,8 +25,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SERVICES: dict[str, Callable[[GigstackStack], str]] = {
     "auth": lambda stack: stack.auth.base_url,
     "notification": lambda stack: stack.notification.base_url,
+    "review": lambda stack: stack.service_url("review"),
 }
 EXAMPLES_PER_OPERATION = 25
+
 # Prometheus text, not JSON: nothing to fuzz.
 _SKIPPED_PATHS = frozenset({"/metrics"})
 

@@ -51,11 +51,21 @@ STORE_ENV_VAR: Final[dict[StoreKind, str]] = {
     StoreKind.SEARCH: "SEARCH_URL",
 }
 
+# Services that hand out or accept media keys (registry `uses_media`): they get the media bucket's name in
+# their secret and access to it (eks: a Pod Identity role; minikube: s3proxy's key pair).
+MEDIA_SERVICES: Final = tuple(service.name for service in _REGISTRY if service.uses_media)
+MEDIA_SECRET_KEYS: Final = ("OBJECT_STORE_BUCKET",)
+# minikube's s3proxy key pair, shared by s3proxy and the media services (environments/minikube/object-store).
+OBJECT_STORE_CREDENTIALS_SECRET: Final = "object-store-credentials"  # noqa: S105 - a Secret name
+MINIKUBE_MEDIA_BUCKET: Final = "gigstack-media"
+
 # Secret keys that are not store URLs.
 EXTRA_SECRET_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "gateway": ("ACCESS_TOKEN_SECRET", "INTERNAL_TOKEN_PRIVATE_KEY"),
     # Amazon SES SMTP credentials (an IAM-derived user name and password) on eks; empty on minikube.
     "notification": ("SMTP_USERNAME", "SMTP_PASSWORD"),
+    # Stripe's API key and webhook signing secret (stack config secrets stripeSecretKey, stripeWebhookSecret).
+    "order": ("STRIPE_SECRET_KEY", "PAYMENT_WEBHOOK_SECRET"),
 }
 
 SERVICES_NAMESPACE: Final = "gigstack"
@@ -86,6 +96,8 @@ def secret_keys(service: str) -> list[str]:
     keys = {STORE_ENV_VAR[kind] for kind in OWNED_STORES[service]}
     keys.add(STORE_ENV_VAR[StoreKind.RABBITMQ])
     keys.update(EXTRA_SECRET_KEYS.get(service, ()))
+    if service in MEDIA_SERVICES:
+        keys.update(MEDIA_SECRET_KEYS)
     return sorted(keys)
 
 

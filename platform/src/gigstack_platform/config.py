@@ -123,6 +123,10 @@ class PlatformConfig:
     # SES SMTP credentials for the notification service; empty on minikube (mail catcher, no auth).
     smtp_username: pulumi.Output[str]
     smtp_password: pulumi.Output[str]
+    # Stripe keys for the order service (a test-mode key on minikube): the API secret key and the webhook
+    # endpoint's signing secret. Empty until set; the order service then refuses to start (it needs both).
+    stripe_secret_key: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
+    stripe_webhook_secret: pulumi.Output[str] = field(default_factory=lambda: pulumi.Output.secret(""))
     # Amazon's RDS/DocumentDB CA bundle (PEM text) for the eks workloads; None on minikube.
     rds_ca_bundle_pem: str | None = None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
@@ -293,6 +297,8 @@ def load_config() -> PlatformConfig:
         upload_origins=list(config.get_object("uploadOrigins") or ["http://localhost:3000"]),
         smtp_username=config.get_secret("smtpUsername") or pulumi.Output.secret(""),
         smtp_password=config.get_secret("smtpPassword") or pulumi.Output.secret(""),
+        stripe_secret_key=config.get_secret("stripeSecretKey") or pulumi.Output.secret(""),
+        stripe_webhook_secret=config.get_secret("stripeWebhookSecret") or pulumi.Output.secret(""),
         rds_ca_bundle_pem=_rds_ca_bundle(config.get("rdsCaBundleFile")) if environment == "eks" else None,
         alert_webhook_url=config.get_secret("alertWebhookUrl") or pulumi.Output.secret(""),
         repo_username=config.get("repoUsername") or "git",

@@ -1,4 +1,4 @@
-"""Generated credentials shared by both environments: store passwords, gateway keys, SMTP credentials."""
+"""Credentials shared by both environments: store passwords, gateway keys, SMTP and Stripe credentials."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ class GatewayAndMailKeys(pulumi.ComponentResource):
         smtp_username: pulumi.Output[str],
         smtp_password: pulumi.Output[str],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        stripe_secret_key: pulumi.Output[str] | None = None,
+        stripe_webhook_secret: pulumi.Output[str] | None = None,
     ):
         super().__init__("gigstack:platform:GatewayAndMailKeys", name, None, opts)
         signing_key = tls.PrivateKey(
@@ -59,6 +62,11 @@ class GatewayAndMailKeys(pulumi.ComponentResource):
                 "notification": {
                     "SMTP_USERNAME": pulumi.Output.secret(smtp_username),
                     "SMTP_PASSWORD": pulumi.Output.secret(smtp_password),
+                },
+                # Operator-provided (stack config secrets), never generated: they belong to a Stripe account.
+                "order": {
+                    "STRIPE_SECRET_KEY": pulumi.Output.secret(stripe_secret_key or ""),
+                    "PAYMENT_WEBHOOK_SECRET": pulumi.Output.secret(stripe_webhook_secret or ""),
                 },
             },
             internal_token_public_key=signing_key.public_key_pem,

@@ -16,8 +16,9 @@ from gigstack_platform.aws.delivery import Delivery, DeliveryArgs
 from gigstack_platform.aws.eks_cluster import EksCluster, EksClusterArgs
 from gigstack_platform.aws.gateway_certificate import GatewayCertificate, GatewayCertificateArgs
 from gigstack_platform.aws.kms import platform_key
+from gigstack_platform.aws.media_access import MediaAccess, MediaAccessArgs
 from gigstack_platform.aws.network import Network, NetworkArgs
-from gigstack_platform.catalog import StoreKind
+from gigstack_platform.catalog import MEDIA_SERVICES, StoreKind
 from gigstack_platform.config import ConfigError, PlatformConfig
 from gigstack_platform.credentials import GatewayAndMailKeys
 from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
@@ -72,7 +73,13 @@ def build_eks(config: PlatformConfig) -> None:
     )
     eks.add_ebs_csi_driver("eks", roles.ebs_csi_role_arn, tags)
     provider = eks_provider("eks-k8s", eks.kubeconfig, depends_on=[eks.cluster])
-    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
+    keys = GatewayAndMailKeys(
+        "service-keys",
+        config.smtp_username,
+        config.smtp_password,
+        stripe_secret_key=config.stripe_secret_key,
+        stripe_webhook_secret=config.stripe_webhook_secret,
+    )
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(
@@ -98,6 +105,35 @@ def build_eks(config: PlatformConfig) -> None:
             ),
             pulumi.ResourceOptions(provider=provider, depends_on=kube_ready),
         ).search
+    artifacts = Artifacts(
+        "artifacts",
+        ArtifactsArgs(
+            name_prefix=config.name_prefix,
+            account_id=account_id,
+            region=config.aws_region,
+            production=config.production,
+            kms_key_arn=key.arn,
+            upload_origins=config.upload_origins,
+            tags=tags,
+        ),
+    )
+    media = MediaAccess(
+        "media-access",
+        MediaAccessArgs(
+            cluster_name=eks.cluster_name,
+            bucket_arn=artifacts.uploads_bucket_arn,
+            kms_key_arn=key.arn,
+            tags=tags,
+        ),
+        pulumi.ResourceOptions(depends_on=[eks.cluster]),
+    )
+    # Media services find the uploads bucket in their secret; their Pod Identity role grants the access.
+    secret_values = {**keys.keys.values}
+    for service in MEDIA_SERVICES:
+        secret_values[service] = {
+            **secret_values.get(service, {}),
+            "OBJECT_STORE_BUCKET": artifacts.uploads_bucket,
+        }
     stores = DataStores(
         "data-stores",
         DataStoresArgs(
@@ -109,20 +145,8 @@ def build_eks(config: PlatformConfig) -> None:
             private_subnet_ids=network.private_subnet_ids,
             node_security_group_id=eks.node_security_group_id,
             kms_key_arn=key.arn,
-            extra_secret_values=keys.keys.values,
+            extra_secret_values=secret_values,
             in_cluster_search=in_cluster_search,
-            tags=tags,
-        ),
-    )
-    artifacts = Artifacts(
-        "artifacts",
-        ArtifactsArgs(
-            name_prefix=config.name_prefix,
-            account_id=account_id,
-            region=config.aws_region,
-            production=config.production,
-            kms_key_arn=key.arn,
-            upload_origins=config.upload_origins,
             tags=tags,
         ),
     )
@@ -170,6 +194,7 @@ def build_eks(config: PlatformConfig) -> None:
             *kube_ready,
             roles,
             *roles.associations,
+            *media.associations,
             stores,
             *([observability] if observability else []),
         ],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pulumi
 
+from gigstack_platform.catalog import MEDIA_SERVICES, MINIKUBE_MEDIA_BUCKET
 from gigstack_platform.config import PlatformConfig
 from gigstack_platform.credentials import GatewayAndMailKeys
 from gigstack_platform.kube.cluster_basics import ClusterBasics, ClusterBasicsArgs
 from gigstack_platform.kube.in_cluster_stores import InClusterStores, InClusterStoresArgs
+from gigstack_platform.kube.object_store_credentials import ObjectStoreCredentials
 from gigstack_platform.kube.provider import minikube_provider
 from gigstack_platform.kube.service_secrets import ServiceSecrets
 from gigstack_platform.program import bootstrap_argocd, bridge_values, monitoring, store_annotations
@@ -16,7 +18,13 @@ from gigstack_platform.service_settings import service_secret_values
 
 def build_minikube(config: PlatformConfig) -> None:
     provider = minikube_provider("minikube", config.minikube)
-    keys = GatewayAndMailKeys("service-keys", config.smtp_username, config.smtp_password)
+    keys = GatewayAndMailKeys(
+        "service-keys",
+        config.smtp_username,
+        config.smtp_password,
+        stripe_secret_key=config.stripe_secret_key,
+        stripe_webhook_secret=config.stripe_webhook_secret,
+    )
     basics = ClusterBasics(
         "cluster-basics",
         ClusterBasicsArgs(
@@ -41,9 +49,19 @@ def build_minikube(config: PlatformConfig) -> None:
     )
     if stores.bus is None:
         raise ValueError("the minikube stack runs its own RabbitMQ")
-    values = service_secret_values(stores.endpoints, stores.bus, keys.keys.values)
+    extra = {**keys.keys.values}
+    for service in MEDIA_SERVICES:
+        extra[service] = {
+            **extra.get(service, {}),
+            "OBJECT_STORE_BUCKET": pulumi.Output.from_input(MINIKUBE_MEDIA_BUCKET),
+        }
+    values = service_secret_values(stores.endpoints, stores.bus, extra)
     secrets = ServiceSecrets(
         "service-secrets", values, pulumi.ResourceOptions(provider=provider, depends_on=[basics])
+    )
+    # s3proxy (environments/minikube/object-store) and the media services share this key pair.
+    store_keys = ObjectStoreCredentials(
+        "object-store-credentials", pulumi.ResourceOptions(provider=provider, depends_on=[basics])
     )
     bridge = bridge_values(
         config,
@@ -57,7 +75,7 @@ def build_minikube(config: PlatformConfig) -> None:
     bootstrap_argocd(
         config,
         bridge,
-        depends_on=[basics, stores, secrets, *([observability] if observability else [])],
+        depends_on=[basics, stores, secrets, store_keys, *([observability] if observability else [])],
         provider=provider,
     )
     pulumi.export("kube_context", config.minikube.kube_context)

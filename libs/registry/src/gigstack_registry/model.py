@@ -26,6 +26,8 @@ class Service:
     redis_database: int | None = None
     migrates: bool = False
     sends_mail: bool = False
+    # Hands out or accepts media keys: gets the OBJECT_STORE_* settings and access to the one media bucket.
+    uses_media: bool = False
     public_groups: tuple[str, ...] = ()
     consumes: tuple[str, ...] = ()
     produces: tuple[str, ...] = ()

@@ -87,3 +87,18 @@ class MailCatcherEndpoint:
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
+
+
+@dataclass(frozen=True)
+class ObjectStoreEndpoint:
+    """An S3-compatible store (s3proxy locally) and the one key pair it accepts."""
+
+    host: str
+    port: int
+    access_key: str
+    secret_key: str
+    region: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"

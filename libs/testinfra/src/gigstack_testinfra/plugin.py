@@ -1,8 +1,8 @@
 """pytest plugin: fixtures backed by real servers, started lazily once per session and isolated per test.
 
 Function-scoped URL fixtures each get a fresh namespace (database, vhost, Redis db index, Mongo database,
-OpenSearch index prefix) that is removed afterwards. Session-scoped objects let tests crash and restart the
-broker or take the SMTP catcher down for a while.
+OpenSearch index prefix, S3 bucket) that is removed afterwards. Session-scoped objects let tests crash and
+restart the broker or take the SMTP catcher down for a while.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable, Generator, Iterator
 
 import pytest
 
-from . import isolation
+from . import isolation, object_store
 from .backends import Backend, BrokerControl, choose_backend
-from .endpoints import OpenSearchEndpoint
+from .endpoints import ObjectStoreEndpoint, OpenSearchEndpoint
 from .keys import generate_ed25519_pem_pair
 from .mail import MailCatcher
 from .processes import processes_started_since
@@ -66,6 +66,15 @@ def _mail_catcher_session() -> Iterator[MailCatcher]:
 
 
 @pytest.fixture(scope="session")
+def stripe_mock_url() -> Iterator[str]:
+    """Base URL of a stripe-mock server (request-shape checks for Stripe adapters), one per session."""
+    from gigstack_testinfra.stripe_mock import running_stripe_mock
+
+    with running_stripe_mock() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def _redis_databases(gigstack_backend: Backend) -> isolation.RedisDatabaseAllocator:
     return isolation.RedisDatabaseAllocator(gigstack_backend.redis())
 
@@ -73,6 +82,11 @@ def _redis_databases(gigstack_backend: Backend) -> isolation.RedisDatabaseAlloca
 @pytest.fixture(scope="session")
 def _opensearch_endpoint(gigstack_backend: Backend) -> OpenSearchEndpoint:
     return gigstack_backend.opensearch()
+
+
+@pytest.fixture(scope="session")
+def _object_store_endpoint(gigstack_backend: Backend) -> ObjectStoreEndpoint:
+    return gigstack_backend.object_store()
 
 
 # --- function-scoped, isolated namespaces -------------------------------------------------------------------
@@ -143,6 +157,20 @@ def opensearch_index_prefix(_opensearch_endpoint: OpenSearchEndpoint) -> Iterato
     _cleanup(
         f"opensearch indices {prefix}*",
         lambda: isolation.delete_indices_with_prefix(_opensearch_endpoint, prefix),
+    )
+
+
+@pytest.fixture
+def object_store_bucket(
+    _object_store_endpoint: ObjectStoreEndpoint,
+) -> Iterator[object_store.ObjectStoreBucket]:
+    """This test's own empty bucket in the shared s3proxy (S3 API, signatures checked); removed after."""
+    bucket = object_store.unique_bucket_name()
+    object_store.create_bucket(_object_store_endpoint, bucket)
+    yield object_store.ObjectStoreBucket(_object_store_endpoint, bucket)
+    _cleanup(
+        f"object store bucket {bucket}",
+        lambda: object_store.delete_bucket(_object_store_endpoint, bucket),
     )
 
 

@@ -1,4 +1,5 @@
-"""Uploads bucket (presigned uploads, no public access) and one ECR repository per service."""
+"""Uploads bucket (media objects uploaded with presigned POSTs, no public access) and one ECR repository per
+service. The bucket is the object store of docs/adr/0017; aws/media_access.py grants the services using it."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ class ArtifactsArgs:
 
 class Artifacts(pulumi.ComponentResource):
     uploads_bucket: pulumi.Output[str]
+    uploads_bucket_arn: pulumi.Output[str]
     image_registry: pulumi.Output[str]
     repository_urls: dict[str, pulumi.Output[str]]
 
@@ -67,17 +69,40 @@ class Artifacts(pulumi.ComponentResource):
         aws.s3.BucketVersioning(
             f"{name}-uploads", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
         )
-        # Browsers PUT straight to S3 with URLs the services presign; only the app's origins may do so.
+        # Browsers POST straight to S3 with the forms media.createUpload presigns (and GET what they may
+        # read); only the app's origins may do so.
         aws.s3.BucketCorsConfiguration(
             f"{name}-uploads",
             bucket=bucket.id,
             cors_rules=[
                 {
-                    "allowed_methods": ["PUT", "GET"],
+                    "allowed_methods": ["POST", "GET", "HEAD"],
                     "allowed_origins": args.upload_origins,
                     "allowed_headers": ["content-type", "content-md5", "x-amz-*"],
                     "max_age_seconds": 3000,
                 }
+            ],
+            opts=child,
+        )
+        # Abandoned uploads: multipart uploads never completed are aborted after a day, and versions that a
+        # re-upload or a deletion replaced are kept 30 days (to undo a mistake), then expire.
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-uploads",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "abort-incomplete-multipart-uploads",
+                    "status": "Enabled",
+                    "filter": {},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                },
+                {
+                    "id": "expire-replaced-versions",
+                    "status": "Enabled",
+                    "filter": {},
+                    "noncurrent_version_expiration": {"noncurrent_days": 30},
+                    "expiration": {"expired_object_delete_marker": True},
+                },
             ],
             opts=child,
         )
@@ -117,6 +142,7 @@ class Artifacts(pulumi.ComponentResource):
             )
             self.repository_urls[service] = repository.repository_url
         self.uploads_bucket = bucket.bucket
+        self.uploads_bucket_arn = bucket.arn
         self.image_registry = pulumi.Output.concat(
             args.account_id, ".dkr.ecr.", args.region, ".amazonaws.com/gigstack"
         )

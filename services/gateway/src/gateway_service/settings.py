@@ -45,6 +45,13 @@ class GatewaySettings(ServiceSettings):
     downstream_read_timeout_seconds: float = 10.0
     downstream_max_retries: int = Field(default=2, ge=0, le=5)
 
+    # Realtime (docs/adr/0019): the bus carries chat and order events to push; without it, sockets still
+    # connect (presence) but nothing is pushed. Heartbeats refresh presence and re-check sessions.
+    amqp_url: SecretStr | None = None
+    consumer_prefetch: int = Field(default=64, ge=1, le=1000)
+    realtime_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    presence_ttl_seconds: float = Field(default=30.0, gt=0)
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

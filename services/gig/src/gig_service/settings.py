@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
+from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
 
 
-class GigSettings(ServiceSettings):
+class GigSettings(ServiceSettings, ObjectStoreSettings):
+    """The OBJECT_STORE_* fields come from ObjectStoreSettings: media uploads and the cover check."""
+
     service_name: str = "gig"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/gig")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")

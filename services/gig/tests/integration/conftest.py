@@ -1,5 +1,5 @@
-"""Real FerretDB, OpenSearch and RabbitMQ from gigstack_testinfra; the app runs its real lifespan (outbox
-relay and search projection) behind httpx's ASGI transport, every call with a real internal token."""
+"""Real FerretDB, OpenSearch, RabbitMQ and s3proxy from gigstack_testinfra; the app runs its real lifespan
+(outbox relay and search projection) behind httpx's ASGI transport, every call with a real internal token."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from gig_service.entrypoints.app import create_app
 from gig_service.entrypoints.bootstrap import GigDependencies
 from gig_service.settings import GigSettings
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from servicekit.security import InternalTokenIssuer
 
 # --import-mode=importlib does not put test directories on sys.path; the proxy helper lives here.
@@ -72,8 +73,11 @@ def gig_settings(
     opensearch_url: str,
     opensearch_index_prefix: str,
     internal_keypair: tuple[str, str],
+    object_store_bucket: ObjectStoreBucket,
 ) -> GigSettings:
+    store = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
     return GigSettings(
+        **store,  # type: ignore[arg-type]
         environment="test",
         log_level="WARNING",
         mongodb_url=mongodb_url,

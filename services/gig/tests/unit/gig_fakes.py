@@ -10,7 +10,8 @@ import copy
 from typing import Self
 
 from gig_service.domain.events import GigChanged
-from gig_service.domain.model import Gig
+from gig_service.domain.model import Gig, SellerSummary
+from servicekit.media import MediaMissing
 from servicekit.mongo import ConcurrentUpdateError
 
 
@@ -44,10 +45,44 @@ class FakeGigStore:
             if gig.seller_id == seller_id and gig.active == active and not gig.deleted
         ][:limit]
 
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
+        return [
+            gig.id
+            for gig, _ in self.rows.values()
+            if gig.seller_id == seller_id and not gig.deleted and gig.seller_version < seller_version
+        ]
+
+
+class FakeSellerStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, SellerSummary] = {}
+
+    async def get(self, seller_id: str) -> SellerSummary | None:
+        return self.rows.get(seller_id)
+
+    def add(self, seller: SellerSummary) -> None:
+        self.rows[seller.user_id] = seller
+
+    def save(self, seller: SellerSummary) -> None:
+        self.rows[seller.user_id] = seller
+
+
+class FakeAppliedReviews:
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+
+    async def contains(self, review_id: str) -> bool:
+        return review_id in self.ids
+
+    async def record(self, review_id: str, gig_id: str) -> None:
+        self.ids.add(review_id)
+
 
 class FakeUnitOfWork:
     def __init__(self, store: FakeGigStore | None = None) -> None:
         self.gigs = store or FakeGigStore()
+        self.sellers = FakeSellerStore()
+        self.applied_reviews = FakeAppliedReviews()
         self.commits = 0
 
     async def __aenter__(self) -> Self:
@@ -65,3 +100,16 @@ class FakeUnitOfWork:
             self.gigs.published.append(event)
         self.gigs.staged.clear()
         self.commits += 1
+
+
+class FakeCoverImages:
+    """The cover check's fake: keys in `uploaded` are usable, any other raises servicekit's MediaMissing."""
+
+    def __init__(self, uploaded: set[str] | None = None) -> None:
+        self.uploaded = uploaded if uploaded is not None else set()
+        self.checked: list[tuple[str, str]] = []
+
+    async def ensure_usable(self, key: str, seller_id: str) -> None:
+        self.checked.append((key, seller_id))
+        if key not in self.uploaded:
+            raise MediaMissing(f"Nothing was uploaded under {key}")

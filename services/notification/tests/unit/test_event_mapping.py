@@ -61,12 +61,12 @@ def test_unknown_event_type_may_name_a_known_template() -> None:
     "payload",
     [
         {"to": "ann@example.com", "username": "ann"},
-        {"to": "ann@example.com", "username": "ann", "template": "order_placed"},
+        {"to": "ann@example.com", "username": "ann", "template": "no_such_template"},
     ],
 )
 def test_unknown_template_is_permanent(payload: dict[str, Any]) -> None:
     with pytest.raises(UndeliverableEmailError, match="unknown template"):
-        request_for("order.email.order_placed.v1", payload)
+        request_for("order.email.no_such_template.v1", payload)
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,63 @@ SAMPLE_PAYLOADS: dict[str, dict[str, Any]] = {
     },
     "auth.email.password_reset_requested.v1": {"to": "ann@example.com", "username": "ann", "token": "r/t+1"},
     "auth.email.password_reset_completed.v1": {"to": "ann@example.com", "username": "ann"},
+    "review.email.review_received.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "reviewer_username": "<bob>",
+        "reviewer_role": "buyer",
+        "rating": 4,
+        "comment": "Quick & careful",
+        "order_id": "o-1",
+        "gig_id": "g-1",
+        "review_id": "r-1",
+    },
+    "chat.email.offer_received.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "seller_username": "sam",
+        "description": "<b>Logo</b> & icon",
+        "price_display": "125.00 USD",
+        "delivery_days": 4,
+        "conversation_id": "c-1",
+    },
+    "chat.email.unread_messages.v1": {
+        "to": "ann@example.com",
+        "username": "ann",
+        "sender_username": "sam",
+        "unread_count": 3,
+        "conversation_id": "c-1",
+    },
 }
+
+# As the order service sends them (order_service.domain.events.emails_for).
+_ORDER_FIELDS: dict[str, Any] = {
+    "to": "ann@example.com",
+    "username": "ann",
+    "order_id": "6f1c2d3e-0000-4000-8000-000000000001",
+    "gig_id": "g-1",
+    "price": 10_000,
+    "service_fee": 550,
+    "total": 10_550,
+    "currency": "USD",
+    "due_at": "2026-12-08T10:00:00+00:00",
+    "price_text": "100.00 USD",
+    "total_text": "105.50 USD",
+    "earnings_text": "80.00 USD",
+    "refund_text": "105.50 USD",
+}
+SAMPLE_PAYLOADS.update(
+    {
+        "order.email.order_placed.v1": _ORDER_FIELDS,
+        "order.email.order_receipt.v1": _ORDER_FIELDS,
+        "order.email.extension_requested.v1": {**_ORDER_FIELDS, "days": 2, "reason": "<b>polish</b>"},
+        "order.email.extension_decided.v1": {**_ORDER_FIELDS, "approved": True, "days": 2},
+        "order.email.order_delivered.v1": {**_ORDER_FIELDS, "files": ["deliveries/u/logo.png"]},
+        "order.email.delivery_approved.v1": _ORDER_FIELDS,
+        "order.email.order_cancelled.v1": {**_ORDER_FIELDS, "cancelled_by": "seller"},
+        "order.email.order_expired.v1": _ORDER_FIELDS,
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,4 +184,48 @@ def test_template_field_missing_at_render_time_is_permanent(renderer: JinjaEmail
 
 def test_template_without_files_is_permanent(renderer: JinjaEmailRenderer) -> None:
     with pytest.raises(UndeliverableEmailError, match="unknown template"):
-        renderer.render("order_placed", {"username": "ann"})
+        renderer.render("no_such_template", {"username": "ann"})
+
+
+def test_review_received_shows_the_rating_escapes_the_reviewer_and_links_the_order(
+    renderer: JinjaEmailRenderer,
+) -> None:
+    email = render_event(
+        renderer, "review.email.review_received.v1", SAMPLE_PAYLOADS["review.email.review_received.v1"]
+    )
+    assert "4 out of 5" in email.subject
+    assert "<bob>" in email.text
+    assert "&lt;bob&gt;" in email.html
+    assert "Quick &amp; careful" in email.html
+    assert f"{PUBLIC_URL}/orders?order_id=o-1" in email.text
+
+
+def test_chat_emails_link_to_the_conversation_and_escape_the_offer_text(renderer: JinjaEmailRenderer) -> None:
+    offer = render_event(
+        renderer, "chat.email.offer_received.v1", SAMPLE_PAYLOADS["chat.email.offer_received.v1"]
+    )
+    assert f"{PUBLIC_URL}/inbox?conversation=c-1" in offer.text
+    assert "&lt;b&gt;Logo&lt;/b&gt;" in offer.html
+    assert "<b>Logo</b>" in offer.text
+    assert "125.00 USD" in offer.html
+    unread = render_event(
+        renderer, "chat.email.unread_messages.v1", SAMPLE_PAYLOADS["chat.email.unread_messages.v1"]
+    )
+    assert "3 unread message(s) from sam" in unread.text
+
+
+def test_order_emails_carry_the_amounts_and_escape_user_text(renderer: JinjaEmailRenderer) -> None:
+    receipt = render_event(
+        renderer, "order.email.order_receipt.v1", SAMPLE_PAYLOADS["order.email.order_receipt.v1"]
+    )
+    assert "105.50 USD" in receipt.text
+    assert "105.50 USD" in receipt.html
+    assert receipt.subject == "Your receipt for order #6f1c2d3e"
+    extension = SAMPLE_PAYLOADS["order.email.extension_requested.v1"]
+    requested = render_event(renderer, "order.email.extension_requested.v1", extension)
+    assert "<b>polish</b>" in requested.text
+    assert "&lt;b&gt;polish&lt;/b&gt;" in requested.html
+    decided = render_event(
+        renderer, "order.email.extension_decided.v1", SAMPLE_PAYLOADS["order.email.extension_decided.v1"]
+    )
+    assert decided.subject == "Your extension request was approved"

@@ -53,7 +53,7 @@ class Subscription:
 
 # Event types have four words (`<service>.<aggregate>.<event>.v<major>`): `#` after the fixed words.
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
-    Subscription("notification.email", ("auth.email.#",)),
+    Subscription("notification.email", ("auth.email.#", "review.email.#", "order.email.#", "chat.email.#")),
     Subscription(
         "users.profiles",
         (
@@ -68,6 +68,34 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # The gig service's search read model; a generous limit because the search engine may be down for a while.
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
+    # The review service's replica of completed orders (reviews are allowed on them only) and its directory of
+    # usernames and emails for the review_received email (docs/adr/0021-review-service.md).
+    Subscription("review.completed-orders", ("order.order.completed.v1",)),
+    Subscription("review.directory", ("auth.account.created.v1",)),
+    # The order service's replicas (gig prices, accepted offers, the directory) and the orders' review fields.
+    Subscription("order.events", ("gig.gig.#", "chat.offer.#", "auth.account.created.v1", "review.review.#")),
+    # Placeholder sink for the order events whose contract consumer is the gateway's realtime push
+    # (docs/contracts.md), which does not exist yet: an unbound type is returned unroutable and, once a relay
+    # batch holds only such rows, stops every later order event. Move these bindings to the realtime
+    # consumer's queue when it is built, and drop this one.
+    Subscription("order.realtime", ("order.order.#", "order.extension.#", "order.notification.#")),
+    # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
+    Subscription("chat.directory", ("auth.account.created.v1",)),
+    # Seller summaries and buyers' ratings the gig service copies into gigs (and so into search).
+    Subscription("gig.sellers", ("users.seller.created.v1", "users.seller.updated.v1")),
+    Subscription("gig.reviews", ("review.review.created.v1",)),
+    # The gateway's realtime pushes: one queue shared by its replicas; the Socket.IO Redis manager fans each
+    # push out to the replica holding the user's sockets (docs/adr/0019).
+    Subscription(
+        "gateway.realtime",
+        (
+            "chat.message.#",
+            "chat.offer.#",
+            "order.order.#",
+            "order.extension.#",
+            "order.notification.created.v1",
+        ),
+    ),
 )
 
 

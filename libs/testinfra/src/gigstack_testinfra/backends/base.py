@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
+    ObjectStoreEndpoint,
     OpenSearchEndpoint,
     PostgresEndpoint,
     RabbitMQEndpoint,
@@ -63,6 +64,9 @@ class Backend(abc.ABC):
     def opensearch(self) -> OpenSearchEndpoint:
         return self._once("opensearch", self._start_opensearch)
 
+    def object_store(self) -> ObjectStoreEndpoint:
+        return self._once("s3proxy", self._start_object_store)
+
     @abc.abstractmethod
     def _start_postgres(self) -> PostgresEndpoint: ...
 
@@ -80,6 +84,9 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def _start_opensearch(self) -> OpenSearchEndpoint: ...
+
+    @abc.abstractmethod
+    def _start_object_store(self) -> ObjectStoreEndpoint: ...
 
     @abc.abstractmethod
     def close(self) -> None:

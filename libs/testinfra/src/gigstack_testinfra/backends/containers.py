@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pymongo
@@ -19,6 +22,7 @@ from .. import isolation
 from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
+    ObjectStoreEndpoint,
     OpenSearchEndpoint,
     PostgresEndpoint,
     RabbitMQEndpoint,
@@ -26,6 +30,7 @@ from ..endpoints import (
 )
 from ..net import LOOPBACK, free_port, port_is_open, wait_until
 from ..servers.redis import DATABASES, redis_ping
+from ..servers.s3proxy import S3ProxyServer
 from .base import Backend, BrokerControl
 
 IMAGES = {
@@ -115,6 +120,8 @@ class ContainerBackend(Backend):
     def __init__(self) -> None:
         super().__init__()
         self._containers: list[DockerContainer] = []
+        self._local_root: Path | None = None
+        self._local_servers: list[S3ProxyServer] = []
 
     def _container(self, image_key: str, ports: dict[int, int], env: dict[str, str]) -> DockerContainer:
         container = DockerContainer(image_for(image_key))
@@ -212,7 +219,21 @@ class ContainerBackend(Backend):
         _start(container, ready, "opensearch container")
         return endpoint
 
+    def _start_object_store(self) -> ObjectStoreEndpoint:
+        # s3proxy is one jar (scripts/install/s3proxy.sh): the same process runs under both backends, so the
+        # tier does not depend on pulling an image for it.
+        self._local_root = Path(tempfile.mkdtemp(prefix="gigstack-s3proxy-"))
+        server = S3ProxyServer(self._local_root / "s3proxy", free_port())
+        self._local_servers.append(server)
+        server.start()
+        return server.endpoint
+
     def close(self) -> None:
+        for server in self._local_servers:
+            with contextlib.suppress(Exception):
+                server.stop()
+        if self._local_root is not None:
+            shutil.rmtree(self._local_root, ignore_errors=True)
         for container in reversed(self._containers):
             with contextlib.suppress(Exception):
                 container.stop()

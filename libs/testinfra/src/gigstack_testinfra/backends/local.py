@@ -14,6 +14,7 @@ from typing import TypeVar
 from ..endpoints import (
     MariaDBEndpoint,
     MongoEndpoint,
+    ObjectStoreEndpoint,
     OpenSearchEndpoint,
     PostgresEndpoint,
     RedisEndpoint,
@@ -28,6 +29,7 @@ from ..servers import (
     PostgresServer,
     RabbitMQServer,
     RedisServer,
+    S3ProxyServer,
     ServerStartError,
 )
 from .base import Backend, BrokerControl
@@ -88,6 +90,9 @@ class LocalBackend(Backend):
 
     def _start_opensearch(self) -> OpenSearchEndpoint:
         return self._launch("opensearch", lambda d: OpenSearchServer(d, free_port(), free_port())).endpoint
+
+    def _start_object_store(self) -> ObjectStoreEndpoint:
+        return self._launch("s3proxy", lambda d: S3ProxyServer(d, free_port())).endpoint
 
     def close(self) -> None:
         for server in reversed(self._servers):

@@ -11,6 +11,7 @@ from .opensearch import OpenSearchServer
 from .postgres import PostgresServer
 from .rabbitmq import RabbitMQServer
 from .redis import RedisServer
+from .s3proxy import S3ProxyServer
 
 __all__ = [
     "FerretDBServer",
@@ -20,5 +21,6 @@ __all__ = [
     "PostgresServer",
     "RabbitMQServer",
     "RedisServer",
+    "S3ProxyServer",
     "ServerStartError",
 ]

@@ -13,6 +13,7 @@ from gateway_service.entrypoints.bootstrap import bootstrap
 from gateway_service.entrypoints.errors import GATEWAY_ERRORS
 from gateway_service.entrypoints.proxy_routes import passthrough_router
 from gateway_service.entrypoints.public_api import PublicApi, install_public_openapi, load_public_api
+from gateway_service.entrypoints.realtime import SocketIOMount, heartbeat_hook
 from gateway_service.settings import GatewaySettings
 
 VERSION = "0.1.0"
@@ -37,7 +38,11 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         version=VERSION,
         routers=[auth_routes.router, passthrough_router(public_api, handled_by_the_gateway)],
         readiness=[redis_check(deps.redis)],
-        lifespan_hooks=[close_on_shutdown(deps.pools.aclose, deps.redis.aclose)],
+        lifespan_hooks=[
+            close_on_shutdown(deps.pools.aclose, deps.redis.aclose),
+            *([deps.events.lifespan_hook] if deps.events is not None else []),
+            heartbeat_hook(deps.realtime),
+        ],
         require_internal_token=False,
         deps=deps,
         errors=GATEWAY_ERRORS,
@@ -54,6 +59,8 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         expose_headers=["X-Correlation-ID", "Retry-After"],
         max_age=600,
     )
+    # Added last, so it runs first: Socket.IO's path never reaches the HTTP middleware and routes.
+    app.add_middleware(SocketIOMount, realtime=deps.realtime)
     return app
 
 

@@ -10,14 +10,17 @@ from dataclasses import dataclass
 
 import httpx
 from redis.asyncio import Redis
+from servicekit.events import EventBus, EventWorkers, subscription
 from servicekit.security import InternalTokenIssuer
 
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.downstream import DownstreamClient
 from gateway_service.adapters.http_pool import ServicePools
+from gateway_service.adapters.presence import RedisPresence
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.domain.rate_limits import RateLimitPolicy
+from gateway_service.entrypoints.realtime import Realtime, build_realtime, realtime_event_handler
 from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 from gateway_service.settings import GatewaySettings
@@ -32,6 +35,8 @@ class GatewayDependencies:
     sessions: SessionService
     throttle: RequestThrottle
     downstream: DownstreamClient
+    realtime: Realtime
+    events: EventWorkers | None  # None without AMQP_URL: sockets connect, nothing is pushed
 
 
 def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
@@ -69,6 +74,32 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
     downstream = DownstreamClient(
         pools, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
     )
+    realtime = build_realtime(
+        redis_url=redis_url,
+        sessions=sessions,
+        presence=RedisPresence(redis, ttl_seconds=settings.presence_ttl_seconds),
+        cors_origins=settings.cors_origins,
+        heartbeat_seconds=settings.realtime_heartbeat_seconds,
+    )
+    events = None
+    if settings.amqp_url is not None:
+        bus = EventBus(
+            settings.amqp_url.get_secret_value(),
+            service_name=settings.service_name,
+            prefetch=settings.consumer_prefetch,
+        )
+        realtime_queue = subscription("gateway.realtime")
+        events = EventWorkers(bus, service_name=settings.service_name).add_consumer(
+            queue=realtime_queue.queue,
+            routing_keys=realtime_queue.routing_keys,
+            handler=realtime_event_handler(realtime),
+        )
     return GatewayDependencies(
-        redis=redis, pools=pools, sessions=sessions, throttle=throttle, downstream=downstream
+        redis=redis,
+        pools=pools,
+        sessions=sessions,
+        throttle=throttle,
+        downstream=downstream,
+        realtime=realtime,
+        events=events,
     )

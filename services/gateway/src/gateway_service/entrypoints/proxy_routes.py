@@ -30,8 +30,15 @@ from gateway_service.entrypoints.public_api import PUBLIC_PREFIX, PublicApi, Pub
 from gateway_service.entrypoints.relay import relay
 
 # Request headers worth passing on; everything else (cookies, hop-by-hop headers, the client's own
-# Authorization) stays at the edge.
-_FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "accept-language", "if-none-match", "if-match")
+# Authorization) stays at the edge. `stripe-signature` is what `payments.webhook` verifies the raw body with.
+_FORWARDED_REQUEST_HEADERS = (
+    "content-type",
+    "accept",
+    "accept-language",
+    "if-none-match",
+    "if-match",
+    "stripe-signature",
+)
 _SERVICE_PREFIX = "/api/v1/"
 
 

@@ -57,6 +57,21 @@ class GigRepository(VersionedRepository[Gig]):
         )
         return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
 
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
+        """Ids of the seller's live gigs holding an older seller summary than `seller_version`."""
+        cursor = self.collection.find(
+            {
+                "seller_id": seller_id,
+                "deleted": False,
+                "$or": [
+                    {"seller_version": {"$lt": seller_version}},
+                    {"seller_version": {"$exists": False}},  # stored before the field existed
+                ],
+            },
+            {"_id": 1},
+        )
+        return [str(document["_id"]) async for document in cursor]
+
 
 def _envelope(event: GigChanged) -> EventEnvelope:
     return EventEnvelope.new(type=event.type, producer="gig", payload=event.payload())

@@ -52,8 +52,15 @@ class GigSearchIndex(SearchIndex):
         return sorted(response)
 
     async def ensure(self) -> None:
-        """Create `<alias>_v1` with the alias unless the alias exists (same name from every replica)."""
-        if self._ensured or await self.client.indices.exists_alias(name=self.alias):
+        """Create `<alias>_v1` with the alias unless the alias exists (same name from every replica).
+
+        An existing index gets the current mapping put on it: fields added since it was created (additive
+        changes only; a changed field type needs `reindex`) are then accepted by its strict mapping.
+        """
+        if self._ensured:
+            return
+        if await self.client.indices.exists_alias(name=self.alias):
+            await self.client.indices.put_mapping(index=self.alias, body=self.mappings)
             self._ensured = True
             return
         try:

@@ -17,6 +17,10 @@ MAX_SUB_CATEGORIES = 5
 MAX_LABEL_LENGTH = 50
 MAX_PRICE_MINOR = 100_000_000  # 1,000,000.00 in a two-decimal currency
 MAX_DELIVERY_DAYS = 365
+# Review ids remembered in the gig document: they only have to cover reviews applied to the document but not
+# yet in the applied-reviews ledger (a crash between the two writes); the ledger covers the rest.
+RECENT_REVIEWS_KEPT = 64
+RATING_VALUES = range(1, 6)
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 # An uploaded cover belongs to its uploader: media keys are `gigs/<user id>/<object name>`.
 COVER_KEY = re.compile(r"^gigs/(?P<owner>[^/]+)/[A-Za-z0-9._-]{1,200}$")
@@ -46,8 +50,23 @@ EDITABLE = (
 )
 
 
+_INTERNAL_FIELDS = frozenset({"recent_reviews"})
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SellerSummary:
+    """A seller as the users service announced it at profile `version` (users.seller.* payload)."""
+
+    user_id: str
+    username: str
+    full_name: str
+    rating_average: float
+    rating_count: int
+    version: int
 
 
 @dataclass
@@ -66,6 +85,14 @@ class Gig:
     deleted: bool = False
     rating_sum: int = 0
     rating_count: int = 0
+    # The seller's public summary as the users service last announced it (users.seller.* events), copied so
+    # search documents can show and sort by it; `seller_version` is the announcing profile version.
+    seller_username: str | None = None
+    seller_full_name: str | None = None
+    seller_rating_average: float = 0.0
+    seller_rating_count: int = 0
+    seller_version: int = 0
+    recent_reviews: list[str] = field(default_factory=list)
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -142,10 +169,34 @@ class Gig:
         self.active = False
         self.updated_at = _now()
 
+    def apply_review(self, review_id: str, rating: int) -> bool:
+        """Count a buyer's rating once per review id; False (and no change) when already counted here."""
+        if rating not in RATING_VALUES:
+            raise InvalidGig(f"a rating must be 1 to 5 stars, got {rating}")
+        if review_id in self.recent_reviews:
+            return False
+        self.rating_sum += rating
+        self.rating_count += 1
+        self.recent_reviews = [*self.recent_reviews, review_id][-RECENT_REVIEWS_KEPT:]
+        return True
+
+    def apply_seller(self, seller: SellerSummary) -> bool:
+        """Copy a newer seller summary; False when this gig already has that version or a newer one."""
+        if seller.version <= self.seller_version or seller.user_id != self.seller_id:
+            return False
+        self.seller_username = seller.username
+        self.seller_full_name = seller.full_name
+        self.seller_rating_average = seller.rating_average
+        self.seller_rating_count = seller.rating_count
+        self.seller_version = seller.version
+        return True
+
     def state(self) -> dict[str, Any]:
-        """Every field, JSON-ready (dates as ISO 8601): the payload of the gig's events."""
+        """Every public field, JSON-ready (dates as ISO 8601): the payload of the gig's events."""
         state: dict[str, Any] = {}
         for item in fields(self):
+            if item.name in _INTERNAL_FIELDS:
+                continue
             value = getattr(self, item.name)
             state[item.name] = value.isoformat() if isinstance(value, datetime) else value
         state["rating_average"] = self.rating_average

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from servicekit.health import amqp_check, mongo_check
 from servicekit.http import close_on_shutdown, create_service_app
 
-from gig_service.entrypoints import routes_read, routes_write
+from gig_service.entrypoints import routes_media, routes_read, routes_write
 from gig_service.entrypoints.bootstrap import bootstrap
 from gig_service.entrypoints.errors import GIG_ERRORS
 from gig_service.settings import GigSettings
@@ -22,12 +22,13 @@ def create_app(settings: GigSettings | None = None) -> FastAPI:
         settings,
         title="Gigstack gig",
         version=VERSION,
-        routers=[routes_read.router, routes_write.router],
+        routers=[routes_read.router, routes_write.router, routes_media.router],
         readiness=[mongo_check(deps.mongo), amqp_check(deps.bus)],
         # Exited in reverse: the event workers stop before the clients close.
         lifespan_hooks=[
             close_on_shutdown(deps.mongo.close),
             close_on_shutdown(deps.search_client.close),
+            close_on_shutdown(deps.media.close),
             deps.events.lifespan_hook,
         ],
         deps=deps,

@@ -1,6 +1,7 @@
 """The composition root: ``bootstrap(settings)`` builds every real dependency of the service, once.
 
-The only place adapters are chosen. Nothing here connects: MongoDB and OpenSearch on first use, the bus when
+The only place adapters are chosen. Nothing here connects: MongoDB, OpenSearch and the object store on first
+use, the bus when
 the lifespan starts the event workers (the outbox relay, the registry-bound consumer and the search
 projection, which consumes the service's own gig events).
 """
@@ -14,12 +15,20 @@ from typing import Any
 from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 from servicekit.events import EventBus, EventWorkers
+from servicekit.media import ObjectStore, S3ObjectStore
 from servicekit.mongo import create_mongo_client
 from servicekit.search import create_search_client
 
+from gig_service.adapters.cover_images import StoredCoverImages
 from gig_service.adapters.repository import GIGS_COLLECTION
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gig_service.entrypoints.marketplace_consumers import (
+    REVIEWS_SUBSCRIPTION,
+    SELLERS_SUBSCRIPTION,
+    review_handler,
+    seller_handler,
+)
 from gig_service.entrypoints.projection import (
     PROJECTION_SUBSCRIPTION,
     projection_handler,
@@ -34,6 +43,9 @@ class GigDependencies:
     search: GigSearchIndex
     new_uow: Callable[[], GigUnitOfWork]
     events: EventWorkers
+    media: ObjectStore
+    covers: StoredCoverImages
+    upload_expiry_seconds: int
 
     @property
     def bus(self) -> EventBus:
@@ -63,10 +75,28 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         delivery_limit=PROJECTION_SUBSCRIPTION.delivery_limit,
     )
     claims = settings.mongo_write_claims
+    media = S3ObjectStore(settings)
+
+    def new_uow() -> GigUnitOfWork:
+        return GigUnitOfWork(database, write_claims=claims)
+
+    for declared, handler in (
+        (SELLERS_SUBSCRIPTION, seller_handler(new_uow)),
+        (REVIEWS_SUBSCRIPTION, review_handler(new_uow)),
+    ):
+        events.add_consumer(
+            queue=declared.queue,
+            routing_keys=declared.routing_keys,
+            handler=handler,
+            delivery_limit=declared.delivery_limit,
+        )
     return GigDependencies(
         mongo=mongo,
         search_client=search_client,
         search=search,
-        new_uow=lambda: GigUnitOfWork(database, write_claims=claims),
+        new_uow=new_uow,
         events=events,
+        media=media,
+        covers=StoredCoverImages(media),
+        upload_expiry_seconds=settings.object_store_upload_expiry_seconds,
     )

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
+from pymongo.errors import ConnectionFailure, PyMongoError
 from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.media import MEDIA_ERRORS
 from servicekit.mongo import ConcurrentUpdateError
 from servicekit.search import InvalidCursorError
 
 from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
 
+
+def _is_store_outage(error: BaseException) -> bool:
+    # Connection failures include server selection; `timeout` covers client-side operation timeouts.
+    return isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout)
+
+
 GIG_ERRORS = ErrorTable(
     {
+        **MEDIA_ERRORS,
         GigNotFound: ErrorReport(404),
         InvalidGig: ErrorReport(422),
         NotGigOwner: ErrorReport(403),
@@ -22,6 +31,15 @@ GIG_ERRORS = ErrorTable(
         InvalidCursorError: ErrorReport(400, code="invalid_cursor", message="The page cursor is not valid"),
         SearchConnectionError: ErrorReport(
             503, code="search_unavailable", message="Search is unavailable", retry_after_seconds=5, log=True
+        ),
+        # The write model unreachable: reads by id and writes say so (search keeps answering from its index).
+        PyMongoError: ErrorReport(
+            503,
+            code="unavailable",
+            message="The gig store is unavailable; try again",
+            retry_after_seconds=1,
+            log=True,
+            when=_is_store_outage,
         ),
     }
 )

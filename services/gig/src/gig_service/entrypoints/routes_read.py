@@ -83,7 +83,9 @@ async def gigs_by_category(
 
 
 @router.get(
-    "/seller/{seller_id}", responses=error_responses(422), **public_operation("gigs.bySeller", session="none")
+    "/seller/{seller_id}",
+    responses=error_responses(422, 503),
+    **public_operation("gigs.bySeller", session="none"),
 )
 async def gigs_by_seller(seller_id: str, deps: GigDeps) -> GigListOut:
     found = await handlers.gigs_by_seller(seller_id, active=True, new_uow=deps.new_uow)
@@ -92,7 +94,7 @@ async def gigs_by_seller(seller_id: str, deps: GigDeps) -> GigListOut:
 
 @router.get(
     "/seller/{seller_id}/paused",
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 422, 503),
     **public_operation("gigs.pausedBySeller", session="required"),
 )
 async def paused_gigs_by_seller(seller_id: str, user_id: CurrentUserIdDep, deps: GigDeps) -> GigListOut:
@@ -112,6 +114,8 @@ async def similar_gigs(gig_id: str, deps: GigDeps, size: PageSize = 10) -> GigPa
     return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size))
 
 
-@router.get("/{gig_id}", responses=error_responses(404), **public_operation("gigs.byId", session="optional"))
+@router.get(
+    "/{gig_id}", responses=error_responses(404, 503), **public_operation("gigs.byId", session="optional")
+)
 async def gig_by_id(gig_id: str, principal: InternalPrincipalDep, deps: GigDeps) -> GigOut:
     return GigOut.of(await handlers.get_gig(gig_id, principal.subject, deps.new_uow))

@@ -23,27 +23,28 @@ router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
 @router.post(
     "",
     status_code=201,
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 422, 503),
     **public_operation("gigs.create", session="required"),
 )
 async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
-    created = await handlers.create_gig(CreateGig(seller_id=user_id, fields=body.model_dump()), deps.new_uow)
+    command = CreateGig(seller_id=user_id, fields=body.model_dump())
+    created = await handlers.create_gig(command, deps.new_uow, deps.covers)
     return GigOut.of(created)
 
 
 @router.patch(
     "/{gig_id}",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.update", session="required"),
 )
 async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
-    return GigOut.of(await handlers.update_gig(command, deps.new_uow))
+    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
 
 
 @router.put(
     "/{gig_id}/active",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.setActive", session="required"),
 )
 async def set_gig_active(gig_id: str, body: ActiveIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
@@ -54,7 +55,7 @@ async def set_gig_active(gig_id: str, body: ActiveIn, user_id: CurrentUserIdDep,
 @router.delete(
     "/{gig_id}",
     status_code=204,
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.delete", session="required"),
 )
 async def delete_gig(

@@ -77,6 +77,11 @@ class GigOut(BaseModel):
     active: bool
     rating_average: float
     rating_count: int
+    seller_username: str | None = Field(
+        default=None, description="As the users service last announced it; null until it has"
+    )
+    seller_rating_average: float = 0.0
+    seller_rating_count: int = 0
     created_at: datetime
     updated_at: datetime
     version: int

@@ -3,6 +3,8 @@
 Every change is checked twice against lost updates: the client's `expected_version` must equal the stored
 version (else `StaleGigVersion`, 409), and the write itself is conditional on the version read here, so a
 writer that raced past the first check loses on the second (servicekit's `ConcurrentUpdateError`, 409).
+A cover image is accepted only if it is the seller's key (domain) and the uploaded object exists and keeps
+to the gigs area's size and type (`CoverImages`, servicekit.media).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from gig_service.domain.errors import GigNotFound, StaleGigVersion
 from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED, GigChanged
 from gig_service.domain.model import Gig
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
+from gig_service.service_layer.cover_images import CoverImages
+from gig_service.service_layer.denormalised import refresh_new_gig_seller
 from gig_service.service_layer.unit_of_work import GigStore, UnitOfWork
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
@@ -25,11 +29,19 @@ class VersionedGig:
     version: int
 
 
-async def create_gig(command: CreateGig, new_uow: UnitOfWorkFactory) -> VersionedGig:
+async def create_gig(command: CreateGig, new_uow: UnitOfWorkFactory, covers: CoverImages) -> VersionedGig:
     gig = Gig(seller_id=command.seller_id, **command.fields)
+    if gig.cover_image_key is not None:
+        # After the domain's own checks (format, owner): only a key that is the seller's reaches the store.
+        await covers.ensure_usable(gig.cover_image_key, gig.seller_id)
     async with new_uow() as uow:
+        seller = await uow.sellers.get(command.seller_id)
+        if seller is not None:  # the seller's public summary, as users last announced it
+            gig.apply_seller(seller)
         uow.gigs.create(gig, GigChanged(GIG_CREATED, gig.state(), 1))
         await uow.commit()
+    if await refresh_new_gig_seller(gig.id, gig.seller_id, gig.seller_version, new_uow):
+        return await get_gig(gig.id, gig.seller_id, new_uow)
     return VersionedGig(gig, 1)
 
 
@@ -44,10 +56,13 @@ async def _load_owned(store: GigStore, gig_id: str, user_id: str, expected_versi
     return gig, version
 
 
-async def update_gig(command: UpdateGig, new_uow: UnitOfWorkFactory) -> VersionedGig:
+async def update_gig(command: UpdateGig, new_uow: UnitOfWorkFactory, covers: CoverImages) -> VersionedGig:
     async with new_uow() as uow:
         gig, version = await _load_owned(uow.gigs, command.gig_id, command.user_id, command.expected_version)
         gig.change(command.changes)
+        new_cover = command.changes.get("cover_image_key")
+        if new_cover is not None:
+            await covers.ensure_usable(new_cover, gig.seller_id)
         uow.gigs.update(gig, GigChanged(GIG_UPDATED, gig.state(), version + 1))
         await uow.commit()
     return VersionedGig(gig, version + 1)

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from gig_service.domain.events import GigChanged
-from gig_service.domain.model import Gig
+from gig_service.domain.model import Gig, SellerSummary
 
 
 class GigStore(Protocol):
@@ -20,10 +20,38 @@ class GigStore(Protocol):
 
     async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]: ...
 
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
+        """Ids of the seller's live gigs that hold an older seller summary than `seller_version`."""
+        ...
+
+
+class SellerStore(Protocol):
+    """The replica of seller summaries, versioned like gigs (a lost race raises ConcurrentUpdateError)."""
+
+    async def get(self, seller_id: str) -> SellerSummary | None: ...
+
+    def add(self, seller: SellerSummary) -> None: ...
+
+    def save(self, seller: SellerSummary) -> None: ...
+
+
+class AppliedReviewLedger(Protocol):
+    """Review ids counted into a gig rating (writes immediately, not on commit; idempotent)."""
+
+    async def contains(self, review_id: str) -> bool: ...
+
+    async def record(self, review_id: str, gig_id: str) -> None: ...
+
 
 class UnitOfWork(Protocol):
     @property
     def gigs(self) -> GigStore: ...
+
+    @property
+    def sellers(self) -> SellerStore: ...
+
+    @property
+    def applied_reviews(self) -> AppliedReviewLedger: ...
 
     async def __aenter__(self) -> Self: ...
 

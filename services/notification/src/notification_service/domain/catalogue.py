@@ -41,9 +41,56 @@ FORGOT_PASSWORD = EmailTemplate(
     links=(TemplateLink("reset_url", "/reset_password", "token", "token"),),
 )
 RESET_SUCCESS = EmailTemplate(name="reset_success", required_fields=("username",))
+REVIEW_RECEIVED = EmailTemplate(
+    name="review_received",
+    required_fields=("username", "reviewer_username", "rating", "order_id"),
+    links=(TemplateLink("order_url", "/orders", "order_id", "order_id"),),
+)
+# chat (docs/contracts.md "Marketplace events"): links open the conversation in the client app.
+OFFER_RECEIVED = EmailTemplate(
+    name="offer_received",
+    required_fields=(
+        "username",
+        "seller_username",
+        "description",
+        "price_display",
+        "delivery_days",
+        "conversation_id",
+    ),
+    links=(TemplateLink("conversation_url", "/inbox", "conversation", "conversation_id"),),
+)
+UNREAD_MESSAGES = EmailTemplate(
+    name="unread_messages",
+    required_fields=("username", "sender_username", "unread_count", "conversation_id"),
+    links=(TemplateLink("conversation_url", "/inbox", "conversation", "conversation_id"),),
+)
+
+# The order service's emails (docs/contracts.md, "Marketplace events"): amounts arrive pre-formatted
+# (`*_text`), so no template does money arithmetic.
+_ORDER = ("username", "order_id")
+ORDER_TEMPLATES = (
+    EmailTemplate(name="order_placed", required_fields=(*_ORDER, "price_text", "earnings_text", "due_at")),
+    EmailTemplate(name="order_receipt", required_fields=(*_ORDER, "price_text", "total_text", "due_at")),
+    EmailTemplate(name="extension_requested", required_fields=(*_ORDER, "days", "reason")),
+    EmailTemplate(name="extension_decided", required_fields=(*_ORDER, "approved", "days", "due_at")),
+    EmailTemplate(name="order_delivered", required_fields=(*_ORDER, "files")),
+    EmailTemplate(name="delivery_approved", required_fields=(*_ORDER, "earnings_text")),
+    EmailTemplate(name="order_cancelled", required_fields=(*_ORDER, "refund_text", "cancelled_by")),
+    EmailTemplate(name="order_expired", required_fields=(*_ORDER, "total_text")),
+)
 
 TEMPLATES: Mapping[str, EmailTemplate] = {
-    template.name: template for template in (VERIFY_EMAIL, OTP, FORGOT_PASSWORD, RESET_SUCCESS)
+    template.name: template
+    for template in (
+        VERIFY_EMAIL,
+        OTP,
+        FORGOT_PASSWORD,
+        RESET_SUCCESS,
+        REVIEW_RECEIVED,
+        OFFER_RECEIVED,
+        UNREAD_MESSAGES,
+        *ORDER_TEMPLATES,
+    )
 }
 
 # The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
@@ -53,6 +100,10 @@ EVENT_TEMPLATES: Mapping[str, str] = {
     "auth.email.otp_requested.v1": OTP.name,
     "auth.email.password_reset_requested.v1": FORGOT_PASSWORD.name,
     "auth.email.password_reset_completed.v1": RESET_SUCCESS.name,
+    "review.email.review_received.v1": REVIEW_RECEIVED.name,
+    "chat.email.offer_received.v1": OFFER_RECEIVED.name,
+    "chat.email.unread_messages.v1": UNREAD_MESSAGES.name,
+    **{f"order.email.{template.name}.v1": template.name for template in ORDER_TEMPLATES},
 }
 
 

@@ -9,18 +9,49 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from servicekit.events import EventEnvelope
 from servicekit.mongo import ConcurrentUpdateError as StoreConflict
 from servicekit.mongo import MongoUnitOfWork, VersionedRepository
 
 from users_service.adapters.documents import Document, from_document, to_document
 from users_service.domain.profile import Profile
+from users_service.domain.seller_events import seller_change
 from users_service.service_layer.ports import ConcurrentUpdateError
 
 PROFILES = "profiles"
 
 
 class ProfileDocuments(VersionedRepository[Profile]):
+    """Profiles, one document each. Every write that changes a seller's public summary also stages its
+    `users.seller.*` event in the document's outbox, in the same single-document write (no write can change
+    the summary without announcing it, and no event leaves for a write that lost)."""
+
     collection_name = PROFILES
+
+    def __init__(self, uow: MongoUnitOfWork) -> None:
+        super().__init__(uow)
+        self._read: dict[str, Profile] = {}
+
+    async def get(self, aggregate_id: Any) -> Profile | None:
+        profile = await super().get(aggregate_id)
+        if profile is not None:
+            self._read[profile.user_id] = profile
+        return profile
+
+    def add(self, aggregate: Profile, *events: EventEnvelope) -> None:
+        super().add(aggregate, *events, *self._seller_events(None, aggregate, version=1))
+
+    def save(self, aggregate: Profile, *events: EventEnvelope) -> None:
+        version = (self.version_of(aggregate) or 0) + 1
+        before = self._read.get(aggregate.user_id)
+        super().save(aggregate, *events, *self._seller_events(before, aggregate, version=version))
+
+    @staticmethod
+    def _seller_events(before: Profile | None, after: Profile, *, version: int) -> list[EventEnvelope]:
+        changed = seller_change(before, after)
+        if changed is None:
+            return []
+        return [EventEnvelope.new(type=changed.type, producer="users", payload=changed.payload(version))]
 
     def identity(self, aggregate: Profile) -> Any:
         return aggregate.user_id

@@ -16,7 +16,7 @@ from servicekit.events import EventBus, EventWorkers
 from servicekit.mongo import create_mongo_client
 
 from users_service.adapters.applied_events import MongoAppliedEventLedger
-from users_service.adapters.profiles import MongoProfileReader, MongoProfileUnitOfWork
+from users_service.adapters.profiles import PROFILES, MongoProfileReader, MongoProfileUnitOfWork
 from users_service.entrypoints.consumer import PROFILES_SUBSCRIPTION, profile_event_handler
 from users_service.service_layer.dependencies import HandlerDependencies
 from users_service.settings import UsersSettings
@@ -77,7 +77,10 @@ def bootstrap(settings: UsersSettings) -> UsersDependencies:
     )
     events = EventWorkers(
         bus, service_name=settings.service_name, grace_seconds=max(1.0, settings.shutdown_grace_seconds - 2)
-    ).add_consumer(
+    )
+    # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py).
+    events.add_mongo_outbox([database[PROFILES]])
+    events.add_consumer(
         queue=PROFILES_SUBSCRIPTION.queue,
         routing_keys=PROFILES_SUBSCRIPTION.routing_keys,
         delivery_limit=PROFILES_SUBSCRIPTION.delivery_limit,

@@ -1,0 +1,22 @@
+"""The MongoDB unit of work: one command's writes, applied on commit, in the order they were staged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from servicekit.mongo import MongoUnitOfWork
+
+from chat_service.adapters.repositories import (
+    ConversationRepository,
+    MessageRepository,
+    UnreadNoticeRepository,
+)
+
+
+class ChatUnitOfWork(MongoUnitOfWork):
+    def __init__(self, database: AsyncDatabase[Any], *, write_claims: bool = True) -> None:
+        super().__init__(database, write_claims=write_claims)
+        self.conversations = ConversationRepository(self)
+        self.messages = MessageRepository(self)
+        self.unread_notices = UnreadNoticeRepository(self)

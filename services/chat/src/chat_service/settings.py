@@ -1,0 +1,19 @@
+"""Chat service settings (environment variables, no prefix); built in bootstrap and tests only."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from servicekit.settings import ServiceSettings
+
+
+class ChatSettings(ServiceSettings):
+    service_name: str = "chat"
+    mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/chat")
+    amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
+    mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
+    consumer_prefetch: int = Field(default=16, ge=1, le=500)
+    # FerretDB v1 needs write claims for atomic conditional updates; MongoDB and DocumentDB do not.
+    mongo_write_claims: bool = True
+    unread_email_delay_seconds: float = Field(default=300.0, ge=1)
+    unread_email_period_seconds: float = Field(default=3600.0, ge=1)
+    unread_sweep_interval_seconds: float = Field(default=30.0, gt=0)

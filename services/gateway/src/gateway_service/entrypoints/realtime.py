@@ -1,0 +1,183 @@
+"""Realtime at the gateway: a Socket.IO server (python-socketio) with a Redis-backed manager.
+
+- Handshake: the access token (`auth={"token": ...}` or `Authorization: Bearer ...`) is verified like any
+  request's, session liveness included; no token, an expired one or a revoked session -> refused.
+- Each socket joins its user's room. Events from the bus (`gateway.realtime`, one queue shared by the
+  replicas) become pushes to the rooms of the users they name (domain/pushes.py); the Redis manager carries
+  each emit to whichever replica holds that user's sockets, so no replica needs to know where anyone is.
+- Presence with heartbeats and a TTL (adapters/presence.py); `presence.changed` goes to the sockets that
+  asked to watch that user (`presence.watch`).
+- Every heartbeat re-checks each local socket's session: a revoked session's sockets are disconnected.
+- Transport: WebSocket only, so no sticky sessions are needed behind a load balancer (docs/adr/0019).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import socketio
+from fastapi import FastAPI
+from servicekit.domain_errors import DomainError
+from servicekit.events import EventEnvelope, EventHandler
+
+from gateway_service.adapters.presence import RedisPresence
+from gateway_service.domain.pushes import PRESENCE_CHANGED, presence_room, pushes_for, user_room
+from gateway_service.domain.sessions import AccessClaims
+from gateway_service.service_layer.sessions import SessionService
+
+logger = logging.getLogger(__name__)
+
+SOCKETIO_PATH = "/api/v1/gateway/socket.io"
+WATCH_LIMIT = 200
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass
+class Realtime:
+    server: socketio.AsyncServer
+    sessions: SessionService
+    presence: RedisPresence
+    heartbeat_seconds: float
+    # This replica's sockets: the claims they connected with (for the revocation check and presence).
+    local: dict[str, AccessClaims] = field(default_factory=dict)
+
+    async def push_event(self, envelope: EventEnvelope) -> None:
+        """Emit each push to its users' rooms; a failure (Redis down) raises, so the broker redelivers."""
+        for push in pushes_for(envelope.type, envelope.payload):
+            for user_id in push.user_ids:
+                await self.server.emit(push.event, push.data, room=user_room(user_id))
+
+    async def heartbeat_once(self) -> None:
+        for sid, claims in list(self.local.items()):
+            try:
+                await self.sessions.ensure_live(claims)
+            except DomainError:
+                logger.info("disconnecting a socket whose session ended")
+                await self.server.disconnect(sid)
+        await self.presence.refresh({sid: claims.user_id for sid, claims in self.local.items()})
+        for user_id in await self.presence.sweep():
+            await self._announce(user_id, online=False)
+
+    async def _announce(self, user_id: str, *, online: bool) -> None:
+        await self.server.emit(
+            PRESENCE_CHANGED, {"user_id": user_id, "online": online}, room=presence_room(user_id)
+        )
+
+
+def _bearer(environ: dict[str, Any], auth: object) -> str | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return str(auth["token"])
+    header = environ.get("HTTP_AUTHORIZATION", "")
+    if isinstance(header, str) and header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return None
+
+
+def build_realtime(
+    *,
+    redis_url: str,
+    sessions: SessionService,
+    presence: RedisPresence,
+    cors_origins: list[str],
+    heartbeat_seconds: float,
+) -> Realtime:
+    server = socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=socketio.AsyncRedisManager(redis_url, channel="gigstack-realtime"),
+        cors_allowed_origins=cors_origins,
+        transports=["websocket"],
+        logger=False,
+        engineio_logger=False,
+    )
+    realtime = Realtime(
+        server=server, sessions=sessions, presence=presence, heartbeat_seconds=heartbeat_seconds
+    )
+
+    async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> None:
+        token = _bearer(environ, auth)
+        if token is None:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized: no access token")
+        try:
+            claims = await sessions.authenticate(token)
+        except DomainError as error:
+            raise socketio.exceptions.ConnectionRefusedError("unauthorized") from error
+        realtime.local[sid] = claims
+        await server.enter_room(sid, user_room(claims.user_id))
+        if await presence.connected(claims.user_id, sid):
+            await realtime._announce(claims.user_id, online=True)
+
+    async def disconnect(sid: str, *_: object) -> None:
+        claims = realtime.local.pop(sid, None)
+        if claims is not None and await presence.disconnected(claims.user_id, sid):
+            await realtime._announce(claims.user_id, online=False)
+
+    async def watch(sid: str, user_ids: object) -> dict[str, bool]:
+        """Join the presence rooms of up to WATCH_LIMIT users; answers their current state."""
+        if sid not in realtime.local or not isinstance(user_ids, list):
+            return {}
+        wanted = [u for u in user_ids if isinstance(u, str) and 0 < len(u) <= 64][:WATCH_LIMIT]
+        for user_id in wanted:
+            await server.enter_room(sid, presence_room(user_id))
+        return await presence.online(wanted)
+
+    server.on("connect", connect)
+    server.on("disconnect", disconnect)
+    server.on("presence.watch", watch)
+    return realtime
+
+
+def realtime_event_handler(realtime: Realtime) -> EventHandler:
+    async def handle(envelope: EventEnvelope) -> None:
+        await realtime.push_event(envelope)
+
+    return handle
+
+
+def heartbeat_hook(realtime: Realtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def hook(_: FastAPI) -> AsyncIterator[None]:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(realtime.heartbeat_seconds)
+                try:
+                    await realtime.heartbeat_once()
+                except Exception as error:  # Redis down: the next beat retries; the TTL covers the gap
+                    logger.warning("realtime heartbeat failed: %r", error)
+
+        task = asyncio.create_task(beat(), name="gateway:realtime-heartbeat")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            for sid in list(realtime.local):
+                with contextlib.suppress(Exception):
+                    await realtime.server.disconnect(sid)
+
+    return hook
+
+
+class SocketIOMount:
+    """ASGI middleware: Socket.IO's path goes to the Socket.IO server, everything else to the app."""
+
+    def __init__(self, app: AsgiApp, realtime: Realtime) -> None:
+        self._app = app
+        self._socketio: AsgiApp = socketio.ASGIApp(realtime.server, socketio_path=SOCKETIO_PATH)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and str(scope.get("path", "")).startswith(
+            SOCKETIO_PATH + "/"
+        ):
+            await self._socketio(scope, receive, send)
+            return
+        await self._app(scope, receive, send)

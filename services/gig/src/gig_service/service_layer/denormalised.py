@@ -1,0 +1,137 @@
+"""Other services' facts copied into gigs: seller summaries (users.seller.*) and buyers' ratings (reviews).
+
+Both change gigs the seller did not edit, through the same versioned write as an edit, so each one is a
+normal `gig.gig.updated.v1` event and search shows it like any other change. Neither may apply twice:
+- a seller summary carries the users profile version; a gig copies it only if newer than the one it holds,
+  so repeats, late older events and a fan-out resumed after a crash change nothing twice;
+- a rating is counted once per review id: the gig document remembers recent review ids in the same write as
+  the counters, and the applied-reviews ledger (unique `_id`) remembers every id once that write is done.
+A write that loses a race (another writer, another replica, FerretDB's write claim) is retried on fresh state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from servicekit.mongo import ConcurrentUpdateError
+
+from gig_service.domain.errors import GigNotFound
+from gig_service.domain.events import GIG_UPDATED, GigChanged
+from gig_service.domain.model import SellerSummary
+from gig_service.service_layer.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+T = TypeVar("T")
+
+WRITE_BUDGET_SECONDS = 20.0  # below the projection-style 45 s handler budgets, above a write claim's lease
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 0.5
+
+
+@dataclass(frozen=True)
+class BuyerRating:
+    """The part of `review.review.created.v1` a gig's rating needs."""
+
+    review_id: str
+    gig_id: str
+    rating: int
+
+
+class StoreBusyError(Exception):
+    """A document kept changing under every attempt to write it; the event is retried later."""
+
+
+async def retry_on_conflict(write: Callable[[], Awaitable[T]], *, budget: float = WRITE_BUDGET_SECONDS) -> T:
+    """`write()` again, on fresh state after a jittered pause, while it loses optimistic-concurrency races."""
+    loop = asyncio.get_running_loop()
+    deadline, pause, attempt = loop.time() + budget, _FIRST_PAUSE, 0
+    while True:
+        attempt += 1
+        try:
+            return await write()
+        except ConcurrentUpdateError:
+            if loop.time() >= deadline:
+                raise StoreBusyError(f"still conflicting after {attempt} attempts") from None
+        await asyncio.sleep(pause * random.uniform(0.5, 1.0))
+        pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> int:
+    """Keep the newest summary of `seller` and copy it into each of their gigs; returns gigs changed now."""
+
+    async def keep_newest() -> None:
+        async with new_uow() as uow:
+            current = await uow.sellers.get(seller.user_id)
+            if current is not None and current.version >= seller.version:
+                return
+            if current is None:
+                uow.sellers.add(seller)
+            else:
+                uow.sellers.save(seller)
+            await uow.commit()
+
+    await retry_on_conflict(keep_newest)
+    # Even when the replica already had this version (a redelivery), finish the fan-out: a crash may have
+    # interrupted it, and gigs holding this version already are not listed.
+    async with new_uow() as uow:
+        behind = await uow.gigs.behind_seller(seller.user_id, seller.version)
+    changed = 0
+    for gig_id in behind:
+        changed += await copy_seller(gig_id, seller, new_uow)
+    return changed
+
+
+async def copy_seller(gig_id: str, seller: SellerSummary, new_uow: UnitOfWorkFactory) -> int:
+    """Copy `seller` into one gig unless it holds that version or a newer one; 1 if it changed the gig."""
+
+    async def write() -> int:
+        async with new_uow() as uow:
+            gig = await uow.gigs.get(gig_id)
+            if gig is None or gig.deleted or not gig.apply_seller(seller):
+                return 0
+            version = (uow.gigs.version_of(gig) or 0) + 1
+            uow.gigs.update(gig, GigChanged(GIG_UPDATED, gig.state(), version))
+            await uow.commit()
+            return 1
+
+    return await retry_on_conflict(write)
+
+
+async def record_rating(rating: BuyerRating, new_uow: UnitOfWorkFactory) -> bool:
+    """Count a buyer's rating into its gig once per review id; False when it was already counted."""
+    async with new_uow() as uow:
+        if await uow.applied_reviews.contains(rating.review_id):
+            return False
+
+    async def write() -> bool:
+        async with new_uow() as uow:
+            gig = await uow.gigs.get(rating.gig_id)
+            if gig is None:
+                raise GigNotFound(f"review {rating.review_id} rates gig {rating.gig_id}, which never existed")
+            if gig.deleted or not gig.apply_review(rating.review_id, rating.rating):
+                return False  # a deleted gig's rating no longer shows anywhere; or counted already
+            version = (uow.gigs.version_of(gig) or 0) + 1
+            uow.gigs.update(gig, GigChanged(GIG_UPDATED, gig.state(), version))
+            await uow.commit()
+            return True
+
+    applied = await retry_on_conflict(write)
+    async with new_uow() as uow:
+        await uow.applied_reviews.record(rating.review_id, rating.gig_id)
+    return applied
+
+
+async def refresh_new_gig_seller(gig_id: str, seller_id: str, held: int, new_uow: UnitOfWorkFactory) -> int:
+    """After creating a gig with seller summary version `held`: a concurrent users.seller.* fan-out may
+    have listed the seller's gigs just before this one existed; copy a newer summary if there is one."""
+    async with new_uow() as uow:
+        latest = await uow.sellers.get(seller_id)
+    if latest is None or latest.version <= held:
+        return 0
+    return await copy_seller(gig_id, latest, new_uow)

@@ -1,0 +1,1 @@
+"""MongoDB adapters: the item repository and the unit of work (servicekit.mongo)."""

@@ -1,0 +1,1 @@
+"""The order domain: aggregates, the events they raise and the errors they refuse with (no I/O)."""

@@ -1,0 +1,20 @@
+"""Everything the handlers need, built once by the composition root (entrypoints/bootstrap.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from order_service.service_layer.ports import Clock, DevPaymentConfirmer, PaymentProvider, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class HandlerDependencies:
+    new_uow: UnitOfWorkFactory
+    provider: PaymentProvider
+    clock: Clock
+    payment_window: timedelta
+    # Only set in development and test (the local provider): `payments.devConfirm` is refused otherwise.
+    dev_confirmer: DevPaymentConfirmer | None = None
+    # An intent still unconfirmed this long after creation is checked with the provider (reconciliation).
+    reconcile_after: timedelta = timedelta(minutes=2)

@@ -1,0 +1,1 @@
+"""The review service: reviews of completed orders, its PostgreSQL adapters and HTTP/event entry points."""

@@ -1,0 +1,1 @@
+"""PostgreSQL adapters: schema, repositories, the unit of work with its outbox, and migrations."""
