@@ -7,6 +7,7 @@
 #   cluster.sh up       start (idempotent: a running cluster is left as it is)
 #   cluster.sh down     stop and remove everything up created: processes, pods, network namespaces, mounts,
 #                       iptables chains, the bridge and its route, cgroups, state directories
+#   cluster.sh gitops   serve this repository's HEAD from a git daemon and run Argo CD syncing environments/local
 #   cluster.sh import IMAGE...   move images from the private dockerd into the node's containerd
 #   cluster.sh env      `eval "$(scripts/cluster/cluster.sh env)"` points kubectl at the cluster
 #   cluster.sh status
@@ -40,7 +41,10 @@ KUBELET_FIXED_PATHS=(/var/lib/kubelet /var/log/pods /var/log/containers)
 log() { printf '  %-22s %s\n' "$1" "$2"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-kubectl_admin() { "$BIN/kubectl" --kubeconfig "$RUN/admin.kubeconfig" "$@"; }
+# kubectl v1.34 when built (kubernetes.sh kubectl), else the machine's.
+KUBECTL="$BIN/kubectl"
+[[ -x $KUBECTL ]] || KUBECTL="$(command -v kubectl || echo kubectl)"
+kubectl_admin() { "$KUBECTL" --kubeconfig "$RUN/admin.kubeconfig" "$@"; }
 
 ctr_k8s() { ctr --address "$CONTAINERD_SOCKET" -n k8s.io "$@"; }
 
@@ -203,6 +207,15 @@ controllers_up() {
         --authentication-kubeconfig="$RUN/scheduler.kubeconfig" \
         --authorization-kubeconfig="$RUN/scheduler.kubeconfig" \
         --bind-address="$NODE_IP" --secure-port=10259 --leader-elect=false --v=1
+}
+
+# The overlay's ServiceMonitors and PrometheusRule need their CRDs (the pinned prometheus-operator release, as
+# cached by scripts/install/kubernetes.sh); no operator acts on them here.
+monitoring_crds_up() {
+    local dir="$CACHE/addon-crds/prometheus-operator-v0.83.0"
+    kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster \
+        -f "$dir/monitoring.coreos.com_servicemonitors.yaml" -f "$dir/monitoring.coreos.com_prometheusrules.yaml" \
+        >/dev/null
 }
 
 # --- node ---------------------------------------------------------------------------------------------------
@@ -407,6 +420,106 @@ import_images() {
     done
 }
 
+# --- GitOps: a git daemon on the node address and Argo CD (repo-server + application-controller) ------------
+
+ARGOCD_NAMESPACE=argocd
+GIT_URL="git://$NODE_IP/gigstack.git"
+APPLICATION=gigstack-local
+ARGOCD_REDIS_PORT=16379   # on the node address, like everything else here
+
+# A bare clone of this repository's HEAD (as branch main) served by git daemon; a push to it triggers the
+# post-receive hook, which asks Argo CD to refresh the Application at once instead of at its next poll.
+git_up() {
+    local bare="$RUN/git/gigstack.git"
+    if [[ ! -d $bare ]]; then
+        mkdir -p "$RUN/git"
+        git init -q --bare "$bare"
+        git -C "$bare" symbolic-ref HEAD refs/heads/main
+        git -C "$REPO_ROOT" push -q "$bare" HEAD:refs/heads/main
+        cat > "$bare/hooks/post-receive" <<EOF
+#!/bin/sh
+# Refresh at once (Argo CD would otherwise notice the new commit at its next poll, minutes later).
+"$KUBECTL" --kubeconfig "$RUN/admin.kubeconfig" -n $ARGOCD_NAMESPACE annotate applications.argoproj.io \
+    $APPLICATION argocd.argoproj.io/refresh=normal --overwrite >/dev/null 2>&1 || true
+EOF
+        chmod +x "$bare/hooks/post-receive"
+    fi
+    start git-daemon git daemon --reuseaddr --listen="$NODE_IP" --port=9418 --base-path="$RUN/git" \
+        --export-all --enable=receive-pack --informative-errors "$RUN/git"
+    wait_for git-daemon 20 git ls-remote "$GIT_URL"
+}
+
+argocd_up() {
+    local dir
+    dir="$("$REPO_ROOT/scripts/install/argocd.sh" --print-dir)"
+    mkdir -p "$RUN/argocd/tmp" "$RUN/argocd/ssh" "$RUN/argocd/tls" "$RUN/argocd/gpg" "$RUN/argocd/home"
+    touch "$RUN/argocd/ssh/ssh_known_hosts"
+    start argocd-redis redis-server --bind "$NODE_IP" --port "$ARGOCD_REDIS_PORT" --save '' --appendonly no
+    kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f "$dir/crds" >/dev/null
+    kubectl_admin wait --for=condition=Established --timeout=60s \
+        crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null
+    # What Argo CD's install.yaml holds that these two components read, and the repository's own AppProject
+    # with this machine's git URL added to its sources.
+    { cat <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ARGOCD_NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-cm, namespace: $ARGOCD_NAMESPACE, labels: {app.kubernetes.io/part-of: argocd}}
+data:
+  timeout.reconciliation: 180s
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-cmd-params-cm, namespace: $ARGOCD_NAMESPACE, labels: {app.kubernetes.io/part-of: argocd}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: argocd-rbac-cm, namespace: $ARGOCD_NAMESPACE, labels: {app.kubernetes.io/part-of: argocd}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: argocd-secret, namespace: $ARGOCD_NAMESPACE, labels: {app.kubernetes.io/part-of: argocd}}
+stringData: {server.secretkey: "$(openssl rand -hex 32)"}
+---
+EOF
+      sed "s#^    - https://github.com/gigstack/gigstack.git#&\n    - $GIT_URL#" "$REPO_ROOT/gitops/argocd/appproject-marketplace.yaml"
+    } | kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f - >/dev/null
+    local env=(env HOME="$RUN/argocd/home" TMPDIR="$RUN/argocd/tmp" PATH="$dir:$PATH"
+        KUBECONFIG="$RUN/admin.kubeconfig" ARGOCD_FAKE_IN_CLUSTER=true ARGOCD_GPG_ENABLED=false
+        ARGOCD_SSH_DATA_PATH="$RUN/argocd/ssh" ARGOCD_TLS_DATA_PATH="$RUN/argocd/tls"
+        ARGOCD_GNUPGHOME="$RUN/argocd/gpg")
+    start argocd-repo-server "${env[@]}" ARGOCD_BINARY_NAME=argocd-repo-server "$dir/argocd" \
+        --address "$NODE_IP" --port 8081 --metrics-address "$NODE_IP" --metrics-port 8084 --disable-tls \
+        --redis "$NODE_IP:$ARGOCD_REDIS_PORT" --loglevel warn
+    start argocd-application-controller "${env[@]}" ARGOCD_BINARY_NAME=argocd-application-controller \
+        "$dir/argocd" --namespace "$ARGOCD_NAMESPACE" --repo-server "$NODE_IP:8081" --repo-server-plaintext \
+        --redis "$NODE_IP:$ARGOCD_REDIS_PORT" --metrics-address "$NODE_IP" --metrics-port 8082 \
+        --status-processors 4 --operation-processors 2 --app-resync 180 --loglevel warn
+    # The Application the marketplace ApplicationSet would generate for this cluster, pointed at the overlay.
+    kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f - >/dev/null <<EOF
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: $APPLICATION
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/part-of: gigstack, gigstack.io/environment: local}
+spec:
+  project: marketplace
+  source: {repoURL: "$GIT_URL", targetRevision: main, path: environments/local}
+  destination: {server: "https://kubernetes.default.svc", namespace: gigstack}
+  revisionHistoryLimit: 10
+  syncPolicy:
+    automated: {prune: true, selfHeal: true}
+    syncOptions: [SkipDryRunOnMissingResource=true, PruneLast=true, ApplyOutOfSyncOnly=true]
+    retry: {limit: -1, backoff: {duration: 5s, factor: 2, maxDuration: 1m}}
+  ignoreDifferences:
+    - {group: apps, kind: Deployment, jsonPointers: [/spec/replicas]}
+EOF
+}
+
 # --- up / down ----------------------------------------------------------------------------------------------
 
 up() {
@@ -420,6 +533,7 @@ up() {
     network_up
     t=$(now_ms); etcd_up; apiserver_up; log "control plane" "ready in $(( $(now_ms) - t )) ms"
     controllers_up
+    monitoring_crds_up
     t=$(now_ms); containerd_up
     "$REPO_ROOT/scripts/cluster/docker.sh" start
     pause_image
@@ -493,7 +607,7 @@ remove_iptables() {
 down() {
     [[ -d $RUN ]] || { ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"; return 0; }
     local name
-    for name in argocd-application-controller argocd-repo-server git-daemon coredns kube-proxy kubelet \
+    for name in argocd-application-controller argocd-repo-server argocd-redis git-daemon coredns kube-proxy kubelet \
         kube-scheduler kube-controller-manager; do
         stop_process "$name"
     done
@@ -534,10 +648,11 @@ case "${1:-}" in
     up) up ;;
     down) down ;;
     import) shift; import_images "$@" ;;
-    env) echo "export KUBECONFIG=$RUN/admin.kubeconfig; export PATH=$BIN:\$PATH" ;;
+    gitops) git_up; argocd_up ;;
+    env) echo "export KUBECONFIG=$RUN/admin.kubeconfig; alias kubectl=$KUBECTL" ;;
     status)
         for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns \
-            git-daemon argocd-repo-server argocd-application-controller; do
+            git-daemon argocd-redis argocd-repo-server argocd-application-controller; do
             if running "$name"; then log "$name" "running (pid $(cat "$PIDS/$name.pid"))"; else log "$name" "-"; fi
         done ;;
     *) echo "usage: $0 up|down|import IMAGE...|env|status" >&2; exit 2 ;;
