@@ -400,7 +400,8 @@ pause_image() {
     gcc -Os -static -DVERSION="$VERSION" -o "$dir/pause" "$source"
     strip "$dir/pause"
     printf 'FROM scratch\nCOPY pause /pause\nUSER 65535:65535\nENTRYPOINT ["/pause"]\n' > "$dir/Dockerfile"
-    DOCKER_HOST=$docker_host DOCKER_BUILDKIT=0 docker build -q -t "$PAUSE_IMAGE" "$dir" >/dev/null
+    DOCKER_HOST=$docker_host DOCKER_BUILDKIT=0 docker build -q -t "$PAUSE_IMAGE" "$dir" >/dev/null 2>&1 \
+        || { echo "building $PAUSE_IMAGE failed" >&2; exit 1; }
     rm -rf "$dir"
 }
 

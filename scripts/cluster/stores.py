@@ -1,18 +1,20 @@
 """The local cluster's stores and platform objects: what the platform program does for minikube, done here.
 
 The stores are the `make up` kind of servers (gigstack_testinfra launchers: MariaDB, Redis, RabbitMQ,
-FerretDB, OpenSearch, the mail catcher), run as host processes outside the cluster, the way eks reaches managed
-stores outside its cluster: each is a Service without selector in namespace gigstack-data with a hand-written
-EndpointSlice pointing at the node address. The servers keep listening on 127.0.0.1 (free ports); a socat relay
-per store listens on the node address (10.213.0.1, the cluster bridge) at the store's usual port, so nothing is
-bound to the machine's primary address and the servers' loopback-only users (RabbitMQ's guest) keep working.
+FerretDB, OpenSearch, the mail catcher), run as host processes outside the cluster, the way eks reaches
+managed stores outside its cluster: each is a Service without selector in namespace gigstack-data with a
+hand-written EndpointSlice pointing at the node address. The servers keep listening on 127.0.0.1 (free
+ports); a socat relay per store listens on the node address (10.213.0.1, the cluster bridge) at the store's
+usual port, so nothing is bound to the machine's primary address and the servers' loopback-only users
+(RabbitMQ's guest) keep working.
 
-It also writes, as the platform program writes for minikube: namespaces `gigstack` (Pod Security `restricted`)
+It also writes, as the platform program writes for minikube: namespaces `gigstack` (Pod Security
+`restricted`)
 and `gigstack-data`, each service's `<service>-secrets` (exactly the keys gigstack_platform.catalog lists) and
 the `internal-token-public-key` ConfigMap.
 
-    python scripts/cluster/stores.py up | down | env
-State: /run/gigstack-cluster/stores (data, logs, pids, generated keys); `down` stops everything and removes it.
+    python -m scripts.cluster.stores up | down | objects
+State: /run/gigstack-cluster/stores (data, logs, pids, generated keys); `down` stops all and removes it.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _relay(name: str, port: int, target: int) -> None:
     if _alive(f"relay-{name}"):
         return
     log = (STATE / "logs" / f"relay-{name}.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
+    process = subprocess.Popen(
         [
             shutil.which("socat") or "/usr/bin/socat",
             f"TCP-LISTEN:{port},bind={NODE_IP},reuseaddr,fork",
@@ -220,7 +222,7 @@ def _keys() -> dict[str, str]:
 
 
 def service_secrets() -> dict[str, dict[str, str]]:
-    """`{service: {VARIABLE: value}}` for the services that exist, with the keys the platform contract lists."""
+    """`{service: {VARIABLE: value}}` for the services that exist, with the keys of the platform contract."""
     keys = _keys()
     data = f"{DATA_NAMESPACE}.svc.cluster.local"
     mariadb = f"mysql+asyncmy://gigstack:gigstack-local-only@mariadb.{data}:3306"
@@ -243,7 +245,9 @@ def service_secrets() -> dict[str, dict[str, str]]:
             entries["INTERNAL_TOKEN_PRIVATE_KEY"] = keys["INTERNAL_TOKEN_PRIVATE_KEY"]
             entries["ACCESS_TOKEN_SECRET"] = keys["ACCESS_TOKEN_SECRET"]
         if sorted(entries) != secret_keys(service.name):
-            raise SystemExit(f"{service.name}: keys {sorted(entries)} != contract {secret_keys(service.name)}")
+            raise SystemExit(
+                f"{service.name}: keys {sorted(entries)} != contract {secret_keys(service.name)}"
+            )
         values[service.name] = entries
     return values
 
@@ -310,7 +314,7 @@ def cluster_objects() -> list[dict[str, object]]:
 def apply_objects() -> None:
     kubeconfig = RUN / "admin.kubeconfig"
     document = {"apiVersion": "v1", "kind": "List", "items": cluster_objects()}
-    subprocess.run(  # noqa: S603 - fixed argv
+    subprocess.run(
         [str(KUBECTL), "--kubeconfig", str(kubeconfig), "apply", "--server-side", "--force-conflicts",
          "--field-manager=gigstack-platform", "-f", "-"],
         input=json.dumps(document).encode(),
@@ -338,7 +342,9 @@ def down() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "objects"])
     args = parser.parse_args()
     if args.command == "up":

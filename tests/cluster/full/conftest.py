@@ -1,5 +1,5 @@
-"""The full tier runs against the cluster `make test-cluster` starts (scripts/cluster/cluster.sh up, the stores,
-the images, Argo CD syncing environments/local); it fails at once when that cluster is not running."""
+"""The full tier runs against the cluster `make test-cluster` starts (scripts/cluster/cluster.sh up, the
+stores, the images, Argo CD syncing environments/local); it fails at once when that cluster is not running."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from local_cluster import Kube, deployments_available, eventually, running_clust
 @pytest.fixture(scope="session")
 def kube() -> Kube:
     kube = running_cluster()
-    # Argo CD has synced the overlay and every Deployment rolled out (a cold cluster-up may still be converging).
+    # Argo CD has synced the overlay and every Deployment rolled out (a cold start may still be converging).
     eventually("Application gigstack-local Synced and Healthy", lambda: synced_and_healthy(kube), timeout=600)
     eventually("every Deployment Available", lambda: deployments_available(kube), timeout=300)
     return kube

@@ -1,5 +1,5 @@
-"""The running one-node cluster of `make cluster-up` (scripts/cluster/cluster.sh), as the full tier sees it:
-kubectl with the admin credentials, the gateway's ClusterIP, the mail catcher, the git repository Argo CD syncs."""
+"""The running one-node cluster of `make cluster-up` (scripts/cluster/cluster.sh), as the full tier sees
+it: kubectl with the admin credentials, the mail catcher's ports, the Application Argo CD syncs."""
 
 from __future__ import annotations
 
@@ -34,8 +34,10 @@ class KubectlError(RuntimeError):
 class Kube:
     kubeconfig: Path
 
-    def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(  # noqa: S603 - fixed binary, arguments from the tests
+    def run(
+        self, *args: str, stdin: str | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
             [str(KUBECTL), "--kubeconfig", str(self.kubeconfig), *args],
             input=stdin,
             capture_output=True,
@@ -62,11 +64,15 @@ class Kube:
 def running_cluster() -> Kube:
     kubeconfig = RUN / "admin.kubeconfig"
     if not kubeconfig.exists():
-        raise RuntimeError(f"{kubeconfig} is missing: start the cluster with `make cluster-up` (or make test-cluster)")
+        raise RuntimeError(
+            f"{kubeconfig} is missing: start the cluster with `make cluster-up` (or make test-cluster)"
+        )
     return Kube(kubeconfig)
 
 
-def eventually(what: str, condition: Callable[[], Any], timeout: float = ROLLOUT_SECONDS, interval: float = 1.0) -> Any:
+def eventually(
+    what: str, condition: Callable[[], Any], timeout: float = ROLLOUT_SECONDS, interval: float = 1.0
+) -> Any:
     """Poll until ``condition()`` returns something truthy; its last error or value is in the failure."""
     deadline = time.monotonic() + timeout
     last: object = None
@@ -104,9 +110,16 @@ def deployments_available(kube: Kube) -> list[str] | None:
         spec, status = deployment["spec"], deployment.get("status", {})
         conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
         wanted = spec.get("replicas", 1)
-        if conditions.get("Available") != "True" or status.get("observedGeneration") != deployment["metadata"]["generation"]:
+        if (
+            conditions.get("Available") != "True"
+            or status.get("observedGeneration") != deployment["metadata"]["generation"]
+        ):
             return None
-        if status.get("updatedReplicas") != wanted or status.get("readyReplicas") != wanted or status.get("replicas") != wanted:
+        if (
+            status.get("updatedReplicas") != wanted
+            or status.get("readyReplicas") != wanted
+            or status.get("replicas") != wanted
+        ):
             return None
         names.append(deployment["metadata"]["name"])
     return sorted(names) or None

@@ -1,5 +1,5 @@
-"""The local overlay as the cluster runs it: every service rolled out and ready, non-root and read-only, in a
-namespace whose Pod Security `restricted` the API server enforces, and cluster DNS from pods and from the host."""
+"""The local overlay as the cluster runs it: every service rolled out and ready, non-root and read-only,
+in a namespace whose Pod Security `restricted` the API server enforces; cluster DNS from pods and the host."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ DNS_SERVICE_IP = "10.213.128.10"  # scripts/cluster/cluster.sh
 
 
 def _pods(kube: Kube) -> list[dict]:  # type: ignore[type-arg]
-    return [p for p in kube.items("pods", "-n", NAMESPACE) if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"]
+    return [
+        p
+        for p in kube.items("pods", "-n", NAMESPACE)
+        if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+    ]
 
 
 def test_the_node_is_ready(kube: Kube) -> None:
@@ -40,7 +44,8 @@ def test_every_pod_is_ready_and_runs_as_the_image_user_read_only(kube: Kube) -> 
         container = pod["spec"]["containers"][0]
         assert container["imagePullPolicy"] == "Never", name
         security = container["securityContext"]
-        assert security["runAsUser"] == 10001 and security["readOnlyRootFilesystem"] is True, name
+        assert security["runAsUser"] == 10001, name
+        assert security["readOnlyRootFilesystem"] is True, name
 
 
 def test_the_namespace_refuses_a_privileged_pod(kube: Kube) -> None:
@@ -88,4 +93,6 @@ def test_cluster_dns_from_the_host(kube: Kube) -> None:
     resolver = dns.resolver.Resolver(configure=False)
     resolver.nameservers = [DNS_SERVICE_IP]
     answer = resolver.resolve("gateway.gigstack.svc.cluster.local", "A", lifetime=5)
-    assert [r.address for r in answer] == [kube.get("service", "gateway", "-n", NAMESPACE)["spec"]["clusterIP"]]
+    assert [r.address for r in answer] == [
+        kube.get("service", "gateway", "-n", NAMESPACE)["spec"]["clusterIP"]
+    ]

@@ -33,8 +33,8 @@ def test_a_killed_pod_is_replaced(kube: Kube) -> None:
 
 
 def test_a_drain_stops_at_the_disruption_budget(kube: Kube, gateway_url: str) -> None:
-    # Two gateway pods: the budget (maxUnavailable 1) lets the drain evict one; its replacement cannot be scheduled
-    # on the cordoned node, so evicting the second would leave none ready and must be refused.
+    # Two gateway pods: the budget (maxUnavailable 1) lets the drain evict one; its replacement cannot be
+    # scheduled on the cordoned node, so evicting the second would leave none ready and must be refused.
     kube.check("scale", "deployment", "gateway", "-n", NAMESPACE, "--replicas=2")
     try:
         eventually("two gateway pods ready", lambda: len(_ready_pods(kube, "gateway")) == 2)
@@ -47,7 +47,8 @@ def test_a_drain_stops_at_the_disruption_budget(kube: Kube, gateway_url: str) ->
         assert "violate the pod's disruption budget" in drain.stderr
         assert len(_ready_pods(kube, "gateway")) == 1
         budget = kube.get("pdb", "gateway", "-n", NAMESPACE)["status"]
-        assert budget["disruptionsAllowed"] == 0 and budget["currentHealthy"] == 1
+        assert budget["disruptionsAllowed"] == 0
+        assert budget["currentHealthy"] == 1
         assert httpx.get(f"{gateway_url}/health/ready", timeout=10).status_code == 200
     finally:
         kube.check("uncordon", NODE_NAME)

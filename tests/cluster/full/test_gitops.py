@@ -1,5 +1,5 @@
-"""The GitOps loop: a commit to the repository Argo CD watches (the git daemon on the node address) that bumps the
-gateway's image tag is rolled out with no other step, and reverting that commit rolls it back."""
+"""The GitOps loop: a commit to the repository Argo CD watches (the git daemon on the node address) that
+bumps the gateway's image tag is rolled out with no other step, and reverting that commit rolls it back."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _gateway_image(kube: Kube) -> str:
-    image: str = kube.get("deployment", "gateway", "-n", NAMESPACE)["spec"]["template"]["spec"]["containers"][0]["image"]
+    image: str = kube.get("deployment", "gateway", "-n", NAMESPACE)["spec"]["template"]["spec"]["containers"][
+        0
+    ]["image"]
     return image
 
 
@@ -57,7 +59,9 @@ def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(kube: Kube, tmp_p
     # The new tag is a release the node already holds (no registry): the same image under a new name.
     tag = f"bump-{int(time.time())}"
     ctr = ["ctr", "--address", str(RUN / "containerd" / "containerd.sock"), "-n", "k8s.io", "images", "tag"]
-    subprocess.run([*ctr, "docker.io/gigstack/gateway:dev", f"docker.io/gigstack/gateway:{tag}"], check=True, timeout=30)
+    subprocess.run(
+        [*ctr, "docker.io/gigstack/gateway:dev", f"docker.io/gigstack/gateway:{tag}"], check=True, timeout=30
+    )
     repo = tmp_path / "gigstack"
     subprocess.run(["git", "clone", "-q", GIT_URL, str(repo)], check=True, timeout=120)
     _git(repo, "config", "user.email", "cluster-tests@gigstack.local")
@@ -72,7 +76,9 @@ def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(kube: Kube, tmp_p
     started = time.monotonic()
     bumped = _push(repo)
     eventually("Argo CD synced the bump", lambda: synced_and_healthy(kube, bumped), timeout=240)
-    eventually("gateway rolled out with the bumped tag", lambda: _rolled_out_with(kube, f"gigstack/gateway:{tag}"))
+    eventually(
+        "gateway rolled out with the bumped tag", lambda: _rolled_out_with(kube, f"gigstack/gateway:{tag}")
+    )
     rollout_seconds = time.monotonic() - started
 
     _git(repo, "revert", "--no-edit", "HEAD")

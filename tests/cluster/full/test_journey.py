@@ -1,6 +1,6 @@
-"""The marketplace journey through the gateway's ClusterIP Service (kube-proxy, CoreDNS, every service pod and
-the stores behind their selector-less Services): sign up, confirm the emailed link, sign in, publish a gig, find
-it in search."""
+"""The marketplace journey through the gateway's ClusterIP Service (kube-proxy, CoreDNS, every service pod
+and the stores behind their selector-less Services): sign up, confirm the emailed link, sign in, publish a
+gig, find it in search."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def test_signup_verify_signin_publish_and_find_a_gig(gateway_url: str) -> None:
         verified = gateway.post(f"{AUTH}/verify-email", json={"token": token}, headers=DEVICE)
         assert verified.status_code == 200, verified.text
         signin = gateway.post(
-            f"{AUTH}/signin", json={"email_or_username": account["email"], "password": PASSWORD}, headers=DEVICE
+            f"{AUTH}/signin",
+            json={"email_or_username": account["email"], "password": PASSWORD},
+            headers=DEVICE,
         )
         assert signin.status_code == 200, signin.text
         session = signin.json()
