@@ -115,6 +115,7 @@ make_pki() {
     sign node "/O=system:nodes/CN=system:node:$NODE_NAME" "extendedKeyUsage=clientAuth"
     sign kubelet "/CN=$NODE_NAME" "subjectAltName=IP:$NODE_IP,DNS:$NODE_NAME\nextendedKeyUsage=serverAuth"
     sign coredns "/CN=system:coredns" "extendedKeyUsage=clientAuth"
+    sign front-proxy-client "/CN=front-proxy-client" "extendedKeyUsage=clientAuth"
     openssl ecparam -name prime256v1 -genkey -noout -out "$PKI/service-account.key" 2>/dev/null
     openssl ec -in "$PKI/service-account.key" -pubout -out "$PKI/service-account.pub" 2>/dev/null
     local name
@@ -183,6 +184,10 @@ apiserver_up() {
         --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
         --kubelet-certificate-authority="$PKI/ca.crt" \
         --kubelet-preferred-address-types=InternalIP \
+        --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+        --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+        --requestheader-extra-headers-prefix=X-Remote-Extra- \
+        --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
         --service-account-key-file="$PKI/service-account.pub" \
         --service-account-signing-key-file="$PKI/service-account.key" \
         --service-account-issuer=https://kubernetes.default.svc \

@@ -67,10 +67,9 @@ def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(kube: Kube, tmp_p
     _git(repo, "config", "user.email", "cluster-tests@gigstack.local")
     _git(repo, "config", "user.name", "cluster tests")
     path = repo / KUSTOMIZATION
-    text = path.read_text()
-    old = "  - name: gigstack/gateway\n    newTag: dev\n"
-    assert old in text
-    path.write_text(text.replace(old, f"  - name: gigstack/gateway\n    newTag: {tag}\n"))
+    assert "\nimages:" not in path.read_text()
+    with path.open("a") as kustomization:
+        kustomization.write(f"images:\n  - name: gigstack/gateway\n    newTag: {tag}\n")
     _git(repo, "commit", "-q", "-am", f"gateway {tag}")
 
     started = time.monotonic()
