@@ -37,6 +37,9 @@ LOGS="$RUN/logs"
 PIDS="$RUN/pids"
 # What kubelet writes at fixed paths whatever --root-dir says; removed on down only if up created them.
 KUBELET_FIXED_PATHS=(/var/lib/kubelet /var/log/pods /var/log/containers)
+# What kubelet writes machine-wide (pkg/kubelet/cm: setupKernelTunables); restored on down.
+KUBELET_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys
+    kernel.keys.root_maxbytes)
 
 log() { printf '  %-22s %s\n' "$1" "$2"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -272,7 +275,21 @@ kubelet_up() {
         [[ -L ${controller%/} ]] && continue
         mkdir -p "${controller}${CGROUP_ROOT#/}" 2>/dev/null || true
     done
+    # cgroup v1 cpuset: a new group starts with no CPUs and no memory nodes; give it the root's.
+    local cpuset="/sys/fs/cgroup/cpuset${CGROUP_ROOT}"
+    if [[ -f $cpuset/cpuset.cpus && -z $(cat "$cpuset/cpuset.cpus") ]]; then
+        cat /sys/fs/cgroup/cpuset/cpuset.cpus > "$cpuset/cpuset.cpus"
+        cat /sys/fs/cgroup/cpuset/cpuset.mems > "$cpuset/cpuset.mems"
+    fi
     mkdir -p "$RUN/kubelet" "$RUN/pod-logs"
+    # kubelet sets the kernel settings it expects (it refuses to start with protectKernelDefaults and other
+    # values); remember the machine's, which down restores.
+    if [[ ! -f $RUN/sysctls ]]; then
+        local key
+        for key in "${KUBELET_SYSCTLS[@]}"; do
+            echo "$key=$(sysctl -n "$key")" >> "$RUN/sysctls"
+        done
+    fi
     # An empty resolv.conf: pods get cluster DNS only, nothing from the host's resolver.
     : > "$RUN/kubelet/resolv.conf"
     cat > "$RUN/kubelet/config.yaml" <<EOF
@@ -643,6 +660,9 @@ down() {
         [[ -d ${controller}${CGROUP_ROOT#/} ]] || continue
         find "${controller}${CGROUP_ROOT#/}" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     done
+    if [[ -f $RUN/sysctls ]]; then
+        sysctl -q -p "$RUN/sysctls" >/dev/null 2>&1 || true
+    fi
     if [[ -f $RUN/created-paths ]]; then
         local path
         while read -r path; do rm -rf "$path"; done < "$RUN/created-paths"
