@@ -138,7 +138,8 @@ network_up() {
     fi
     # The host reaches ClusterIPs from the node address (kube-proxy DNATs them in OUTPUT), not from eth0's.
     ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
-    # Forwarding on this bridge only (pod -> ClusterIP -> pod goes up to the node and back down); the
+    # Pods get a route to the Service range through the node and no default route: nothing but the bridge and
+    # the Services is reachable from a pod. Forwarding on this bridge only (pod -> ClusterIP -> pod goes up to the node and back down); the
     # machine-wide ip_forward stays as it is.
     sysctl -qw "net.ipv4.conf.$BRIDGE.forwarding=1"
     mkdir -p "$RUN/cni/net.d" "$RUN/cni/ipam"
@@ -156,7 +157,8 @@ network_up() {
       "ipam": {
         "type": "host-local",
         "dataDir": "$RUN/cni/ipam",
-        "ranges": [[{"subnet": "$POD_CIDR", "rangeStart": "10.213.0.16", "rangeEnd": "10.213.0.250", "gateway": "$NODE_IP"}]]
+        "ranges": [[{"subnet": "$POD_CIDR", "rangeStart": "10.213.0.16", "rangeEnd": "10.213.0.250", "gateway": "$NODE_IP"}]],
+        "routes": [{"dst": "$SERVICE_CIDR"}]
       }
     }
   ]
