@@ -26,6 +26,7 @@ PYTEST_ARGS ?=
 IMAGE_TESTS := tests/cluster/images
 # The full tier needs the one-node cluster (make test-cluster), not `make test`.
 FULL_CLUSTER_TESTS := tests/cluster/full
+SERVICE_IMAGES := $(notdir $(patsubst %/Dockerfile,%,$(wildcard services/*/Dockerfile)))
 
 # The testcontainers backend on store images built here from Debian's packages (no registry reachable): the
 # infra suite's store tests (MongoDB and OpenSearch have no local image) and one service's integration suite.
@@ -103,9 +104,11 @@ test-containers: deps
 cluster-up: deps
 	@scripts/install/images.sh
 	@scripts/install/argocd.sh
-	@scripts/cluster/cluster.sh up
-	@scripts/cluster/images.sh dev
-	@scripts/cluster/cluster.sh import $(foreach s,$(notdir $(patsubst %/Dockerfile,%,$(wildcard services/*/Dockerfile))),gigstack/$(s):dev)
+	@# The private dockerd is needed only to build and hand over the images; stopped again if it was not running.
+	docker_was_up=0; [[ -S /run/gigstack-docker/docker.sock ]] && docker_was_up=1; \
+	scripts/cluster/cluster.sh up && scripts/cluster/images.sh dev \
+	&& scripts/cluster/cluster.sh import $(foreach s,$(SERVICE_IMAGES),gigstack/$(s):dev); status=$$?; \
+	[[ $$docker_was_up == 1 ]] || scripts/cluster/docker.sh stop; exit $$status
 	@$(UV_RUN) python -m scripts.cluster.stores up
 	@scripts/cluster/cluster.sh gitops
 
