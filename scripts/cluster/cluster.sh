@@ -679,9 +679,21 @@ case "${1:-}" in
     gitops) git_up; argocd_up ;;
     env) echo "export KUBECONFIG=$RUN/admin.kubeconfig; alias kubectl=$KUBECTL" ;;
     status)
+        # RSS per process (the stores' are listed by `python -m scripts.cluster.stores status`) and the pods' memory
+        # as their cgroup counts it (page cache included).
+        total=0
         for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns \
             git-daemon argocd-redis argocd-repo-server argocd-application-controller; do
-            if running "$name"; then log "$name" "running (pid $(cat "$PIDS/$name.pid"))"; else log "$name" "-"; fi
-        done ;;
+            if running "$name"; then
+                rss=$(( $(ps -o rss= -p "$(cat "$PIDS/$name.pid")") / 1024 ))
+                total=$(( total + rss ))
+                log "$name" "running (pid $(cat "$PIDS/$name.pid"), RSS $rss MiB)"
+            else
+                log "$name" "-"
+            fi
+        done
+        log "processes" "RSS $total MiB"
+        pods=/sys/fs/cgroup/memory$CGROUP_ROOT/memory.usage_in_bytes
+        [[ -f $pods ]] && log "pods (cgroup)" "$(( $(cat "$pods") / 1048576 )) MiB" ;;
     *) echo "usage: $0 up|down|import IMAGE...|env|status" >&2; exit 2 ;;
 esac

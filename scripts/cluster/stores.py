@@ -13,7 +13,7 @@ It also writes, as the platform program writes for minikube: namespaces `gigstac
 and `gigstack-data`, each service's `<service>-secrets` (exactly the keys gigstack_platform.catalog lists) and
 the `internal-token-public-key` ConfigMap.
 
-    python -m scripts.cluster.stores up | down | objects
+    python -m scripts.cluster.stores up | down | status | objects
 State: /run/gigstack-cluster/stores (data, logs, pids, generated keys); `down` stops all and removes it.
 """
 
@@ -341,16 +341,45 @@ def down() -> None:
     shutil.rmtree(STATE, ignore_errors=True)
 
 
+def _rss_mib(pid: int) -> int:
+    """Resident memory of a process and its descendants (OpenSearch's JVM, RabbitMQ's beam are children)."""
+    result = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,rss="], capture_output=True, text=True, check=True)
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for line in result.stdout.splitlines():
+        child, parent, kib = (int(field) for field in line.split())
+        children.setdefault(parent, []).append(child)
+        rss[child] = kib
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total // 1024
+
+
+def status() -> None:
+    total = 0
+    for path in sorted((STATE / "pids").glob("*.pid")):
+        pids = [int(p) for p in path.read_text().split()]
+        mib = sum(_rss_mib(pid) for pid in pids)
+        total += mib
+        print(f"  {path.stem:<22} {'running' if _alive(path.stem) else 'dead'} (RSS {mib} MiB)")
+    print(f"  {'stores':<22} RSS {total} MiB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["up", "down", "objects"])
+    parser.add_argument("command", choices=["up", "down", "status", "objects"])
     args = parser.parse_args()
     if args.command == "up":
         start_stores()
         apply_objects()
         print("  stores                 up; Services in gigstack-data, Secrets in gigstack")
+    elif args.command == "status":
+        status()
     elif args.command == "objects":
         json.dump(cluster_objects(), sys.stdout, indent=1)
     else:
