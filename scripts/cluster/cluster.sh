@@ -617,14 +617,21 @@ remove_shims() {
 remove_iptables() {
     # kube-proxy's own cleanup removes every chain and rule it created (iptables and nftables modes).
     [[ -x $BIN/kube-proxy ]] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
-    # What kubelet may add even with makeIPTablesUtilChains=false (its canary and hint chains).
-    local table chain
-    for table in filter nat mangle; do
-        for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
-            iptables -t "$table" -F "$chain" 2>/dev/null || true
-        done
-        for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
-            iptables -t "$table" -X "$chain" 2>/dev/null || true
+    # What kubelet and kube-proxy leave besides (KUBE-FIREWALL and the canary/hint chains, IPv4 and IPv6): the
+    # built-in chains' jumps into KUBE-* first, then those chains. No other program here names chains KUBE-*.
+    local ipt table chain rule
+    for ipt in iptables ip6tables; do
+        command -v "$ipt" >/dev/null || continue
+        for table in filter nat mangle; do
+            while read -r rule; do
+                [[ -n $rule ]] && eval "$ipt -t $table ${rule/#-A/-D}" 2>/dev/null || true
+            done < <("$ipt" -t "$table" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | grep -v '^-A KUBE-' || true)
+            for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
+                "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
+            done
+            for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N KUBE-/ {print $2}'); do
+                "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
+            done
         done
     done
 }
