@@ -72,7 +72,9 @@ prepare_wrapper() {
 }
 
 binary_works() {
-    [[ -x "$BIN/$1" ]] && "$BIN/$1" --version 2>/dev/null | grep -q "$VERSION"
+    local ask=(--version)
+    [[ $1 == kubectl ]] && ask=(version --client)   # kubectl has no --version flag
+    [[ -x "$BIN/$1" ]] && "$BIN/$1" "${ask[@]}" 2>/dev/null | grep -q "$VERSION"
 }
 
 build_component() {

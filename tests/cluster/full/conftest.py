@@ -16,9 +16,15 @@ from local_cluster import Kube, deployments_available, eventually, running_clust
 @pytest.fixture(scope="session")
 def kube() -> Kube:
     kube = running_cluster()
-    # Argo CD has synced the overlay and every Deployment rolled out (a cold start may still be converging).
+    # Every Deployment rolled out (a cold start may still be converging).
+    eventually("every Deployment Available", lambda: deployments_available(kube), timeout=600)
+    return kube
+
+
+@pytest.fixture(scope="session")
+def synced(kube: Kube) -> Kube:
+    """Argo CD has synced environments/local from the served repository and reports it Healthy."""
     eventually("Application gigstack-local Synced and Healthy", lambda: synced_and_healthy(kube), timeout=600)
-    eventually("every Deployment Available", lambda: deployments_available(kube), timeout=300)
     return kube
 
 

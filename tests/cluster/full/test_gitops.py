@@ -13,6 +13,7 @@ from local_cluster import (
     NAMESPACE,
     RUN,
     Kube,
+    application,
     deployments_available,
     eventually,
     synced_and_healthy,
@@ -55,7 +56,24 @@ def _push(repo: Path) -> str:
     return _git(repo, "rev-parse", "HEAD")
 
 
-def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(kube: Kube, tmp_path: Path) -> None:
+def test_argo_cd_synced_the_overlay_from_the_served_repository(synced: Kube) -> None:
+    app = application(synced)
+    assert app["spec"]["source"]["repoURL"] == GIT_URL
+    assert app["spec"]["source"]["path"] == "environments/local"
+    served = subprocess.run(
+        ["git", "ls-remote", GIT_URL, "refs/heads/main"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()[0]
+    assert app["status"]["sync"]["revision"] == served
+    managed = {(r["kind"], r["name"]) for r in app["status"]["resources"]}
+    assert {("Deployment", name) for name in ("gateway", "auth", "users", "gig", "notification")} <= managed
+
+
+def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(synced: Kube, tmp_path: Path) -> None:
+    kube = synced
     # The new tag is a release the node already holds (no registry): the same image under a new name.
     tag = f"bump-{int(time.time())}"
     ctr = ["ctr", "--address", str(RUN / "containerd" / "containerd.sock"), "-n", "k8s.io", "images", "tag"]
