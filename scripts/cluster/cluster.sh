@@ -451,6 +451,8 @@ ARGOCD_NAMESPACE=argocd
 GIT_URL="git://$NODE_IP/gigstack.git"
 APPLICATION=gigstack-local
 ARGOCD_REDIS_PORT=16379   # on the node address, like everything else here
+ARGOCD_NETNS=gigstack-argocd
+ARGOCD_IP=10.213.0.2      # below host-local's range (.16-.250)
 
 # A bare clone of this repository's HEAD (as branch main) served by git daemon; a push to it triggers the
 # post-receive hook, which asks Argo CD to refresh the Application at once instead of at its next poll.
@@ -519,9 +521,20 @@ EOF
     start argocd-repo-server "${env[@]}" ARGOCD_BINARY_NAME=argocd-repo-server "$dir/argocd" \
         --address "$NODE_IP" --port 8081 --metrics-address "$NODE_IP" --metrics-port 8084 --disable-tls \
         --redis "$NODE_IP:$ARGOCD_REDIS_PORT" --loglevel warn
-    start argocd-application-controller "${env[@]}" ARGOCD_BINARY_NAME=argocd-application-controller \
+    # The application-controller binds its metrics server to 0.0.0.0 (no flag changes it): it runs in a network
+    # namespace of its own on the bridge (10.213.0.2), where "all interfaces" is that one address.
+    if [[ ! -e /run/netns/$ARGOCD_NETNS ]]; then
+        ip netns add "$ARGOCD_NETNS"
+        ip link add gsargo0 type veth peer name eth0 netns "$ARGOCD_NETNS"
+        ip link set gsargo0 master "$BRIDGE" up
+        ip -n "$ARGOCD_NETNS" addr add "$ARGOCD_IP/24" dev eth0
+        ip -n "$ARGOCD_NETNS" link set eth0 up
+        ip -n "$ARGOCD_NETNS" link set lo up
+    fi
+    start argocd-application-controller ip netns exec "$ARGOCD_NETNS" "${env[@]}" \
+        ARGOCD_BINARY_NAME=argocd-application-controller \
         "$dir/argocd" --namespace "$ARGOCD_NAMESPACE" --repo-server "$NODE_IP:8081" --repo-server-plaintext \
-        --redis "$NODE_IP:$ARGOCD_REDIS_PORT" --metrics-address "$NODE_IP" --metrics-port 8082 \
+        --redis "$NODE_IP:$ARGOCD_REDIS_PORT" --metrics-port 8082 \
         --status-processors 4 --operation-processors 2 --app-resync 180 --loglevel warn
     # The Application the marketplace ApplicationSet would generate for this cluster, pointed at the overlay.
     kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f - >/dev/null <<EOF
@@ -656,6 +669,7 @@ down() {
         done < "$RUN/netns"
     fi
     remove_iptables
+    [[ -e /run/netns/$ARGOCD_NETNS ]] && ip netns delete "$ARGOCD_NETNS"
     ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
     # Mounts under our paths (pod volumes, overlay rootfs, shm), deepest first.
