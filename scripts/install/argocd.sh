@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Build Argo CD (Apache-2.0) and kustomize from the Go module proxy for the one-node cluster's GitOps loop
+# Build Argo CD (Apache-2.0) from the Go module proxy for the one-node cluster's GitOps loop
 # (docs/local-cluster.md, ADR 0023), idempotently: cached in ${GIGSTACK_CACHE:-~/.cache/gigstack}/argocd-<version>/.
 #   argocd      one binary; it acts as each component by ARGOCD_BINARY_NAME (argocd-repo-server,
 #               argocd-application-controller); no UI assets (argocd-server is not run here)
-#   kustomize   what the repo-server runs to render a kustomize Application
+#   kustomize   what the repo-server runs to render a kustomize Application (a shim to kubectl's embedded one)
 #   crds/       the CRDs of this release (manifests/crds of the module), with its LICENSE
 # Why a wrapper module: argo-cd's go.mod carries a replace block (k8s.io staging modules, CVE pins) and
 # `go install pkg@version` refuses modules with replace directives; the wrapper copies that block.
@@ -15,6 +15,7 @@ set -euo pipefail
 VERSION="v3.2.11"            # keep in step with docs/adr/0023
 KUSTOMIZE_VERSION="v5.7.1"
 CACHE="${GIGSTACK_CACHE:-$HOME/.cache/gigstack}"
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DEST="$CACHE/argocd-$VERSION"
 MODULE="github.com/argoproj/argo-cd/v3"
 
@@ -57,14 +58,23 @@ for r in json.load(sys.stdin).get("Replace") or []:
     echo "$MODULE@$VERSION manifests/crds" > "$DEST/crds/SOURCE"
 }
 
+# kubectl v1.34.4 (scripts/install/kubernetes.sh) embeds kustomize v5.7.1, the version Argo CD v3.2.11 ships
+# with: a two-verb shim (what the repo-server runs: `kustomize build DIR [flags]`, `kustomize version`) instead
+# of a second build.
 build_kustomize() {
     [[ -x $DEST/kustomize ]] && return 0
-    mkdir -p "$DEST/gobin"
-    echo "  building kustomize $KUSTOMIZE_VERSION from the Go module proxy" >&2
-    GOBIN="$DEST/gobin" nice -n 15 go install -trimpath -ldflags "-s -w" \
-        "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION" >&2
-    mv -f "$DEST/gobin/kustomize" "$DEST/kustomize"
-    rmdir "$DEST/gobin"
+    "$REPO_ROOT/scripts/install/kubernetes.sh" kubectl
+    cat > "$DEST/kustomize.tmp" <<EOF
+#!/bin/sh
+# kustomize for Argo CD's repo-server: kubectl's embedded kustomize (written by scripts/install/argocd.sh).
+case "\$1" in
+    build) shift; exec "$CACHE/kubernetes-v1.34.4/bin/kubectl" kustomize "\$@" ;;
+    version) echo "$KUSTOMIZE_VERSION" ;;
+    *) echo "kustomize shim: only build and version" >&2; exit 2 ;;
+esac
+EOF
+    chmod +x "$DEST/kustomize.tmp"
+    mv -f "$DEST/kustomize.tmp" "$DEST/kustomize"
 }
 
 mkdir -p "$DEST"
