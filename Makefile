@@ -24,13 +24,16 @@ PYTEST_ARGS ?=
 
 # Image tests need a private dockerd and minutes cold: their own target (make test-images), not `make test`.
 IMAGE_TESTS := tests/cluster/images
+# The full tier needs the one-node cluster (make test-cluster), not `make test`.
+FULL_CLUSTER_TESTS := tests/cluster/full
+SERVICE_IMAGES := $(notdir $(patsubst %/Dockerfile,%,$(wildcard services/*/Dockerfile)))
 
 # The testcontainers backend on store images built here from Debian's packages (no registry reachable): the
 # infra suite's store tests (MongoDB and OpenSearch have no local image) and one service's integration suite.
 CONTAINER_TESTS := tests/infra/test_sql_stores.py tests/infra/test_redis_and_mongo.py tests/infra/test_rabbitmq.py \
 	services/notification/tests/integration
 
-.PHONY: help deps up down status test test-images test-containers lint fmt
+.PHONY: help deps up down status test test-images test-containers cluster-up cluster-down test-cluster lint fmt
 
 help:
 	@echo "make deps    install servers and tools (scripts/install-deps.sh; idempotent, cached in ~/.cache/gigstack)"
@@ -41,6 +44,9 @@ help:
 	@echo "make test-images  build every service image from its Dockerfile and run it read-only, non-root"
 	@echo "             (private dockerd, no registry: docs/local-cluster.md)"
 	@echo "make test-containers  infra + notification integration suites on the testcontainers backend, local store images"
+	@echo "make cluster-up    one-node Kubernetes cluster + stores + Argo CD syncing environments/local (docs/local-cluster.md)"
+	@echo "make cluster-down  stop it and remove everything it created"
+	@echo "make test-cluster  cluster-up, the full tier (tests/cluster/full), cluster-down"
 	@echo "make lint    ruff check, ruff format --check, mypy (strict), lint-imports"
 	@echo "make fmt     ruff --fix and ruff format"
 
@@ -71,7 +77,7 @@ fmt:
 IMAGE_TIERS ?= 1
 test: deps
 	@$(MAKE) --no-print-directory lint
-	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) $(PYTEST_ARGS)
+	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) --ignore=$(FULL_CLUSTER_TESTS) $(PYTEST_ARGS)
 	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
 
 # The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
@@ -90,3 +96,26 @@ test-containers: deps
 		$(UV_RUN) pytest $(CONTAINER_TESTS) -k "not mongo" $(PYTEST_ARGS) || status=$$?; \
 	fi; \
 	scripts/cluster/docker.sh stop; exit $$status
+
+# The full tier (docs/local-cluster.md): a one-node cluster on its own bridge, the stores as host processes behind
+# selector-less Services, every service image built from this worktree and imported into the node, and Argo CD
+# syncing environments/local from a git daemon serving this worktree's HEAD (commit first).
+# Not part of `make test`: its own CI step (time in README.md).
+cluster-up: deps
+	@scripts/install/images.sh
+	@scripts/install/argocd.sh
+	@# The private dockerd is needed only to build and hand over the images; stopped again if it was not running.
+	docker_was_up=0; [[ -S /run/gigstack-docker/docker.sock ]] && docker_was_up=1; \
+	scripts/cluster/cluster.sh up && scripts/cluster/images.sh dev \
+	&& scripts/cluster/cluster.sh import $(foreach s,$(SERVICE_IMAGES),gigstack/$(s):dev); status=$$?; \
+	[[ $$docker_was_up == 1 ]] || scripts/cluster/docker.sh stop; exit $$status
+	@$(UV_RUN) python -m scripts.cluster.stores up
+	@scripts/cluster/cluster.sh gitops
+
+cluster-down:
+	@$(UV_RUN) python -m scripts.cluster.stores down
+	@scripts/cluster/cluster.sh down
+
+test-cluster: cluster-up
+	status=0; $(UV_RUN) pytest $(FULL_CLUSTER_TESTS) $(PYTEST_ARGS) || status=$$?; \
+	$(MAKE) --no-print-directory cluster-down; exit $$status

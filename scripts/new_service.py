@@ -79,7 +79,7 @@ def add_service(root: Path, name: str, port: int | None, groups: list[str]) -> S
     edit(root / ".importlinter", shared_files.import_linter, service)
     edit(root / "pyproject.toml", shared_files.mypy_path, service)
     edit(root / "compose.yaml", shared_files.compose, service)
-    for overlay in ("eks", "minikube"):
+    for overlay in ("eks", "minikube", "local"):
         edit(root / "environments" / overlay / "kustomization.yaml", shared_files.overlay, service)
     edit(root / "gitops/base/services/gateway/configmap.yaml", shared_files.gateway_configmap, service)
     return service

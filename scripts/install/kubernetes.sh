@@ -72,7 +72,11 @@ prepare_wrapper() {
 }
 
 binary_works() {
-    [[ -x "$BIN/$1" ]] && "$BIN/$1" --version 2>/dev/null | grep -q "$VERSION"
+    local ask=(--version)
+    [[ $1 == kubectl ]] && ask=(version --client)   # kubectl has no --version flag
+    # Output captured first: with pipefail, `grep -q` closing the pipe early would fail kubectl's two-line answer.
+    local said
+    [[ -x "$BIN/$1" ]] && said="$("$BIN/$1" "${ask[@]}" 2>/dev/null)" && grep -q "$VERSION" <<<"$said"
 }
 
 build_component() {

@@ -28,6 +28,7 @@ CHECKED_PATHS = [
     Path("gitops/base/services"),
     Path("environments/eks/kustomization.yaml"),
     Path("environments/minikube/kustomization.yaml"),
+    Path("environments/local/kustomization.yaml"),
     GATEWAY_SETTINGS,
     *(path.relative_to(REPO_ROOT) for path in REPO_ROOT.glob("services/*/pyproject.toml")),
 ]

@@ -19,7 +19,7 @@ from gigstack_registry import Registry, Service, load_registry
 LAYERS = ("entrypoints", "adapters", "service_layer", "domain")
 COMPONENT = "../../../components/service-workload"
 MIGRATION = "../../../components/service-migration"
-OVERLAYS = ("eks", "minikube")
+OVERLAYS = ("eks", "minikube", "local")
 GATEWAY_SETTINGS = Path("services/gateway/src/gateway_service/settings.py")
 # Written by scripts/generate_public_api.py when the gateway serves a generated operation table.
 GATEWAY_OPERATIONS = Path("services/gateway/src/gateway_service/entrypoints/public_operations.json")
