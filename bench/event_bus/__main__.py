@@ -75,6 +75,13 @@ def _arguments() -> argparse.Namespace:
         default="connection",
         help="transactions of the producer and the handler: Core connection or ORM AsyncSession",
     )
+    parser.add_argument(
+        "--claims",
+        choices=["batch", "single"],
+        default="batch",
+        help="consumer: BatchEventConsumer + claim_events (one transaction per batch) or EventConsumer + "
+        "claim_event (one transaction per event)",
+    )
     parser.add_argument("--publish-window", type=int, default=100, help="raw path: confirms in flight")
     parser.add_argument("--json", type=Path, default=RESULTS_PATH, help="where to write the summary")
     return parser.parse_args()
@@ -112,6 +119,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     writers=args.writers,
                     relay_batch=args.relay_batch,
                     unit_of_work=args.unit_of_work,
+                    claims=args.claims,
                     staging_in_clock=False,
                 )
                 staged = await run_full(
@@ -123,6 +131,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     writers=args.writers,
                     relay_batch=args.relay_batch,
                     unit_of_work=args.unit_of_work,
+                    claims=args.claims,
                     staging_in_clock=True,
                 )
             finally:
