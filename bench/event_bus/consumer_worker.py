@@ -14,6 +14,7 @@ import time
 from collections.abc import Sequence
 
 import aio_pika
+import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventConsumer, EventEnvelope
@@ -138,7 +139,9 @@ def main() -> None:
     parser.add_argument("--unit-of-work", choices=["connection", "session"], default="connection")
     parser.add_argument("--claims", choices=["batch", "single"], default="batch")
     args = parser.parse_args()
-    asyncio.run(consume_raw(args) if args.path == "raw" else consume_full(args))
+    # uvloop, as in the services (uvicorn picks it) and in the benchmark's own process.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(consume_raw(args) if args.path == "raw" else consume_full(args))
 
 
 if __name__ == "__main__":
