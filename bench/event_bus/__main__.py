@@ -17,7 +17,7 @@ In both paths the consumer runs in a separate process (`consumer_worker`), as th
 Reports the throughputs, the ratios to raw (targets: bus / raw >= 0.5, staged / raw >= 0.35) and loss
 (distinct claimed ids must equal N and no outbox row may stay unpublished, in both outbox variants). The
 consumer batches its claims (`BatchEventConsumer` + `claim_events`, ADR 0024); `--claims single` measures
-the one-transaction-per-event `EventConsumer` instead. Every process runs on uvloop, as the services do.
+the one-transaction-per-event `EventConsumer` instead; `--loop uvloop` runs every process on uvloop.
 Usage (from the repository root)::
 
     uv run python -m bench.event_bus --events 5000 --rounds 2
@@ -90,6 +90,12 @@ def _arguments() -> argparse.Namespace:
         help="consumer: BatchEventConsumer + claim_events (one transaction per batch) or EventConsumer + "
         "claim_event (one transaction per event)",
     )
+    parser.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop"],
+        default="asyncio",
+        help="event loop of every process of the run (uvloop speeds raw up more than the outbox path)",
+    )
     parser.add_argument("--publish-window", type=int, default=100, help="raw path: confirms in flight")
     parser.add_argument("--json", type=Path, default=RESULTS_PATH, help="where to write the summary")
     return parser.parse_args()
@@ -117,6 +123,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     queue="bench.raw",
                     prefetch=args.prefetch,
                     publish_window=args.publish_window,
+                    loop=args.loop,
                 )
                 bus = await run_full(
                     amqp_url,
@@ -128,6 +135,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     relay_batch=args.relay_batch,
                     unit_of_work=args.unit_of_work,
                     claims=args.claims,
+                    loop=args.loop,
                     staging_in_clock=False,
                 )
                 staged = await run_full(
@@ -140,6 +148,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     relay_batch=args.relay_batch,
                     unit_of_work=args.unit_of_work,
                     claims=args.claims,
+                    loop=args.loop,
                     staging_in_clock=True,
                 )
             finally:
@@ -241,16 +250,16 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
     return passed
 
 
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run on uvloop, the event loop the services run on (uvicorn picks it), in every process of the run."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+def run(coroutine: Coroutine[Any, Any, T], loop: str) -> T:
+    """Run on `loop`: asyncio (the figures in docs/benchmarks.md) or uvloop (what uvicorn runs on)."""
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if loop == "uvloop" else None) as runner:
         return runner.run(coroutine)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     args = _arguments()
-    rounds = run(_measure(args))
+    rounds = run(_measure(args), args.loop)
     sys.exit(0 if _report(args, rounds) else 1)
 
 

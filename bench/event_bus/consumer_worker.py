@@ -138,9 +138,10 @@ def main() -> None:
     parser.add_argument("--consumer", default="bench")
     parser.add_argument("--unit-of-work", choices=["connection", "session"], default="connection")
     parser.add_argument("--claims", choices=["batch", "single"], default="batch")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
-    # uvloop, as in the services (uvicorn picks it) and in the benchmark's own process.
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+    # The same event loop as the benchmark's own process (--loop).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if args.loop == "uvloop" else None) as runner:
         runner.run(consume_raw(args) if args.path == "raw" else consume_full(args))
 
 
