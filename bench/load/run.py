@@ -254,8 +254,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     break
                 sustainable = rate
             soak_result = None
-            if sustainable > 0 and args.soak_seconds > 0:
-                soak_rate = round(sustainable * args.soak_fraction, 1)
+            if args.soak_seconds > 0:
+                # With no sustained step (a saturated machine) the soak still runs, at the fraction of the
+                # lowest step, so error rate, memory, queues and outboxes are measured all the same.
+                soak_rate = round((sustainable or args.rates[0]) * args.soak_fraction, 2)
                 soak_result = await soak(client, stack, market, soak_rate, args.soak_seconds)
                 print(f"soak {soak_result}", flush=True)
     return {
