@@ -112,14 +112,19 @@ async def enforce_ip_budget(request: Request) -> None:
     if token is None or claims is None:
         await services.throttle.admit_ip(ip)
         return
-    budgets, liveness = await asyncio.gather(
-        services.throttle.admit_ip_and_account(ip, claims.user_id),
-        services.sessions.ensure_live(claims),
-        return_exceptions=True,
+    user_id = claims.user_id
+
+    async def budgets() -> tuple[BaseException | None]:
+        # Wrapped in a tuple: the account's refusal is *returned* (the session verdict goes first), which
+        # gather(return_exceptions=True) could not tell from the address's refusal being raised.
+        return (await services.throttle.admit_ip_and_account(ip, user_id),)
+
+    counted, liveness = await asyncio.gather(
+        budgets(), services.sessions.ensure_live(claims), return_exceptions=True
     )
-    if isinstance(budgets, BaseException):
-        raise budgets  # the address is over its budget: 429 before anything about the session
-    refusal = liveness if isinstance(liveness, BaseException) else budgets
+    if isinstance(counted, BaseException):
+        raise counted  # the address is over its budget (or Redis failed): before anything about the session
+    refusal = liveness if isinstance(liveness, BaseException) else counted[0]
     setattr(request.state, _ADMISSION, _Admission(token, claims, refusal))
 
 
