@@ -11,13 +11,16 @@ import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Sequence
 
 import aio_pika
+import uvloop
 from aio_pika.abc import AbstractIncomingMessage
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventConsumer, EventEnvelope
+from servicekit.events.batch_consumer import BatchEventConsumer
 from servicekit.events.bus import declare_work_queue
-from servicekit.events.sql import claim_event
+from servicekit.events.sql import claim_event, claim_events
 from servicekit.metrics import ConsumerMetrics
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -79,14 +82,42 @@ async def consume_full(args: argparse.Namespace) -> None:
             if claimed == args.events:
                 _report(f"DONE {calls} {time.process_time():.3f}")
 
-    consumer = EventConsumer(
-        bus,
-        queue=args.queue,
-        routing_keys=[args.routing_key],
-        handler=handler,
-        metrics=ConsumerMetrics(CollectorRegistry(), service="bench-consumer"),
-        prefetch=args.prefetch,
-    )
+    async def batch_handler(envelopes: Sequence[EventEnvelope]) -> None:
+        # One transaction claims the whole batch; the consumer acks the messages after it committed.
+        nonlocal calls, claimed
+        calls += len(envelopes)
+        ids = [envelope.id for envelope in envelopes]
+        if args.unit_of_work == "session":
+            async with sessions() as session, session.begin():
+                fresh = await claim_events(session, args.consumer, ids)
+        else:
+            async with engine.begin() as connection:
+                fresh = await claim_events(connection, args.consumer, ids)
+        before, claimed = claimed, claimed + len(fresh)
+        if before < args.events <= claimed:
+            _report(f"DONE {calls} {time.process_time():.3f}")
+
+    metrics = ConsumerMetrics(CollectorRegistry(), service="bench-consumer")
+    consumer: EventConsumer
+    if args.claims == "batch":
+        consumer = BatchEventConsumer(
+            bus,
+            queue=args.queue,
+            routing_keys=[args.routing_key],
+            batch_handler=batch_handler,
+            metrics=metrics,
+            prefetch=args.prefetch,
+            max_batch=args.prefetch,
+        )
+    else:
+        consumer = EventConsumer(
+            bus,
+            queue=args.queue,
+            routing_keys=[args.routing_key],
+            handler=handler,
+            metrics=metrics,
+            prefetch=args.prefetch,
+        )
     await consumer.start()
     _report(f"READY {time.process_time():.3f}")
     await _wait_for_stdin_close()
@@ -106,8 +137,12 @@ def main() -> None:
     parser.add_argument("--prefetch", type=int, default=32)
     parser.add_argument("--consumer", default="bench")
     parser.add_argument("--unit-of-work", choices=["connection", "session"], default="connection")
+    parser.add_argument("--claims", choices=["batch", "single"], default="batch")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
-    asyncio.run(consume_raw(args) if args.path == "raw" else consume_full(args))
+    # The same event loop as the benchmark's own process (--loop).
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop if args.loop == "uvloop" else None) as runner:
+        runner.run(consume_raw(args) if args.path == "raw" else consume_full(args))
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ async def run_full(
     writers: int,
     relay_batch: int,
     unit_of_work: str,
+    claims: str,
+    loop: str,
     staging_in_clock: bool,
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
@@ -71,6 +73,8 @@ async def run_full(
         f"--prefetch={prefetch}",
         f"--consumer={CONSUMER}",
         f"--unit-of-work={unit_of_work}",
+        f"--claims={claims}",
+        f"--loop={loop}",
     )
     await worker.start()
     bus = EventBus(amqp_url, service_name="bench-producer")

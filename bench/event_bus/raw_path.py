@@ -22,7 +22,7 @@ class RawPathResult:
 
 
 async def run_raw(
-    amqp_url: str, *, events: int, queue: str, prefetch: int, publish_window: int
+    amqp_url: str, *, events: int, queue: str, prefetch: int, publish_window: int, loop: str
 ) -> RawPathResult:
     """Publish `events` messages (confirmed, `publish_window` in flight) while a consumer process acks them.
 
@@ -36,6 +36,7 @@ async def run_raw(
         f"--routing-key={ROUTING_KEY}",
         f"--events={events}",
         f"--prefetch={prefetch}",
+        f"--loop={loop}",
     )
     await worker.start()
     connection = await aio_pika.connect_robust(amqp_url, timeout=AMQP_TIMEOUT)

@@ -82,8 +82,13 @@ def flush_traces(timeout_seconds: float = 5.0) -> None:
 
 
 def instrument_app(app: FastAPI) -> None:
-    """Trace every request except probes and scrapes; the span wraps the whole middleware stack."""
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=_UNTRACED_URLS)
+    """Trace every request except probes and scrapes; the span wraps the whole middleware stack.
+
+    One server span per request: the instrumentation's extra internal spans for each ASGI `receive` and
+    `send` message (two or three per request) say nothing the server span does not, and cost a measurable
+    share of every service's per-request CPU (docs/benchmarks.md, gateway overhead).
+    """
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=_UNTRACED_URLS, exclude_spans=["receive", "send"])
 
 
 def inject_trace_headers(headers: dict[str, Any]) -> None:

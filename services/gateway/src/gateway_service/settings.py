@@ -24,6 +24,9 @@ class GatewaySettings(ServiceSettings):
     # token may be presented again (two tabs refreshing at once) without counting as reuse.
     session_absolute_lifetime_seconds: int = Field(default=2_592_000, ge=1)
     refresh_reuse_grace_seconds: float = Field(default=5.0, ge=0, le=60)
+    # How long a replica remembers that a session was live (adapters/session_cache.py): a revocation made
+    # through another replica takes effect here within this bound; 0 asks Redis on every request.
+    session_liveness_cache_seconds: float = Field(default=2.0, ge=0, le=10)
 
     auth_service_url: str | None = "http://127.0.0.1:8001"
     users_service_url: str | None = None

@@ -76,3 +76,29 @@ async def test_per_account_request_budget(start_gateway: Any) -> None:
     headers = {"Authorization": f"Bearer {signin.json()['access_token']}"}
     statuses = [(await gateway.get("/api/v1/gateway/auth/me", headers=headers)).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+async def test_with_a_token_both_budgets_and_the_session_are_judged_in_the_documented_order(
+    start_gateway: Any,
+) -> None:
+    # Limits of their own: the counters' keys include the limit, so no other test's counts are shared.
+    gateway = await start_gateway(rate_limit_per_account_per_minute=4, rate_limit_per_ip_per_minute=7)
+    signin = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "alice", "password": "correct horse battery staple"},
+        headers={"X-Device-Id": "device-known"},
+    )  # the address's 1st request
+    headers = {"Authorization": f"Bearer {signin.json()['access_token']}"}
+    me = [(await gateway.get("/api/v1/gateway/auth/me", headers=headers)).status_code for _ in range(3)]
+    assert me == [200, 200, 200]  # 2nd to 4th; this replica now remembers the session as live
+    assert (await gateway.post("/api/v1/gateway/auth/signout", headers=headers)).status_code == 204  # 5th
+    # 6th and 7th: the account is over its budget (4) and the session has ended: the session verdict comes
+    # first, and at once, although the session was remembered as live a moment ago.
+    for _ in range(2):
+        ended = await gateway.get("/api/v1/gateway/auth/me", headers=headers)
+        assert ended.status_code == 401, ended.text
+        assert ended.json()["error"]["code"] == "session_revoked"
+    # 8th: the address is over its budget (7), which comes before anything about the session.
+    over = await gateway.get("/api/v1/gateway/auth/me", headers=headers)
+    assert over.status_code == 429
+    assert "retry-after" in over.headers

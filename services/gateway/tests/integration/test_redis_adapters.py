@@ -111,3 +111,26 @@ async def test_rate_limiter_counts_hits_and_attempts_with_refunds(redis: Redis, 
     assert (await limiter.acquire(exact, "ip")).allowed
     assert not (await limiter.acquire(exact, "ip")).allowed
     assert any(_text(k).startswith("gw:limits") for k in await redis.keys("*"))
+
+
+async def test_hit_many_counts_on_the_same_counters_as_hit_in_one_round_trip(
+    redis: Redis, redis_url: str
+) -> None:
+    limiter = RedisRateLimiter(redis, redis_url)
+    per_ip = RateRule("requests_per_ip", limit=3, window_seconds=60)
+    per_account = RateRule("requests_per_account", limit=2, window_seconds=60)
+
+    assert (await limiter.hit(per_account, "user-1")).allowed
+    first = await limiter.hit_many([(per_ip, "10.0.0.1"), (per_account, "user-1")])
+    assert [decision.allowed for decision in first] == [True, True]
+    second = await limiter.hit_many([(per_ip, "10.0.0.1"), (per_account, "user-1")])
+    assert [decision.allowed for decision in second] == [True, False], (
+        "hit and hit_many share the account count"
+    )
+    assert 1 <= second[1].retry_after_seconds <= 60
+    assert (await limiter.hit(per_ip, "10.0.0.1")).allowed
+    assert not (await limiter.hit(per_ip, "10.0.0.1")).allowed, "hit_many's IP hits counted where hit looks"
+
+    await redis.script_flush()  # Redis restarted and forgot the script: loaded again, nothing lost
+    [other] = await limiter.hit_many([(per_ip, "10.0.0.2")])
+    assert other.allowed

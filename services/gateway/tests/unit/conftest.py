@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import pytest
@@ -91,6 +92,9 @@ class InMemoryRateLimiter:
             return self._refused(rule, hits)
         hits.append(self.now)
         return RateDecision(True, 0)
+
+    async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
+        return [await self.hit(rule, key) for rule, key in hits]
 
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
         return await self.hit(rule, key)

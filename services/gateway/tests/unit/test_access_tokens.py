@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -86,3 +88,28 @@ def test_clock_skew_within_the_leeway_is_tolerated() -> None:
         algorithm="HS256",
     )
     assert codec.verify(skewed).user_id == "u1"
+
+
+def test_a_remembered_token_is_served_until_its_expiry_then_verified_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = [time.time()]
+    codec = Hs256AccessTokenCodec(SECRET, ttl_seconds=900, leeway_seconds=30, clock=lambda: clock[0])
+    token, _ = codec.issue(user_id="u1", session_id="s1")
+    verifications = []
+    verify_signature = codec._verify
+
+    def counting(candidate: str) -> Any:
+        verifications.append(candidate)
+        return verify_signature(candidate)
+
+    monkeypatch.setattr(codec, "_verify", counting)
+    first = codec.verify(token)
+    clock[0] = first.expires_at.timestamp() + 29.9
+    assert codec.verify(token) == first
+    assert len(verifications) == 1, "served from memory within expiry + leeway"
+    clock[0] = first.expires_at.timestamp() + 30.1
+    codec.verify(token)  # (still valid by the real clock PyJWT reads)
+    assert len(verifications) == 2, "past expiry + leeway the signature and claims are checked again"
+    with pytest.raises(InvalidAccessTokenError):
+        codec.verify(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))

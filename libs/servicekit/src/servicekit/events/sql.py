@@ -35,6 +35,7 @@ __all__ = [
     "SqlOutboxRelay",
     "UtcDateTime",
     "claim_event",
+    "claim_events",
     "outbox_table",
     "processed_events_table",
     "stage_event",
@@ -46,6 +47,11 @@ __all__ = [
 _STAGE = sa.insert(OUTBOX)
 _CLAIM_POSTGRESQL = postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing()
 _CLAIM_MYSQL = mysql.insert(PROCESSED_EVENTS).prefix_with("IGNORE")
+# Executed with a list of rows, SQLAlchemy renders this as one multi-row INSERT ("insertmanyvalues"): a batch
+# of claims is one round trip, and RETURNING names exactly the ids this call claimed.
+_CLAIM_MANY_POSTGRESQL = (
+    postgresql.insert(PROCESSED_EVENTS).on_conflict_do_nothing().returning(PROCESSED_EVENTS.c.event_id)
+)
 
 
 async def stage_event(
@@ -98,6 +104,27 @@ async def claim_event(session: AsyncSession | AsyncConnection, consumer: str, ev
         return await _claim_with_savepoint(session, values)
     result = await session.execute(statement, values)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def claim_events(
+    session: AsyncSession | AsyncConnection, consumer: str, event_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Claim many events in the current transaction; returns the ids claimed now (the others were already).
+
+    The batch form of `claim_event` for `BatchEventConsumer` handlers: call it first in the handler's
+    transaction and apply only the returned ids. On PostgreSQL it is one statement whatever the batch size;
+    elsewhere it claims the ids one by one, still inside the caller's single transaction.
+    """
+    unique = list(dict.fromkeys(event_ids))
+    if not unique:
+        return set()
+    dialect = (session.dialect if isinstance(session, AsyncConnection) else session.get_bind().dialect).name
+    if dialect != "postgresql":
+        return {event_id for event_id in unique if await claim_event(session, consumer, event_id)}
+    now = datetime.now(UTC)
+    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in unique]
+    result = await session.execute(_CLAIM_MANY_POSTGRESQL, rows)
+    return set(result.scalars().all())
 
 
 async def _claim_with_savepoint(session: AsyncSession | AsyncConnection, values: dict[str, Any]) -> bool:

@@ -11,7 +11,6 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.http import run_service
 
-from auth_service.adapters.migrations import upgrade_to_head
 from auth_service.settings import AuthSettings
 
 USAGE = "usage: python -m auth_service [serve | migrate]"
@@ -27,6 +26,10 @@ class MigrationSettings(BaseSettings):
 
 
 def migrate() -> None:
+    # Imported here: Alembic was about a third of the service's import time, and serving never needs it
+    # (bench/startup, docs/benchmarks.md).
+    from auth_service.adapters.migrations import upgrade_to_head
+
     settings = MigrationSettings()
     asyncio.run(
         upgrade_to_head(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from opentelemetry import trace
 from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
@@ -24,6 +25,7 @@ from servicekit.tracing import inject_trace_headers
 from gateway_service.adapters.http_pool import ServicePools
 
 logger = logging.getLogger(__name__)
+tracer = trace.get_tracer("gateway_service.downstream")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Response headers a client may legitimately need; hop-by-hop and server internals are dropped.
@@ -86,23 +88,31 @@ class DownstreamClient:
     ) -> DownstreamResponse:
         """``idempotent`` overrides the method's HTTP semantics for retries after a transport error: a PUT
         that checks and changes a password must not run twice (the second run sees the new password)."""
-        headers = self._headers(service, forward_headers, subject, session_id)
         base_url = self._service_urls.get(service)
         if not base_url:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         method = method.upper()
-        http = self._pools.client(service)
-        request = http.build_request(
+        # The pools' transport is not instrumented (adapters/http_pool.py): this is the hop's client span,
+        # and the headers are built inside it so the service's span is its child.
+        with tracer.start_as_current_span(
             method,
-            base_url.rstrip("/") + path,
-            json=json_body if content is None else None,
-            content=content,
-            params=params,
-            headers=headers,
-        )
-        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        response = await self._send_with_retries(http, service, repeatable, request)
-        return self._accept(service, response)
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": method, "peer.service": service},
+        ) as span:
+            headers = self._headers(service, forward_headers, subject, session_id)
+            http = self._pools.client(service)
+            request = http.build_request(
+                method,
+                base_url.rstrip("/") + path,
+                json=json_body if content is None else None,
+                content=content,
+                params=params,
+                headers=headers,
+            )
+            repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+            response = await self._send_with_retries(http, service, repeatable, request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return self._accept(service, response)
 
     def _headers(
         self,

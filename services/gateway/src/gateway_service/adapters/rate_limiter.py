@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from gateway_service.domain.rate_limits import RateDecision, RateRule
 
@@ -45,16 +47,60 @@ class RedisRateLimiter:
         storage = RedisStorage(
             f"async+{redis_url}", implementation="redispy", key_prefix=KEY_PREFIX, **pool_option
         )
+        self._redis = redis
+        self._storage = storage
         self._exact = MovingWindowRateLimiter(storage)
         self._approximate = SlidingWindowCounterRateLimiter(storage)
         self._acquire = redis.register_script(_ACQUIRE)
         self._refund = redis.register_script(_REFUND)
+        # limits' own sliding-window script, run on our pipeline by `hit_many` (same keys, same counters).
+        self._sliding_window = redis.register_script(_sliding_window_script(storage))
 
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         strategy, item = self._strategy(rule), _item(rule)
         if await strategy.hit(item, key):
             return RateDecision(allowed=True, retry_after_seconds=0)
         return await self._refusal(strategy, item, key)
+
+    async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
+        """Count several approximate budgets in one Redis round trip (a pipeline of limits' script).
+
+        Every request on a session counts against the per-IP and the per-account budget: two round trips
+        through `hit`, one here. The keys and the script are limits' own, so `hit` and `hit_many` share
+        their counters (tests/integration/test_redis_adapters.py pins that).
+        """
+        if any(rule.exact for rule, _ in hits):
+            return [await self.hit(rule, key) for rule, key in hits]
+        arguments = []
+        for rule, key in hits:
+            item = _item(rule)
+            window_key = item.key_for(key)
+            previous = self._storage.bridge.prefixed_key(self._storage._previous_window_key(window_key))
+            current = self._storage.bridge.prefixed_key(self._storage._current_window_key(window_key))
+            arguments.append((previous, current, item.amount, item.get_expiry(), 1))
+        acquired = await self._run_sliding_windows(arguments)
+        decisions = []
+        for (rule, key), allowed in zip(hits, acquired, strict=True):
+            if allowed:
+                decisions.append(RateDecision(allowed=True, retry_after_seconds=0))
+            else:
+                decisions.append(await self._refusal(self._approximate, _item(rule), key))
+        return decisions
+
+    async def _run_sliding_windows(self, arguments: Sequence[tuple[str, str, int, int, int]]) -> list[Any]:
+        # EVALSHA straight on the pipeline: redis-py's Script objects make a pipeline ask SCRIPT EXISTS
+        # first, a second round trip each time. The script is loaded once, and again if Redis forgot it.
+        for attempt in (1, 2):
+            try:
+                async with self._redis.pipeline(transaction=False) as pipe:
+                    for previous, current, limit, expiry, amount in arguments:
+                        pipe.evalsha(self._sliding_window.sha, 2, previous, current, limit, expiry, amount)
+                    return list(await pipe.execute())
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self._redis.script_load(self._sliding_window.script)
+        raise AssertionError("unreachable")
 
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
         ttl = int(
@@ -76,6 +122,11 @@ class RedisRateLimiter:
         return RateDecision(
             allowed=False, retry_after_seconds=max(1, math.ceil(stats.reset_time - time.time()))
         )
+
+
+def _sliding_window_script(storage: RedisStorage) -> str:
+    script: str = storage.bridge.lua_acquire_sliding_window.script  # type: ignore[attr-defined]
+    return script
 
 
 def _attempts_key(rule: RateRule, key: str) -> str:

@@ -19,6 +19,7 @@ from gateway_service.adapters.http_pool import ServicePools
 from gateway_service.adapters.presence import RedisPresence
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
+from gateway_service.adapters.session_cache import LivenessCachingSessionStore
 from gateway_service.domain.rate_limits import RateLimitPolicy
 from gateway_service.entrypoints.realtime import Realtime, build_realtime, realtime_event_handler
 from gateway_service.service_layer.sessions import SessionService
@@ -57,7 +58,9 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         settings.access_token_secret.get_secret_value(), ttl_seconds=settings.access_token_ttl_seconds
     )
     sessions = SessionService(
-        RedisSessionStore(redis),
+        LivenessCachingSessionStore(
+            RedisSessionStore(redis), ttl_seconds=settings.session_liveness_cache_seconds
+        ),
         access_tokens,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         session_lifetime_seconds=settings.session_absolute_lifetime_seconds,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from servicekit.errors import Unauthorized
 from servicekit.http import app_deps
 
 from gateway_service.adapters.downstream import DownstreamClient
+from gateway_service.domain.errors import InvalidAccessTokenError
 from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.bootstrap import GatewayDependencies
 from gateway_service.service_layer.sessions import SessionService
@@ -71,8 +74,58 @@ DeviceIdHeader = Annotated[
 ]
 
 
+@dataclass(frozen=True)
+class _Admission:
+    """What the edge learnt about a request's session while counting its budgets (kept on request.state)."""
+
+    token: str
+    claims: AccessClaims
+    refusal: BaseException | None  # the session verdict first (401), then the account's budget (429)
+
+
+_ADMISSION = "gateway_admission"
+
+
+def _bearer_token(request: Request) -> str | None:
+    # Parsed as HTTPBearer parses it, so `_optional_session` recognises the same token.
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    return token if scheme.lower() == "bearer" and token else None
+
+
 async def enforce_ip_budget(request: Request) -> None:
-    await _deps(request).throttle.admit_ip(client_ip(request))
+    """Count the request against its address's budget (429 when over it), before anything else runs.
+
+    With a valid access token this also counts the account's budget and checks that the session is live,
+    all in one Redis round trip (the liveness answer is usually remembered, adapters/session_cache.py), and
+    leaves the verdict for `_optional_session`, which would otherwise make two more round trips (ADR 0024).
+    A request with a token therefore counts against its account even on an operation that takes no session.
+    """
+    services = _deps(request)
+    ip = client_ip(request)
+    token = _bearer_token(request)
+    claims: AccessClaims | None = None
+    if token is not None:
+        try:
+            claims = services.sessions.verify_access_token(token)
+        except InvalidAccessTokenError:
+            claims = None  # counted by address only; the session dependency answers 401 for it
+    if token is None or claims is None:
+        await services.throttle.admit_ip(ip)
+        return
+    user_id = claims.user_id
+
+    async def budgets() -> tuple[BaseException | None]:
+        # Wrapped in a tuple: the account's refusal is *returned* (the session verdict goes first), which
+        # gather(return_exceptions=True) could not tell from the address's refusal being raised.
+        return (await services.throttle.admit_ip_and_account(ip, user_id),)
+
+    counted, liveness = await asyncio.gather(
+        budgets(), services.sessions.ensure_live(claims), return_exceptions=True
+    )
+    if isinstance(counted, BaseException):
+        raise counted  # the address is over its budget (or Redis failed): before anything about the session
+    refusal = liveness if isinstance(liveness, BaseException) else counted[0]
+    setattr(request.state, _ADMISSION, _Admission(token, claims, refusal))
 
 
 async def _optional_session(
@@ -80,6 +133,11 @@ async def _optional_session(
 ) -> AccessClaims | None:
     if credentials is None:
         return None
+    admission = getattr(request.state, _ADMISSION, None)
+    if isinstance(admission, _Admission) and admission.token == credentials.credentials:
+        if admission.refusal is not None:
+            raise admission.refusal
+        return admission.claims
     services = _deps(request)
     sessions, throttle = services.sessions, services.throttle
     claims = sessions.verify_access_token(credentials.credentials)

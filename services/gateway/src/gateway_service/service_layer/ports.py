@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from gateway_service.domain.rate_limits import RateDecision, RateRule
@@ -55,6 +56,9 @@ class AccessTokenCodec(Protocol):
 class RateLimiter(Protocol):
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         """Count one event against ``rule`` for ``key`` and say whether it was within the limit."""
+
+    async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
+        """``hit`` for several (rule, key) pairs at once (one round trip), decisions in the same order."""
 
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
         """Count one attempt *before* its outcome is known, atomically with the limit check.

@@ -21,6 +21,19 @@ class RequestThrottle:
         rule = self._policy.requests_per_account
         self._raise_if_refused(rule, await self._limiter.hit(rule, user_id))
 
+    async def admit_ip_and_account(self, client_ip: str, user_id: str) -> RateLimitedError | None:
+        """Count the request against both budgets at once; raise if the address is over its budget.
+
+        An account over its budget is returned rather than raised, so the caller can put the session
+        verdict first (a revoked session is 401, not 429), as `admit_account` callers do.
+        """
+        ip_rule, account_rule = self._policy.requests_per_ip, self._policy.requests_per_account
+        by_ip, by_account = await self._limiter.hit_many([(ip_rule, client_ip), (account_rule, user_id)])
+        self._raise_if_refused(ip_rule, by_ip)
+        if not by_account.allowed:
+            return RateLimitedError(account_rule.name, max(1, by_account.retry_after_seconds))
+        return None
+
     async def admit_signin_attempt(self, client_ip: str) -> None:
         """Count the attempt against the address's failure budget *before* auth checks the credentials.
 

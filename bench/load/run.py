@@ -1,0 +1,300 @@
+"""Whole-app load: the sustainable request rate through the gateway at p99 < 500 ms, then a soak at 70 %.
+
+Starts the whole marketplace (bench/whole_app.py: every store and every existing service as real processes),
+signs up a few members who sell, publishes their gigs, then drives the mix of bench/load/scenario.py (search-
+heavy reads, signed-in reads, gig writes, signups) through the gateway with an open-loop generator: requests
+leave on schedule whether or not earlier ones answered, and latency counts from the scheduled moment, so an
+overloaded system cannot hide its queueing (no coordinated omission).
+
+1. Ramp: each rate of ``--rates`` for ``--step-seconds``. A step is sustained when its p99 is under 500 ms,
+   fewer than 0.1 % of its requests fail and the achieved rate is at least 95 % of the offered one; the
+   sustainable rate is the highest sustained step below the first one that is not.
+2. Soak at ``--soak-fraction`` (70 %) of it for ``--soak-seconds``: error rate (< 0.1 %), resident memory of
+   every service sampled every 5 s (growth after the warm-up, the first fifth, must stay within 10 %), the
+   depth of every subscribed queue sampled every 5 s (bounded: back to zero at the end), and each outbox's
+   pending gauge (auth's SQL outbox and gig's Mongo outbox, from their /metrics) drained at the end.
+
+Usage::
+
+    uv run python bench/load/run.py                                   # ramp, then a 10-minute soak
+    uv run python bench/load/run.py --soak-seconds 120 --step-seconds 15
+
+Writes ``bench/results/load.json``; exits non-zero when a soak target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "idle_memory"))
+
+from memory import tree_memory
+from servicekit.events.subscriptions import SUBSCRIPTIONS
+
+from bench.load.scenario import Marketplace, pick, populate
+from bench.whole_app import GigstackStack, whole_app
+
+P99_TARGET_SECONDS = 0.5
+ERROR_RATE_TARGET = 0.001
+RSS_GROWTH_TARGET = 0.10
+ACHIEVED_FRACTION = 0.95
+MAX_IN_FLIGHT = 400
+REQUEST_TIMEOUT_SECONDS = 10.0
+SAMPLE_SECONDS = 5.0
+DRAIN_SECONDS = 60.0
+RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "load.json"
+
+
+@dataclass
+class Window:
+    offered_rate: float
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    by_operation: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies) + sum(self.errors.values())
+
+    @property
+    def error_rate(self) -> float:
+        return sum(self.errors.values()) / self.requests if self.requests else 0.0
+
+    def p(self, fraction: float) -> float:
+        if not self.latencies:
+            return math.inf
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "offered_rps": self.offered_rate,
+            "achieved_rps": round(len(self.latencies) / self.seconds, 1) if self.seconds else 0.0,
+            "requests": self.requests,
+            "errors": dict(self.errors),
+            "error_rate": round(self.error_rate, 5),
+            "p50_ms": round(self.p(0.50) * 1000, 1),
+            "p99_ms": round(self.p(0.99) * 1000, 1),
+        }
+
+    def sustained(self) -> bool:
+        achieved = len(self.latencies) / self.seconds if self.seconds else 0.0
+        return (
+            self.p(0.99) < P99_TARGET_SECONDS
+            and self.error_rate < ERROR_RATE_TARGET
+            and achieved >= ACHIEVED_FRACTION * self.offered_rate
+        )
+
+
+async def drive(client: httpx.AsyncClient, market: Marketplace, rate: float, seconds: float) -> Window:
+    """Open loop: request i is scheduled at start + i / rate; latency counts from that moment."""
+    window = Window(offered_rate=rate)
+    in_flight: set[asyncio.Task[None]] = set()
+    loop = asyncio.get_running_loop()
+
+    async def one(scheduled: float) -> None:
+        name, operation, ok = pick()
+        window.by_operation[name] += 1
+        try:
+            response = await operation(client, market)
+        except httpx.HTTPError as exc:
+            window.errors[f"{name} {type(exc).__name__}"] += 1
+            return
+        if response.status_code in ok:
+            window.latencies.append(loop.time() - scheduled)
+        else:
+            window.errors[f"{name} {response.status_code}"] += 1
+
+    started = loop.time()
+    count = int(rate * seconds)
+    for index in range(count):
+        scheduled = started + index / rate
+        delay = scheduled - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if len(in_flight) >= MAX_IN_FLIGHT:
+            window.errors["generator: too many in flight"] += 1
+            continue
+        task = asyncio.create_task(one(scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    if in_flight:
+        await asyncio.wait(in_flight, timeout=REQUEST_TIMEOUT_SECONDS + 5)
+    window.seconds = loop.time() - started
+    return window
+
+
+async def _queue_depths(amqp_url: str) -> dict[str, int]:
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    try:
+        depths = {}
+        for subscription in SUBSCRIPTIONS:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(subscription.queue, passive=True, timeout=10)
+                depths[subscription.queue] = int(queue.declaration_result.message_count or 0)
+            except aio_pika.exceptions.ChannelClosed:
+                depths[subscription.queue] = -1  # not declared (its consumer does not exist yet)
+            finally:
+                if not channel.is_closed:
+                    await channel.close()
+        return depths
+    finally:
+        await connection.close()
+
+
+async def _outbox_pending(client: httpx.AsyncClient, stack: GigstackStack) -> dict[str, float]:
+    pending: dict[str, float] = {}
+    for process in (stack.auth, stack.gig):
+        if process is None:
+            continue
+        text = (await client.get(f"{process.base_url}/metrics")).text
+        values = [
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("outbox_pending_events")
+        ]
+        pending[process.name] = sum(values)
+    return pending
+
+
+async def soak(
+    client: httpx.AsyncClient, stack: GigstackStack, market: Marketplace, rate: float, seconds: float
+) -> dict[str, Any]:
+    pids = {process.name: process.pid for process in stack.processes() if process.pid is not None}
+    rss: dict[str, list[float]] = {name: [] for name in pids}
+    depths: list[dict[str, int]] = []
+    stop = asyncio.Event()
+
+    async def sample() -> None:
+        while not stop.is_set():
+            for name, pid in pids.items():
+                rss[name].append(round(tree_memory(pid).rss_mib, 1))
+            depths.append(await _queue_depths(stack.amqp_url))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=SAMPLE_SECONDS)
+
+    sampler = asyncio.create_task(sample())
+    window = await drive(client, market, rate, seconds)
+    stop.set()
+    await sampler
+    # Drained: every queue empty and no outbox with pending events (the gauge is sampled every 5 s).
+    deadline = time.monotonic() + DRAIN_SECONDS
+    drained_depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
+    while time.monotonic() < deadline and (
+        any(depth > 0 for depth in drained_depths.values()) or any(value > 0 for value in pending.values())
+    ):
+        await asyncio.sleep(2)
+        drained_depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
+    await asyncio.sleep(SAMPLE_SECONDS + 1)  # one more pending sample after the last publication
+    pending = await _outbox_pending(client, stack)
+    warm = max(1, len(next(iter(rss.values()))) // 5)
+    growth = {
+        name: round(samples[-1] / statistics.median(samples[:warm]) - 1, 3) for name, samples in rss.items()
+    }
+    return {
+        "rate_rps": rate,
+        "seconds": seconds,
+        "window": window.summary(),
+        "by_operation": dict(window.by_operation),
+        "rss_mib_first_last_max": {
+            name: [samples[0], samples[-1], max(samples)] for name, samples in rss.items()
+        },
+        "rss_growth_after_warmup": growth,
+        "max_queue_depth": {queue: max(sample.get(queue, 0) for sample in depths) for queue in depths[0]}
+        if depths
+        else {},
+        "queue_depth_after": drained_depths,
+        "outbox_pending_after": pending,
+        "passed": {
+            "error_rate": window.error_rate < ERROR_RATE_TARGET,
+            "rss_growth": all(value <= RSS_GROWTH_TARGET for value in growth.values()),
+            "queues_drained": all(depth <= 0 for depth in drained_depths.values()),
+            "outbox_drained": all(value == 0 for value in pending.values()),
+        },
+    }
+
+
+async def measure(args: argparse.Namespace) -> dict[str, Any]:
+    random.seed(args.seed)
+    # Tokens must outlive the run; the budgets are raised out of the way (all traffic comes from 127.0.0.1).
+    gateway_env = {"ACCESS_TOKEN_TTL_SECONDS": "86400"}
+    async with whole_app(log_level=args.log_level, gateway_env=gateway_env) as (stack, _):
+        limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=64)
+        async with httpx.AsyncClient(
+            base_url=stack.gateway_url, timeout=REQUEST_TIMEOUT_SECONDS, limits=limits, trust_env=False
+        ) as client:
+            market = await populate(client, stack.mail, members=args.members, gigs=args.gigs)
+            await drive(client, market, rate=args.rates[0], seconds=5)  # warm-up, not reported
+            steps: list[dict[str, Any]] = []
+            sustainable = 0.0
+            for rate in args.rates:
+                window = await drive(client, market, rate, args.step_seconds)
+                steps.append({**window.summary(), "sustained": window.sustained()})
+                print(f"step {steps[-1]}", flush=True)
+                if not window.sustained():
+                    break
+                sustainable = rate
+            soak_result = None
+            if args.soak_seconds > 0:
+                # With no sustained step (a saturated machine) the soak still runs, at the fraction of the
+                # lowest step, so error rate, memory, queues and outboxes are measured all the same.
+                soak_rate = round((sustainable or args.rates[0]) * args.soak_fraction, 2)
+                soak_result = await soak(client, stack, market, soak_rate, args.soak_seconds)
+                print(f"soak {soak_result}", flush=True)
+    return {
+        "benchmark": "load",
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average": os.getloadavg(),
+        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "steps": steps,
+        "sustainable_rps": sustainable,
+        "soak": soak_result,
+        "passed": sustainable > 0 and soak_result is not None and all(soak_result["passed"].values()),
+    }
+
+
+def _rates(text: str) -> list[float]:
+    return [float(part) for part in text.split(",") if part.strip()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rates", type=_rates, default=_rates("5,10,20,30,40,50,65,80,100,125,150"))
+    parser.add_argument("--step-seconds", type=float, default=20.0)
+    parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
+    parser.add_argument("--soak-fraction", type=float, default=0.7)
+    parser.add_argument("--members", type=int, default=4, help="signed-in members who sell")
+    parser.add_argument("--gigs", type=int, default=40, help="gigs published before the load")
+    parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO as in the pods)")
+    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--json", type=Path, default=RESULTS_FILE)
+    args = parser.parse_args()
+    report = asyncio.run(measure(args))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({k: report[k] for k in ("sustainable_rps", "passed", "load_average")}))
+    if not report["passed"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The whole marketplace as real processes for the benchmarks that need all of it (startup, load).
+
+Starts the stores through ``gigstack_testinfra`` (local processes, or containers when Docker answers):
+MariaDB, Redis, RabbitMQ, FerretDB, OpenSearch and an SMTP catcher, then every existing service with the e2e
+suite's ``running_stack`` (tests/e2e/stack.py): the benchmarks run exactly what the cross-service tests run.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import choose_backend
+from gigstack_testinfra.keys import generate_ed25519_pem_pair
+from gigstack_testinfra.mail import MailCatcher
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+
+from stack import GigstackStack, running_stack  # noqa: E402 - the e2e suite's module, found through sys.path
+
+__all__ = ["GigstackStack", "whole_app"]
+
+
+@asynccontextmanager
+async def whole_app(
+    *, log_level: str = "INFO", gateway_env: Mapping[str, str] | None = None
+) -> AsyncIterator[tuple[GigstackStack, dict[str, Any]]]:
+    """Yield the running stack and what the benchmark may want to inspect (broker endpoint and vhost)."""
+    backend = choose_backend()
+    mail = MailCatcher.for_tests()
+    log_dir = Path(tempfile.mkdtemp(prefix="gigstack-bench-"))
+    try:
+        mail.start()
+        mariadb = backend.mariadb()
+        database = isolation.unique_name("bench")
+        isolation.create_mariadb_database(mariadb, database)
+        broker = backend.rabbitmq().endpoint
+        vhost = isolation.unique_name("bench")
+        isolation.create_vhost(broker, vhost)
+        redis = backend.redis()
+        allocator = isolation.RedisDatabaseAllocator(redis)
+        mongodb = backend.mongodb()
+        search = backend.opensearch()
+        level = {"LOG_LEVEL": log_level}
+        async with running_stack(
+            mariadb_url=mariadb.url(database),
+            redis_url=redis.url(allocator.allocate()),
+            amqp_url=broker.url(vhost),
+            mail_catcher=mail,
+            internal_keypair=generate_ed25519_pem_pair(),
+            log_dir=log_dir,
+            gateway_env={**level, "REFRESH_REUSE_GRACE_SECONDS": "5", **(gateway_env or {})},
+            auth_env=level,
+            notification_env=level,
+            gig_env=level,
+            mongodb_url=mongodb.url(database),
+            search_url=search.url,
+            search_index_alias=f"{database}_gigs",
+        ) as stack:
+            yield stack, {"broker": broker, "vhost": vhost, "log_dir": log_dir}
+    finally:
+        mail.stop()
+        backend.close()
