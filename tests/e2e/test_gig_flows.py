@@ -175,6 +175,8 @@ async def test_covers_must_be_uploaded_objects_of_the_seller(
     assert missing.json()["error"]["code"] == "media_missing"
     anonymous = await gateway.post(UPLOADS, json={"area": "gigs", "content_type": "image/png", "size": 1})
     assert anonymous.status_code == 401
+
+
 SELLER_PROFILE = {
     "full_name": "Sam Seller",
     "one_liner": "Illustrations that sell",
