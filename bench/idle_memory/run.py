@@ -142,6 +142,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
                 "AUTH_SERVICE_URL": auth.base_url,
                 "GIG_SERVICE_URL": gig.base_url,
+                "AMQP_URL": broker.url(vhost),
                 "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
@@ -156,15 +157,25 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
+        chat = _service(
+            "chat",
+            {
+                **common,
+                "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
+                "AMQP_URL": broker.url(vhost),
+            },
+            log_dir,
+        )
         processes = {
             "gateway": gateway,
             "auth": auth,
             "notification": notification,
             "users": users,
             "gig": gig,
+            "chat": chat,
         }
         # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, users, auth, gig, gateway):
+        for process in (notification, users, chat, auth, gig, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
