@@ -23,7 +23,7 @@ from gigstack_testinfra.net import free_port
 from gigstack_testinfra.processes import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from memory import tree_memory  # noqa: E402
+from memory import tree_memory
 
 
 async def measure(idle_seconds: float) -> dict[str, float]:
