@@ -76,7 +76,14 @@ def _verifying(
             return JSONResponse({"error": {"code": "unauthorized", "message": "bad internal token"}}, 401)
         headers = {
             name: request.headers[name]
-            for name in ("x-correlation-id", "x-device-id", "content-type")
+            for name in (
+                "x-correlation-id",
+                "x-device-id",
+                "content-type",
+                "traceparent",
+                "tracestate",
+                "baggage",
+            )
             if name in request.headers
         }
         log.calls.append((request.url.path, principal, headers))
