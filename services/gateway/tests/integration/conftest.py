@@ -42,7 +42,8 @@ def user_json(username: str = "alice") -> dict[str, Any]:
         "username": username,
         "email": f"{username}@example.com",
         "country": "NO",
-        "email_verified": True,
+        # carol's account is one auth reports as unverified (the gateway must not vouch for it).
+        "email_verified": username != "carol",
         "created_at": "2026-01-01T00:00:00Z",
     }
 
@@ -101,7 +102,7 @@ def build_auth_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
     async def signin(request: Request) -> Response:
         body = await request.json()
         username = body.get("email_or_username")
-        if username not in ("alice", "bob") or body.get("password") != ALICE_PASSWORD:
+        if username not in ("alice", "bob", "carol") or body.get("password") != ALICE_PASSWORD:
             return JSONResponse({"error": {"code": "invalid_credentials", "message": "Invalid"}}, 401)
         if request.headers.get("x-device-id") != KNOWN_DEVICE:
             return JSONResponse({"otp_required": True, "message": "OTP sent"}, 202)

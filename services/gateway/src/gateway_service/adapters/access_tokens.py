@@ -29,7 +29,7 @@ class Hs256AccessTokenCodec:
         self._ttl_seconds = ttl_seconds
         self._leeway_seconds = leeway_seconds
 
-    def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+    def issue(self, *, user_id: str, session_id: str, email_verified: bool = False) -> tuple[str, int]:
         now = datetime.now(UTC)
         claims = {
             "iss": ACCESS_TOKEN_ISSUER,
@@ -39,6 +39,7 @@ class Hs256AccessTokenCodec:
             "iat": now,
             "exp": now + timedelta(seconds=self._ttl_seconds),
             "jti": uuid.uuid4().hex,
+            "email_verified": email_verified,
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM), self._ttl_seconds
 
@@ -60,4 +61,5 @@ class Hs256AccessTokenCodec:
             user_id=str(claims["sub"]),
             session_id=str(claims["sid"]),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            email_verified=claims.get("email_verified") is True,
         )
