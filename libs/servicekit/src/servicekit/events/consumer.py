@@ -58,6 +58,7 @@ class EventConsumer:
         handler_timeout_seconds: float = 60.0,
         confirm_timeout_seconds: float = 10.0,
         depth_sample_interval_seconds: float = 15.0,
+        dead_letter_redactor: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if delivery_limit < 1:
             raise ValueError("delivery_limit must be at least 1")
@@ -72,6 +73,9 @@ class EventConsumer:
         self._handler_timeout = handler_timeout_seconds
         self._confirm_timeout = confirm_timeout_seconds
         self._depth_interval = depth_sample_interval_seconds
+        # Dead letters are kept for days and read by people: secrets the handler needed once are blanked
+        # in the copy (`servicekit.events.outbox_secrets.payload_redactor`).
+        self._redact = dead_letter_redactor
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractRobustQueue | None = None
         self._dead_letters: AbstractExchange | None = None
@@ -244,8 +248,9 @@ class EventConsumer:
         headers[REASON_HEADER] = reason
         headers[ORIGINAL_ROUTING_KEY_HEADER] = message.routing_key or ""
         headers[ORIGINAL_QUEUE_HEADER] = self.queue_name
+        body = self._redact(message.body) if self._redact is not None else message.body
         copy = aio_pika.Message(
-            body=message.body,
+            body=body,
             headers=headers,
             content_type=message.content_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
