@@ -13,7 +13,16 @@ REPO_ROOT = Path(__file__).resolve().parents[4]
 REGISTRY_FILE = Path("services") / "registry.toml"
 
 _TUPLE_FIELDS = ("stores", "public_groups", "consumes", "produces")
-_KNOWN_FIELDS = {"name", "exists", "port", "redis_database", "migrates", "sends_mail", *_TUPLE_FIELDS}
+_KNOWN_FIELDS = {
+    "name",
+    "exists",
+    "port",
+    "redis_database",
+    "redis_key_prefix",
+    "migrates",
+    "sends_mail",
+    *_TUPLE_FIELDS,
+}
 
 
 def _service(entry: dict[str, Any]) -> Service:

@@ -22,10 +22,18 @@ from gateway_service.entrypoints.app import create_app
 from gateway_service.entrypoints.public_api import PublicApi, PublicOperation, load_public_api
 from gateway_service.settings import GatewaySettings
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.plugin import RedisWithServiceUsers
 from servicekit.errors import Unauthorized
 from servicekit.security import InternalPrincipal, InternalTokenVerifier
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url(redis_with_service_users: RedisWithServiceUsers) -> str:
+    """As the gateway's own Redis user (the ACL of every environment): other keys and commands fail."""
+    return redis_with_service_users.url("gateway")
+
 
 ACCESS_SECRET = "integration-access-token-key-0123456789abcdef"
 ALICE_ID = "0b8f5a7e-3f6c-4f1b-9c55-6f2f1f0d2a11"
