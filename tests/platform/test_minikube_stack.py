@@ -130,3 +130,34 @@ def test_monitoring_can_be_left_to_argocd(build_stack: Any) -> None:
     labels = secret.inputs["metadata"]["labels"]
     assert labels["enable_kube_prometheus_stack"] == labels["enable_loki"] == "true"
     assert labels["enable_otel_collector"] == labels["enable_alloy"] == "true"
+
+
+def test_redis_runs_per_service_acl_users_from_a_secret(minikube: Any) -> None:
+    (acl,) = [
+        s
+        for s in minikube.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "redis-acl"
+    ]
+    assert "stringData" in acl.secret_inputs
+    lines = acl.inputs["stringData"]["users.acl"].splitlines()
+    assert lines[0].startswith("user default off")
+    users = {line.split()[1]: line for line in lines}
+    assert "~gw:*" in users["gateway"] and "~*" not in users["gateway"].replace("~gw:*", "")
+    assert "~notification:*" in users["notification"]
+    assert all("-@dangerous" in users[name] for name in ("gateway", "notification"))
+
+    (redis,) = [
+        s
+        for s in minikube.of_type("kubernetes:apps/v1:StatefulSet")
+        if s.inputs["metadata"]["name"] == "redis"
+    ]
+    pod = redis.inputs["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"][-2:] == ["--aclfile", "/etc/redis/users.acl"]
+    assert pod["volumes"][0]["secret"]["secretName"] == "redis-acl"
+
+    # Each service logs in as itself, never as the default or admin user.
+    secrets = _service_secrets(minikube)
+    for service in ("gateway", "notification"):
+        url = urlsplit(secrets[service].inputs["stringData"]["REDIS_URL"])
+        assert url.username == service
+        assert url.password and url.password in users[service]
