@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
-
 from gigstack_registry.redis_acl import acl_file, redis_services
 
 from gigstack_platform.catalog import (
