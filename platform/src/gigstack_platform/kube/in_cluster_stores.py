@@ -132,7 +132,8 @@ class InClusterStores(pulumi.ComponentResource):
             admin, *per_service = values
             return acl_file(REGISTRY, dict(zip(names, per_service, strict=True)), admin_password=admin)
 
-        acl = pulumi.Output.secret(pulumi.Output.all(admin_password, *passwords.values()).apply(render))
+        # Secret already: the passwords it is rendered from are secret outputs.
+        acl: pulumi.Output[str] = pulumi.Output.all(admin_password, *passwords.values()).apply(render)
         secret = k8s.core.v1.Secret(
             f"{self._name}-redis-acl",
             metadata={"name": "redis-acl", "namespace": DATA_NAMESPACE},
