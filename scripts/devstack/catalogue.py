@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from gigstack_registry import Service, load_registry
+from gigstack_registry.redis_acl import acl_file, redis_services
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.servers import (
@@ -90,7 +92,25 @@ def dev_spec(service: Service) -> ServiceSpec:
 
 
 # Every service the registry knows; `make up` starts those named in DEV_SERVICES (Makefile) that exist.
-CATALOGUE = {service.name: dev_spec(service) for service in load_registry()}
+REGISTRY = load_registry()
+CATALOGUE = {service.name: dev_spec(service) for service in REGISTRY}
+
+
+def redis_passwords() -> dict[str, str]:
+    """Passwords of the Redis users (`admin` and one per service), generated once into .local/secrets.
+
+    The dev Redis runs the same ACL file as every environment (gigstack_registry.redis_acl): each service
+    logs in as its own user, limited to its key prefix; the `default` user is off.
+    """
+    SECRETS.mkdir(parents=True, exist_ok=True, mode=0o700)
+    passwords = {}
+    for name in ("admin", *(service.name for service in redis_services(REGISTRY))):
+        path = SECRETS / f"redis-{name}"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(24))
+            path.chmod(0o600)
+        passwords[name] = path.read_text().strip()
+    return passwords
 
 
 def build_store(store: str) -> LocalServer | MailCatcher:
@@ -100,7 +120,16 @@ def build_store(store: str) -> LocalServer | MailCatcher:
     if store == "mariadb":
         return MariaDBServer(directory, PORTS["mariadb"], detached=True, durable=True)
     if store == "redis":
-        return RedisServer(directory, PORTS["redis"], detached=True, durable=True)
+        passwords = redis_passwords()
+        admin_password = passwords.pop("admin")
+        return RedisServer(
+            directory,
+            PORTS["redis"],
+            detached=True,
+            durable=True,
+            acl=acl_file(REGISTRY, passwords, admin_password=admin_password),
+            admin=("admin", admin_password),
+        )
     if store == "rabbitmq":
         return RabbitMQServer(
             directory,
@@ -139,7 +168,8 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
     if "rabbitmq" in spec.stores:
         env["AMQP_URL"] = amqp
     if "redis" in spec.stores:
-        env["REDIS_URL"] = f"redis://{HOST}:{PORTS['redis']}/{spec.redis_database}"
+        password = redis_passwords()[spec.name]
+        env["REDIS_URL"] = f"redis://{spec.name}:{password}@{HOST}:{PORTS['redis']}/{spec.redis_database}"
     if "ferretdb" in spec.stores:
         env["MONGODB_URL"] = mongodb
     if "opensearch" in spec.stores:

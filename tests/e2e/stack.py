@@ -81,8 +81,12 @@ class GigstackStack:
         """Straight to one running service, bypassing the gateway (its own API, internal tokens)."""
         return httpx.AsyncClient(base_url=self.service_url(name), timeout=30.0, trust_env=False, **kwargs)
 
-    def internal_token(self, audience: str = "auth", *, subject: str | None = None) -> str:
-        return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject)
+    def internal_token(
+        self, audience: str = "auth", *, subject: str | None = None, email_verified: bool = True
+    ) -> str:
+        """A token as the gateway mints it; a user's carries the session's `email_verified` claim."""
+        claims = {"email_verified": email_verified} if subject is not None else None
+        return InternalTokenIssuer(self.internal_private_pem).issue(audience, subject=subject, extra=claims)
 
     def processes(self) -> tuple[ServiceProcess, ...]:
         optional = tuple(

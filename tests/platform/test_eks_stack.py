@@ -253,7 +253,8 @@ def test_secrets_are_secret_outputs_and_never_plaintext_elsewhere(eks: Any) -> N
         assert "secretString" in version.secret_inputs
     for rds in eks.of_type("aws:rds/instance:Instance"):
         assert "password" in rds.secret_inputs
-    assert "authToken" in eks.of_type("aws:elasticache/replicationGroup:ReplicationGroup")[0].secret_inputs
+    for user in eks.of_type("aws:elasticache/user:User"):
+        assert "authenticationMode" in user.secret_inputs
     assert "masterPassword" in eks.of_type("aws:docdb/cluster:Cluster")[0].secret_inputs
     assert "users" in eks.of_type("aws:mq/broker:Broker")[0].secret_inputs
     assert "advancedSecurityOptions" in eks.of_type("aws:opensearch/domain:Domain")[0].secret_inputs
@@ -339,3 +340,23 @@ def test_the_uploads_bucket_takes_browser_posts_and_cleans_up_abandoned_uploads(
     assert rules["expire-replaced-versions"]["noncurrentVersionExpiration"]["noncurrentDays"] == 30
     versioning = eks.one("aws:s3/bucketVersioning:BucketVersioning", "artifacts-uploads").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
+
+
+def test_redis_uses_rbac_users_one_per_service_and_no_shared_token(eks: Any) -> None:
+    (group,) = eks.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert "authToken" not in group.inputs
+    (user_group,) = eks.of_type("aws:elasticache/userGroup:UserGroup")
+    assert group.inputs["userGroupIds"] == [user_group.inputs["userGroupId"]]
+    users = {u.inputs["userName"]: u.inputs for u in eks.of_type("aws:elasticache/user:User")}
+    assert set(users) == {"default", "admin", "gateway", "notification"}
+    assert sorted(user_group.inputs["userIds"]) == sorted(u["userId"] for u in users.values())
+    assert users["default"]["accessString"].startswith("off")
+    assert users["gateway"]["accessString"].startswith("on ~gw:* ")
+    assert users["notification"]["accessString"].startswith("on ~notification:* ")
+    for service in ("gateway", "notification"):
+        assert "-@dangerous" in users[service]["accessString"]
+        assert "~*" not in users[service]["accessString"]
+    settings = _service_settings(eks)
+    assert urlsplit(settings["gateway"]["REDIS_URL"]).username == "gateway"
+    assert urlsplit(settings["notification"]["REDIS_URL"]).username == "notification"
+    assert settings["gateway"]["REDIS_URL"].startswith("rediss://")

@@ -157,3 +157,36 @@ def test_the_object_store_key_pair_is_generated_secret_and_shared_with_s3proxy(m
             _service_secrets(minikube)[service].inputs["stringData"]["OBJECT_STORE_BUCKET"]
             == "gigstack-media"
         )
+
+
+def test_redis_runs_per_service_acl_users_from_a_secret(minikube: Any) -> None:
+    (acl,) = [
+        s
+        for s in minikube.of_type("kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "redis-acl"
+    ]
+    assert "stringData" in acl.secret_inputs
+    lines = acl.inputs["stringData"]["users.acl"].splitlines()
+    assert lines[0].startswith("user default off")
+    users = {line.split()[1]: line for line in lines}
+    assert "~gw:*" in users["gateway"]
+    assert "~*" not in users["gateway"].replace("~gw:*", "")
+    assert "~notification:*" in users["notification"]
+    assert all("-@dangerous" in users[name] for name in ("gateway", "notification"))
+
+    (redis,) = [
+        s
+        for s in minikube.of_type("kubernetes:apps/v1:StatefulSet")
+        if s.inputs["metadata"]["name"] == "redis"
+    ]
+    pod = redis.inputs["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"][-2:] == ["--aclfile", "/etc/redis/users.acl"]
+    assert pod["volumes"][0]["secret"]["secretName"] == "redis-acl"
+
+    # Each service logs in as itself, never as the default or admin user.
+    secrets = _service_secrets(minikube)
+    for service in ("gateway", "notification"):
+        url = urlsplit(secrets[service].inputs["stringData"]["REDIS_URL"])
+        assert url.username == service
+        assert url.password
+        assert url.password in users[service]

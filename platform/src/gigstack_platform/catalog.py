@@ -23,6 +23,8 @@ class StoreKind(StrEnum):
 
 
 _REGISTRY: Final = load_registry()
+# The registry itself, for what is derived from it whole (the Redis ACL file, gigstack_registry.redis_acl).
+REGISTRY: Final = _REGISTRY
 
 # Every service of services/registry.toml, planned ones included: the platform provisions a service's stores
 # and secrets before its first release, so deploying it needs no platform change.

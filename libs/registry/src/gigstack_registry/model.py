@@ -24,6 +24,9 @@ class Service:
     port: int
     stores: tuple[str, ...] = ()
     redis_database: int | None = None
+    # Every Redis key (and pub/sub channel) of the service starts with this; its Redis user may touch
+    # nothing else (gigstack_registry.redis_acl).
+    redis_key_prefix: str | None = None
     migrates: bool = False
     sends_mail: bool = False
     # Hands out or accepts media keys: gets the OBJECT_STORE_* settings and access to the one media bucket.
@@ -49,12 +52,21 @@ class Service:
         found = [f"{self.name}: unknown store {store!r}" for store in self.stores if store not in STORE_KINDS]
         if ("redis" in self.stores) != (self.redis_database is not None):
             found.append(f"{self.name}: redis_database is set exactly when the service owns redis")
+        if ("redis" in self.stores) != (self.redis_key_prefix is not None):
+            found.append(f"{self.name}: redis_key_prefix is set exactly when the service owns redis")
+        elif self.redis_key_prefix is not None and not _is_key_prefix(self.redis_key_prefix):
+            found.append(f"{self.name}: redis_key_prefix must be lowercase letters ending in ':'")
         found.extend(
             f"{self.name}: produces {key!r}, which is not <{self.name}>.<aggregate>.<event>.v<major>"
             for key in self.produces
             if not _is_event_type(key, self.name)
         )
         return found
+
+
+def _is_key_prefix(prefix: str) -> bool:
+    # No glob characters: the prefix becomes an ACL key pattern (`~<prefix>*`).
+    return prefix.endswith(":") and len(prefix) > 1 and prefix[:-1].isalpha() and prefix.islower()
 
 
 def _is_event_type(key: str, producer: str) -> bool:

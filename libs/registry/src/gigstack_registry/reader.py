@@ -18,6 +18,7 @@ _KNOWN_FIELDS = {
     "exists",
     "port",
     "redis_database",
+    "redis_key_prefix",
     "migrates",
     "sends_mail",
     "uses_media",

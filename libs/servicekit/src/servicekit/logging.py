@@ -101,6 +101,9 @@ class ServiceJsonFormatter(JsonFormatter):
                 log_record[key] = _REDACTED
 
 
+_FRAME_DUMPING_LOGGERS = ("aiormq", "aio_pika", "pamqp")
+
+
 def configure_logging(service_name: str, level: str = "INFO", *, stream: IO[str] | None = None) -> None:
     """Send all logging (including uvicorn's) as JSON lines to stdout; safe to call more than once.
 
@@ -126,3 +129,7 @@ def configure_logging(service_name: str, level: str = "INFO", *, stream: IO[str]
     access_logger = logging.getLogger("uvicorn.access")
     access_logger.handlers.clear()
     access_logger.propagate = False
+    # The AMQP client libraries log every frame at DEBUG, message bodies included (reset tokens, OTPs):
+    # LOG_LEVEL=DEBUG must not turn the logs into a copy of the queues.
+    for name in _FRAME_DUMPING_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

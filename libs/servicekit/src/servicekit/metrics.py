@@ -38,7 +38,7 @@ __all__ = [
     "render_metrics",
 ]
 
-ConsumerOutcome = Literal["processed", "failed", "retried", "dead_lettered", "duplicate"]
+ConsumerOutcome = Literal["processed", "failed", "retried", "handed_back", "dead_lettered", "duplicate"]
 
 # Latency buckets sized for internal APIs: most calls are milliseconds, timeouts are seconds.
 _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

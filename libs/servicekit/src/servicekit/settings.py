@@ -3,6 +3,10 @@
 Services subclass `ServiceSettings`, add their own fields and build the object only in bootstrap, lifespan or
 tests, never at import. Outside development/test the model refuses secrets that look like placeholders, so a
 copied example value cannot reach staging or production unnoticed.
+
+`ENVIRONMENT` fails closed: when it is missing the service runs as `production` (placeholder secrets refused,
+development-only routes absent). Only an explicit `development` or `test` relaxes anything, so a manifest or a
+shell that forgot the variable gets the strict behaviour, never the permissive one.
 """
 
 from __future__ import annotations
@@ -88,7 +92,8 @@ class ServiceSettings(BaseSettings):
     )
 
     service_name: str
-    environment: Environment = "development"
+    # Fail closed (see the module docstring): the relaxed environments must be asked for by name.
+    environment: Environment = "production"
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 8000

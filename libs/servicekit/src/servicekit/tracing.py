@@ -4,10 +4,16 @@ The tracer provider is process-wide by OpenTelemetry's design, so `configure_tra
 process; later calls (tests build many apps) keep the first provider. Spans are exported over OTLP/HTTP only
 when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; otherwise they are still created (so logs carry trace ids and
 trace context still propagates downstream) but go nowhere.
+
+A public edge (the gateway) does not continue a client's trace: `instrument_app(app, public_edge=True)`
+removes `traceparent`, `tracestate` and `baggage` before OpenTelemetry reads them, so every request starts a
+trace of our own (our trace id, our sampling decision, no client baggage forwarded to services), and a
+well-formed client `traceparent` is kept only as a span link for debugging (docs/adr/0022-*.md).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,6 +28,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Span, SpanContext, TraceFlags
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from servicekit.settings import ServiceSettings
 
@@ -81,14 +89,85 @@ def flush_traces(timeout_seconds: float = 5.0) -> None:
         provider.force_flush(timeout_millis=int(timeout_seconds * 1000))
 
 
-def instrument_app(app: FastAPI) -> None:
+def instrument_app(app: FastAPI, *, public_edge: bool = False) -> None:
     """Trace every request except probes and scrapes; the span wraps the whole middleware stack.
 
     One server span per request: the instrumentation's extra internal spans for each ASGI `receive` and
     `send` message (two or three per request) say nothing the server span does not, and cost a measurable
     share of every service's per-request CPU (docs/benchmarks.md, gateway overhead).
+    With `public_edge`, incoming trace context is not trusted (see the module docstring).
     """
-    FastAPIInstrumentor.instrument_app(app, excluded_urls=_UNTRACED_URLS, exclude_spans=["receive", "send"])
+    if not public_edge:
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls=_UNTRACED_URLS, exclude_spans=["receive", "send"]
+        )
+        return
+    FastAPIInstrumentor.instrument_app(
+        app,
+        excluded_urls=_UNTRACED_URLS,
+        exclude_spans=["receive", "send"],
+        server_request_hook=_link_client_trace,
+    )
+    # The instrumentation builds its middleware around the app's stack; the header filter must sit outside
+    # it, or OpenTelemetry would already have extracted the client's context.
+    instrumented = app.build_middleware_stack
+
+    def build_middleware_stack() -> ASGIApp:
+        return UntrustedTraceContextMiddleware(instrumented())
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]
+
+
+_CLIENT_TRACE_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$")
+CLIENT_TRACE_SCOPE_KEY = "gigstack.client_trace"
+
+
+class UntrustedTraceContextMiddleware:
+    """Drops the client's trace headers; a valid `traceparent` is remembered in the scope for a span link.
+
+    Honouring them would let any client choose our trace ids (joining or polluting other requests' traces),
+    force sampling of every request it sends (the sampled flag), and push arbitrary baggage into every
+    downstream service's context.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = list(scope.get("headers", ()))
+        kept = [(name, value) for name, value in headers if name.lower() not in _CLIENT_TRACE_HEADERS]
+        if len(kept) != len(headers):
+            scope = dict(scope)
+            scope["headers"] = kept
+            client_traceparent = next(
+                (value for name, value in headers if name.lower() == b"traceparent"), None
+            )
+            link = _client_span_context(client_traceparent)
+            if link is not None:
+                scope[CLIENT_TRACE_SCOPE_KEY] = link
+        await self.app(scope, receive, send)
+
+
+def _client_span_context(traceparent: bytes | None) -> SpanContext | None:
+    if traceparent is None:
+        return None
+    match = _TRACEPARENT.match(traceparent.decode("latin-1").strip())
+    if match is None:
+        return None
+    trace_id, span_id = int(match[1], 16), int(match[2], 16)
+    if trace_id == 0 or span_id == 0:
+        return None
+    return SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(TraceFlags.DEFAULT))
+
+
+def _link_client_trace(span: Span, scope: dict[str, Any]) -> None:
+    link = scope.get(CLIENT_TRACE_SCOPE_KEY)
+    if isinstance(link, SpanContext) and span.is_recording():
+        span.add_link(link, {"gigstack.link": "client"})
 
 
 def inject_trace_headers(headers: dict[str, Any]) -> None:

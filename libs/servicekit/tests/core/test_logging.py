@@ -77,3 +77,18 @@ def test_exceptions_are_logged_with_traceback(log_stream: io.StringIO) -> None:
         logging.getLogger("review").exception("failed")
     (record,) = _lines(log_stream)
     assert "ValueError: bad state" in str(record["exc_info"])
+
+
+def test_debug_level_does_not_log_amqp_frames() -> None:
+    # aiormq logs every frame (message bodies with reset tokens and OTPs) at DEBUG.
+    stream = io.StringIO()
+    configure_logging("review", "DEBUG", stream=stream)
+    try:
+        logging.getLogger("aiormq.connection").debug("frame body: otp=739154")
+        logging.getLogger("aio_pika.queue").debug("message body: token=abc")
+        logging.getLogger("review.handlers").debug("own debug line")
+    finally:
+        configure_logging("review", "INFO")
+    assert "739154" not in stream.getvalue()
+    assert "token=abc" not in stream.getvalue()
+    assert "own debug line" in stream.getvalue()

@@ -104,3 +104,32 @@ def test_invalid_value_error_does_not_echo_other_secrets(monkeypatch: pytest.Mon
     with pytest.raises(ValidationError) as refused:
         GatewayLikeSettings()
     assert "Zq8v1X2m9Jr4" not in str(refused.value)
+
+
+def test_a_missing_environment_is_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.setenv("INTERNAL_TOKEN_PUBLIC_KEY", REAL_PUBLIC_KEY)
+    monkeypatch.setenv("ACCESS_TOKEN_SECRET", "Zq8v1X2m9Jr4TbLw7Ns5Kd3Hp6Fy0Ac2Ue")
+
+    settings = GatewayLikeSettings()
+
+    assert settings.environment == "production"
+    assert not settings.is_development
+
+
+def test_a_missing_environment_refuses_placeholder_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fail closed: forgetting ENVIRONMENT must not relax the check (it used to default to development).
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.setenv("INTERNAL_TOKEN_PUBLIC_KEY", REAL_PUBLIC_KEY)
+    monkeypatch.setenv("ACCESS_TOKEN_SECRET", "changeme-changeme-changeme-1234")
+    with pytest.raises(ValidationError, match="ACCESS_TOKEN_SECRET looks like a placeholder"):
+        GatewayLikeSettings()
+
+
+@pytest.mark.parametrize("value", ["prod", "dev", "Development ", ""])
+def test_an_unknown_environment_name_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("ENVIRONMENT", value)
+    monkeypatch.setenv("INTERNAL_TOKEN_PUBLIC_KEY", REAL_PUBLIC_KEY)
+    monkeypatch.setenv("ACCESS_TOKEN_SECRET", "Zq8v1X2m9Jr4TbLw7Ns5Kd3Hp6Fy0Ac2Ue")
+    with pytest.raises(ValidationError):
+        GatewayLikeSettings()

@@ -13,7 +13,12 @@ import httpx
 import jwt
 import pytest
 from fastapi import APIRouter, FastAPI
-from servicekit.security import CurrentUserIdDep, InternalPrincipalDep, generate_ed25519_keypair
+from servicekit.security import (
+    CurrentUserIdDep,
+    InternalPrincipalDep,
+    VerifiedUserIdDep,
+    generate_ed25519_keypair,
+)
 
 AppFactory = Callable[..., FastAPI]
 ClientFactory = Callable[[FastAPI], httpx.AsyncClient]
@@ -29,6 +34,10 @@ def _router() -> APIRouter:
 
     @router.get("/mine")
     async def mine(user_id: CurrentUserIdDep) -> dict[str, str]:
+        return {"user_id": user_id}
+
+    @router.post("/place")
+    async def place(user_id: VerifiedUserIdDep) -> dict[str, str]:
         return {"user_id": user_id}
 
     @router.get("/public-catalogue")
@@ -151,3 +160,19 @@ async def test_alg_none_hs256_confusion_and_wrong_issuer_get_the_same_401(
     ):
         response = await client.get("/api/v1/orders/whoami", headers={"Authorization": f"Bearer {token}"})
         _assert_unauthorized(response)
+
+
+async def test_an_operation_needing_a_verified_email_refuses_an_unverified_or_unsaid_claim(
+    client: httpx.AsyncClient, auth_headers: HeadersFactory
+) -> None:
+    verified = await client.post("/api/v1/orders/place", headers=auth_headers("user-9", email_verified=True))
+    assert verified.status_code == 200
+    assert verified.json() == {"user_id": "user-9"}
+
+    for headers in (auth_headers("user-9", email_verified=False), auth_headers("user-9")):
+        refused = await client.post("/api/v1/orders/place", headers=headers)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "email_not_verified"
+
+    anonymous = await client.post("/api/v1/orders/place", headers=auth_headers(None, email_verified=True))
+    assert anonymous.status_code == 401

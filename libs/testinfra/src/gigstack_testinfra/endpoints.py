@@ -37,9 +37,18 @@ class RedisEndpoint:
     host: str
     port: int
     databases: int
+    # Set when the server runs with an ACL file (the `default` user disabled).
+    username: str | None = None
+    password: str | None = None
 
     def url(self, db: int = 0) -> str:
-        return f"redis://{self.host}:{self.port}/{db}"
+        if self.username is None:
+            return f"redis://{self.host}:{self.port}/{db}"
+        credentials = f"{quote(self.username)}:{quote(self.password or '', safe='')}@"
+        return f"redis://{credentials}{self.host}:{self.port}/{db}"
+
+    def as_user(self, username: str, password: str) -> RedisEndpoint:
+        return RedisEndpoint(self.host, self.port, self.databases, username, password)
 
 
 @dataclass(frozen=True)

@@ -148,6 +148,8 @@ class RedisDatabaseAllocator:
             host=self.endpoint.host,
             port=self.endpoint.port,
             db=index,
+            username=self.endpoint.username,
+            password=self.endpoint.password,
             socket_timeout=TIMEOUT,
             socket_connect_timeout=TIMEOUT,
         )

@@ -7,15 +7,17 @@ restart the broker or take the SMTP catcher down for a while.
 
 from __future__ import annotations
 
+import secrets
 import time
 import warnings
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from . import isolation, object_store
 from .backends import Backend, BrokerControl, choose_backend
-from .endpoints import ObjectStoreEndpoint, OpenSearchEndpoint
+from .endpoints import ObjectStoreEndpoint, OpenSearchEndpoint, RedisEndpoint
 from .keys import generate_ed25519_pem_pair
 from .mail import MailCatcher
 from .processes import processes_started_since
@@ -87,6 +89,46 @@ def _opensearch_endpoint(gigstack_backend: Backend) -> OpenSearchEndpoint:
 @pytest.fixture(scope="session")
 def _object_store_endpoint(gigstack_backend: Backend) -> ObjectStoreEndpoint:
     return gigstack_backend.object_store()
+
+
+@dataclass(frozen=True)
+class RedisWithServiceUsers:
+    """A redis-server running the registry's ACL file: `default` off, `admin`, one user per service."""
+
+    admin: RedisEndpoint
+    passwords: dict[str, str]
+    allocator: isolation.RedisDatabaseAllocator
+
+    def url(self, service: str, db: int | None = None) -> str:
+        """A URL as `service`'s own Redis user, on a fresh db index unless one is given."""
+        index = self.allocator.allocate() if db is None else db
+        return self.admin.as_user(service, self.passwords[service]).url(index)
+
+
+@pytest.fixture(scope="session")
+def redis_with_service_users(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisWithServiceUsers]:
+    """Its own redis-server process (whatever the backend), so the ACLs under test are the real ones."""
+    from gigstack_registry import load_registry  # the repository's registry: only this fixture needs it
+    from gigstack_registry.redis_acl import acl_file, redis_services
+
+    from .net import free_port
+    from .servers.redis import RedisServer
+
+    registry = load_registry()
+    passwords = {service.name: secrets.token_urlsafe(24) for service in redis_services(registry)}
+    admin_password = secrets.token_urlsafe(24)
+    server = RedisServer(
+        tmp_path_factory.mktemp("redis-acl"),
+        free_port(),
+        acl=acl_file(registry, passwords, admin_password=admin_password),
+        admin=("admin", admin_password),
+    )
+    server.start()
+    try:
+        endpoint = server.endpoint
+        yield RedisWithServiceUsers(endpoint, passwords, isolation.RedisDatabaseAllocator(endpoint))
+    finally:
+        server.stop()
 
 
 # --- function-scoped, isolated namespaces -------------------------------------------------------------------

@@ -71,8 +71,10 @@ class DataStores(pulumi.ComponentResource):
                 relational[service][kind] = managed_stores.rds_instance(
                     placement, kind, service, rds_subnets, groups[kind]
                 )
+        # Redis: one server, but each service its own RBAC user (gigstack_registry.redis_acl).
+        for service, endpoint in managed_stores.redis_group(placement, groups[StoreKind.REDIS]).items():
+            relational[service][StoreKind.REDIS] = endpoint
         shared: dict[StoreKind, StoreEndpoint] = {
-            StoreKind.REDIS: managed_stores.redis_group(placement, groups[StoreKind.REDIS]),
             StoreKind.MONGODB: managed_stores.docdb_cluster(placement, groups[StoreKind.MONGODB]),
             StoreKind.SEARCH: args.in_cluster_search
             or managed_stores.opensearch_domain(placement, groups[StoreKind.SEARCH]),

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from gigstack_registry.redis_acl import access_string, redis_services
 
-from gigstack_platform.catalog import StoreKind
+from gigstack_platform.catalog import REGISTRY, StoreKind
 from gigstack_platform.config import StoreSizes
 from gigstack_platform.credentials import generated_password
 from gigstack_platform.endpoints import StoreEndpoint
@@ -98,12 +99,55 @@ def rds_instance(
     )
 
 
-def redis_group(placement: Placement, security_group_id: pulumi.Output[str]) -> StoreEndpoint:
+def _redis_user(
+    placement: Placement, name: str, user_name: str, access: str
+) -> tuple[aws.elasticache.User, pulumi.Output[str]]:
+    password = generated_password(f"{name}-{user_name}-password", placement.parent)
+    user = aws.elasticache.User(
+        f"{name}-{user_name}",
+        user_id=f"{name}-{user_name}",
+        user_name=user_name,
+        engine="redis",
+        access_string=access,
+        authentication_mode={"type": "password", "passwords": [password]},
+        tags=placement.tags,
+        opts=placement.opts(),
+    )
+    return user, password
+
+
+def redis_users(
+    placement: Placement, name: str
+) -> tuple[aws.elasticache.UserGroup, dict[str, pulumi.Output[str]]]:
+    """ElastiCache RBAC: `default` disabled, `admin` for operators, one user per service with the registry's
+    access string (its key prefix, data commands only; gigstack_registry.redis_acl). Returns the user group
+    and each service's password (its user name is the service's name)."""
+    default, _ = _redis_user(placement, name, "default", "off -@all")
+    admin, _ = _redis_user(placement, name, "admin", "on ~* &* +@all")
+    users = [default, admin]
+    passwords: dict[str, pulumi.Output[str]] = {}
+    for service in redis_services(REGISTRY):
+        user, password = _redis_user(placement, name, service.name, f"on {access_string(service)}")
+        users.append(user)
+        passwords[service.name] = password
+    group = aws.elasticache.UserGroup(
+        f"{name}-users",
+        user_group_id=f"{name}-users",
+        engine="redis",
+        user_ids=[user.user_id for user in users],
+        tags=placement.tags,
+        opts=placement.opts(),
+    )
+    return group, passwords
+
+
+def redis_group(placement: Placement, security_group_id: pulumi.Output[str]) -> dict[str, StoreEndpoint]:
+    """The replication group with RBAC users instead of one shared AUTH token; one endpoint per service."""
     name = f"{placement.name_prefix}-redis"
     subnets = aws.elasticache.SubnetGroup(
         f"{name}-subnets", subnet_ids=placement.subnet_ids, tags=placement.tags, opts=placement.opts()
     )
-    token = generated_password(f"{name}-auth-token", placement.parent)
+    user_group, passwords = redis_users(placement, name)
     group = aws.elasticache.ReplicationGroup(
         name,
         replication_group_id=name,
@@ -119,14 +163,19 @@ def redis_group(placement: Placement, security_group_id: pulumi.Output[str]) -> 
         at_rest_encryption_enabled=True,
         kms_key_id=placement.kms_key_arn,
         transit_encryption_enabled=True,
-        auth_token=token,
+        user_group_ids=[user_group.user_group_id],
         snapshot_retention_limit=placement.backup_days if placement.production else 0,
         final_snapshot_identifier=f"{name}-final" if placement.production else None,
         port=6379,
         tags=placement.tags,
         opts=placement.opts(),
     )
-    return StoreEndpoint(StoreKind.REDIS, group.primary_endpoint_address, 6379, "default", token, tls=True)
+    return {
+        service: StoreEndpoint(
+            StoreKind.REDIS, group.primary_endpoint_address, 6379, service, password, tls=True
+        )
+        for service, password in passwords.items()
+    }
 
 
 def rabbitmq_broker(placement: Placement, security_group_id: pulumi.Output[str]) -> StoreEndpoint:

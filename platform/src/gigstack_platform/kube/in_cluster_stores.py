@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
+from gigstack_registry.redis_acl import acl_file, redis_services
 
 from gigstack_platform.catalog import (
     DATA_NAMESPACE,
     ELASTIC_OPERATOR_NAMESPACE,
+    REGISTRY,
     SERVICES,
     StoreKind,
     services_owning,
@@ -93,6 +95,7 @@ class InClusterStores(pulumi.ComponentResource):
                 continue
             password = generated_password(f"{name}-{kind.value}-password", self)
             credentials = self._credentials(kind.value, password)
+            redis_users = self._redis_users(password) if kind is StoreKind.REDIS else None
             host = stateful_image(
                 self,
                 f"{name}-{kind.value}",
@@ -102,12 +105,42 @@ class InClusterStores(pulumi.ComponentResource):
                 credentials_secret=credentials,
                 password_env=env,
                 storage_class=args.storage_class,
+                acl_secret=redis_users[0] if redis_users is not None else None,
             )
-            user = "default" if kind is StoreKind.REDIS else ADMIN_USER
-            endpoint = StoreEndpoint(kind, host, port, user, password, tls=False)
             for service in services_owning(kind):
-                self.endpoints[service][kind] = endpoint
+                if redis_users is not None:
+                    # Each service its own Redis user, limited to its key prefix (never the admin).
+                    user, user_password = service, redis_users[1][service]
+                else:
+                    user, user_password = ADMIN_USER, password
+                self.endpoints[service][kind] = StoreEndpoint(
+                    kind, host, port, user, user_password, tls=False
+                )
         self.register_outputs({})
+
+    def _redis_users(
+        self, admin_password: pulumi.Output[str]
+    ) -> tuple[k8s.core.v1.Secret, dict[str, pulumi.Output[str]]]:
+        """The Secret holding Redis's ACL file (admin + one user per service) and each service's password."""
+        passwords = {
+            service.name: generated_password(f"{self._name}-redis-{service.name}-password", self)
+            for service in redis_services(REGISTRY)
+        }
+        names = list(passwords)
+
+        def render(values: list[str]) -> str:
+            admin, *per_service = values
+            return acl_file(REGISTRY, dict(zip(names, per_service, strict=True)), admin_password=admin)
+
+        # Secret already: the passwords it is rendered from are secret outputs.
+        acl: pulumi.Output[str] = pulumi.Output.all(admin_password, *passwords.values()).apply(render)
+        secret = k8s.core.v1.Secret(
+            f"{self._name}-redis-acl",
+            metadata={"name": "redis-acl", "namespace": DATA_NAMESPACE},
+            string_data={"users.acl": acl},
+            opts=self._opts(),
+        )
+        return secret, passwords
 
     def _opts(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, depends_on=depends_on or [])

@@ -29,11 +29,26 @@ def stateful_image(
     credentials_secret: k8s.core.v1.Secret,
     password_env: tuple[str, str] | None,
     storage_class: str,
+    acl_secret: k8s.core.v1.Secret | None = None,
 ) -> pulumi.Output[str]:
-    """Create the workload and return the in-cluster host name."""
+    """Create the workload and return the in-cluster host name.
+
+    Redis with `acl_secret`: the server loads its users from the Secret's `users.acl` (mounted read-only),
+    so each service logs in as its own user and `default` is off (gigstack_registry.redis_acl).
+    """
     labels: dict[str, str] = {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "gigstack"}
     secret_ref = credentials_secret.metadata.apply(lambda meta: meta.name or "")
-    if password_env is None:
+    extra_volumes: list[Any] = []
+    extra_mounts: list[Any] = []
+    env: list[Any]
+    if password_env is None and acl_secret is not None:
+        env = []
+        command = ["redis-server", "--appendonly", "yes", "--aclfile", "/etc/redis/users.acl"]
+        data_path = "/data"
+        acl_name = acl_secret.metadata.apply(lambda meta: meta.name or "")
+        extra_volumes = [{"name": "acl", "secret": {"secretName": acl_name, "defaultMode": 0o400}}]
+        extra_mounts = [{"name": "acl", "mountPath": "/etc/redis", "readOnly": True}]
+    elif password_env is None:
         # Redis: the password reaches the server as an env var expanded in the command line.
         env = [
             {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": secret_ref, "key": "password"}}}
@@ -81,9 +96,10 @@ def stateful_image(
                             "requests": {"cpu": "50m", "memory": "128Mi"},
                             "limits": {"memory": "512Mi"},
                         },
-                        "volumeMounts": [{"name": "data", "mountPath": data_path}],
+                        "volumeMounts": [{"name": "data", "mountPath": data_path}, *extra_mounts],
                     }
                 ],
+                "volumes": extra_volumes,
             },
         },
         "volumeClaimTemplates": [
@@ -101,6 +117,9 @@ def stateful_image(
         name,
         metadata=metadata,
         spec=statefulset_spec,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[credentials_secret, service]),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            depends_on=[credentials_secret, service, *([acl_secret] if acl_secret is not None else [])],
+        ),
     )
     return pulumi.Output.from_input(f"{app}.{DATA_NAMESPACE}.svc")

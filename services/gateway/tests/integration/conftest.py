@@ -22,10 +22,18 @@ from gateway_service.entrypoints.app import create_app
 from gateway_service.entrypoints.public_api import PublicApi, PublicOperation, load_public_api
 from gateway_service.settings import GatewaySettings
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.plugin import RedisWithServiceUsers
 from servicekit.errors import Unauthorized
 from servicekit.security import InternalPrincipal, InternalTokenVerifier
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url(redis_with_service_users: RedisWithServiceUsers) -> str:
+    """As the gateway's own Redis user (the ACL of every environment): other keys and commands fail."""
+    return redis_with_service_users.url("gateway")
+
 
 ACCESS_SECRET = "integration-access-token-key-0123456789abcdef"
 ALICE_ID = "0b8f5a7e-3f6c-4f1b-9c55-6f2f1f0d2a11"
@@ -42,7 +50,8 @@ def user_json(username: str = "alice") -> dict[str, Any]:
         "username": username,
         "email": f"{username}@example.com",
         "country": "NO",
-        "email_verified": True,
+        # carol's account is one auth reports as unverified (the gateway must not vouch for it).
+        "email_verified": username != "carol",
         "created_at": "2026-01-01T00:00:00Z",
     }
 
@@ -76,7 +85,14 @@ def _verifying(
             return JSONResponse({"error": {"code": "unauthorized", "message": "bad internal token"}}, 401)
         headers = {
             name: request.headers[name]
-            for name in ("x-correlation-id", "x-device-id", "content-type")
+            for name in (
+                "x-correlation-id",
+                "x-device-id",
+                "content-type",
+                "traceparent",
+                "tracestate",
+                "baggage",
+            )
             if name in request.headers
         }
         log.calls.append((request.url.path, principal, headers))
@@ -94,7 +110,7 @@ def build_auth_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
     async def signin(request: Request) -> Response:
         body = await request.json()
         username = body.get("email_or_username")
-        if username not in ("alice", "bob") or body.get("password") != ALICE_PASSWORD:
+        if username not in ("alice", "bob", "carol") or body.get("password") != ALICE_PASSWORD:
             return JSONResponse({"error": {"code": "invalid_credentials", "message": "Invalid"}}, 401)
         if request.headers.get("x-device-id") != KNOWN_DEVICE:
             return JSONResponse({"otp_required": True, "message": "OTP sent"}, 202)

@@ -19,6 +19,38 @@ async def test_declared_oversized_body_is_413_in_the_error_shape(gateway: httpx.
     assert response.json()["error"]["code"] == "payload_too_large"
 
 
+async def test_a_413_echoes_only_a_safe_correlation_id(gateway: httpx.AsyncClient) -> None:
+    hostile = b'x" injected="1 \xe9'
+    response = await gateway.post(
+        "/api/v1/gateway/gig/echo", content=b"x" * 5000, headers=[(b"X-Correlation-ID", hostile)]
+    )
+    assert response.status_code == 413
+    echoed = response.headers["x-correlation-id"]
+    assert echoed.isalnum()
+    assert response.json()["error"]["correlation_id"] == echoed
+
+
+async def test_a_client_trace_context_is_not_continued_downstream(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    client_trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = await gateway.get(
+        "/api/v1/gateway/gig/echo",
+        headers={
+            "traceparent": f"00-{client_trace_id}-00f067aa0ba902b7-01",
+            "tracestate": "vendor=client",
+            "baggage": "user_id=someone-else",
+        },
+    )
+    assert response.status_code == 200, response.text
+    _, headers = upstream_log.last("/api/v1/gig/echo")
+    # The service still gets a trace context, the gateway's own.
+    assert headers["traceparent"].startswith("00-")
+    assert client_trace_id not in headers["traceparent"]
+    assert "tracestate" not in headers
+    assert "baggage" not in headers
+
+
 async def _chunks(total: int, size: int = 1000) -> AsyncIterator[bytes]:
     sent = 0
     while sent < total:

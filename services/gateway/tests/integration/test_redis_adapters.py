@@ -53,7 +53,7 @@ async def test_concurrent_use_of_one_refresh_token_rotates_at_most_once(
     assert len(successes) + len(reuses) == 8
     # Concurrent reuse is reuse: the family is gone, including whatever the winner received.
     assert not await redis.exists(f"gw:session:{issued.session_id}")
-    assert await redis.keys("gw:refresh:*") == []
+    assert [key async for key in redis.scan_iter(match="gw:refresh:*")] == []
 
 
 async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
@@ -61,13 +61,13 @@ async def test_keys_carry_the_refresh_ttl_and_revoke_removes_them(
 ) -> None:
     issued = await sessions.start(user_id="u1", device_id=None)
     rotated = await sessions.refresh(issued.refresh_token)
-    keys = sorted(_text(k) for k in await redis.keys("gw:*"))
+    keys = sorted(_text(k) for k in [key async for key in redis.scan_iter(match="gw:*")])
     assert len(keys) == 5  # session, family set, rotated token, active token, the user's session set
     for key in keys:
         assert 3500 < await redis.ttl(key) <= 3600
 
     await sessions.end(rotated.session_id)
-    assert await redis.keys("gw:*") == []
+    assert [key async for key in redis.scan_iter(match="gw:*")] == []
 
 
 async def test_ending_every_session_of_a_user_leaves_other_users_alone(
@@ -86,7 +86,7 @@ async def test_ending_every_session_of_a_user_leaves_other_users_alone(
         assert not await redis.exists(f"gw:session:{ended.session_id}:family")
     assert await redis.smembers("gw:user:u1:sessions") == set()
     # Every refresh token of u1 (the phone's rotated one and its active one, the laptop's) is gone.
-    remaining = [_text(k) for k in await redis.keys("gw:refresh:*")]
+    remaining = [_text(k) for k in [key async for key in redis.scan_iter(match="gw:refresh:*")]]
     assert len(remaining) == 1  # the stranger's
 
 
@@ -110,7 +110,7 @@ async def test_rate_limiter_counts_hits_and_attempts_with_refunds(redis: Redis, 
     await limiter.refund(exact, "ip")
     assert (await limiter.acquire(exact, "ip")).allowed
     assert not (await limiter.acquire(exact, "ip")).allowed
-    assert any(_text(k).startswith("gw:limits") for k in await redis.keys("*"))
+    assert any(_text(k).startswith("gw:limits") for k in [key async for key in redis.scan_iter(match="*")])
 
 
 async def test_hit_many_counts_on_the_same_counters_as_hit_in_one_round_trip(

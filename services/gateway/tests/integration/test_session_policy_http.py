@@ -98,10 +98,10 @@ async def test_refresh_token_family_holds_only_live_tokens(start_gateway: Any, r
             assert answer.status_code == 200
             refresh_token = answer.json()["refresh_token"]
             # Expire every rotated token at once, as time would: only the active one is left alive.
-            for key in await redis.keys("gw:refresh:*"):
+            for key in [key async for key in redis.scan_iter(match="gw:refresh:*")]:
                 if await redis.hget(key, "status") == b"rotated":
                     await redis.delete(key)
-        families = await redis.keys("gw:session:*:family")
+        families = [key async for key in redis.scan_iter(match="gw:session:*:family")]
         sizes = [await redis.scard(key) for key in families]
     finally:
         await redis.aclose()

@@ -179,3 +179,40 @@ async def test_password_change_signs_out_every_device(gateway: httpx.AsyncClient
         ended = await gateway.get(me, headers=_bearer(device["access_token"]))
         assert ended.status_code == 401
         assert ended.json()["error"]["code"] == "session_revoked"
+
+
+async def test_services_hear_the_session_email_verification_state(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    session = await _signin(gateway)
+    assert (
+        await gateway.delete("/api/v1/gateway/gig/echo", headers=_bearer(session["access_token"]))
+    ).is_success
+    principal, _ = upstream_log.last("/api/v1/gig/echo")
+    assert principal.email_verified is True
+
+    # A refreshed access token says what the session says, not a default.
+    refreshed = await gateway.post(
+        "/api/v1/gateway/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text
+    access = refreshed.json()["access_token"]
+    assert (await gateway.delete("/api/v1/gateway/gig/echo", headers=_bearer(access))).is_success
+    principal, _ = upstream_log.last("/api/v1/gig/echo")
+    assert principal.email_verified is True
+
+    unverified = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "carol", "password": ALICE_PASSWORD},
+        headers=KNOWN,
+    )
+    assert unverified.status_code == 200, unverified.text
+    carol = _bearer(unverified.json()["access_token"])
+    assert (await gateway.delete("/api/v1/gateway/gig/echo", headers=carol)).is_success
+    principal, _ = upstream_log.last("/api/v1/gig/echo")
+    assert principal.email_verified is False
+
+    # Anonymous calls carry no claim at all.
+    assert (await gateway.get("/api/v1/gateway/gig/echo")).is_success
+    principal, _ = upstream_log.last("/api/v1/gig/echo")
+    assert "email_verified" not in principal.claims

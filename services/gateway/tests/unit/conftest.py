@@ -35,6 +35,9 @@ class InMemorySessionStore:
     async def is_live(self, session_id: str) -> bool:
         return session_id in self.sessions
 
+    async def get_session(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
     async def rotate(
         self,
         old_token_hash: str,

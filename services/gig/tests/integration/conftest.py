@@ -26,12 +26,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 class InternalTokenAuth(httpx.Auth):
     """Mints a fresh gateway token per request, anonymous unless a subject is set."""
 
-    def __init__(self, issuer: InternalTokenIssuer, subject: str | None = None) -> None:
+    def __init__(
+        self, issuer: InternalTokenIssuer, subject: str | None = None, *, email_verified: bool = True
+    ) -> None:
         self._issuer = issuer
         self._subject = subject
+        # What the gateway says of a session (every session today belongs to a verified account).
+        self._claims = {"email_verified": email_verified} if subject is not None else None
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._issuer.issue('gig', subject=self._subject)}"
+        token = self._issuer.issue("gig", subject=self._subject, extra=self._claims)
+        request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
 
@@ -47,8 +52,8 @@ class GigApi:
         assert isinstance(deps, GigDependencies)
         return deps
 
-    def as_user(self, user_id: str | None) -> InternalTokenAuth:
-        return InternalTokenAuth(self.issuer, subject=user_id)
+    def as_user(self, user_id: str | None, *, email_verified: bool = True) -> InternalTokenAuth:
+        return InternalTokenAuth(self.issuer, subject=user_id, email_verified=email_verified)
 
     async def create(self, seller: str, **overrides: Any) -> dict[str, Any]:
         body = {

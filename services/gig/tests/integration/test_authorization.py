@@ -40,3 +40,25 @@ async def test_anonymous_create_is_401_and_a_foreign_cover_key_is_403(gig_api: G
     }  # fmt: skip
     foreign = await gig_api.client.post("/api/v1/gigs", json=body, auth=gig_api.as_user("owner"))
     assert foreign.status_code == 403
+
+
+async def test_publishing_needs_a_verified_email_but_taking_down_does_not(gig_api: GigApi) -> None:
+    gig = await gig_api.create("owner")
+    unverified = gig_api.as_user("owner", email_verified=False)
+    body = {"title": "t", "description": "d", "category": "c", "price": 1, "delivery_days": 1}
+    refused = {
+        "gigs.create": await gig_api.client.post("/api/v1/gigs", json=body, auth=unverified),
+        "gigs.update": await gig_api.client.patch(
+            f"/api/v1/gigs/{gig['id']}", json={"version": 1, "price": 1}, auth=unverified
+        ),
+        "gigs.setActive": await gig_api.client.put(
+            f"/api/v1/gigs/{gig['id']}/active", json={"version": 1, "active": False}, auth=unverified
+        ),
+    }
+    assert {name: r.status_code for name, r in refused.items()} == dict.fromkeys(refused, 403)
+    assert {r.json()["error"]["code"] for r in refused.values()} == {"email_not_verified"}
+    unchanged = (await gig_api.client.get(f"/api/v1/gigs/{gig['id']}")).json()
+    assert (unchanged["version"], unchanged["price"], unchanged["active"]) == (1, 5000, True)
+
+    deleted = await gig_api.client.delete(f"/api/v1/gigs/{gig['id']}?version=1", auth=unverified)
+    assert deleted.status_code == 204

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gigstack_testinfra.plugin import RedisWithServiceUsers
 
 # --import-mode=importlib does not put test directories on sys.path (unique module name: sys.path is shared).
 sys.path.insert(0, str(Path(__file__).parent))
@@ -19,6 +20,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from notification_harness import RunningNotification, start_notification
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def redis_url(redis_with_service_users: RedisWithServiceUsers) -> str:
+    """As notification's own Redis user (the ACL of every environment): other keys and commands fail."""
+    return redis_with_service_users.url("notification")
 
 
 @pytest.fixture

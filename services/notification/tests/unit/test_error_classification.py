@@ -9,6 +9,7 @@ import pytest
 from notification_service.adapters.smtp import classify_smtp_error, mime_message
 from notification_service.domain.errors import (
     DeliveryDeferredError,
+    SmtpConfigurationError,
     SmtpUnavailableError,
     UndeliverableEmailError,
 )
@@ -25,11 +26,13 @@ from notification_service.domain.model import OutgoingEmail
         aiosmtplib.SMTPReadTimeoutError("read timeout"),
         aiosmtplib.SMTPServerDisconnected("gone"),
         aiosmtplib.SMTPResponseException(421, "service not available"),
-        aiosmtplib.SMTPAuthenticationError(535, "bad credentials"),
-        aiosmtplib.SMTPNotSupported("STARTTLS not supported"),
+        aiosmtplib.SMTPConnectResponseError(554, "no SMTP service here"),
+        aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(421, "closing", "a@b.c")]),
+        aiosmtplib.SMTPSenderRefused(452, "insufficient storage", "no-reply@gigstack.local"),
     ],
-    ids=type,
-)
+    ids=["refused", "timeout", "connect", "connect-timeout", "read-timeout", "disconnected", "421",
+         "greeting-554", "rcpt-421", "mail-452"],
+)  # fmt: skip
 def test_connection_problems_pause_every_delivery(error: Exception) -> None:
     assert type(classify_smtp_error(error)) is SmtpUnavailableError
 
@@ -37,11 +40,28 @@ def test_connection_problems_pause_every_delivery(error: Exception) -> None:
 @pytest.mark.parametrize(
     "error",
     [
+        aiosmtplib.SMTPSenderRefused(554, "5.7.1 sender address not verified", "no-reply@gigstack.local"),
+        aiosmtplib.SMTPSenderRefused(553, "sender not allowed", "no-reply@gigstack.local"),
+        aiosmtplib.SMTPAuthenticationError(535, "bad credentials"),
+        aiosmtplib.SMTPResponseException(530, "authentication required"),
+        aiosmtplib.SMTPNotSupported("STARTTLS not supported"),
+    ],
+    ids=["mail-554", "mail-553", "auth-535", "auth-530", "no-starttls"],
+)
+def test_our_own_configuration_errors_pause_every_delivery_as_ours(error: Exception) -> None:
+    # A 5xx to MAIL FROM refuses every email alike: dead-lettering would silently drop all mail.
+    classified = classify_smtp_error(error)
+    assert type(classified) is SmtpConfigurationError
+    assert isinstance(classified, SmtpUnavailableError)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
         aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(450, "mailbox busy", "a@b.c")]),
         aiosmtplib.SMTPDataError(451, "local error in processing"),
-        aiosmtplib.SMTPSenderRefused(452, "insufficient storage", "no-reply@gigstack.local"),
     ],
-    ids=["rcpt-450", "data-451", "mail-452"],
+    ids=["rcpt-450", "data-451"],
 )
 def test_4xx_answers_defer_only_this_message(error: Exception) -> None:
     assert type(classify_smtp_error(error)) is DeliveryDeferredError
@@ -53,9 +73,8 @@ def test_4xx_answers_defer_only_this_message(error: Exception) -> None:
         aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(550, "no such user", "a@b.c")]),
         aiosmtplib.SMTPDataError(554, "message rejected"),
         aiosmtplib.SMTPDataError(552, "message too large"),
-        aiosmtplib.SMTPSenderRefused(553, "sender not allowed", "no-reply@gigstack.local"),
     ],
-    ids=["rcpt-550", "data-554", "data-552", "mail-553"],
+    ids=["rcpt-550", "data-554", "data-552"],
 )
 def test_5xx_rejections_are_permanent(error: Exception) -> None:
     classified = classify_smtp_error(error)

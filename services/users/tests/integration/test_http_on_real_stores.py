@@ -40,8 +40,9 @@ async def users(
         yield running, InternalTokenIssuer(internal_keypair[0]), bus
 
 
-def _as(issuer: InternalTokenIssuer, user: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issuer.issue('users', subject=user)}"}
+def _as(issuer: InternalTokenIssuer, user: str | None, *, email_verified: bool = True) -> dict[str, str]:
+    claims = {"email_verified": email_verified} if user is not None else None
+    return {"Authorization": f"Bearer {issuer.issue('users', subject=user, extra=claims)}"}
 
 
 async def test_seller_lifecycle_and_owner_only_updates(users: Any) -> None:

@@ -33,8 +33,9 @@ SELLER_BODY: dict[str, Any] = {
 }
 
 
-def _auth(user_id: str | None) -> dict[str, str]:
-    return {"Authorization": f"Bearer {ISSUER.issue('users', subject=user_id)}"}
+def _auth(user_id: str | None, *, email_verified: bool = True) -> dict[str, str]:
+    claims = {"email_verified": email_verified} if user_id is not None else None
+    return {"Authorization": f"Bearer {ISSUER.issue('users', subject=user_id, extra=claims)}"}
 
 
 @pytest.fixture
@@ -166,3 +167,22 @@ async def test_openapi_names_every_operation_by_its_contract_id(api: tuple[httpx
     }
     update = document["paths"]["/api/v1/sellers/{seller_id}"]["put"]
     assert {"200", "401", "403", "404", "409", "422", "503"} <= set(update["responses"])
+
+
+async def test_becoming_or_editing_a_seller_needs_a_verified_email(
+    api: tuple[httpx.AsyncClient, Any],
+) -> None:
+    client, _ = api
+    refused = await client.post(
+        "/api/v1/sellers", json=SELLER_BODY, headers=_auth("u-alice", email_verified=False)
+    )
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "email_not_verified"
+
+    await client.post("/api/v1/sellers", json=SELLER_BODY, headers=_auth("u-alice"))
+    edit = {**SELLER_BODY, "one_liner": "Changed while unverified", "revision": 1}
+    update = await client.put(
+        "/api/v1/sellers/u-alice", json=edit, headers=_auth("u-alice", email_verified=False)
+    )
+    assert update.status_code == 403
+    assert (await client.get("/api/v1/sellers/u-alice", headers=_auth(None))).json()["revision"] == 1

@@ -13,6 +13,7 @@ from servicekit.events.consumer import EventConsumer, EventHandler
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.errors import (
     DuplicateEventError,
+    HandBackEventError,
     MalformedEventError,
     PermanentEventError,
     PublishFailed,
@@ -29,6 +30,7 @@ __all__ = [
     "EventEnvelope",
     "EventHandler",
     "EventWorkers",
+    "HandBackEventError",
     "MalformedEventError",
     "PermanentEventError",
     "PublishFailed",

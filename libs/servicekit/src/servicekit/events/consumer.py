@@ -20,6 +20,7 @@ from servicekit.events.errors import MalformedEventError
 from servicekit.events.topology import (
     CORRELATION_ID_HEADER,
     DEAD_LETTER_EXCHANGE,
+    DELIVERY_COUNT_HEADER,
     ORIGINAL_QUEUE_HEADER,
     ORIGINAL_ROUTING_KEY_HEADER,
     REASON_HEADER,
@@ -34,6 +35,8 @@ tracer = trace.get_tracer("servicekit.events")
 EventHandler = Callable[[EventEnvelope], Awaitable[None]]
 
 UNKNOWN_EVENT_TYPE = "unknown"
+# How often a message was handed back (HandBackEventError): visible in the queue, never a limit.
+HANDED_BACK_HEADER = "x-gigstack-handed-back"
 
 
 class EventConsumer:
@@ -58,6 +61,7 @@ class EventConsumer:
         handler_timeout_seconds: float = 60.0,
         confirm_timeout_seconds: float = 10.0,
         depth_sample_interval_seconds: float = 15.0,
+        dead_letter_redactor: Callable[[bytes], bytes] | None = None,
     ) -> None:
         if delivery_limit < 1:
             raise ValueError("delivery_limit must be at least 1")
@@ -72,6 +76,9 @@ class EventConsumer:
         self._handler_timeout = handler_timeout_seconds
         self._confirm_timeout = confirm_timeout_seconds
         self._depth_interval = depth_sample_interval_seconds
+        # Dead letters are kept for days and read by people: secrets the handler needed once are blanked
+        # in the copy (`servicekit.events.outbox_secrets.payload_redactor`).
+        self._redact = dead_letter_redactor
         self._channel: AbstractRobustChannel | None = None
         self._queue: AbstractRobustQueue | None = None
         self._dead_letters: AbstractExchange | None = None
@@ -224,6 +231,9 @@ class EventConsumer:
                 # quorum queue's delivery count bounds how often this happens.
                 await asyncio.sleep(self._retry_delay)
                 await message.nack(requeue=True)
+            elif disposition.action is Action.REPUBLISH:
+                await self._republish(message)
+                await message.ack()
             else:
                 await self._dead_letter(message, disposition.reason or "dead-lettered")
                 await message.ack()
@@ -236,6 +246,31 @@ class EventConsumer:
             return Outcome.FAILED
         return disposition.outcome
 
+    async def _republish(self, message: AbstractIncomingMessage) -> None:
+        """Put a fresh copy at the end of this queue (delivery count reset), then ack the original.
+
+        A crash between the two leaves both copies: handlers are idempotent, so that is a duplicate at worst.
+        """
+        if self._channel is None:
+            raise RuntimeError("consumer is not started")
+        headers = {k: v for k, v in (message.headers or {}).items() if k != DELIVERY_COUNT_HEADER}
+        previous = headers.get(HANDED_BACK_HEADER)
+        headers[HANDED_BACK_HEADER] = (previous if isinstance(previous, int) else 0) + 1
+        copy = aio_pika.Message(
+            body=message.body,
+            headers=headers,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            type=message.type,
+            timestamp=message.timestamp,
+            app_id=message.app_id,
+            correlation_id=message.correlation_id,
+        )
+        await self._channel.default_exchange.publish(
+            copy, routing_key=self.queue_name, mandatory=True, timeout=self._confirm_timeout
+        )
+
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         """Copy the message to `<queue>.dlq` with the reason; returns only after the broker confirmed it."""
         if self._dead_letters is None:
@@ -244,8 +279,9 @@ class EventConsumer:
         headers[REASON_HEADER] = reason
         headers[ORIGINAL_ROUTING_KEY_HEADER] = message.routing_key or ""
         headers[ORIGINAL_QUEUE_HEADER] = self.queue_name
+        body = self._redact(message.body) if self._redact is not None else message.body
         copy = aio_pika.Message(
-            body=message.body,
+            body=body,
             headers=headers,
             content_type=message.content_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,

@@ -7,6 +7,7 @@ Pure decisions, kept apart from aio-pika so they are unit-tested exhaustively:
 | returned                                          | ack         | `processed`     |
 | raised `DuplicateEventError`                      | ack         | `duplicate`     |
 | raised `PermanentEventError` / body malformed     | dead-letter | `dead_lettered` |
+| raised `HandBackEventError`                       | republish   | `handed_back`   |
 | raised anything else, attempts left               | requeue     | `retried`       |
 | raised anything else, last attempt                | dead-letter | `dead_lettered` |
 
@@ -21,7 +22,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from servicekit.events.errors import DuplicateEventError, MalformedEventError, PermanentEventError
+from servicekit.events.errors import (
+    DuplicateEventError,
+    HandBackEventError,
+    MalformedEventError,
+    PermanentEventError,
+)
 from servicekit.events.topology import DELIVERY_COUNT_HEADER
 
 MAX_REASON_CHARS = 500
@@ -31,6 +37,7 @@ class Action(enum.StrEnum):
     ACK = "ack"
     REQUEUE = "requeue"
     DEAD_LETTER = "dead_letter"
+    REPUBLISH = "republish"
 
 
 class Outcome(enum.StrEnum):
@@ -39,6 +46,7 @@ class Outcome(enum.StrEnum):
     PROCESSED = "processed"
     DUPLICATE = "duplicate"
     RETRIED = "retried"
+    HANDED_BACK = "handed_back"
     DEAD_LETTERED = "dead_lettered"
     FAILED = "failed"
 
@@ -73,6 +81,8 @@ def decide(error: BaseException | None, *, attempt: int, max_attempts: int) -> D
         return Disposition(Action.ACK, Outcome.DUPLICATE)
     if isinstance(error, MalformedEventError | PermanentEventError):
         return Disposition(Action.DEAD_LETTER, Outcome.DEAD_LETTERED, describe(error))
+    if isinstance(error, HandBackEventError):
+        return Disposition(Action.REPUBLISH, Outcome.HANDED_BACK, describe(error))
     if attempt >= max_attempts:
         reason = f"retries exhausted after {attempt} attempts: {describe(error)}"
         return Disposition(Action.DEAD_LETTER, Outcome.DEAD_LETTERED, reason[:MAX_REASON_CHARS])

@@ -19,6 +19,16 @@ class DuplicateEventError(Exception):
     """
 
 
+class HandBackEventError(Exception):
+    """Raised by a handler that waited for a dependency outside the message's control (an SMTP outage, our
+    own misconfiguration) and gives the message back without it counting as a failed attempt.
+
+    The consumer publishes a fresh copy to the end of the same queue (its `x-delivery-count` starts again)
+    and acks the original, so an outage of any length never dead-letters work. The handler must already
+    have waited (backoff) before raising: hand-backs of an immediately failing handler would spin.
+    """
+
+
 class MalformedEventError(ValueError):
     """The message body is not a valid `EventEnvelope`; it is dead-lettered without calling the handler."""
 

@@ -9,7 +9,7 @@ it published. The field names travel in the row's headers under SECRET_FIELDS_HE
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 SECRET_FIELDS_HEADER = "x-gigstack-secret-fields"  # noqa: S105 - a header name, not a secret
@@ -26,6 +26,24 @@ def published_headers(headers: Any) -> dict[str, Any]:
     if not isinstance(headers, dict):
         return {}
     return {name: value for name, value in headers.items() if name != SECRET_FIELDS_HEADER}
+
+
+def payload_redactor(secret_fields: Sequence[str]) -> Callable[[bytes], bytes]:
+    """For `EventConsumer(dead_letter_redactor=...)`: a serialised envelope with the named payload fields
+    replaced by ``REDACTED``, so a dead letter keeps what diagnosis needs and no usable secret.
+
+    A body that is not an envelope's JSON is kept as it is: no publisher of ours produced it, and it is what
+    one would need to find out who did.
+    """
+    names = tuple(secret_fields)
+
+    def redact(body: bytes) -> bytes:
+        try:
+            return redacted_body(body.decode("utf-8"), names).encode("utf-8")
+        except (UnicodeDecodeError, ValueError, AttributeError):
+            return body
+
+    return redact
 
 
 def redacted_body(body: str, secret_fields: Sequence[str]) -> str:

@@ -46,6 +46,7 @@ def create_service_app(
     middleware: Sequence[Middleware] = (),
     deps: object = None,
     errors: ErrorTable | None = None,
+    public_edge: bool = False,
 ) -> FastAPI:
     """Build the service's app; nothing connects until the lifespan starts.
 
@@ -55,6 +56,9 @@ def create_service_app(
 
     `deps` is the service's dependencies object from its `entrypoints/bootstrap.py`, kept as `app.state.deps`
     and read by routes through `servicekit.http.app_deps`; `errors` is its error table (`ErrorTable`).
+
+    `public_edge` is for the one app clients reach directly: it starts a trace of its own for every request
+    instead of continuing the client's (`servicekit.tracing`).
 
     `app.state` carries `settings`, `deps`, `lifecycle` (shutdown flag), `metrics_registry` and, when the
     internal token is required, `internal_token_verifier`.
@@ -123,5 +127,5 @@ def create_service_app(
     for router in routers:
         app.include_router(router, dependencies=route_dependencies)
 
-    instrument_app(app)
+    instrument_app(app, public_edge=public_edge)
     return app

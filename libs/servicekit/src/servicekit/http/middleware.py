@@ -17,7 +17,7 @@ from servicekit.errors import internal_error_response, log_unexpected_error
 from servicekit.logging import CORRELATION_ID_HEADER, bind_correlation_id
 from servicekit.metrics import HttpMetrics
 
-__all__ = ["HttpMetricsMiddleware", "RequestContextMiddleware", "route_template"]
+__all__ = ["HttpMetricsMiddleware", "RequestContextMiddleware", "route_template", "sanitized_correlation_id"]
 
 logger = logging.getLogger("servicekit.http.access")
 
@@ -27,6 +27,11 @@ _VALID_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Probes and scrapes arrive every few seconds from every kubelet/Prometheus; logging them is noise.
 _QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 UNMATCHED_ROUTE = "unmatched"
+
+
+def sanitized_correlation_id(value: str | None) -> str | None:
+    """`value` when it is a safe correlation id to log and echo, else None (the caller generates one)."""
+    return value if value and _VALID_CORRELATION_ID.match(value) else None
 
 
 def route_template(scope: Scope) -> str:
@@ -88,8 +93,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, CORRELATION_ID_HEADER.lower().encode())
-        valid_incoming = incoming if incoming and _VALID_CORRELATION_ID.match(incoming) else None
-        with bind_correlation_id(valid_incoming) as correlation_id:
+        with bind_correlation_id(sanitized_correlation_id(incoming)) as correlation_id:
             scope.setdefault("state", {})["correlation_id"] = correlation_id
             response_started = False
             status = 500

@@ -3,7 +3,9 @@
 from servicekit.security.dependencies import (
     CurrentUserIdDep,
     InternalPrincipalDep,
+    VerifiedUserIdDep,
     current_user_id,
+    verified_user_id,
     verify_internal_token,
 )
 from servicekit.security.tokens import (
@@ -23,7 +25,9 @@ __all__ = [
     "InternalPrincipalDep",
     "InternalTokenIssuer",
     "InternalTokenVerifier",
+    "VerifiedUserIdDep",
     "current_user_id",
     "generate_ed25519_keypair",
+    "verified_user_id",
     "verify_internal_token",
 ]

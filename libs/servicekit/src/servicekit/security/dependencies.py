@@ -8,13 +8,15 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from servicekit.errors import Unauthorized
+from servicekit.errors import Forbidden, Unauthorized
 from servicekit.security.tokens import INVALID_TOKEN_MESSAGE, InternalPrincipal, InternalTokenVerifier
 
 __all__ = [
     "CurrentUserIdDep",
     "InternalPrincipalDep",
+    "VerifiedUserIdDep",
     "current_user_id",
+    "verified_user_id",
     "verify_internal_token",
 ]
 
@@ -65,3 +67,19 @@ async def current_user_id(principal: InternalPrincipalDep) -> str:
 
 
 CurrentUserIdDep = Annotated[str, Depends(current_user_id)]
+
+
+async def verified_user_id(principal: InternalPrincipalDep) -> str:
+    """The signed-in user's id when the gateway vouches that the account's email address is verified.
+
+    For operations that put something in front of other people (a seller profile, a gig, an order, a
+    message): 401 without a user, 403 `email_not_verified` when the token does not carry
+    `email_verified: true`. A missing claim counts as unverified (fail closed).
+    """
+    subject = await current_user_id(principal)
+    if not principal.email_verified:
+        raise Forbidden("Verify your email address before doing this", code="email_not_verified")
+    return subject
+
+
+VerifiedUserIdDep = Annotated[str, Depends(verified_user_id)]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
-from servicekit.events import DuplicateEventError, MalformedEventError, PermanentEventError
+from servicekit.events import (
+    DuplicateEventError,
+    HandBackEventError,
+    MalformedEventError,
+    PermanentEventError,
+)
 from servicekit.events.disposition import (
     MAX_REASON_CHARS,
     Action,
@@ -13,6 +20,7 @@ from servicekit.events.disposition import (
     decide,
     describe,
 )
+from servicekit.metrics import ConsumerOutcome
 
 
 @pytest.mark.parametrize(
@@ -97,4 +105,20 @@ def test_reasons_are_bounded_for_headers() -> None:
 
 
 def test_outcomes_are_exactly_the_metric_label_values() -> None:
-    assert {o.value for o in Outcome} == {"processed", "failed", "retried", "dead_lettered", "duplicate"}
+    assert {o.value for o in Outcome} == set(get_args(ConsumerOutcome))
+    assert {o.value for o in Outcome} == {
+        "processed",
+        "failed",
+        "retried",
+        "handed_back",
+        "dead_lettered",
+        "duplicate",
+    }
+
+
+@pytest.mark.parametrize("attempt", [1, 5, 50])
+def test_a_hand_back_is_republished_whatever_the_attempt(attempt: int) -> None:
+    # Not the message's fault (an outage it already waited out): it must never reach the dead-letter queue.
+    disposition = decide(HandBackEventError("SMTP unavailable"), attempt=attempt, max_attempts=5)
+    assert disposition.action is Action.REPUBLISH
+    assert disposition.outcome is Outcome.HANDED_BACK

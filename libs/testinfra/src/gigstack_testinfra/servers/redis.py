@@ -15,23 +15,48 @@ from .base import LocalServer
 DATABASES = 1024
 
 
-def redis_ping(port: int, host: str = LOOPBACK) -> bool:
+def redis_ping(port: int, host: str = LOOPBACK, *, username: str | None = None, password: str = "") -> bool:
     with socket.create_connection((host, port), timeout=2) as conn:
+        if username is not None:
+            conn.sendall(_command(b"AUTH", username.encode(), password.encode()))
+            if not conn.recv(64).startswith(b"+OK"):
+                return False
         conn.sendall(b"PING\r\n")
         return conn.recv(64).startswith(b"+PONG")
+
+
+def _command(*parts: bytes) -> bytes:
+    encoded = b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
+    return b"*%d\r\n" % len(parts) + encoded
 
 
 class RedisServer(LocalServer):
     name = "redis"
 
-    def __init__(self, base_dir: Path, port: int, *, detached: bool = False, durable: bool = False) -> None:
+    def __init__(
+        self,
+        base_dir: Path,
+        port: int,
+        *,
+        detached: bool = False,
+        durable: bool = False,
+        acl: str | None = None,
+        admin: tuple[str, str] | None = None,
+    ) -> None:
+        """`acl` is an ACL file's text (users and their rules; see gigstack_registry.redis_acl) and `admin`
+        the (user, password) of a user in it that may do everything, for readiness and the endpoint."""
         super().__init__(base_dir, detached=detached)
         self.port = port
         self.durable = durable
+        self.acl = acl
+        self.admin = admin
+        if (acl is None) != (admin is None):
+            raise ValueError("an ACL file needs the admin user that readiness and fixtures use")
 
     @property
     def endpoint(self) -> RedisEndpoint:
-        return RedisEndpoint(LOOPBACK, self.port, DATABASES)
+        endpoint = RedisEndpoint(LOOPBACK, self.port, DATABASES)
+        return endpoint if self.admin is None else endpoint.as_user(*self.admin)
 
     @property
     def config_path(self) -> Path:
@@ -48,6 +73,11 @@ class RedisServer(LocalServer):
             "logfile ''",
         ]
         lines += ["save 60 1", "appendonly no"] if self.durable else ["save ''", "appendonly no"]
+        if self.acl is not None:
+            acl_path = self.base_dir / "users.acl"
+            acl_path.write_text(self.acl)
+            acl_path.chmod(0o600)
+            lines.append(f"aclfile {acl_path}")
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def build_process(self) -> ManagedProcess:
@@ -57,6 +87,9 @@ class RedisServer(LocalServer):
         )
 
     def wait_ready(self) -> None:
-        wait_until(
-            lambda: redis_ping(self.port), timeout=self.start_timeout, what="redis", abort=self.exit_reason
-        )
+        wait_until(lambda: self._ping(), timeout=self.start_timeout, what="redis", abort=self.exit_reason)
+
+    def _ping(self) -> bool:
+        if self.admin is None:
+            return redis_ping(self.port)
+        return redis_ping(self.port, username=self.admin[0], password=self.admin[1])

@@ -43,7 +43,7 @@ class Hs256AccessTokenCodec:
         # token -> (claims, moment until which they may be served without verifying again)
         self._verified: OrderedDict[str, tuple[AccessClaims, float]] = OrderedDict()
 
-    def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+    def issue(self, *, user_id: str, session_id: str, email_verified: bool = False) -> tuple[str, int]:
         now = datetime.now(UTC)
         claims = {
             "iss": ACCESS_TOKEN_ISSUER,
@@ -53,6 +53,7 @@ class Hs256AccessTokenCodec:
             "iat": now,
             "exp": now + timedelta(seconds=self._ttl_seconds),
             "jti": uuid.uuid4().hex,
+            "email_verified": email_verified,
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM), self._ttl_seconds
 
@@ -92,4 +93,5 @@ class Hs256AccessTokenCodec:
             user_id=str(claims["sub"]),
             session_id=str(claims["sid"]),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            email_verified=claims.get("email_verified") is True,
         )

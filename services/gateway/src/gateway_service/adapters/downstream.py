@@ -84,6 +84,7 @@ class DownstreamClient:
         forward_headers: Mapping[str, str] | None = None,
         subject: str | None = None,
         session_id: str | None = None,
+        email_verified: bool = False,
         idempotent: bool | None = None,
     ) -> DownstreamResponse:
         """``idempotent`` overrides the method's HTTP semantics for retries after a transport error: a PUT
@@ -99,7 +100,7 @@ class DownstreamClient:
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": method, "peer.service": service},
         ) as span:
-            headers = self._headers(service, forward_headers, subject, session_id)
+            headers = self._headers(service, forward_headers, subject, session_id, email_verified)
             http = self._pools.client(service)
             request = http.build_request(
                 method,
@@ -120,6 +121,7 @@ class DownstreamClient:
         forward_headers: Mapping[str, str] | None,
         subject: str | None,
         session_id: str | None,
+        email_verified: bool,
     ) -> dict[str, str]:
         headers: dict[str, str] = {}
         for name, value in (forward_headers or {}).items():
@@ -131,8 +133,11 @@ class DownstreamClient:
                     details=[{"field": name, "message": "must be visible ASCII"}],
                 )
             headers[name] = value
+        # email_verified is the session's (docs/contracts.md, internal token); services that need a verified
+        # address check it (servicekit.security.VerifiedUserIdDep).
+        claims = {"email_verified": email_verified} if subject is not None else None
         headers["Authorization"] = "Bearer " + self._issuer.issue(
-            service, subject=subject, session_id=session_id
+            service, subject=subject, session_id=session_id, extra=claims
         )
         correlation_id = get_correlation_id()
         if correlation_id:

@@ -1,8 +1,9 @@
 """Redis session store.
 
 Keys (all under ``gw:``):
-- ``gw:session:<sid>``          hash {user_id, device_id, created_at}; TTL = the session's absolute lifetime,
-  set once at creation and never renewed: a session ends at that moment however often it is refreshed.
+- ``gw:session:<sid>``          hash {user_id, device_id, created_at, email_verified}; TTL = the session's
+  absolute lifetime, set once at creation and never renewed: a session ends at that moment however often it
+  is refreshed.
 - ``gw:refresh:<sha256>``       hash {sid, user_id, status, issued_at[, rotated_at]}; TTL = refresh TTL (the
   idle timeout), capped at what is left of the session.
 - ``gw:session:<sid>:family``   set of the refresh-token hashes of the session (for revocation); hashes whose
@@ -130,6 +131,7 @@ class RedisSessionStore:
             "user_id": session.user_id,
             "device_id": session.device_id or "",
             "created_at": session.created_at.isoformat(),
+            "email_verified": "1" if session.email_verified else "0",
         }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(session_key, mapping=session_fields)
@@ -160,6 +162,20 @@ class RedisSessionStore:
 
     async def is_live(self, session_id: str) -> bool:
         return bool(await self._redis.exists(_session_key(session_id)))
+
+    async def get_session(self, session_id: str) -> Session | None:
+        fields = await self._redis.hgetall(_session_key(session_id))
+        if not fields:
+            return None
+        decoded = {_text(key): _text(value) for key, value in fields.items()}
+        return Session(
+            session_id=session_id,
+            user_id=decoded["user_id"],
+            device_id=decoded.get("device_id") or None,
+            created_at=datetime.fromisoformat(decoded["created_at"]),
+            # Sessions stored before the field existed count as unverified (fail closed).
+            email_verified=decoded.get("email_verified") == "1",
+        )
 
     async def rotate(
         self,

@@ -30,6 +30,9 @@ class Session:
     user_id: str
     device_id: str | None
     created_at: datetime
+    # What auth said about the account's mailbox when the session started; it travels in every access
+    # token and internal token of the session (services refuse some operations without it).
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class AccessClaims:
     user_id: str
     session_id: str
     expires_at: datetime
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)

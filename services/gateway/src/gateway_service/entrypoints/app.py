@@ -46,6 +46,8 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         require_internal_token=False,
         deps=deps,
         errors=GATEWAY_ERRORS,
+        # Clients' trace headers are not trusted: every request starts a trace of the gateway's own.
+        public_edge=True,
     )
     install_public_openapi(app, public_api)
     # Middleware added last runs first: CORS answers preflights (and decorates 413s) before the size check.

@@ -76,7 +76,11 @@ async def _new_session(
     answer: DownstreamResponse, sessions: SessionService, device_id: str | None
 ) -> Response:
     user = user_from(answer)
-    tokens = await sessions.start(user_id=user["id"], device_id=device_id)
+    # auth gives no session to an unverified account today; the flag still comes from its answer, so a
+    # session's claim is never more than what auth said about the account.
+    tokens = await sessions.start(
+        user_id=user["id"], device_id=device_id, email_verified=user.get("email_verified") is True
+    )
     body = {
         "access_token": tokens.access_token,
         "refresh_token": tokens.refresh_token,

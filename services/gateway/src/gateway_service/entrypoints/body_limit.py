@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 
 from servicekit.errors import error_body
+from servicekit.http.middleware import sanitized_correlation_id
+from servicekit.logging import new_correlation_id
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _METHODS_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
@@ -71,7 +73,10 @@ class RequestSizeLimitMiddleware:
     async def _refuse(
         self, scope: Scope, send: Send, headers: dict[bytes, bytes], *, close: bool = True
     ) -> None:
-        correlation_id = headers.get(b"x-correlation-id", b"").decode("latin-1") or None
+        # This middleware runs outside the one that binds the request's correlation id, so it applies the same
+        # rule itself: a client's id is echoed only when it is a safe token, never as raw bytes.
+        incoming = headers.get(b"x-correlation-id", b"").decode("latin-1")
+        correlation_id = sanitized_correlation_id(incoming) or new_correlation_id()
         payload = json.dumps(
             error_body(
                 "payload_too_large",
@@ -86,8 +91,7 @@ class RequestSizeLimitMiddleware:
         if close:
             # The rest of the body was not read, so the connection cannot be reused safely.
             response_headers.append((b"connection", b"close"))
-        if correlation_id:
-            response_headers.append((b"x-correlation-id", correlation_id.encode("latin-1")))
+        response_headers.append((b"x-correlation-id", correlation_id.encode("ascii")))
         await send({"type": "http.response.start", "status": 413, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 

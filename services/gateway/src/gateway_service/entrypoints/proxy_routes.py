@@ -65,6 +65,7 @@ async def forward(
         forward_headers=headers,
         subject=session.user_id if session else None,
         session_id=session.session_id if session else None,
+        email_verified=session.email_verified if session else False,
     )
     return relay(answer)
 

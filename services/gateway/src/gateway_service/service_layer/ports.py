@@ -23,6 +23,9 @@ class SessionStore(Protocol):
 
     async def is_live(self, session_id: str) -> bool: ...
 
+    async def get_session(self, session_id: str) -> Session | None:
+        """The live session, or None once it has ended."""
+
     async def rotate(
         self,
         old_token_hash: str,
@@ -46,7 +49,7 @@ class SessionStore(Protocol):
 
 
 class AccessTokenCodec(Protocol):
-    def issue(self, *, user_id: str, session_id: str) -> tuple[str, int]:
+    def issue(self, *, user_id: str, session_id: str, email_verified: bool = False) -> tuple[str, int]:
         """Return (token, lifetime in seconds)."""
 
     def verify(self, token: str) -> AccessClaims:

@@ -54,9 +54,17 @@ class SessionService:
         self._reuse_grace_seconds = refresh_reuse_grace_seconds
         self._clock = clock
 
-    async def start(self, *, user_id: str, device_id: str | None) -> IssuedTokens:
+    async def start(
+        self, *, user_id: str, device_id: str | None, email_verified: bool = False
+    ) -> IssuedTokens:
         now = self._clock()
-        session = Session(session_id=new_session_id(), user_id=user_id, device_id=device_id, created_at=now)
+        session = Session(
+            session_id=new_session_id(),
+            user_id=user_id,
+            device_id=device_id,
+            created_at=now,
+            email_verified=email_verified,
+        )
         refresh_token = new_refresh_token()
         record = RefreshTokenRecord(
             token_hash=hash_refresh_token(refresh_token),
@@ -68,12 +76,13 @@ class SessionService:
         await self._store.create(
             session, record, self._refresh_ttl_seconds, lifetime_seconds=self._session_lifetime_seconds
         )
-        return self._issue(session.session_id, user_id, refresh_token)
+        return self._issue(session.session_id, user_id, refresh_token, email_verified=email_verified)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         token_hash = hash_refresh_token(refresh_token)
         record = await self._store.get_refresh(token_hash)
-        session_live = record is not None and await self._store.is_live(record.session_id)
+        session = None if record is None else await self._store.get_session(record.session_id)
+        session_live = session is not None
         now = self._clock()
         verdict = judge_refresh(
             record, session_live=session_live, now=now, reuse_grace_seconds=self._reuse_grace_seconds
@@ -98,7 +107,9 @@ class SessionService:
             # Someone else rotated (or revoked) this token between our read and our write: the same
             # token was used twice, which is exactly the reuse the family rule exists for.
             await self._revoke_for_reuse(record.session_id)
-        return self._issue(record.session_id, record.user_id, new_token)
+        # The session's state, not the token's: a refreshed access token says what the session says.
+        email_verified = session.email_verified if session is not None else False
+        return self._issue(record.session_id, record.user_id, new_token, email_verified=email_verified)
 
     async def authenticate(self, access_token: str) -> AccessClaims:
         claims = self.verify_access_token(access_token)
@@ -129,8 +140,12 @@ class SessionService:
         )
         raise RefreshTokenReusedError(session_id)
 
-    def _issue(self, session_id: str, user_id: str, refresh_token: str) -> IssuedTokens:
-        access_token, expires_in = self._access_tokens.issue(user_id=user_id, session_id=session_id)
+    def _issue(
+        self, session_id: str, user_id: str, refresh_token: str, *, email_verified: bool
+    ) -> IssuedTokens:
+        access_token, expires_in = self._access_tokens.issue(
+            user_id=user_id, session_id=session_id, email_verified=email_verified
+        )
         return IssuedTokens(
             session_id=session_id,
             user_id=user_id,

@@ -2,6 +2,9 @@
 
 Optimistic concurrency: every change carries the `version` the client read (in the body; for DELETE as the
 `version` query parameter). A version that is no longer current, or a concurrent writer that won, gets 409.
+
+Putting a gig in front of buyers (create, update, activate) needs a verified email address (403
+`email_not_verified`, docs/security.md); deleting one does not: taking something down is never blocked.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from servicekit.public_api import error_responses, public_operation
-from servicekit.security import CurrentUserIdDep
+from servicekit.security import CurrentUserIdDep, VerifiedUserIdDep
 
 from gig_service.entrypoints.dependencies import GigDeps
 from gig_service.entrypoints.schemas import ActiveIn, GigChangesIn, GigFields, GigOut
@@ -26,7 +29,7 @@ router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
     responses=error_responses(401, 403, 422, 503),
     **public_operation("gigs.create", session="required"),
 )
-async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
+async def create_gig(body: GigFields, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = CreateGig(seller_id=user_id, fields=body.model_dump())
     created = await handlers.create_gig(command, deps.new_uow, deps.covers)
     return GigOut.of(created)
@@ -37,7 +40,7 @@ async def create_gig(body: GigFields, user_id: CurrentUserIdDep, deps: GigDeps) 
     responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.update", session="required"),
 )
-async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
+async def update_gig(gig_id: str, body: GigChangesIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
     return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
 
@@ -47,7 +50,7 @@ async def update_gig(gig_id: str, body: GigChangesIn, user_id: CurrentUserIdDep,
     responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.setActive", session="required"),
 )
-async def set_gig_active(gig_id: str, body: ActiveIn, user_id: CurrentUserIdDep, deps: GigDeps) -> GigOut:
+async def set_gig_active(gig_id: str, body: ActiveIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = SetGigActive(gig_id=gig_id, user_id=user_id, expected_version=body.version, active=body.active)
     return GigOut.of(await handlers.set_gig_active(command, deps.new_uow))
 

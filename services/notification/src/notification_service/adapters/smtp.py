@@ -11,7 +11,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 from opentelemetry import trace
@@ -19,14 +19,16 @@ from opentelemetry import trace
 from notification_service.domain.errors import (
     DeliveryDeferredError,
     DeliveryError,
+    SmtpConfigurationError,
     SmtpUnavailableError,
     UndeliverableEmailError,
 )
 from notification_service.domain.model import OutgoingEmail
 
-# Whole-server trouble: 421 "service not available", and authentication/TLS problems, which are our
-# configuration and would fail every message the same way (pausing beats dead-lettering all mail).
-_SERVER_LEVEL_CODES = {421, 530, 534, 535, 538}
+# The server closes the session for everyone ("service not available"), whatever step it answers.
+_SERVICE_NOT_AVAILABLE = 421
+# Authentication and TLS requirements: our configuration, failing every message the same way.
+_CONFIGURATION_CODES = {530, 534, 535, 538}
 # One CLIENT span per delivery, child of the consumer's span: a trace then ends at the mail server, and a
 # refused or timed-out delivery shows as an error span (start_as_current_span records the exception).
 _tracer = trace.get_tracer("notification_service.smtp")
@@ -44,29 +46,56 @@ class SmtpConfig:
 
 
 def classify_smtp_error(exc: BaseException) -> DeliveryError:
-    """Map an SMTP failure to permanent, transient for this message, or transient for the whole server."""
+    """Map an SMTP failure to what it says about the message, the connection or our configuration.
+
+    - 5xx to RCPT or DATA (550 no such user, 554 content refused): `UndeliverableEmailError`, this message
+      is dead-lettered and nothing else changes;
+    - 4xx to RCPT or DATA (450 mailbox busy): `DeliveryDeferredError`, this message is retried;
+    - 421 at any step, a refused greeting, connection refused or timed out: `SmtpUnavailableError`, every
+      message waits on the availability gate (probed with backoff), none is retried on its own;
+    - 5xx to MAIL FROM (554 sender not verified), 530/535 authentication, missing STARTTLS/AUTH:
+      `SmtpConfigurationError`, every message waits and the pause is reported as ours (alert).
+
+    The stage matters: a 554 to RCPT is about that recipient, a 554 to MAIL FROM is about our sender and
+    would refuse every email the same way.
+    """
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [refused.code for refused in exc.recipients]
         listed = ", ".join(map(str, codes))
+        if _SERVICE_NOT_AVAILABLE in codes:
+            return SmtpUnavailableError(f"SMTP server closed the session ({listed})")
         if codes and all(500 <= code < 600 for code in codes):
             return UndeliverableEmailError(f"recipient rejected by SMTP server ({listed})")
         return DeliveryDeferredError(f"recipient temporarily refused ({listed})")
+    if isinstance(exc, aiosmtplib.SMTPConnectResponseError):
+        return SmtpUnavailableError(f"SMTP server refused the connection ({exc.code})")
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        code = exc.code
-        if code in _SERVER_LEVEL_CODES:
-            return SmtpUnavailableError(f"SMTP server refused service ({code})")
-        if 400 <= code < 500:
-            return DeliveryDeferredError(f"SMTP server deferred the message ({code})")
-        if 500 <= code < 600:
-            return UndeliverableEmailError(f"SMTP server rejected the message ({code})")
-        return SmtpUnavailableError(f"unexpected SMTP reply ({code})")
+        return _classify_reply(exc)
     if isinstance(exc, aiosmtplib.SMTPNotSupported):
-        return SmtpUnavailableError("SMTP server lacks a required extension (STARTTLS/AUTH)")
+        return SmtpConfigurationError("SMTP server lacks a required extension (STARTTLS/AUTH)")
     if isinstance(exc, TimeoutError | aiosmtplib.SMTPTimeoutError):
         return SmtpUnavailableError("SMTP timeout")
     if isinstance(exc, OSError | aiosmtplib.SMTPException | ssl.SSLError):
         return SmtpUnavailableError(f"SMTP connection failed ({type(exc).__name__})")
     return SmtpUnavailableError(f"unexpected SMTP failure ({type(exc).__name__})")
+
+
+def _classify_reply(exc: aiosmtplib.SMTPResponseException) -> DeliveryError:
+    code = exc.code
+    if code == _SERVICE_NOT_AVAILABLE:
+        return SmtpUnavailableError(f"SMTP server refused service ({code})")
+    if code in _CONFIGURATION_CODES or isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return SmtpConfigurationError(f"SMTP server refused our credentials ({code})")
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        if 500 <= code < 600:
+            return SmtpConfigurationError(f"SMTP server refused our sender address ({code})")
+        # 451 and friends to MAIL FROM: the server's trouble, not this message's.
+        return SmtpUnavailableError(f"SMTP server could not take mail now ({code})")
+    if 400 <= code < 500:
+        return DeliveryDeferredError(f"SMTP server deferred the message ({code})")
+    if 500 <= code < 600:
+        return UndeliverableEmailError(f"SMTP server rejected the message ({code})")
+    return SmtpUnavailableError(f"unexpected SMTP reply ({code})")
 
 
 def mime_message(email: OutgoingEmail, mail_from: str) -> EmailMessage:
@@ -110,16 +139,22 @@ class SmtpEmailSender:
             client.close()
 
     async def probe(self) -> None:
+        """Connect, log in and offer our sender (MAIL FROM, then RSET): a configuration the server refuses
+        keeps failing here, so delivery stays paused until it is fixed instead of reopening for nothing."""
         client = self._client()
         try:
             async with asyncio.timeout(self._overall_timeout()):
                 await client.connect()
-                await client.noop()
+                await client.mail(self._sender_address())
+                await client.rset()
                 await _quit_quietly(client)
         except Exception as exc:
             raise classify_smtp_error(exc) from exc
         finally:
             client.close()
+
+    def _sender_address(self) -> str:
+        return parseaddr(self._config.mail_from)[1] or self._config.mail_from
 
     def _client(self) -> aiosmtplib.SMTP:
         # AUTH only with both halves: a username alone would make every session fail at login.

@@ -27,18 +27,25 @@ class EmailTemplate:
     name: str
     required_fields: tuple[str, ...]
     links: tuple[TemplateLink, ...] = ()
+    # Payload fields that are a credential (a link token, a one-time code): needed to write the email once,
+    # never kept anywhere after (blanked in dead letters, never logged).
+    secret_fields: tuple[str, ...] = ()
 
 
 VERIFY_EMAIL = EmailTemplate(
     name="verify_email",
     required_fields=("username", "token"),
     links=(TemplateLink("verify_url", "/confirm_email", "v_token", "token"),),
+    secret_fields=("token",),
 )
-OTP = EmailTemplate(name="otp", required_fields=("username", "otp", "expires_in_minutes"))
+OTP = EmailTemplate(
+    name="otp", required_fields=("username", "otp", "expires_in_minutes"), secret_fields=("otp",)
+)
 FORGOT_PASSWORD = EmailTemplate(
     name="forgot_password",
     required_fields=("username", "token"),
     links=(TemplateLink("reset_url", "/reset_password", "token", "token"),),
+    secret_fields=("token",),
 )
 RESET_SUCCESS = EmailTemplate(name="reset_success", required_fields=("username",))
 REVIEW_RECEIVED = EmailTemplate(
@@ -92,6 +99,12 @@ TEMPLATES: Mapping[str, EmailTemplate] = {
         *ORDER_TEMPLATES,
     )
 }
+
+# Blanked in every dead letter whatever its event type claims to be (a payload that names no template, or
+# the wrong one, may still carry a secret).
+SECRET_PAYLOAD_FIELDS: tuple[str, ...] = tuple(
+    sorted({name for template in TEMPLATES.values() for name in template.secret_fields})
+)
 
 # The routing key (= event type) is the authority; a payload's own ``template`` field is only consulted for
 # event types this table does not know yet, so a producer cannot make an OTP event render a reset email.

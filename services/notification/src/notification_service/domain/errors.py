@@ -28,3 +28,13 @@ class SmtpUnavailableError(DeliveryDeferredError):
 
     Retrying other messages would fail the same way, so delivery pauses until the server answers again.
     """
+
+
+class SmtpConfigurationError(SmtpUnavailableError):
+    """Transient for every message and our own fault: the server refuses our sender (554 "sender not
+    verified" on MAIL FROM), our credentials (530/535) or a required extension is missing.
+
+    Dead-lettering would silently drop every email until someone looks; instead delivery pauses (like an
+    outage), the problem is logged as an error and exposed as a metric to alert on, and the availability
+    probe (which sends MAIL FROM with our sender) reopens delivery once the configuration is fixed.
+    """

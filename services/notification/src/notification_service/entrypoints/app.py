@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from fastapi import FastAPI
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from servicekit.health import ReadinessCheck, amqp_check, redis_check
 from servicekit.http import close_on_shutdown, create_service_app
 
@@ -30,11 +34,32 @@ def smtp_check(availability: SmtpAvailability, *, timeout: float) -> ReadinessCh
     return ReadinessCheck(name="smtp", check=check, timeout=timeout)
 
 
+class SmtpPauseCollector(Collector):
+    """`notification_smtp_paused{cause}`: 1 while delivery waits on SMTP, by cause.
+
+    `cause="configuration"` (the server refuses our sender or credentials) needs an operator and is what
+    the alert fires on; `cause="unavailable"` is an outage that clears by itself.
+    """
+
+    def __init__(self, availability: SmtpAvailability) -> None:
+        self._availability = availability
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        paused = not self._availability.is_available
+        misconfigured = paused and self._availability.misconfigured
+        gauge = GaugeMetricFamily(
+            "notification_smtp_paused", "1 while email delivery is paused, by cause", labels=["cause"]
+        )
+        gauge.add_metric(["configuration"], 1.0 if misconfigured else 0.0)
+        gauge.add_metric(["unavailable"], 1.0 if paused and not misconfigured else 0.0)
+        yield gauge
+
+
 def create_app(settings: NotificationSettings | None = None) -> FastAPI:
     """Build the app; settings come from the environment unless given. Nothing connects before startup."""
     settings = settings or NotificationSettings()
     deps = bootstrap(settings)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Gigstack notification",
         version=VERSION,
@@ -51,3 +76,5 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
         ],
         deps=deps,
     )
+    app.state.metrics_registry.register(SmtpPauseCollector(deps.availability))
+    return app

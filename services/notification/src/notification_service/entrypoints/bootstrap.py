@@ -10,10 +10,12 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from servicekit.events import EventBus, EventWorkers
+from servicekit.events.outbox_secrets import payload_redactor
 
 from notification_service.adapters.ledger import RedisDeliveryLedger
 from notification_service.adapters.rendering import JinjaEmailRenderer
 from notification_service.adapters.smtp import SmtpConfig, SmtpEmailSender
+from notification_service.domain.catalogue import SECRET_PAYLOAD_FIELDS
 from notification_service.entrypoints.consumer import EMAIL_QUEUE, EMAIL_ROUTING_KEYS, email_event_handler
 from notification_service.service_layer.availability import SmtpAvailability
 from notification_service.service_layer.delivery import DeliveryPolicy, EmailDelivery
@@ -84,5 +86,7 @@ def bootstrap(settings: NotificationSettings) -> NotificationDependencies:
         delivery_limit=settings.email_delivery_limit,
         prefetch=settings.consumer_prefetch,
         handler_timeout_seconds=settings.handler_timeout_seconds,
+        # Dead letters keep the envelope for diagnosis, never the token or OTP it carried.
+        dead_letter_redactor=payload_redactor(SECRET_PAYLOAD_FIELDS),
     )
     return NotificationDependencies(redis=redis, availability=availability, delivery=delivery, events=events)

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from notification_service.domain.errors import DeliveryError
+from notification_service.domain.errors import DeliveryError, SmtpConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ class SmtpAvailability:
         self._prober: asyncio.Task[None] | None = None
         self.ever_reached = False
         self.last_problem: str | None = None
+        # True while the pause is our own configuration's fault (metric `notification_smtp_paused`).
+        self.misconfigured = False
 
     @property
     def is_available(self) -> bool:
@@ -44,12 +46,17 @@ class SmtpAvailability:
             logger.info("SMTP server reachable again; resuming deliveries")
         self.ever_reached = True
         self.last_problem = None
+        self.misconfigured = False
         self._open.set()
 
-    def report_unavailable(self, reason: str) -> None:
-        if self._open.is_set():
+    def report_unavailable(self, reason: str, *, misconfigured: bool = False) -> None:
+        if misconfigured:
+            # An operator must act (verify the sender, fix the credentials): an error every time, not once.
+            logger.error("SMTP refuses our configuration, deliveries paused until fixed: %s", reason)
+        elif self._open.is_set():
             logger.warning("SMTP server unavailable, pausing deliveries: %s", reason)
         self.last_problem = reason
+        self.misconfigured = misconfigured
         self._open.clear()
         if self._prober is None or self._prober.done():
             self._prober = asyncio.create_task(self._probe_until_open(), name="smtp-availability-probe")
@@ -81,6 +88,7 @@ class SmtpAvailability:
                 await self._probe()
             except Exception as exc:  # any probe failure keeps the gate closed; only success opens it
                 self.last_problem = exc.reason if isinstance(exc, DeliveryError) else type(exc).__name__
+                self.misconfigured = isinstance(exc, SmtpConfigurationError)
                 backoff = min(backoff * 2, self._max_backoff)
                 continue
             self.report_available()

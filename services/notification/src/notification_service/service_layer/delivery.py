@@ -21,6 +21,7 @@ from uuid import UUID
 from notification_service.domain.composition import email_request_from_event
 from notification_service.domain.errors import (
     DeliveryDeferredError,
+    SmtpConfigurationError,
     SmtpUnavailableError,
     UndeliverableEmailError,
 )
@@ -100,7 +101,11 @@ class EmailDelivery:
             try:
                 outcome = await self._attempt(email)
             except SmtpUnavailableError as exc:
-                self._availability.report_unavailable(exc.reason)
+                # Not this message's fault (outage, 421, our own configuration): every sender waits on the
+                # gate and the message is held, not retried on its own or dead-lettered.
+                self._availability.report_unavailable(
+                    exc.reason, misconfigured=isinstance(exc, SmtpConfigurationError)
+                )
                 continue
             except UndeliverableEmailError:
                 raise

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 from servicekit.public_api import error_responses, public_operation
-from servicekit.security import CurrentUserIdDep
+from servicekit.security import CurrentUserIdDep, VerifiedUserIdDep
 
 from users_service.entrypoints.dependencies import HandlerDeps
 from users_service.entrypoints.schemas import (
@@ -41,10 +41,10 @@ buyers = APIRouter(prefix="/api/v1/buyers", tags=["buyers"])
     **public_operation("sellers.create", session="required"),
     status_code=status.HTTP_201_CREATED,
     response_model=SellerOut,
-    responses=_errors(404, 409, 422),
-    summary="The caller becomes a seller",
+    responses=_errors(403, 404, 409, 422),
+    summary="The caller becomes a seller (a verified email address is required)",
 )
-async def create_seller(body: SellerIn, user_id: CurrentUserIdDep, deps: HandlerDeps) -> SellerOut:
+async def create_seller(body: SellerIn, user_id: VerifiedUserIdDep, deps: HandlerDeps) -> SellerOut:
     profile = await profiles.become_seller(BecomeSeller(user_id=user_id, details=body.to_details()), deps)
     return SellerOut.of(profile)
 
@@ -57,7 +57,7 @@ async def create_seller(body: SellerIn, user_id: CurrentUserIdDep, deps: Handler
     summary="Replace the seller profile (owner only; optimistic concurrency on `revision`)",
 )
 async def update_seller(
-    seller_id: UserId, body: SellerUpdateIn, user_id: CurrentUserIdDep, deps: HandlerDeps
+    seller_id: UserId, body: SellerUpdateIn, user_id: VerifiedUserIdDep, deps: HandlerDeps
 ) -> SellerOut:
     command = UpdateSeller(
         caller_id=user_id, seller_id=seller_id, details=body.to_details(), expected_revision=body.revision
