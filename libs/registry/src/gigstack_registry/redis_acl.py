@@ -20,9 +20,11 @@ __all__ = ["SERVICE_COMMANDS", "access_string", "acl_file", "redis_services", "s
 
 # Categories first, exclusions after (rules apply left to right). @scripting is needed for the Lua scripts
 # (session rotation, rate limits), whose key accesses Redis checks against the same key patterns; FUNCTION
-# and SCRIPT FLUSH/KILL would let one user break every other user's scripts.
+# and SCRIPT FLUSH/KILL would let one user break every other user's scripts. @pubsub is the gateway's
+# Socket.IO manager (replicas reach each other's sockets over a channel under the same prefix, `gw:realtime`);
+# channel patterns limit it like key patterns do.
 SERVICE_COMMANDS = (
-    "-@all +@read +@write +@keyspace +@scripting +@transaction +@connection "
+    "-@all +@read +@write +@keyspace +@scripting +@transaction +@connection +@pubsub "
     "-@dangerous -@admin -function -script|flush -script|kill"
 )
 

@@ -1,10 +1,10 @@
 """Online presence in the gateway's Redis, with heartbeats and a TTL, so a killed replica's users go offline.
 
-`presence:user:<id>` is a sorted set of that user's sockets scored by when each expires; every replica
-refreshes the scores of its own sockets each heartbeat. `presence:online` holds each online user scored by
+`gw:presence:user:<id>` is a sorted set of that user's sockets scored by when each expires; every replica
+refreshes the scores of its own sockets each heartbeat. `gw:presence:online` holds each online user scored by
 their latest expiry. A replica that dies stops refreshing: its sockets' scores fall behind the clock, and the
 next sweep by any replica removes them and announces the user offline. Exactly one sweeper wins the
-`ZREM` of a user from `presence:online`, so each transition is announced once.
+`ZREM` of a user from `gw:presence:online`, so each transition is announced once.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import time
 
 from redis.asyncio import Redis
 
-ONLINE_KEY = "presence:online"
+ONLINE_KEY = "gw:presence:online"
 
 
 def _user_key(user_id: str) -> str:
-    return f"presence:user:{user_id}"
+    return f"gw:presence:user:{user_id}"
 
 
 class RedisPresence:

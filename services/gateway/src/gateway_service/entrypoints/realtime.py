@@ -109,7 +109,7 @@ def build_realtime(
 ) -> Realtime:
     server = socketio.AsyncServer(
         async_mode="asgi",
-        client_manager=socketio.AsyncRedisManager(redis_url, channel="gigstack-realtime"),
+        client_manager=socketio.AsyncRedisManager(redis_url, channel="gw:realtime"),
         cors_allowed_origins=cors_origins,
         transports=["websocket"],
         logger=False,
