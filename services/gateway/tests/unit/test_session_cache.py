@@ -23,6 +23,9 @@ class CountingStore:
     async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None:
         return None
 
+    async def get_session(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
     async def is_live(self, session_id: str) -> bool:
         self.liveness_checks += 1
         return session_id in self.sessions

@@ -75,6 +75,10 @@ class LivenessCachingSessionStore:
     async def get_refresh(self, token_hash: str) -> RefreshTokenRecord | None:
         return await self._store.get_refresh(token_hash)
 
+    async def get_session(self, session_id: str) -> Session | None:
+        # Not remembered: refresh reads the session's own state (email_verified), which must be current.
+        return await self._store.get_session(session_id)
+
     async def rotate(
         self,
         old_token_hash: str,
