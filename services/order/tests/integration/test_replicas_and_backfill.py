@@ -78,3 +78,25 @@ async def test_dev_confirm_does_not_exist_with_stripe(
             "POST", "/api/v1/payments/dev-confirm", buyer, {"order_id": created["order"]["id"]}
         )
         assert response.status_code == 404
+
+
+async def test_order_lists_page_and_refuse_bad_cursors(order_api: OrderApi) -> None:
+    buyer, seller = new_user(), new_user()
+    gig_id = await order_api.add_gig(seller)
+    ids = [(await order_api.order_from_gig(buyer, gig_id))["order"]["id"] for _ in range(3)]
+    first = (await order_api.call("GET", "/api/v1/orders/as-buyer?limit=2", buyer)).json()
+    assert len(first["orders"]) == 2
+    assert first["next_before"]
+    second = await order_api.client.get(
+        "/api/v1/orders/as-buyer",
+        params={"limit": 2, "before": first["next_before"]},
+        auth=order_api.as_user(buyer),
+    )
+    listed = [o["id"] for o in first["orders"]] + [o["id"] for o in second.json()["orders"]]
+    assert sorted(listed) == sorted(ids)
+    assert len((await order_api.call("GET", "/api/v1/orders/as-seller", seller)).json()["orders"]) == 3
+    for bad in ("2026-13-45T99:99+00:00", "2026-12-05T10:00:00", "x"):
+        response = await order_api.client.get(
+            "/api/v1/orders/as-buyer", params={"before": bad}, auth=order_api.as_user(buyer)
+        )
+        assert response.status_code == 422, bad
