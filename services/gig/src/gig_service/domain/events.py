@@ -26,4 +26,11 @@ class GigChanged:
     types: ClassVar[tuple[str, ...]] = PUBLISHED_EVENT_TYPES
 
     def payload(self) -> dict[str, Any]:
-        return {"gig": self.gig, "version": self.version}
+        # `gig_id` and `seller_id` at the top too: the users service counts a seller's gigs from them
+        # (docs/contracts.md, payload fields the users service reads) without knowing the gig's shape.
+        return {
+            "gig_id": self.gig["id"],
+            "seller_id": self.gig["seller_id"],
+            "gig": self.gig,
+            "version": self.version,
+        }
