@@ -222,7 +222,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification", "users", "gig"):
+    for name in ("gateway", "auth", "notification", "users", "gig", "chat"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "
