@@ -130,6 +130,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             users.append((user_id, (await sessions.start(user_id=user_id, device_id=None)).access_token))
         await bus.close()
         await asyncio.sleep(5)  # the directory replica catches up
+        print(f"{len(users)} users registered", file=sys.stderr, flush=True)
 
         before = {g.name: tree_memory(g.pid).rss_mib for g in gateways if g.pid}
         received: dict[str, float] = {}
@@ -154,6 +155,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for batch in range(0, args.sockets, 50):
             await asyncio.gather(*(connect(i) for i in range(batch, min(batch + 50, args.sockets))))
         await asyncio.sleep(2)
+        print(f"{len(clients)} sockets connected", file=sys.stderr, flush=True)
         connected_rss = {g.name: tree_memory(g.pid).rss_mib for g in gateways if g.pid}
 
         sent: dict[str, float] = {}
