@@ -95,8 +95,14 @@ def _recorded_names() -> set[str]:
 
 
 def _exported_metric_names() -> set[str]:
-    """Metric names that servicekit declares (prometheus_client adds _bucket/_count/_sum/_total suffixes)."""
-    source = "\n".join(p.read_text() for p in METRICS_SOURCE.rglob("*.py"))
+    """Metric names that servicekit or a service declares (prometheus_client adds _bucket/_count/_sum/_total
+    suffixes); a service's own metric (notification_smtp_paused) lives in its package."""
+    service_files = [
+        path
+        for path in (REPO / "services").glob("*/src/*/**/*.py")
+        if "prometheus_client" in path.read_text()
+    ]
+    source = "\n".join(p.read_text() for p in [*METRICS_SOURCE.rglob("*.py"), *service_files])
     declared = set(re.findall(r'"([a-z_]+)"', source))
     expanded = set(declared)
     for name in declared:

@@ -143,3 +143,27 @@ async def test_a_refused_sender_pauses_and_alerts_instead_of_dropping_mail(
     assert sorted(smtp_server.handler.recipients()) == sorted(recipients)
     assert _paused(notification, "configuration") == 0
     assert notification.consumed("dead_lettered") == 0
+
+
+async def test_a_long_refusal_never_spends_the_delivery_limit(
+    amqp_url: str, redis_url: str, smtp_server: ScriptedSmtpServer, internal_keypair: tuple[str, str]
+) -> None:
+    # Each message waits 1 s for SMTP, then is handed back; with the queue's delivery limit of 5 a requeue
+    # would dead-letter it by the fifth hand-back. Hand-backs republish a fresh copy instead.
+    async with start_notification(
+        amqp_url=amqp_url,
+        redis_url=redis_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        public_key_pem=internal_keypair[1],
+        smtp_outage_wait_seconds=1,
+    ) as notification:
+        smtp_server.script.mail_from_reply = "554 5.7.1 Sender address not verified"
+        await notification.publish(RESET_DONE, {"to": "patient@example.com", "username": "patient"})
+        await _until(lambda: notification.consumed("handed_back") >= 7, 60, "more hand-backs than the limit")
+        assert notification.consumed("dead_lettered") == 0
+
+        smtp_server.script.mail_from_reply = None
+        await _until(lambda: len(smtp_server.handler.accepted) >= 1, 30, "delivery once the sender is fixed")
+        assert smtp_server.handler.recipients() == ["patient@example.com"]
+        assert notification.consumed("dead_lettered") == 0
