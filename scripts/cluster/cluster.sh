@@ -481,10 +481,13 @@ argocd_up() {
     dir="$("$REPO_ROOT/scripts/install/argocd.sh" --print-dir)"
     mkdir -p "$RUN/argocd/tmp" "$RUN/argocd/ssh" "$RUN/argocd/tls" "$RUN/argocd/gpg" "$RUN/argocd/home"
     touch "$RUN/argocd/ssh/ssh_known_hosts"
-    start argocd-redis redis-server --bind "$NODE_IP" --port "$ARGOCD_REDIS_PORT" --save '' --appendonly no
+    # Bound to the node address only; protected mode would refuse the controller's connections from its namespace.
+    start argocd-redis redis-server --bind "$NODE_IP" --port "$ARGOCD_REDIS_PORT" --protected-mode no --save '' \
+        --appendonly no
     kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f "$dir/crds" >/dev/null
-    kubectl_admin wait --for=condition=Established --timeout=60s \
-        crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null
+    # kubectl wait errors out (rather than waits) while a new CRD has no status yet: poll it.
+    wait_for argocd-crds 60 kubectl_admin wait --for=condition=Established --timeout=5s \
+        crd/applications.argoproj.io crd/appprojects.argoproj.io
     # What Argo CD's install.yaml holds that these two components read, and the repository's own AppProject
     # with this machine's git URL added to its sources.
     { cat <<EOF
