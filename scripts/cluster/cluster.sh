@@ -527,6 +527,9 @@ EOF
     # The application-controller binds its metrics server to 0.0.0.0 (no flag changes it): it runs in a network
     # namespace of its own on the bridge (10.213.0.2), where "all interfaces" is that one address.
     if [[ ! -e /run/netns/$ARGOCD_NETNS ]]; then
+        # `ip netns add` bind-mounts /run/netns over itself when it is not a mount point yet, which hides the
+        # namespaces containerd pinned there before: down undoes that bind first.
+        mountpoint -q /run/netns || touch "$RUN/netns-bind-created"
         ip netns add "$ARGOCD_NETNS"
         ip link add gsargo0 type veth peer name eth0 netns "$ARGOCD_NETNS"
         ip link set gsargo0 master "$BRIDGE" up
@@ -664,15 +667,18 @@ down() {
     remove_shims
     stop_process kube-apiserver
     stop_process etcd
+    [[ -e /run/netns/$ARGOCD_NETNS ]] && ip netns delete "$ARGOCD_NETNS"
+    [[ -f $RUN/netns-bind-created ]] && { umount -l /run/netns 2>/dev/null || true; }
     local netns
     if [[ -f $RUN/netns ]]; then
         while read -r netns; do
-            umount "$netns" 2>/dev/null || true
-            rm -f "$netns"
+            # Only the namespaces the CNI pinned (/run/netns/cni-*); containers name theirs by /proc paths.
+            [[ $netns == /run/netns/* || $netns == /var/run/netns/* ]] || continue
+            while mountpoint -q "$netns" 2>/dev/null; do umount -l "$netns" 2>/dev/null || break; done
+            rm -f "$netns" 2>/dev/null || true
         done < "$RUN/netns"
     fi
     remove_iptables
-    [[ -e /run/netns/$ARGOCD_NETNS ]] && ip netns delete "$ARGOCD_NETNS"
     ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
     # Mounts under our paths (pod volumes, overlay rootfs, shm), deepest first.
