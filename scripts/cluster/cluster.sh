@@ -481,10 +481,13 @@ argocd_up() {
     dir="$("$REPO_ROOT/scripts/install/argocd.sh" --print-dir)"
     mkdir -p "$RUN/argocd/tmp" "$RUN/argocd/ssh" "$RUN/argocd/tls" "$RUN/argocd/gpg" "$RUN/argocd/home"
     touch "$RUN/argocd/ssh/ssh_known_hosts"
-    start argocd-redis redis-server --bind "$NODE_IP" --port "$ARGOCD_REDIS_PORT" --save '' --appendonly no
+    # Bound to the node address only; protected mode would refuse the controller's connections from its namespace.
+    start argocd-redis redis-server --bind "$NODE_IP" --port "$ARGOCD_REDIS_PORT" --protected-mode no --save '' \
+        --appendonly no
     kubectl_admin apply --server-side --force-conflicts --field-manager=gigstack-cluster -f "$dir/crds" >/dev/null
-    kubectl_admin wait --for=condition=Established --timeout=60s \
-        crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null
+    # kubectl wait errors out (rather than waits) while a new CRD has no status yet: poll it.
+    wait_for argocd-crds 60 kubectl_admin wait --for=condition=Established --timeout=5s \
+        crd/applications.argoproj.io crd/appprojects.argoproj.io
     # What Argo CD's install.yaml holds that these two components read, and the repository's own AppProject
     # with this machine's git URL added to its sources.
     { cat <<EOF
@@ -524,6 +527,9 @@ EOF
     # The application-controller binds its metrics server to 0.0.0.0 (no flag changes it): it runs in a network
     # namespace of its own on the bridge (10.213.0.2), where "all interfaces" is that one address.
     if [[ ! -e /run/netns/$ARGOCD_NETNS ]]; then
+        # `ip netns add` bind-mounts /run/netns over itself when it is not a mount point yet, which hides the
+        # namespaces containerd pinned there before: down undoes that bind first.
+        mountpoint -q /run/netns || touch "$RUN/netns-bind-created"
         ip netns add "$ARGOCD_NETNS"
         ip link add gsargo0 type veth peer name eth0 netns "$ARGOCD_NETNS"
         ip link set gsargo0 master "$BRIDGE" up
@@ -661,15 +667,18 @@ down() {
     remove_shims
     stop_process kube-apiserver
     stop_process etcd
+    [[ -e /run/netns/$ARGOCD_NETNS ]] && ip netns delete "$ARGOCD_NETNS"
+    [[ -f $RUN/netns-bind-created ]] && { umount -l /run/netns 2>/dev/null || true; }
     local netns
     if [[ -f $RUN/netns ]]; then
         while read -r netns; do
-            umount "$netns" 2>/dev/null || true
-            rm -f "$netns"
+            # Only the namespaces the CNI pinned (/run/netns/cni-*); containers name theirs by /proc paths.
+            [[ $netns == /run/netns/* || $netns == /var/run/netns/* ]] || continue
+            while mountpoint -q "$netns" 2>/dev/null; do umount -l "$netns" 2>/dev/null || break; done
+            rm -f "$netns" 2>/dev/null || true
         done < "$RUN/netns"
     fi
     remove_iptables
-    [[ -e /run/netns/$ARGOCD_NETNS ]] && ip netns delete "$ARGOCD_NETNS"
     ip route del "$SERVICE_CIDR" dev "$BRIDGE" 2>/dev/null || true
     ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
     # Mounts under our paths (pod volumes, overlay rootfs, shm), deepest first.

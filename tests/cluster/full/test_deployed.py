@@ -14,10 +14,12 @@ DNS_SERVICE_IP = "10.213.128.10"  # scripts/cluster/cluster.sh
 
 
 def _pods(kube: Kube) -> list[dict]:  # type: ignore[type-arg]
+    """The Deployments' pods that are serving: not the ones a rollout or a drain is terminating."""
     return [
         p
         for p in kube.items("pods", "-n", NAMESPACE)
         if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+        and p["metadata"].get("deletionTimestamp") is None
     ]
 
 
