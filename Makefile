@@ -73,12 +73,15 @@ fmt:
 	$(UV_RUN) ruff format $(CODE_PATHS)
 
 # tests/infra always exists, so pytest never exits 5 ("no tests collected"). The image and testcontainers tiers
-# follow the suites (CI runs exactly `make test`); IMAGE_TIERS=0 skips them for a quicker local run.
+# follow the suites, then the one-node cluster's full tier (CI runs exactly `make test`); IMAGE_TIERS=0 skips
+# the image tiers and CLUSTER_TIER=0 the cluster tier for a quicker local run (times in README.md).
 IMAGE_TIERS ?= 1
+CLUSTER_TIER ?= 1
 test: deps
 	@$(MAKE) --no-print-directory lint
 	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) --ignore=$(FULL_CLUSTER_TESTS) $(PYTEST_ARGS)
 	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
+	@if [[ "$(CLUSTER_TIER)" != 0 ]]; then $(MAKE) --no-print-directory test-cluster PYTEST_ARGS=; fi
 
 # The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
 test-images: deps
@@ -100,7 +103,7 @@ test-containers: deps
 # The full tier (docs/local-cluster.md): a one-node cluster on its own bridge, the stores as host processes behind
 # selector-less Services, every service image built from this worktree and imported into the node, and Argo CD
 # syncing environments/local from a git daemon serving this worktree's HEAD (commit first).
-# Not part of `make test`: its own CI step (time in README.md).
+# The last step of `make test` (CLUSTER_TIER=0 skips it); time in README.md.
 cluster-up: deps
 	@scripts/install/images.sh
 	@scripts/install/argocd.sh
