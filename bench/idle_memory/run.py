@@ -1,17 +1,18 @@
 """Idle memory: RSS of every service at rest and after a short load, vs 120 MiB.
 
 One run starts MariaDB, PostgreSQL, Redis, RabbitMQ, FerretDB, OpenSearch and an SMTP catcher through
-``gigstack_testinfra`` (local processes, or containers when Docker answers), migrates auth and review, starts
-every service as real processes (``python -m <service>``, the same settings a pod gets), waits until each is
-ready and lets them idle, then measures the resident set (psutil, process plus children). Then a short load
-goes through the gateway (authenticated ``GET me`` reads and forgot-password requests, each of which becomes
-an event and an email) and the RSS is measured again after the services settle; the peak during the load is
-sampled too. Usage::
+``gigstack_testinfra`` (local processes, or containers when Docker answers), migrates auth, review and order,
+starts all eight services as real processes (``python -m <service>``, the same settings a pod gets), waits
+until each is ready and lets them idle, then measures the resident set (psutil, process plus children). Then
+a short load goes through the gateway (authenticated ``GET me`` reads and forgot-password requests, each of
+which becomes an event and an email) and the RSS is measured again after the services settle; the peak
+during the load is sampled too. Usage::
 
     uv run python bench/idle_memory/run.py                       # 10 s idle, 1,500 reads + 500 emails
     uv run python bench/idle_memory/run.py --idle 30 --reads 3000 --resets 1000
 
-Writes ``bench/results/idle_memory.json``; exits non-zero when a service's idle RSS exceeds the budget.
+Writes ``bench/results/idle_memory.json``; exits non-zero when a service's idle RSS exceeds the budget or the
+eight together exceed 1 GiB (issue 10).
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ from load import run_load
 from memory import MIB, PeakSampler, tree_memory
 
 BUDGET_MIB = 120.0
+# Issue 10: the whole application (every service, stores excluded) idles within 1 GiB.
+WHOLE_APP_BUDGET_MIB = 1024.0
 ACCESS_TOKEN_SECRET = "bench-access-token-key-0123456789abcdef-not-for-production"
+SERVICES = ("gateway", "auth", "notification", "users", "gig", "review", "chat", "order")
 RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "idle_memory.json"
 
 
@@ -102,6 +106,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         postgres = backend.postgres()
         isolation.create_postgres_database(postgres, database)
         await _migrate("review", postgres.url(database))
+        order_database = isolation.unique_name("bench")
+        isolation.create_postgres_database(postgres, order_database)
+        await _migrate("order", postgres.url(order_database))
 
         common = {
             "ENVIRONMENT": "test",
@@ -146,19 +153,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             {**common, "DATABASE_URL": postgres.url(database), "AMQP_URL": broker.url(vhost)},
             log_dir,
         )
-        gateway = _service(
-            "gateway",
+        chat = _service(
+            "chat",
             {
                 **common,
-                "REDIS_URL": redis.url(allocator.allocate()),
-                "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
-                "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
-                "AUTH_SERVICE_URL": auth.base_url,
-                "GIG_SERVICE_URL": gig.base_url,
-                "REVIEW_SERVICE_URL": review.base_url,
+                "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
                 "AMQP_URL": broker.url(vhost),
-                "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
-                "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
             log_dir,
         )
@@ -171,12 +171,33 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
-        chat = _service(
-            "chat",
+        # order idles with its scheduler ticking, its consumer and its outbox relay (PAYMENT_PROVIDER=local).
+        order = _service(
+            "order",
             {
                 **common,
-                "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
+                "DATABASE_URL": postgres.url(order_database),
                 "AMQP_URL": broker.url(vhost),
+                "PAYMENT_WEBHOOK_SECRET": "whsec_bench_0123456789abcdef",
+            },
+            log_dir,
+        )
+        gateway = _service(
+            "gateway",
+            {
+                **common,
+                "REDIS_URL": redis.url(allocator.allocate()),
+                "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
+                "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
+                "AUTH_SERVICE_URL": auth.base_url,
+                "GIG_SERVICE_URL": gig.base_url,
+                "REVIEW_SERVICE_URL": review.base_url,
+                "USERS_SERVICE_URL": users.base_url,
+                "CHAT_SERVICE_URL": chat.base_url,
+                "ORDER_SERVICE_URL": order.base_url,
+                "AMQP_URL": broker.url(vhost),
+                "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
+                "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
             log_dir,
         )
@@ -188,9 +209,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "gig": gig,
             "review": review,
             "chat": chat,
+            "order": order,
         }
         # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, users, chat, auth, gig, review, gateway):
+        for process in (notification, users, chat, order, auth, gig, review, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -221,6 +243,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "seconds": round(load.seconds, 1),
             },
             "idle": idle,
+            "idle_total_rss_mib": round(sum(figures["rss_mib"] for figures in idle.values()), 1),
+            "whole_app_budget_mib": WHOLE_APP_BUDGET_MIB,
             "after_load": after,
             "peak_during_load_mib": {name: round(rss / MIB, 1) for name, rss in sampler.peaks.items()},
         }
@@ -237,7 +261,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification", "users", "gig", "review", "chat"):
+    for name in SERVICES:
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "
@@ -259,10 +283,17 @@ def main() -> None:
     RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
     RESULTS_FILE.write_text(json.dumps(result, indent=2) + "\n")
     print(_table(result))
+    print(
+        f"total idle RSS of {len(SERVICES)} services: {result['idle_total_rss_mib']} MiB "
+        f"(budget {WHOLE_APP_BUDGET_MIB:g})"
+    )
     print(json.dumps(result["load"]))
     over = [name for name, figures in result["idle"].items() if figures["ratio_to_budget"] > 1.0]
     if over:
         print(f"idle RSS over the {BUDGET_MIB:g} MiB budget: {', '.join(over)}", file=sys.stderr)
+    if result["idle_total_rss_mib"] > WHOLE_APP_BUDGET_MIB:
+        print(f"whole-app idle RSS over {WHOLE_APP_BUDGET_MIB:g} MiB", file=sys.stderr)
+    if over or result["idle_total_rss_mib"] > WHOLE_APP_BUDGET_MIB:
         sys.exit(1)
 
 

@@ -191,6 +191,9 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
         for other in CATALOGUE.values():
             if other.internal_api and other.name in running:
                 env[f"{other.name.upper()}_SERVICE_URL"] = f"http://{HOST}:{other.port}"
+    if spec.name == "order":
+        # PAYMENT_PROVIDER stays `local` (its default, development only): no card network is reachable here.
+        env["PAYMENT_WEBHOOK_SECRET"] = dev["PAYMENT_WEBHOOK_SECRET"]
     if spec.name == "notification":
         env.update(
             SMTP_HOST=HOST,

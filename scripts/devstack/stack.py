@@ -79,6 +79,7 @@ def dev_secrets() -> dict[str, str]:
     SECRETS.mkdir(parents=True, exist_ok=True, mode=0o700)
     private, public = SECRETS / "internal-token-private.pem", SECRETS / "internal-token-public.pem"
     access = SECRETS / "access-token-secret"
+    webhook = SECRETS / "payment-webhook-secret"
     if not private.exists() or not public.exists():
         private_pem, public_pem = generate_ed25519_pem_pair()
         private.write_text(private_pem)
@@ -87,10 +88,15 @@ def dev_secrets() -> dict[str, str]:
     if not access.exists():
         access.write_text(secrets.token_urlsafe(48))
         access.chmod(0o600)
+    if not webhook.exists():
+        # The order service's payment-webhook signing secret (the local payment provider signs with it).
+        webhook.write_text(f"whsec_{secrets.token_urlsafe(32)}")
+        webhook.chmod(0o600)
     return {
         "INTERNAL_TOKEN_PRIVATE_KEY": private.read_text(),
         "INTERNAL_TOKEN_PUBLIC_KEY": public.read_text(),
         "ACCESS_TOKEN_SECRET": access.read_text().strip(),
+        "PAYMENT_WEBHOOK_SECRET": webhook.read_text().strip(),
     }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 from gigstack_registry import RegistryError, load_registry, parse_registry
+from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from registry_places import GATEWAY_OPERATIONS, registry_problems
 
 Plant = Callable[[str, Callable[[str], str]], Path]
@@ -159,7 +162,12 @@ def test_the_dev_stack_runs_each_service_on_the_local_servers_of_its_registry_st
     assert CATALOGUE["gig"].stores == ("ferretdb", "opensearch", "rabbitmq", "s3proxy")
     assert CATALOGUE["auth"].stores == ("mariadb", "rabbitmq")
     assert CATALOGUE["auth"].migrates
-    keys = {"INTERNAL_TOKEN_PUBLIC_KEY": "p", "INTERNAL_TOKEN_PRIVATE_KEY": "k", "ACCESS_TOKEN_SECRET": "a"}
+    keys = {
+        "INTERNAL_TOKEN_PUBLIC_KEY": "p",
+        "INTERNAL_TOKEN_PRIVATE_KEY": "k",
+        "ACCESS_TOKEN_SECRET": "a",
+        "PAYMENT_WEBHOOK_SECRET": "w",
+    }
     notification = service_env(CATALOGUE["notification"], keys, ["notification"])
     assert notification["REDIS_URL"].endswith(":6379/1")
     gig = service_env(CATALOGUE["gig"], keys, ["gig"])
@@ -176,3 +184,65 @@ def test_the_platform_provisions_every_registry_service_its_stores() -> None:
     assert [str(kind) for kind in OWNED_STORES["gig"]] == ["mongodb", "search"]
     assert REDIS_DATABASE_INDEX == {"gateway": 0, "notification": 1}
     assert secret_keys("users") == ["AMQP_URL", "MONGODB_URL"]
+
+
+def make_up_problems(makefile: str, names: Sequence[str]) -> list[str]:
+    """What `make up` (the Makefile's DEV_SERVICES) leaves out of the registry's existing services."""
+    match = re.search(r"^DEV_SERVICES \?=(.*)$", makefile, re.MULTILINE)
+    started = match.group(1).split() if match else []
+    problems = [
+        f"{name}: Makefile DEV_SERVICES does not start it (make up)" for name in names if name not in started
+    ]
+    problems += [
+        f"{name}: Makefile DEV_SERVICES names it, the registry does not"
+        for name in started
+        if name not in names
+    ]
+    # The gateway routes to every other service: it starts once they answer (the Makefile explains the order).
+    if started and started[-1] != "gateway":
+        problems.append(f"gateway: Makefile DEV_SERVICES starts it before {started[-1]}")
+    return problems
+
+
+def test_make_up_starts_every_existing_service(repo_root: Path) -> None:
+    names = [service.name for service in load_registry().existing]
+    assert make_up_problems((repo_root / "Makefile").read_text(), names) == []
+
+
+def test_planted_service_missing_from_make_up_is_named(repo_root: Path) -> None:
+    makefile = re.sub(
+        r"^(DEV_SERVICES \?=.*) order ", r"\1 ", (repo_root / "Makefile").read_text(), flags=re.MULTILINE
+    )
+    names = [service.name for service in load_registry().existing]
+    assert make_up_problems(makefile, names) == ["order: Makefile DEV_SERVICES does not start it (make up)"]
+
+
+@pytest.mark.parametrize("name", load_registry().names)
+def test_make_up_gives_each_service_every_setting_it_requires(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A setting without a default that the dev stack does not set would stop that service in `make up`."""
+    from servicekit.settings import ServiceSettings
+
+    from scripts.devstack.catalogue import CATALOGUE, service_env
+
+    private_pem, public_pem = generate_ed25519_pem_pair()
+    dev = {
+        "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
+        "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
+        "ACCESS_TOKEN_SECRET": "dev-access-token-key-0123456789abcdef-0123456789",
+        "PAYMENT_WEBHOOK_SECRET": "whsec_dev_0123456789abcdef",
+    }
+    module = importlib.import_module(f"{name}_service.settings")
+    (settings_class,) = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value is not ServiceSettings
+        and value.__module__ == module.__name__
+    ]
+    for key, value in service_env(CATALOGUE[name], dev, list(CATALOGUE)).items():
+        monkeypatch.setenv(key, value)
+    settings = settings_class()
+    assert settings.service_name == name

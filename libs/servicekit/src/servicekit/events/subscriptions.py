@@ -74,11 +74,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("review.directory", ("auth.account.created.v1",)),
     # The order service's replicas (gig prices, accepted offers, the directory) and the orders' review fields.
     Subscription("order.events", ("gig.gig.#", "chat.offer.#", "auth.account.created.v1", "review.review.#")),
-    # Placeholder sink for the order events whose contract consumer is the gateway's realtime push
-    # (docs/contracts.md), which does not exist yet: an unbound type is returned unroutable and, once a relay
-    # batch holds only such rows, stops every later order event. Move these bindings to the realtime
-    # consumer's queue when it is built, and drop this one.
-    Subscription("order.realtime", ("order.order.#", "order.extension.#", "order.notification.#")),
     # chat's directory replica (user id -> username, email) for conversationWith and recipient emails.
     Subscription("chat.directory", ("auth.account.created.v1",)),
     # Seller summaries and buyers' ratings the gig service copies into gigs (and so into search).

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from order_service.adapters.local_provider import LocalPaymentProvider
 from order_service.adapters.stripe_provider import StripePaymentProvider
 from order_service.adapters.unit_of_work import SqlUnitOfWork
-from order_service.entrypoints.consumer import QUEUE, REALTIME_QUEUE, event_handler, realtime_placeholder
+from order_service.entrypoints.consumer import QUEUE, event_handler
 from order_service.entrypoints.scheduler import Scheduler
 from order_service.service_layer.dependencies import HandlerDependencies
 from order_service.service_layer.ports import PaymentProvider
@@ -103,10 +103,6 @@ def bootstrap(settings: OrderSettings, *, provider: PaymentProvider | None = Non
         routing_keys=declared.routing_keys,
         handler=event_handler(handlers),
         delivery_limit=declared.delivery_limit,
-    )
-    realtime = subscription(REALTIME_QUEUE)
-    events.add_consumer(
-        queue=realtime.queue, routing_keys=realtime.routing_keys, handler=realtime_placeholder()
     )
     scheduler = Scheduler(handlers, settings.scheduler_interval_seconds)
     return OrderDependencies(

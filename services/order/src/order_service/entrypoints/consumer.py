@@ -16,8 +16,6 @@ from order_service.service_layer.replication import apply_event
 logger = logging.getLogger(__name__)
 
 QUEUE = "order.events"
-# Acknowledges the order events meant for realtime pushes until their real consumer (the gateway) exists.
-REALTIME_QUEUE = "order.realtime"
 
 
 def event_handler(deps: HandlerDependencies) -> EventHandler:
@@ -28,14 +26,5 @@ def event_handler(deps: HandlerDependencies) -> EventHandler:
             raise PermanentEventError(str(error)) from error
         if not applied:
             logger.info("event %s already applied", envelope.id)
-
-    return handle
-
-
-def realtime_placeholder() -> EventHandler:
-    async def handle(envelope: EventEnvelope) -> None:
-        logger.debug(
-            "realtime event %s %s acknowledged (no realtime consumer yet)", envelope.type, envelope.id
-        )
 
     return handle
