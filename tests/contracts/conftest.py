@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
-from gigstack_testinfra.object_store import ObjectStoreBucket
 
 # importlib import mode does not put test folders on sys.path; the stack and mail helpers live in tests/e2e.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -17,7 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 
 from contract_support import SignedInUser
 from e2e_mail import VERIFY_TOKEN, wait_for_mail
-from stack import GigstackStack, running_stack
+from marketplace_stack import marketplace_stack
+from stack import GigstackStack
 
 AUTH = "/api/v1/gateway/auth"
 DEVICE_ID = "contract-suite-device"
@@ -33,29 +34,14 @@ FUZZING_GATEWAY_ENV = {
 
 @pytest.fixture
 async def contract_stack(
-    mariadb_url: str,
-    redis_url: str,
-    amqp_url: str,
-    mongodb_url: str,
+    gigstack_backend: Backend,
     mail_catcher: MailCatcher,
     internal_keypair: tuple[str, str],
-    opensearch_url: str,
-    opensearch_index_prefix: str,
-    object_store_bucket: ObjectStoreBucket,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
-    async with running_stack(
-        mariadb_url=mariadb_url,
-        redis_url=redis_url,
-        amqp_url=amqp_url,
-        mongodb_url=mongodb_url,
-        mail_catcher=mail_catcher,
-        internal_keypair=internal_keypair,
-        log_dir=tmp_path,
-        search_url=opensearch_url,
-        search_index_alias=f"{opensearch_index_prefix}gigs",
-        object_store=object_store_bucket,
-        gateway_env=FUZZING_GATEWAY_ENV,
+    """Every service of the marketplace (the journey's stack): each public operation reaches its service."""
+    async with marketplace_stack(
+        gigstack_backend, mail_catcher, internal_keypair, tmp_path, gateway_env=FUZZING_GATEWAY_ENV
     ) as stack:
         yield stack
 

@@ -37,6 +37,7 @@ async def marketplace_stack(
     *,
     order_env: Mapping[str, str] | None = None,
     chat_env: Mapping[str, str] | None = None,
+    gateway_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
     name = isolation.unique_name("journey")
     cleanups: list[tuple[str, Callable[[], None]]] = []
@@ -80,5 +81,6 @@ async def marketplace_stack(
             order_env=order_env,
             with_chat=True,
             chat_env=chat_env,
+            gateway_env=gateway_env,
         ) as stack:
             yield stack
