@@ -151,10 +151,15 @@ async def order_api(
 
 @asynccontextmanager
 async def running_order_api(
-    settings: OrderSettings, keypair: tuple[str, str], *, provider: LocalPaymentProvider | None = None
+    settings: OrderSettings,
+    keypair: tuple[str, str],
+    *,
+    provider: LocalPaymentProvider | None = None,
+    use_settings_provider: bool = False,
 ) -> AsyncIterator[OrderApi]:
+    """`use_settings_provider`: the provider the settings choose (Stripe), not a shared local one."""
     provider = provider or LocalPaymentProvider(WEBHOOK_SECRET)
-    app = create_app(settings, provider=provider)
+    app = create_app(settings, provider=None if use_settings_provider else provider)
     issuer = InternalTokenIssuer(keypair[0])
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:

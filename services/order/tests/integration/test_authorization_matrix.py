@@ -126,3 +126,25 @@ async def test_orders_from_offers_only_for_the_offers_buyer(order_api: OrderApi)
     assert (created.json()["order"]["price"], created.json()["order"]["delivery_days"]) == (12_345, 5)
     assert created.json()["order"]["currency"] == "USD"
     assert (await order_api.call("POST", "/api/v1/orders", buyer, body)).status_code == 422  # once per offer
+
+
+async def test_concurrent_orders_of_one_offer_make_one_order(order_api: OrderApi) -> None:
+    import asyncio
+
+    buyer, seller = new_user(), new_user()
+    offer = {
+        "id": str(uuid.uuid4()),
+        "gig_id": str(uuid.uuid4()),
+        "seller_id": seller,
+        "buyer_id": buyer,
+        "price": 9_000,
+        "currency": "USD",
+        "delivery_days": 2,
+        "status": "accepted",
+        "version": 1,
+    }
+    await order_api.feed("chat.offer.updated.v1", {"offer": offer})
+    body = {"offer_id": offer["id"]}
+    results = await asyncio.gather(*(order_api.call("POST", "/api/v1/orders", buyer, body) for _ in range(5)))
+    assert sorted(r.status_code for r in results) == [201, 422, 422, 422, 422], [r.text for r in results]
+    assert await order_api.scalar("SELECT count(*) FROM orders WHERE offer_id = :o", o=offer["id"]) == 1

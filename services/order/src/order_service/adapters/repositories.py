@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from order_service.adapters.orm import (
@@ -20,7 +21,7 @@ from order_service.adapters.orm import (
     payments,
     refund_jobs,
 )
-from order_service.domain.errors import VersionConflict
+from order_service.domain.errors import SourceUnavailable, VersionConflict
 from order_service.domain.events import Contact, NotificationDraft
 from order_service.domain.model import Delivery, Extension, ExtensionStatus, Order, OrderStatus, Transition
 from order_service.domain.replicas import GigReplica, OfferReplica
@@ -141,9 +142,15 @@ class SqlOrderStore:
         return None if row is None else _order_of(row)
 
     async def add(self, order: Order) -> None:
-        await self._session.execute(
-            sa.insert(orders).values(id=order.id, version=order.version, **_order_row(order))
-        )
+        try:
+            # A savepoint, so losing the race for an offer leaves the transaction usable for the caller.
+            async with self._session.begin_nested():
+                await self._session.execute(
+                    sa.insert(orders).values(id=order.id, version=order.version, **_order_row(order))
+                )
+        except IntegrityError as error:
+            # The only unique key a new order can collide on is offer_id: another request ordered it first.
+            raise SourceUnavailable("This offer has been ordered already") from error
 
     async def save(self, order: Order, expected_version: int) -> None:
         # The conditional UPDATE is the optimistic lock: a concurrent writer that committed first bumped

@@ -76,7 +76,7 @@ async def _page(user_id: str, role: str, limit: int, before: str | None, deps: O
 Before = Annotated[
     str | None,
     Query(
-        pattern=r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(\+00:00|Z)?$",
+        pattern=r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(\+00:00|Z)$",
         description="`next_before` of the previous page",
     ),
 ]

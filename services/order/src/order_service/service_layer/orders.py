@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from order_service.domain.errors import OrderNotFound, SourceUnavailable, VersionConflict
+from order_service.domain.errors import InvalidOrderRequest, OrderNotFound, SourceUnavailable, VersionConflict
 from order_service.domain.model import Order, Transition
 from order_service.domain.money import breakdown
 from order_service.service_layer.commands import (
@@ -101,7 +101,10 @@ async def get_order(user_id: str, order_id: str, deps: HandlerDependencies) -> O
 
 
 async def list_orders(query: ListOrders, deps: HandlerDependencies) -> Sequence[Order]:
-    before = datetime.fromisoformat(query.before) if query.before else None
+    try:
+        before = datetime.fromisoformat(query.before) if query.before else None
+    except ValueError as error:
+        raise InvalidOrderRequest("before must be a timestamp from next_before") from error
     async with deps.new_uow() as uow:
         return await uow.orders.of_party(query.user_id, query.role, query.limit, before)
 

@@ -1,0 +1,93 @@
+"""The broker restarted while many order transitions run concurrently: every order event still reaches the
+users service's queue, and the counters users derives from them (deduplicated by event id, as it applies
+them) match the orders' final states exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from typing import Any
+
+import aio_pika
+from conftest import OrderApi, running_order_api
+from gigstack_testinfra.backends import BrokerControl
+from order_service.settings import OrderSettings
+
+ORDERS = 40
+
+
+async def _run_order(api: OrderApi, index: int) -> str:
+    buyer, seller = str(uuid.uuid4()), str(uuid.uuid4())
+    order = await api.paid_order(buyer, seller, price=1_000 + index)
+    base = f"/api/v1/orders/{order['id']}"
+    if index % 2 == 0:
+        delivered = await api.call("POST", f"{base}/delivery", seller, {"message": "done"})
+        assert delivered.status_code == 200, delivered.text
+        approved = await api.call("POST", f"{base}/approve", buyer, {})
+        assert approved.status_code == 200, approved.text
+        return "completed"
+    cancelled = await api.call("POST", f"{base}/cancel", seller, {"reason": "no"})
+    assert cancelled.status_code == 200, cancelled.text
+    return "cancelled"
+
+
+async def _drain(amqp_url: str, queue: str) -> list[dict[str, Any]]:
+    connection = await aio_pika.connect(amqp_url)
+    bodies: list[dict[str, Any]] = []
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        while (message := await declared.get(fail=False, no_ack=True)) is not None:
+            bodies.append(json.loads(message.body))
+    return bodies
+
+
+async def test_users_counters_exact_after_a_broker_restart_mid_transitions(
+    order_settings: OrderSettings, internal_keypair: tuple[str, str], rabbitmq_server: BrokerControl
+) -> None:
+    # A pool for 40 concurrent flows (the default 5 + 5 answers 503 under that load on 2 busy cores).
+    settings = order_settings.model_copy(update={"database_pool_size": 20})
+    async with running_order_api(settings, internal_keypair) as order_api:
+        await _restart_during_transitions(order_api, rabbitmq_server, settings)
+
+
+async def _restart_during_transitions(
+    order_api: OrderApi, rabbitmq_server: BrokerControl, order_settings: OrderSettings
+) -> None:
+    work = [asyncio.create_task(_run_order(order_api, i)) for i in range(ORDERS)]
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(rabbitmq_server.stop)
+    await asyncio.sleep(1)
+    await asyncio.to_thread(rabbitmq_server.start)
+    outcomes = await asyncio.gather(*work)
+
+    for _ in range(240):
+        pending = await order_api.scalar("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
+        if pending == 0:
+            break
+        await asyncio.sleep(0.5)
+    assert pending == 0
+
+    delivered = await _drain(order_settings.amqp_url.get_secret_value(), "users.profiles")
+    unique = {body["id"]: body for body in delivered}
+    types = Counter(body["type"] for body in unique.values())
+    assert types["order.order.placed.v1"] == ORDERS
+    assert types["order.order.completed.v1"] == outcomes.count("completed")
+    assert types["order.order.cancelled.v1"] == outcomes.count("cancelled")
+    earnings = sum(
+        body["payload"]["seller_earnings_minor"]
+        for body in unique.values()
+        if body["type"] == "order.order.completed.v1"
+    )
+    expected = await order_api.scalar(
+        "SELECT coalesce(sum(seller_earnings), 0) FROM orders WHERE status = 'completed'"
+    )
+    assert earnings == expected
+    # users' ongoing-jobs counter: +1 per placed, -1 per completed or cancelled -> 0 for every seller.
+    ongoing: Counter[str] = Counter()
+    for body in unique.values():
+        seller = body["payload"]["seller_id"]
+        ongoing[seller] += 1 if body["type"] == "order.order.placed.v1" else -1
+    assert set(ongoing.values()) == {0}
