@@ -156,6 +156,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "AUTH_SERVICE_URL": auth.base_url,
                 "GIG_SERVICE_URL": gig.base_url,
                 "REVIEW_SERVICE_URL": review.base_url,
+                "AMQP_URL": broker.url(vhost),
                 "RATE_LIMIT_PER_IP_PER_MINUTE": "100000000",
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
@@ -170,6 +171,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
+        chat = _service(
+            "chat",
+            {
+                **common,
+                "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
+                "AMQP_URL": broker.url(vhost),
+            },
+            log_dir,
+        )
         processes = {
             "gateway": gateway,
             "auth": auth,
@@ -177,9 +187,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "users": users,
             "gig": gig,
             "review": review,
+            "chat": chat,
         }
         # Notification first: its queue must be bound before auth's relay publishes.
-        for process in (notification, users, auth, gig, review, gateway):
+        for process in (notification, users, chat, auth, gig, review, gateway):
             process.start()
             started.append(process)
             await process.wait_ready(timeout=90)
@@ -226,7 +237,7 @@ def _table(result: dict[str, Any]) -> str:
         "| idle USS MiB |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in ("gateway", "auth", "notification", "users", "gig", "review"):
+    for name in ("gateway", "auth", "notification", "users", "gig", "review", "chat"):
         idle, after = result["idle"][name], result["after_load"][name]
         lines.append(
             f"| {name} | {idle['rss_mib']} | {idle['ratio_to_budget']} | {after['rss_mib']} | "

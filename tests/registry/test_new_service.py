@@ -12,34 +12,13 @@ from registry_places import registry_problems
 from scripts.new_service import add_service
 
 RUFF = Path(sys.executable).parent / "ruff"
-# A planned service of its own (every planned service of the registry has been built by now): registry
-# entry with exists = false, and the contracts row a planned service already has.
-PLANNED = """
-[[service]]
-name = "ledger"
-exists = false
-port = 8010
-stores = ["mongodb"]
-public_groups = []
-consumes = ["order.order.#"]
-produces = ["ledger.entry.created.v1"]
-"""
 
 
-def plant_planned_service(repo: Path) -> None:
-    registry = repo / "services/registry.toml"
-    registry.write_text(registry.read_text() + PLANNED)
-    contracts = repo / "docs/contracts.md"
-    row = "| review | 8006 | 8000 | PostgreSQL | no |\n"
-    contracts.write_text(
-        contracts.read_text().replace(row, row + "| ledger | 8010 | 8000 | MongoDB-compatible | no |\n")
-    )
-
-
-def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
-    plant_planned_service(repo_copy)
-    add_service(repo_copy, "ledger", None, [])
-    assert registry_problems(repo_copy) == []
+def test_a_new_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
+    # Every planned MongoDB service exists by now (chat was the last): a new entry is added instead.
+    add_service(repo_copy, "ledger", 8010, [])
+    # The contracts row is one of the by-hand steps (docs/adding-a-service.md); everything else is generated.
+    assert registry_problems(repo_copy) == ["ledger: docs/contracts.md has no row '| ledger | 8010 |'"]
     package = repo_copy / "services/ledger/src/ledger_service"
     for layer in (
         "domain/errors.py",
@@ -48,15 +27,11 @@ def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> No
         "service_layer",
     ):
         assert (package / layer).exists(), layer
-    assert (
-        'ROUTING_KEYS: tuple[str, ...] = ("order.order.#",)'
-        in (package / "entrypoints/consumer.py").read_text()
-    )
+    assert "ROUTING_KEYS: tuple[str, ...] = ()" in (package / "entrypoints/consumer.py").read_text()
 
 
 def test_the_rendered_service_passes_ruff(repo_copy: Path) -> None:
-    plant_planned_service(repo_copy)
-    add_service(repo_copy, "ledger", None, [])
+    add_service(repo_copy, "ledger", 8010, [])
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(
             [str(RUFF), *command, "services/ledger"],

@@ -336,13 +336,13 @@ async def test_a_killed_gateways_users_reconnect_and_miss_nothing(stack: Stack) 
     bob, bob_token, _ = await stack.user("bob_kill")
     await stack.wait_known(alice_token, "bob_kill")
     async with httpx.AsyncClient(base_url=gw_a.url) as http_a:
-        first = await http_a.post(
-            "/api/v1/gateway/chat/messages",
-            json={"recipient_id": bob, "text": "m1"},
-            headers=auth(alice_token),
-        )
-        conversation = first.json()["conversation_id"]
         async with connected(gw_b.url, bob_token) as b, connected(gw_a.url, alice_token) as watcher:
+            first = await http_a.post(
+                "/api/v1/gateway/chat/messages",
+                json={"recipient_id": bob, "text": "m1"},
+                headers=auth(alice_token),
+            )
+            conversation = first.json()["conversation_id"]
             await b.wait_for("message.created", lambda d: d["text"] == "m1")
             last_seen = max(d["seq"] for d in b.of("message.created"))
             await watcher.client.call("presence.watch", [bob])

@@ -23,6 +23,7 @@ from typing import Any
 
 import socketio
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from servicekit.domain_errors import DomainError
 from servicekit.events import EventEnvelope, EventHandler
 
@@ -49,12 +50,28 @@ class Realtime:
     heartbeat_seconds: float
     # This replica's sockets: the claims they connected with (for the revocation check and presence).
     local: dict[str, AccessClaims] = field(default_factory=dict)
+    pushes: Counter | None = None
+
+    def instrument(self, registry: CollectorRegistry) -> None:
+        """`gateway_realtime_sockets` (this replica) and `gateway_realtime_pushes_total{event}`."""
+        sockets = Gauge(
+            "gateway_realtime_sockets", "Socket.IO connections on this replica", registry=registry
+        )
+        sockets.set_function(lambda: len(self.local))
+        self.pushes = Counter(
+            "gateway_realtime_pushes_total",
+            "Realtime pushes emitted, per event name",
+            ["event"],
+            registry=registry,
+        )
 
     async def push_event(self, envelope: EventEnvelope) -> None:
         """Emit each push to its users' rooms; a failure (Redis down) raises, so the broker redelivers."""
         for push in pushes_for(envelope.type, envelope.payload):
             for user_id in push.user_ids:
                 await self.server.emit(push.event, push.data, room=user_room(user_id))
+            if self.pushes is not None:
+                self.pushes.labels(event=push.event).inc(len(push.user_ids))
 
     async def heartbeat_once(self) -> None:
         for sid, claims in list(self.local.items()):
@@ -144,7 +161,11 @@ def realtime_event_handler(realtime: Realtime) -> EventHandler:
 
 def heartbeat_hook(realtime: Realtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
-    async def hook(_: FastAPI) -> AsyncIterator[None]:
+    async def hook(app: FastAPI) -> AsyncIterator[None]:
+        registry = getattr(app.state, "metrics_registry", None)
+        if isinstance(registry, CollectorRegistry) and realtime.pushes is None:
+            realtime.instrument(registry)
+
         async def beat() -> None:
             while True:
                 await asyncio.sleep(realtime.heartbeat_seconds)
