@@ -180,11 +180,15 @@ def custom_problems(docs: Iterable[Manifest], repo_root: Path = REPO_ROOT) -> li
 # --- exposure -----------------------------------------------------------------------------------
 
 PUBLIC_SERVICE = "gateway"
+# Published next to the gateway: minikube's object store, which browsers POST presigned uploads to
+# (docs/adr/0017; on eks that is Amazon S3 itself). It runs no code of ours and checks every signature.
+OBJECT_STORE_SERVICE = "s3proxy"
+PUBLIC_SERVICES = frozenset({PUBLIC_SERVICE, OBJECT_STORE_SERVICE})
 MONITORING_NAMESPACE = "monitoring"
 
 
 def _selects_only_gateway(selector: Manifest) -> bool:
-    return bool(selector.get("matchLabels", {}).get("app.kubernetes.io/name") == PUBLIC_SERVICE)
+    return bool(selector.get("matchLabels", {}).get("app.kubernetes.io/name") in PUBLIC_SERVICES)
 
 
 def _peer_is_internal(peer: Manifest) -> bool:
@@ -199,7 +203,8 @@ def _peer_is_internal(peer: Manifest) -> bool:
 
 
 def exposure_problems(docs: Iterable[Manifest]) -> list[str]:
-    """Only the gateway may be reachable from outside the namespace (Prometheus scraping aside)."""
+    """Only the gateway (and minikube's object store) may be reachable from outside the namespace
+    (Prometheus scraping aside)."""
     problems = []
     for doc in docs:
         kind, spec = doc.get("kind"), doc.get("spec", {})
@@ -207,7 +212,7 @@ def exposure_problems(docs: Iterable[Manifest]) -> list[str]:
             problems.append(f"{identity(doc)}: type {spec.get('type')} publishes it outside the cluster")
         if kind == "Ingress":
             for backend in _ingress_backends(spec):
-                if backend != PUBLIC_SERVICE:
+                if backend not in PUBLIC_SERVICES:
                     problems.append(f"{identity(doc)}: routes to service {backend!r}")
         if kind == "NetworkPolicy" and not _selects_only_gateway(spec.get("podSelector", {})):
             for rule in spec.get("ingress", []):

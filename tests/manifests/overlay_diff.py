@@ -19,6 +19,26 @@ ONE_SIDED_KINDS = {
     "ExternalSecret": "secrets source (External Secrets on eks, Pulumi-written Secrets on minikube)",
 }
 
+
+def one_sided_category(obj: str) -> str | None:
+    """The category of an object only one environment has, or None when nothing justifies it."""
+    kind, name = obj.split("/", 1)
+    if kind in ONE_SIDED_KINDS:
+        return "secrets source"
+    # docs/adr/0017: minikube runs s3proxy (environments/minikube/object-store); eks uses Amazon S3, which
+    # its media services reach over HTTPS (NetworkPolicy egress-objects).
+    if name.startswith("s3proxy") or name in ("egress-s3proxy", "egress-objects"):
+        return "object store"
+    return None
+
+
+def _object_store_setting(obj: str, path: str) -> bool:
+    """OBJECT_STORE_* settings, and minikube's s3proxy key pair in the envFrom of media services."""
+    return (obj.startswith("ConfigMap/") and ".OBJECT_STORE_" in path) or (
+        obj.startswith("Deployment/") and ".envFrom[" in path and "secretRef" in path
+    )
+
+
 # (category, predicate on (object identity, flattened path)); first match wins.
 Rule = tuple[str, Callable[[str, str], bool]]
 RULES: tuple[Rule, ...] = (
@@ -38,6 +58,7 @@ RULES: tuple[Rule, ...] = (
         lambda obj, path: obj == "ConfigMap/notification-config" and path.endswith("MAIL_FROM"),
     ),
     ("zone spread", lambda obj, path: "topologySpreadConstraints" in path),
+    ("object store", _object_store_setting),
     ("storage classes", lambda obj, path: path.endswith("storageClassName")),
 )
 
@@ -83,9 +104,9 @@ def diff_overlays(left: list[Manifest], right: list[Manifest]) -> OverlayDiff:
     left_by_id = {identity(doc): doc for doc in left}
     right_by_id = {identity(doc): doc for doc in right}
     for obj in sorted(left_by_id.keys() ^ right_by_id.keys()):
-        kind = obj.split("/", 1)[0]
-        if kind in ONE_SIDED_KINDS:
-            result.by_category.setdefault("secrets source", []).append(f"{obj} (one side only)")
+        category = one_sided_category(obj)
+        if category is not None:
+            result.by_category.setdefault(category, []).append(f"{obj} (one side only)")
         else:
             result.unexplained.append(f"{obj} exists in one environment only")
     for obj in sorted(left_by_id.keys() & right_by_id.keys()):

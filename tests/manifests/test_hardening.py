@@ -11,6 +11,8 @@ import pytest
 from manifest_toolkit import ENVIRONMENTS, Manifest, render_environment, service_names
 
 Plant = Callable[[str, Callable[[str], str]], Path]
+# Workloads that are not services of ours, so have no servicekit health paths: both probes, of any kind.
+THIRD_PARTY_WORKLOADS = frozenset({"s3proxy"})  # minikube's object store (environments/minikube/object-store)
 
 
 def hardening_problems(docs: list[Manifest]) -> list[str]:
@@ -41,7 +43,10 @@ def hardening_problems(docs: list[Manifest]) -> list[str]:
                 "memory"
             ):
                 problems.append(f"{where}: memory request and limit are required")
-            if doc["kind"] == "Deployment":
+            if doc["kind"] == "Deployment" and doc["metadata"]["name"] in THIRD_PARTY_WORKLOADS:
+                if not container.get("livenessProbe") or not container.get("readinessProbe"):
+                    problems.append(f"{where}: liveness and readiness probes are required")
+            elif doc["kind"] == "Deployment":
                 probes = {
                     probe: container.get(probe, {}).get("httpGet", {}).get("path")
                     for probe in ("livenessProbe", "readinessProbe")
@@ -88,3 +93,12 @@ def test_resources_cite_their_memory_measurement(repo_root: Path) -> None:
 def test_planted_pending_measurement_is_reported() -> None:
     text = "          resources:\n            # measured: pending\n            requests:\n"
     assert _measurement_note_problem(text) == "measurement still pending"
+
+
+def test_planted_third_party_workload_without_probes_is_reported(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "environments/minikube/object-store/deployment.yaml",
+        lambda text: text.replace("          readinessProbe:", "          startupProbe:"),
+    )
+    problems = hardening_problems(render_environment(root, "minikube"))
+    assert "Deployment/s3proxy/s3proxy: liveness and readiness probes are required" in problems

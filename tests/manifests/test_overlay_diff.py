@@ -13,7 +13,9 @@ from overlay_diff import diff_overlays
 REQUIRED_CATEGORIES = {
     "images/registry", "replicas", "ingress class", "store endpoints", "store TLS trust", "secrets source",
 }  # fmt: skip
-ALLOWED_CATEGORIES = REQUIRED_CATEGORIES | {"environment settings", "zone spread", "storage classes"}
+ALLOWED_CATEGORIES = REQUIRED_CATEGORIES | {
+    "environment settings", "zone spread", "storage classes", "object store",
+}  # fmt: skip
 
 
 def test_overlays_differ_only_where_environments_differ(rendered: dict[str, list[Manifest]]) -> None:

@@ -161,6 +161,8 @@ def expected_pod_labels(service: Service) -> set[str]:
         labels.add("gigstack.io/uses-amqp")
     if service.sends_mail:
         labels.add("gigstack.io/uses-smtp")
+    if service.uses_media:
+        labels.add("gigstack.io/uses-objects")  # the media object store (docs/adr/0017)
     if service.internal_api:
         labels.add("gigstack.io/internal-api")
     return labels
