@@ -39,7 +39,11 @@ async def _signed_in_seller(gateway: httpx.AsyncClient, stack: GigstackStack) ->
     )
     assert signin.status_code == 200, signin.text
     session = signin.json()
-    return {"Authorization": f"Bearer {session['access_token']}", "user_id": session["user"]["id"]}
+    return {
+        "Authorization": f"Bearer {session['access_token']}",
+        "user_id": session["user"]["id"],
+        "username": account["username"],
+    }
 
 
 async def _search_until(
@@ -171,3 +175,43 @@ async def test_covers_must_be_uploaded_objects_of_the_seller(
     assert missing.json()["error"]["code"] == "media_missing"
     anonymous = await gateway.post(UPLOADS, json={"area": "gigs", "content_type": "image/png", "size": 1})
     assert anonymous.status_code == 401
+
+
+SELLER_PROFILE = {
+    "full_name": "Sam Seller",
+    "one_liner": "Illustrations that sell",
+    "description": "Ten years of brand illustration for small businesses.",
+    "skills": ["illustration"],
+    "languages": [{"language": "English", "level": "native"}],
+    "response_time_hours": 12,
+}
+
+
+async def test_the_sellers_username_reaches_their_gigs_in_search(
+    gateway: httpx.AsyncClient, e2e_stack: GigstackStack
+) -> None:
+    """users announces the new seller (users.seller.created.v1 from its outbox); gig copies the summary into
+    the seller's gig (gig.sellers) and search shows it: every hop a real process, read through the gateway."""
+    seller = await _signed_in_seller(gateway, e2e_stack)
+    auth = {"Authorization": seller["Authorization"]}
+    word = f"okapi{uuid.uuid4().hex[:8]}"
+    body = {"title": f"Playful {word} mascots", "description": "Mascots for your brand",
+            "category": "illustration", "price": 3000, "delivery_days": 5}  # fmt: skip
+    created = await gateway.post(GIGS, json=body, headers=auth)
+    assert created.status_code == 201, created.text
+
+    deadline = time.monotonic() + 30  # the buyer profile arrives from auth's account event
+    while True:
+        became = await gateway.post("/api/v1/gateway/sellers", json=SELLER_PROFILE, headers=auth)
+        if became.status_code == 201:
+            break
+        assert became.status_code == 404, became.text
+        assert time.monotonic() < deadline, became.text
+        await asyncio.sleep(0.3)
+
+    def shows_seller(items: list[dict[str, Any]]) -> bool:
+        return [(item["id"], item["seller_username"]) for item in items] == [
+            (created.json()["id"], seller["username"])
+        ]
+
+    await _search_until(gateway, word, shows_seller, within=30)

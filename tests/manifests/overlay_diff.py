@@ -50,6 +50,8 @@ RULES: tuple[Rule, ...] = (
     ),
     ("store endpoints", lambda obj, path: obj.startswith("NetworkPolicy/egress-")),
     ("store endpoints", lambda obj, path: obj == "ConfigMap/notification-config" and ".SMTP_" in path),
+    # Which search engine the platform runs there (ECK Elasticsearch on minikube; test_platform_consistency).
+    ("store endpoints", lambda obj, path: obj == "ConfigMap/gig-config" and path.endswith(".SEARCH_ENGINE")),
     # eks: RDS MySQL / DocumentDB verify TLS against Amazon's CA bundle (the platform's ConfigMap).
     ("store TLS trust", lambda obj, path: "[rds-ca-bundle]" in path),
     ("environment settings", lambda obj, path: obj == "ConfigMap/gigstack-environment"),

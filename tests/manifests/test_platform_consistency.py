@@ -46,6 +46,41 @@ def consistency_problems(repo_root: Path) -> list[str]:
     return problems
 
 
+def search_engine_problems(repo_root: Path) -> list[str]:
+    """Each overlay's gig SEARCH_ENGINE names the engine its platform provisions: minikube runs ECK
+    Elasticsearch; eks runs what its stack config `stores.searchEngine` says (default: opensearch)."""
+    stack = eks_stack_config(repo_root)
+    wanted = {
+        "eks": str(stack.get("gigstack:stores", {}).get("searchEngine", "opensearch")),
+        "minikube": "elasticsearch",
+    }
+    problems = []
+    for environment, engine in wanted.items():
+        configs = [
+            doc
+            for doc in render_environment(repo_root, environment)
+            if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == "gig-config"
+        ]
+        found = configs[0].get("data", {}).get("SEARCH_ENGINE") if configs else None
+        if found != engine:
+            problems.append(f"{environment}: gig-config SEARCH_ENGINE is {found}, the platform runs {engine}")
+    return problems
+
+
+def test_gig_talks_to_the_search_engine_each_platform_runs(repo_root: Path) -> None:
+    assert search_engine_problems(repo_root) == []
+
+
+def test_planted_search_engine_drift_is_reported(broken_copy: Plant) -> None:
+    root = broken_copy(
+        "environments/eks/Pulumi.eks.yaml",
+        lambda text: text.replace("searchEngine: opensearch", "searchEngine: elasticsearch"),
+    )
+    assert search_engine_problems(root) == [
+        "eks: gig-config SEARCH_ENGINE is opensearch, the platform runs elasticsearch"
+    ]
+
+
 def test_manifests_agree_with_the_eks_stack(repo_root: Path) -> None:
     print(f"Kubernetes {kubernetes_version(repo_root)} (eks stack config)")
     assert consistency_problems(repo_root) == []

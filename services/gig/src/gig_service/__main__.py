@@ -16,7 +16,7 @@ async def _reindex(settings: GigSettings) -> None:
     try:
         print(f"search alias {settings.search_index_alias} now on {await reindex(deps)}")
     finally:
-        await deps.search_client.close()
+        await deps.search.close()
         await deps.mongo.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
@@ -13,7 +15,10 @@ class GigSettings(ServiceSettings, ObjectStoreSettings):
     service_name: str = "gig"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/gig")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
-    search_url: SecretStr = Field(description="https://user:pass@host:9200 (OpenSearch)")
+    search_url: SecretStr = Field(description="https://user:pass@host:9200 (OpenSearch or Elasticsearch)")
+    # Which adapter of the search port talks to SEARCH_URL: OpenSearch (local, Amazon OpenSearch on eks) or
+    # Elasticsearch 8 (ECK on minikube). The index design is the same (ADR 0016, 0018).
+    search_engine: Literal["opensearch", "elasticsearch"] = "opensearch"
     search_index_alias: str = Field(default="gigs", pattern=r"^[a-z0-9_]{1,100}$")
     mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
     search_timeout_seconds: float = Field(default=5.0, gt=0)

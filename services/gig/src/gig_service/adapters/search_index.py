@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,19 +19,29 @@ from opensearchpy.exceptions import ConflictError, NotFoundError, RequestError
 from servicekit.search import SearchIndex
 
 from gig_service.adapters.search_mapping import GIG_INDEX_SETTINGS, GIG_MAPPINGS
+from gig_service.adapters.search_port import GigHits
 from gig_service.adapters.search_queries import FACETS
 
 logger = logging.getLogger(__name__)
 
 Document = dict[str, Any]
 
+__all__ = ["GigHits", "GigSearchIndex", "facets_of", "generation_of"]
 
-@dataclass(frozen=True)
-class GigHits:
-    hits: list[Document]
-    total: int
-    next_cursor: str | None
-    facets: dict[str, list[dict[str, Any]]]
+
+def facets_of(aggregations: Mapping[str, Any], wanted: bool) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: [
+            {"key": bucket["key"], "count": bucket["doc_count"]}
+            for bucket in aggregations.get(name, {}).get("buckets", [])
+        ]
+        for name in (FACETS if wanted else {})
+    }
+
+
+def generation_of(names: Sequence[str]) -> int:
+    """The highest `_v<n>` among physical index names (0 when none)."""
+    return max((int(m[1]) for name in names if (m := re.search(r"_v(\d+)$", name))), default=0)
 
 
 class GigSearchIndex(SearchIndex):
@@ -112,14 +121,11 @@ class GigSearchIndex(SearchIndex):
             hits=page.hits,
             total=page.total,
             next_cursor=page.next_cursor,
-            facets={
-                name: [
-                    {"key": bucket["key"], "count": bucket["doc_count"]}
-                    for bucket in page.aggregations.get(name, {}).get("buckets", [])
-                ]
-                for name in (FACETS if facets else {})
-            },
+            facets=facets_of(page.aggregations, facets),
         )
+
+    async def close(self) -> None:
+        await self.client.close()
 
     async def reindex(
         self, source: AsyncIterable[tuple[Document, int]], *, batch_size: int = 500, started: datetime
@@ -130,8 +136,7 @@ class GigSearchIndex(SearchIndex):
         the caller replays what changed since `started` (`project` keeps the newest version either way).
         """
         current = await self.physical_indices()
-        generations = [int(m[1]) for name in current if (m := re.search(r"_v(\d+)$", name))]
-        target = self.physical_name(max(generations, default=0) + 1)
+        target = self.physical_name(generation_of(current) + 1)
         await self.client.indices.create(
             index=target, body={"settings": self.settings, "mappings": self.mappings}
         )

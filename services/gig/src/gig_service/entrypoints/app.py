@@ -27,7 +27,7 @@ def create_app(settings: GigSettings | None = None) -> FastAPI:
         # Exited in reverse: the event workers stop before the clients close.
         lifespan_hooks=[
             close_on_shutdown(deps.mongo.close),
-            close_on_shutdown(deps.search_client.close),
+            close_on_shutdown(deps.search.close),
             close_on_shutdown(deps.media.close),
             deps.events.lifespan_hook,
         ],

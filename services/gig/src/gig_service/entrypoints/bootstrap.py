@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opensearchpy import AsyncOpenSearch
 from pymongo import AsyncMongoClient
 from servicekit.events import EventBus, EventWorkers
 from servicekit.media import ObjectStore, S3ObjectStore
@@ -21,7 +20,9 @@ from servicekit.search import create_search_client
 
 from gig_service.adapters.cover_images import StoredCoverImages
 from gig_service.adapters.repository import GIGS_COLLECTION
+from gig_service.adapters.search_elasticsearch import ElasticsearchGigIndex, create_elasticsearch_client
 from gig_service.adapters.search_index import GigSearchIndex
+from gig_service.adapters.search_port import GigSearch
 from gig_service.adapters.unit_of_work import GigUnitOfWork
 from gig_service.entrypoints.marketplace_consumers import (
     REVIEWS_SUBSCRIPTION,
@@ -39,8 +40,8 @@ from gig_service.settings import GigSettings
 @dataclass(frozen=True)
 class GigDependencies:
     mongo: AsyncMongoClient[Any]
-    search_client: AsyncOpenSearch
-    search: GigSearchIndex
+    search_client: Any  # the engine's own client (AsyncOpenSearch or AsyncElasticsearch): tools and tests
+    search: GigSearch
     new_uow: Callable[[], GigUnitOfWork]
     events: EventWorkers
     media: ObjectStore
@@ -52,15 +53,22 @@ class GigDependencies:
         return self.events.bus
 
 
+def _search_adapter(settings: GigSettings) -> GigSearchIndex | ElasticsearchGigIndex:
+    url, timeout = settings.search_url.get_secret_value(), settings.search_timeout_seconds
+    if settings.search_engine == "elasticsearch":
+        return ElasticsearchGigIndex(
+            create_elasticsearch_client(url, timeout_seconds=timeout), settings.search_index_alias
+        )
+    return GigSearchIndex(create_search_client(url, timeout_seconds=timeout), settings.search_index_alias)
+
+
 def bootstrap(settings: GigSettings) -> GigDependencies:
     mongo = create_mongo_client(
         settings.mongodb_url.get_secret_value(), timeout_seconds=settings.mongodb_timeout_seconds
     )
     database = mongo.get_default_database()
-    search_client = create_search_client(
-        settings.search_url.get_secret_value(), timeout_seconds=settings.search_timeout_seconds
-    )
-    search = GigSearchIndex(search_client, settings.search_index_alias)
+    search = _search_adapter(settings)
+    search_client = search.client
     bus = EventBus(
         settings.amqp_url.get_secret_value(),
         service_name=settings.service_name,

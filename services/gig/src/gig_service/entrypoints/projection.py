@@ -16,8 +16,8 @@ from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 from opensearchpy.exceptions import TransportError
 from servicekit.events import EventEnvelope, EventHandler, PermanentEventError, subscription
 
-from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.search_mapping import search_document
+from gig_service.adapters.search_port import GigSearch
 from gig_service.domain.events import PUBLISHED_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def _parse(envelope: EventEnvelope) -> tuple[dict[str, Any], int]:
         raise PermanentEventError(f"{envelope.type} {envelope.id}: gig state lacks {missing}") from None
 
 
-def projection_handler(index: GigSearchIndex, *, stopping: asyncio.Event | None = None) -> EventHandler:
+def projection_handler(index: GigSearch, *, stopping: asyncio.Event | None = None) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
         if envelope.type not in PUBLISHED_EVENT_TYPES:
             return  # a future gig event this version does not project: nothing to do

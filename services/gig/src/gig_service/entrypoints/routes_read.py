@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 from servicekit.public_api import error_responses, public_operation
 from servicekit.security import CurrentUserIdDep, InternalPrincipalDep
 
-from gig_service.adapters.search_index import GigHits
+from gig_service.adapters.search_port import GigHits
 from gig_service.adapters.search_queries import SORTS, GigQuery, SearchSort, build_query, similar_query
 from gig_service.domain.errors import NotGigOwner
 from gig_service.entrypoints.dependencies import GigDeps
