@@ -172,7 +172,12 @@ async def upload(journey: Journey, party: Party, area: str, content_type: str, b
 
 async def published_gig(journey: Journey, seller: Party, word: str) -> dict[str, Any]:
     gateway = journey.gateway
-    became = await gateway.post(f"{API}/sellers", json=SELLER_PROFILE, headers=seller.auth)
+    # 404 until the buyer profile has arrived from auth's account event (users consumes it).
+    became = await eventually(
+        lambda: gateway.post(f"{API}/sellers", json=SELLER_PROFILE, headers=seller.auth),
+        lambda response: response.status_code != 404,
+        what="sellers.create",
+    )
     assert became.status_code == 201, became.text
     cover = await upload(journey, seller, "gigs", "image/png", COVER)
     body = {

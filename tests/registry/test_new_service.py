@@ -12,18 +12,6 @@ from registry_places import registry_problems
 from scripts.new_service import add_service
 
 RUFF = Path(sys.executable).parent / "ruff"
-# A planned service of its own (every planned service of the registry has been built by now): registry
-# entry with exists = false, and the contracts row a planned service already has.
-PLANNED = """
-[[service]]
-name = "ledger"
-exists = false
-port = 8010
-stores = ["mongodb"]
-public_groups = []
-consumes = ["order.order.#"]
-produces = ["ledger.entry.created.v1"]
-"""
 
 
 def plant_planned_service(repo: Path) -> None:
