@@ -14,20 +14,11 @@ from scripts.new_service import add_service
 RUFF = Path(sys.executable).parent / "ruff"
 
 
-def plant_planned_service(repo: Path) -> None:
-    registry = repo / "services/registry.toml"
-    registry.write_text(registry.read_text() + PLANNED)
-    contracts = repo / "docs/contracts.md"
-    row = "| review | 8006 | 8000 | PostgreSQL | no |\n"
-    contracts.write_text(
-        contracts.read_text().replace(row, row + "| ledger | 8010 | 8000 | MongoDB-compatible | no |\n")
-    )
-
-
-def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
-    plant_planned_service(repo_copy)
-    add_service(repo_copy, "ledger", None, [])
-    assert registry_problems(repo_copy) == []
+def test_a_new_mongodb_service_is_complete_everywhere(repo_copy: Path) -> None:
+    # Every planned MongoDB service exists by now (chat was the last): a new entry is added instead.
+    add_service(repo_copy, "ledger", 8010, [])
+    # The contracts row is one of the by-hand steps (docs/adding-a-service.md); everything else is generated.
+    assert registry_problems(repo_copy) == ["ledger: docs/contracts.md has no row '| ledger | 8010 |'"]
     package = repo_copy / "services/ledger/src/ledger_service"
     for layer in (
         "domain/errors.py",
@@ -40,8 +31,7 @@ def test_a_planned_mongodb_service_is_complete_everywhere(repo_copy: Path) -> No
 
 
 def test_the_rendered_service_passes_ruff(repo_copy: Path) -> None:
-    plant_planned_service(repo_copy)
-    add_service(repo_copy, "ledger", None, [])
+    add_service(repo_copy, "ledger", 8010, [])
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(
             [str(RUFF), *command, "services/ledger"],
