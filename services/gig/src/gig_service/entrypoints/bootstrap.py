@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
 from servicekit.events import EventBus, EventWorkers
@@ -20,7 +20,6 @@ from servicekit.search import create_search_client
 
 from gig_service.adapters.cover_images import StoredCoverImages
 from gig_service.adapters.repository import GIGS_COLLECTION
-from gig_service.adapters.search_elasticsearch import ElasticsearchGigIndex, create_elasticsearch_client
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.search_port import GigSearch
 from gig_service.adapters.unit_of_work import GigUnitOfWork
@@ -35,6 +34,9 @@ from gig_service.entrypoints.projection import (
     projection_handler,
 )
 from gig_service.settings import GigSettings
+
+if TYPE_CHECKING:
+    from gig_service.adapters.search_elasticsearch import ElasticsearchGigIndex
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,13 @@ class GigDependencies:
 def _search_adapter(settings: GigSettings) -> GigSearchIndex | ElasticsearchGigIndex:
     url, timeout = settings.search_url.get_secret_value(), settings.search_timeout_seconds
     if settings.search_engine == "elasticsearch":
+        # Imported only when chosen: the Elasticsearch client costs every other deployment ~13 MiB at import
+        # (gig's budget is 120 MiB, docs/benchmarks.md).
+        from gig_service.adapters.search_elasticsearch import (
+            ElasticsearchGigIndex,
+            create_elasticsearch_client,
+        )
+
         return ElasticsearchGigIndex(
             create_elasticsearch_client(url, timeout_seconds=timeout), settings.search_index_alias
         )
