@@ -1,17 +1,18 @@
 """The local cluster's stores and platform objects: what the platform program does for minikube, done here.
 
-The stores are the `make up` kind of servers (gigstack_testinfra launchers: MariaDB, Redis, RabbitMQ,
-FerretDB, OpenSearch, the mail catcher), run as host processes outside the cluster, the way eks reaches
-managed stores outside its cluster: each is a Service without selector in namespace gigstack-data with a
-hand-written EndpointSlice pointing at the node address. The servers keep listening on 127.0.0.1 (free
-ports); a socat relay per store listens on the node address (10.213.0.1, the cluster bridge) at the store's
-usual port, so nothing is bound to the machine's primary address and the servers' loopback-only users
-(RabbitMQ's guest) keep working.
+The stores are the `make up` kind of servers (gigstack_testinfra launchers: PostgreSQL, MariaDB, Redis with
+one ACL user per service, RabbitMQ, FerretDB, OpenSearch, s3proxy for media, the mail catcher), run as host
+processes outside the cluster, the way eks reaches managed stores outside its cluster: each is a Service
+without selector in namespace gigstack-data with a hand-written EndpointSlice pointing at the node address.
+The servers keep listening on 127.0.0.1 (free ports); a socat relay per store listens on the node address
+(10.213.0.1, the cluster bridge) at the store's usual port, so nothing is bound to the machine's primary
+address and the servers' loopback-only users (RabbitMQ's guest) keep working.
 
 It also writes, as the platform program writes for minikube: namespaces `gigstack` (Pod Security
-`restricted`)
-and `gigstack-data`, each service's `<service>-secrets` (exactly the keys gigstack_platform.catalog lists) and
-the `internal-token-public-key` ConfigMap.
+`restricted`) and `gigstack-data`, each service's `<service>-secrets` (exactly the keys
+gigstack_platform.catalog lists), the `internal-token-public-key` ConfigMap and the `object-store-credentials`
+Secret (s3proxy's key pair for the media services). order gets no Stripe key: the local overlay runs it with
+the local payment provider (environments/local/order-payments.yaml), whose webhook secret is generated here.
 
     python -m scripts.cluster.stores up | down | status | objects
 State: /run/gigstack-cluster/stores (data, logs, pids, generated keys); `down` stops all and removes it.
@@ -32,21 +33,32 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gigstack_platform.catalog import secret_keys
+from gigstack_platform.catalog import (
+    MEDIA_SERVICES,
+    MINIKUBE_MEDIA_BUCKET,
+    OBJECT_STORE_CREDENTIALS_SECRET,
+    secret_keys,
+)
+from gigstack_platform.service_settings import relational_database
 from gigstack_registry import load_registry
+from gigstack_registry.redis_acl import acl_file, redis_services
 from gigstack_testinfra import isolation
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.net import free_port, port_is_open
+from gigstack_testinfra.object_store import create_bucket
 from gigstack_testinfra.servers import (
     FerretDBServer,
     LocalServer,
     MariaDBServer,
     OpenSearchServer,
+    PostgresServer,
     RabbitMQServer,
     RedisServer,
+    S3ProxyServer,
 )
 from gigstack_testinfra.supervision import ManagedProcess
 
+REGISTRY = load_registry()
 RUN = Path(os.environ.get("GIGSTACK_CLUSTER_RUN", "/run/gigstack-cluster"))
 STATE = RUN / "stores"
 CACHE = Path(os.environ.get("GIGSTACK_CACHE", Path.home() / ".cache" / "gigstack"))
@@ -62,19 +74,27 @@ RESTRICTED = {
 }
 # A Service in gigstack-data per store server: its name there and the port it answers on.
 STORE_SERVICES = {
+    "postgres": 5432,
     "mariadb": 3306,
     "redis": 6379,
     "rabbitmq": 5672,
     "mongodb": 27017,
     "search": 9200,
+    # minikube's name for its in-cluster s3proxy (environments/minikube/object-store).
+    "s3proxy": 8080,
     "mailpit": 1025,
 }
+# The media services' view of the store: in-cluster for HEAD checks and signing; no ingress here, so browsers
+# (none in this tier) would use the same address.
+OBJECT_STORE_URL = f"http://s3proxy.{DATA_NAMESPACE}.svc.cluster.local:8080"
+REDIS_ADMIN = "admin"
 
 
 @dataclass(frozen=True)
 class Ports:
     """The loopback ports the servers listen on (chosen once per `up`, kept in the state directory)."""
 
+    postgres: int
     mariadb: int
     redis: int
     rabbitmq: int
@@ -84,23 +104,39 @@ class Ports:
     mongodb: int
     search: int
     search_transport: int
+    s3proxy: int
     mail_web: int
 
     @classmethod
     def load_or_choose(cls) -> Ports:
         path = STATE / "ports.json"
         if path.exists():
-            return cls(**json.loads(path.read_text()))
+            with contextlib.suppress(TypeError):  # a state directory from before a store was added
+                return cls(**json.loads(path.read_text()))
         names = cls.__dataclass_fields__
         ports = cls(**{name: free_port() for name in names})
         path.write_text(json.dumps(ports.__dict__))
         return ports
 
 
+def _redis_acl() -> str:
+    """Redis's ACL file: `default` off, an admin for readiness, each service its own user (as minikube)."""
+    keys = _keys()
+    passwords = {service.name: keys[f"REDIS_PASSWORD_{service.name}"] for service in redis_services(REGISTRY)}
+    return acl_file(REGISTRY, passwords, admin_password=keys["REDIS_PASSWORD_ADMIN"])
+
+
 def servers(ports: Ports) -> dict[str, LocalServer]:
     return {
+        "postgres": PostgresServer(STATE / "postgres", ports.postgres, detached=True),
         "mariadb": MariaDBServer(STATE / "mariadb", ports.mariadb, detached=True),
-        "redis": RedisServer(STATE / "redis", ports.redis, detached=True),
+        "redis": RedisServer(
+            STATE / "redis",
+            ports.redis,
+            detached=True,
+            acl=_redis_acl(),
+            admin=(REDIS_ADMIN, _keys()["REDIS_PASSWORD_ADMIN"]),
+        ),
         "rabbitmq": RabbitMQServer(
             STATE / "rabbitmq",
             ports.rabbitmq,
@@ -112,6 +148,7 @@ def servers(ports: Ports) -> dict[str, LocalServer]:
         ),
         "mongodb": FerretDBServer(STATE / "ferretdb", ports.mongodb, detached=True),
         "search": OpenSearchServer(STATE / "opensearch", ports.search, ports.search_transport, detached=True),
+        "s3proxy": S3ProxyServer(STATE / "s3proxy", ports.s3proxy, detached=True),
     }
 
 
@@ -158,11 +195,13 @@ def _relay(name: str, port: int, target: int) -> None:
 
 def _targets(ports: Ports) -> dict[str, int]:
     return {
+        "postgres": ports.postgres,
         "mariadb": ports.mariadb,
         "redis": ports.redis,
         "rabbitmq": ports.rabbitmq,
         "mongodb": ports.mongodb,
         "search": ports.search,
+        "s3proxy": ports.s3proxy,
     }
 
 
@@ -199,10 +238,17 @@ def start_stores() -> Ports:
                 raise SystemExit("the mail catcher did not listen")
             time.sleep(0.2)
     mariadb = MariaDBServer(STATE / "mariadb", ports.mariadb)
-    for service in load_registry():
+    postgres = PostgresServer(STATE / "postgres", ports.postgres)
+    for service in REGISTRY:
+        # A second `up`: the databases and the bucket are there already.
         if service.exists and "mysql" in service.stores:
-            with contextlib.suppress(Exception):  # a second `up`: the database is there already
-                isolation.create_mariadb_database(mariadb.endpoint, f"{service.name}_db")
+            with contextlib.suppress(Exception):
+                isolation.create_mariadb_database(mariadb.endpoint, relational_database(service.name))
+        if service.exists and "postgres" in service.stores:
+            with contextlib.suppress(Exception):
+                isolation.create_postgres_database(postgres.endpoint, relational_database(service.name))
+    with contextlib.suppress(Exception):
+        create_bucket(S3ProxyServer(STATE / "s3proxy", ports.s3proxy).endpoint, MINIKUBE_MEDIA_BUCKET)
     return ports
 
 
@@ -214,6 +260,10 @@ def _keys() -> dict[str, str]:
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
             "ACCESS_TOKEN_SECRET": secrets.token_urlsafe(48),
+            # The local payment provider signs its webhooks with it (no Stripe key on this cluster).
+            "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
+            "REDIS_PASSWORD_ADMIN": secrets.token_urlsafe(24),
+            **{f"REDIS_PASSWORD_{s.name}": secrets.token_urlsafe(24) for s in redis_services(REGISTRY)},
         }
         keys.write_text(json.dumps(values))
         keys.chmod(0o600)
@@ -226,21 +276,34 @@ def service_secrets() -> dict[str, dict[str, str]]:
     keys = _keys()
     data = f"{DATA_NAMESPACE}.svc.cluster.local"
     mariadb = f"mysql+asyncmy://gigstack:gigstack-local-only@mariadb.{data}:3306"
+    postgres_account = PostgresServer(STATE / "postgres", 0).endpoint
+    postgres = (
+        f"postgresql+asyncpg://{postgres_account.user}:{postgres_account.password}@postgres.{data}:5432"
+    )
     values: dict[str, dict[str, str]] = {}
-    for service in load_registry():
+    for service in REGISTRY:
         if not service.exists:
             continue
         entries = {"AMQP_URL": f"amqp://guest:guest@rabbitmq.{data}:5672/%2F"}
         if "mysql" in service.stores:
-            entries["DATABASE_URL"] = f"{mariadb}/{service.name}_db"
+            entries["DATABASE_URL"] = f"{mariadb}/{relational_database(service.name)}"
+        if "postgres" in service.stores:
+            entries["DATABASE_URL"] = f"{postgres}/{relational_database(service.name)}"
         if "redis" in service.stores:
-            entries["REDIS_URL"] = f"redis://redis.{data}:6379/{service.redis_database}"
+            password = keys[f"REDIS_PASSWORD_{service.name}"]
+            entries["REDIS_URL"] = (
+                f"redis://{service.name}:{password}@redis.{data}:6379/{service.redis_database}"
+            )
         if "mongodb" in service.stores:
             entries["MONGODB_URL"] = f"mongodb://mongodb.{data}:27017/{service.name}"
         if "search" in service.stores:
             entries["SEARCH_URL"] = f"http://search.{data}:9200"
         if service.sends_mail:
             entries.update(SMTP_USERNAME="", SMTP_PASSWORD="")  # the mail catcher takes plain SMTP
+        if service.name in MEDIA_SERVICES:
+            entries["OBJECT_STORE_BUCKET"] = MINIKUBE_MEDIA_BUCKET
+        if service.name == "order":
+            entries.update(STRIPE_SECRET_KEY="", PAYMENT_WEBHOOK_SECRET=keys["PAYMENT_WEBHOOK_SECRET"])
         if service.name == "gateway":
             entries["INTERNAL_TOKEN_PRIVATE_KEY"] = keys["INTERNAL_TOKEN_PRIVATE_KEY"]
             entries["ACCESS_TOKEN_SECRET"] = keys["ACCESS_TOKEN_SECRET"]
@@ -271,6 +334,20 @@ def cluster_objects() -> list[dict[str, object]]:
             "data": {"INTERNAL_TOKEN_PUBLIC_KEY": _keys()["INTERNAL_TOKEN_PUBLIC_KEY"]},
         },
     ]
+    store_keys = S3ProxyServer(STATE / "s3proxy", 0).endpoint
+    objects.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": OBJECT_STORE_CREDENTIALS_SECRET, "namespace": SERVICES_NAMESPACE},
+            "type": "Opaque",
+            # s3proxy's one identity (gigstack_testinfra.servers.s3proxy), as minikube's generated pair.
+            "stringData": {
+                "OBJECT_STORE_ACCESS_KEY_ID": store_keys.access_key,
+                "OBJECT_STORE_SECRET_ACCESS_KEY": store_keys.secret_key,
+            },
+        }
+    )
     for service, entries in service_secrets().items():
         objects.append(
             {

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gigstack_registry import load_registry
 from local_cluster import (
     GIT_URL,
     NAMESPACE,
@@ -69,7 +70,11 @@ def test_argo_cd_synced_the_overlay_from_the_served_repository(synced: Kube) -> 
     ).stdout.split()[0]
     assert app["status"]["sync"]["revision"] == served
     managed = {(r["kind"], r["name"]) for r in app["status"]["resources"]}
-    assert {("Deployment", name) for name in ("gateway", "auth", "users", "gig", "notification")} <= managed
+    services = [s.name for s in load_registry() if s.exists]
+    assert {("Deployment", name) for name in services} <= managed
+    # Each migrating service's Job too (a sync wave before its Deployment).
+    migrations = [f"{s.name}-migrate" for s in load_registry() if s.exists and s.migrates]
+    assert {("Job", name) for name in migrations} <= managed
 
 
 def test_a_pushed_tag_bump_rolls_out_and_its_revert_rolls_back(synced: Kube, tmp_path: Path) -> None:
