@@ -14,7 +14,7 @@ ID_MAX_LENGTH = 64
 
 
 def _integral_number(value: object) -> object:
-    # JSON Schema's `integer` includes 3.0, so the published schema allows it; strings and booleans stay refused.
+    # JSON Schema's `integer` includes 3.0, so the published schema allows it; strings and booleans stay out.
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
