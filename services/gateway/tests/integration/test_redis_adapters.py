@@ -12,6 +12,7 @@ from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.domain.errors import RefreshTokenReusedError
 from gateway_service.domain.rate_limits import RateRule
 from gateway_service.service_layer.sessions import SessionService
+from gigstack_testinfra.plugin import RedisWithServiceUsers
 from redis.asyncio import Redis
 
 pytestmark = pytest.mark.integration
@@ -114,7 +115,7 @@ async def test_rate_limiter_counts_hits_and_attempts_with_refunds(redis: Redis, 
 
 
 async def test_hit_many_counts_on_the_same_counters_as_hit_in_one_round_trip(
-    redis: Redis, redis_url: str
+    redis: Redis, redis_url: str, redis_with_service_users: RedisWithServiceUsers
 ) -> None:
     limiter = RedisRateLimiter(redis, redis_url)
     per_ip = RateRule("requests_per_ip", limit=3, window_seconds=60)
@@ -131,6 +132,12 @@ async def test_hit_many_counts_on_the_same_counters_as_hit_in_one_round_trip(
     assert (await limiter.hit(per_ip, "10.0.0.1")).allowed
     assert not (await limiter.hit(per_ip, "10.0.0.1")).allowed, "hit_many's IP hits counted where hit looks"
 
-    await redis.script_flush()  # Redis restarted and forgot the script: loaded again, nothing lost
+    # Redis restarted and forgot the script: loaded again, nothing lost. SCRIPT FLUSH is an operator's command
+    # (the gateway's ACL user may not run it), so the admin user does it.
+    admin = Redis.from_url(redis_with_service_users.admin.url(0), socket_timeout=2)
+    try:
+        await admin.script_flush()
+    finally:
+        await admin.aclose()
     [other] = await limiter.hit_many([(per_ip, "10.0.0.2")])
     assert other.allowed

@@ -74,7 +74,9 @@ async def test_seller_changes_publish_versioned_summaries_and_counters_alone_do_
     owner = new_id()
 
     def as_owner() -> dict[str, str]:
-        return {"Authorization": f"Bearer {issuer.issue('users', subject=owner)}"}
+        return {
+            "Authorization": f"Bearer {issuer.issue('users', subject=owner, extra={'email_verified': True})}"
+        }
 
     async with (
         publisher(amqp_url) as bus,
