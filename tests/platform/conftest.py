@@ -208,9 +208,19 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> dict[st
     return flattened
 
 
+def _ensure_event_loop() -> None:
+    """Pulumi's runtime asks for the thread's event loop (`asyncio.get_event_loop`), which raises once any
+    earlier test in the session ran `asyncio.run` (it leaves the main thread's loop unset on purpose)."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+
 def run_stack(stack: str, overrides: dict[str, Any] | None = None) -> StackRun:
     from gigstack_platform.entrypoint import main
 
+    _ensure_event_loop()
     reset_options(project="gigstack", stack=stack)
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
