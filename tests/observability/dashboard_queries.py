@@ -54,14 +54,19 @@ def built_services() -> set[str]:
     return {p.parent.name for p in (REPO_ROOT / "services").glob("*/pyproject.toml")}
 
 
-def panel_report(results: dict[Panel, list[Any]]) -> tuple[list[str], list[str]]:
-    """(panels without data that should have it, panels waiting for services that are not built yet)."""
+def panel_report(
+    results: dict[Panel, list[Any]], running: set[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(panels without data that should have it, panels waiting for services that are not running).
+
+    `running` is the services the live stack runs (default: every built one); a panel that names a service
+    outside it cannot have data and is reported as waiting, not as empty."""
     empty, waiting = [], []
-    built = built_services()
+    present = built_services() if running is None else running
     for panel, series in results.items():
         if series:
             continue
-        missing = set(_NAMED_SERVICE.findall(panel.expr)) - built
+        missing = set(_NAMED_SERVICE.findall(panel.expr)) - present
         if missing:
             waiting.append(f"{panel} (needs {', '.join(sorted(missing))})")
         else:

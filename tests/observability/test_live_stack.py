@@ -143,9 +143,14 @@ async def test_healthy_traffic_fires_no_alert(live: LiveStack) -> None:
 async def test_every_dashboard_panel_parses_and_returns_data(live: LiveStack) -> None:
     panels = dashboard_panels()
     results = {panel: await prometheus_query(live.prometheus_url, panel.expr) for panel in panels}
-    empty, waiting_for_services = panel_report(results)
+    # The live stack runs gateway, auth and notification (the traced signup path); other services' panels
+    # are checked statically (test_observability.py: valid, exported metrics only) and listed here.
+    running = {process.name for process in live.stack.processes()}
+    empty, waiting_for_services = panel_report(results, running)
     if waiting_for_services:  # reported in the test summary, not skipped silently
-        warnings.warn("panels for services not built yet:\n" + "\n".join(waiting_for_services), stacklevel=1)
+        warnings.warn(
+            "panels of services outside the live stack:\n" + "\n".join(waiting_for_services), stacklevel=1
+        )
     assert empty == [], "panels without data after traffic:\n" + "\n".join(empty)
 
 
