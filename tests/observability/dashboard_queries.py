@@ -15,6 +15,8 @@ DASHBOARDS = sorted((REPO_ROOT / "observability" / "grafana" / "dashboards").glo
 # What Grafana puts in place of its variables when a dashboard is opened with "All" selected.
 GRAFANA_VARIABLES = {"$service": ".*", "$__rate_interval": "5m", "$__interval": "1m", "$__range": "1h"}
 _NAMED_SERVICE = re.compile(r'\b(?:service|job)="([a-z-]+)"')
+# A service's own queues (`<service>.<purpose>`, docs/contracts.md): their depth is exported by its consumer.
+_NAMED_QUEUE_OWNER = re.compile(r'\bqueue=~"([a-z-]+)\\\\\.')
 RULE_FILES = sorted((REPO_ROOT / "observability" / "prometheus" / "rules").glob("*.yaml"))
 # Everything in PromQL that is not a metric name: strings, label matchers, ranges, grouping clauses, numbers.
 _NOT_NAMES = re.compile(
@@ -66,7 +68,8 @@ def panel_report(
     for panel, series in results.items():
         if series:
             continue
-        missing = set(_NAMED_SERVICE.findall(panel.expr)) - present
+        named = set(_NAMED_SERVICE.findall(panel.expr)) | set(_NAMED_QUEUE_OWNER.findall(panel.expr))
+        missing = named - present
         if missing:
             waiting.append(f"{panel} (needs {', '.join(sorted(missing))})")
         else:
