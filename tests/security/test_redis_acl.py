@@ -82,3 +82,13 @@ async def test_the_default_user_is_disabled(redis_with_service_users: RedisWithS
 
 def _raw(client: Redis, *command: str) -> Awaitable[Any]:
     return client.execute_command(*command)  # type: ignore[no-untyped-call]
+
+
+async def test_pub_sub_is_limited_to_each_services_own_channels(clients: dict[str, Redis]) -> None:
+    # The gateway's Socket.IO replicas reach each other over `gw:realtime` (entrypoints/realtime.py): allowed.
+    assert await clients["gateway"].publish("gw:realtime", "hello") == 0
+    # Another service's channel, or one outside any prefix, is refused: no listening in or injecting pushes.
+    with pytest.raises(NoPermissionError):
+        await clients["notification"].publish("gw:realtime", "forged push")
+    with pytest.raises(NoPermissionError):
+        await clients["gateway"].publish("socketio", "x")
