@@ -18,7 +18,9 @@
   if (!list || typeof window.io !== "function") {
     return;
   }
+  // Empty until the first message exists; then learnt from the first push between us and the other user.
   var conversationId = list.getAttribute("data-conversation-id");
+  var otherId = list.getAttribute("data-other-id");
   var fragmentUrl = list.getAttribute("data-fragment-url");
   var readUrl = list.getAttribute("data-read-url");
   var status = document.querySelector('[data-testid="live-status"]');
@@ -128,7 +130,13 @@
   });
 
   function concernsUs(data) {
-    return data && data.conversation_id === conversationId;
+    if (!data) {
+      return false;
+    }
+    if (!conversationId && otherId && (data.sender_id === otherId || data.recipient_id === otherId)) {
+      conversationId = data.conversation_id;
+    }
+    return Boolean(conversationId) && data.conversation_id === conversationId;
   }
 
   socket.on("message.created", function (message) {
