@@ -5,9 +5,8 @@ Socket.IO handshake is authenticated with one. So the browser connects to
 ``/realtime/socket.io/?EIO=4&transport=websocket`` on the storefront's own origin (CSP
 ``connect-src 'self'``), the storefront finds the session from the ``sf_session`` cookie, opens the upstream
 websocket to the gateway's ``/api/v1/gateway/socket.io/`` with ``Authorization: Bearer <access token>`` and
-pumps frames both ways
-unchanged. Engine.IO's own ping/pong passes through, so a dead peer on either side is noticed by the other
-end's protocol timers; whichever side closes, the other side is closed too.
+pumps frames both ways unchanged. Engine.IO's own ping/pong passes through, so a dead peer on either side is
+noticed by the other end's protocol timers; whichever side closes, the other side is closed too.
 
 Only the websocket transport exists (the gateway serves no long-polling, docs/adr/0019), so there is no
 sticky-session concern here either: each browser socket is one upstream socket.
@@ -23,10 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from fastapi import APIRouter
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
@@ -173,5 +174,48 @@ def _browser_close_code(upstream: ClientConnection) -> int:
 
 
 def realtime_route(proxy: RealtimeProxy) -> WebSocketRoute:
-    """The route for the app's router; both `/realtime/socket.io/` and without the trailing slash."""
+    """A plain Starlette route on purpose: FastAPI's include_router does not give it the page routers' CSRF
+    dependency (which reads a form and has no meaning for a websocket); the Origin check stands in for it."""
     return WebSocketRoute(BROWSER_PATH, proxy.handle, name="realtime")
+
+
+async def session_access_token(websocket: WebSocket) -> str | None:
+    """The TokenSource of the app: the session the SessionMiddleware loaded from the ``sf_session`` cookie.
+
+    An access token past its refresh time is refreshed first (the gateway refuses an expired one at the
+    handshake), and the session saved, since no HTTP response will do it for a websocket.
+    """
+    # Imported here: the proxy above stays usable (and testable) without the app around it.
+    from storefront_service.gateway_client import GatewayError, GatewayUnavailable, SignedOutError
+
+    session = getattr(websocket.state, "session", None)
+    if session is None or not session.signed_in:
+        return None
+    deps = websocket.app.state.deps
+    if time.time() >= session.access_expires_at:
+        try:
+            # Any signed-in call refreshes an expired token before it is sent (gateway_client.py).
+            await deps.gateway.call("auth.me", session=session)
+        except (SignedOutError, GatewayError, GatewayUnavailable):
+            return None
+        finally:
+            if session.dirty:
+                await deps.sessions.save(session)
+    token: str | None = session.access_token
+    return token
+
+
+async def _app_endpoint(websocket: WebSocket) -> None:
+    """One RealtimeProxy per app (``app.state.realtime_proxy``), built on first use from its settings."""
+    state = websocket.app.state
+    proxy: RealtimeProxy | None = getattr(state, "realtime_proxy", None)
+    if proxy is None:
+        proxy = RealtimeProxy(
+            ProxySettings(gateway_url=state.deps.settings.gateway_url), session_access_token
+        )
+        state.realtime_proxy = proxy
+    await proxy.handle(websocket)
+
+
+router = APIRouter()
+router.routes.append(WebSocketRoute(BROWSER_PATH, _app_endpoint, name="realtime"))

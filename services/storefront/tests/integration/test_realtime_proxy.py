@@ -1,13 +1,12 @@
 """The realtime websocket proxy against a REAL gateway process (Redis-backed Socket.IO, events from RabbitMQ).
 
-A python-socketio AsyncClient plays the browser: it connects to the storefront's `/realtime/socket.io/` with
-only a session cookie; the proxy opens the gateway's socket with the session's bearer token. A chat event
+The storefront is the real app (create_app) served by uvicorn, with its sessions in Redis. A python-socketio
+AsyncClient plays the browser: it connects to the storefront's `/realtime/socket.io/` with only the
+`sf_session` cookie; the proxy opens the gateway's socket with that session's bearer token. A chat event
 published on the bus reaches the client through both hops; an acked client->server call (`presence.watch`)
 proves frames flow the other way; the gateway dropping a revoked session's socket closes the browser's; the
-browser leaving closes the upstream socket. Connections without a valid session are refused.
-
-The storefront side here is the proxy mounted on a bare Starlette app with a dict for sessions: the session
-store itself is tested on its own; what matters here is the wire between a browser and a real gateway.
+browser leaving closes the upstream socket. Connections without a valid session are refused, and so is one
+from another site's page (Origin).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -31,11 +30,15 @@ from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.service_layer.sessions import SessionService
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.plugin import RedisWithServiceUsers
 from redis.asyncio import Redis
 from servicekit.events import EventBus, EventEnvelope
 from starlette.applications import Starlette
 from starlette.websockets import WebSocket
+from storefront_service.entrypoints.app import create_app
 from storefront_service.realtime import ProxySettings, RealtimeProxy, realtime_route
+from storefront_service.sessions import SessionStore, SignedInUser
+from storefront_service.settings import StorefrontSettings
 
 pytestmark = pytest.mark.integration
 
@@ -72,9 +75,11 @@ async def _wait_ready(url: str, popen: subprocess.Popen[bytes], timeout: float =
 
 
 @asynccontextmanager
-async def _serve(app: Any) -> AsyncIterator[str]:
+async def _serve(app: Any, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
     port = free_port()
-    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_config=None, lifespan="off", access_log=False)
+    config = uvicorn.Config(
+        app, host=LOOPBACK, port=port, log_config=None, lifespan=lifespan, access_log=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -88,42 +93,53 @@ async def _serve(app: Any) -> AsyncIterator[str]:
         await asyncio.wait_for(task, timeout=15)
 
 
-@dataclass
-class Storefront:
-    """The proxy on a bare app; `sessions` maps an `sf_session` cookie to the access token it holds."""
-
-    url: str
-    proxy: RealtimeProxy
-    sessions: dict[str, str] = field(default_factory=dict)
-
-
 @asynccontextmanager
-async def _storefront(gateway_url: str, sessions: dict[str, str]) -> AsyncIterator[Storefront]:
+async def _bare_proxy(gateway_url: str, tokens: dict[str, str]) -> AsyncIterator[tuple[str, RealtimeProxy]]:
+    """The proxy alone on a bare app, `tokens` mapping a cookie to a token (for the unreachable gateway)."""
+
     async def token_source(websocket: WebSocket) -> str | None:
-        return sessions.get(websocket.cookies.get("sf_session", ""))
+        return tokens.get(websocket.cookies.get("sf_session", ""))
 
     proxy = RealtimeProxy(ProxySettings(gateway_url=gateway_url, connect_timeout_seconds=2.0), token_source)
     async with _serve(Starlette(routes=[realtime_route(proxy)])) as url:
-        yield Storefront(url=url, proxy=proxy, sessions=sessions)
+        yield url, proxy
 
 
 @dataclass
 class Stack:
     gateway_url: str
-    storefront: Storefront
+    storefront_url: str
+    storefront: Any  # the FastAPI app
     sessions: SessionService
+    storefront_sessions: SessionStore
     bus: EventBus
 
-    async def signed_in(self, cookie: str) -> tuple[str, str]:
-        """A user with a live gateway session whose token the storefront session `cookie` holds."""
+    @property
+    def proxy(self) -> RealtimeProxy:
+        proxy: RealtimeProxy = self.storefront.state.realtime_proxy
+        return proxy
+
+    async def signed_in(self, name: str) -> tuple[str, str, dict[str, str]]:
+        """A user with a live gateway session held by a storefront session: (user id, gateway session id,
+        the browser's Cookie header)."""
         user_id = str(uuid.uuid4())
         tokens = await self.sessions.start(user_id=user_id, device_id=None)
-        self.storefront.sessions[cookie] = tokens.access_token
-        return user_id, tokens.session_id
+        session = self.storefront_sessions.new()
+        session.user = SignedInUser(
+            id=user_id, username=name, email=f"{name}@example.test", email_verified=True
+        )
+        session.set_tokens(tokens.access_token, tokens.refresh_token, 900)
+        await self.storefront_sessions.save(session)
+        return user_id, tokens.session_id, {"Cookie": f"sf_session={session.id}"}
 
 
 @pytest.fixture
-async def stack(redis_url: str, amqp_url: str, internal_keypair: tuple[str, str]) -> AsyncIterator[Stack]:
+async def stack(
+    redis_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    redis_with_service_users: RedisWithServiceUsers,
+) -> AsyncIterator[Stack]:
     private_pem, public_pem = internal_keypair
     port = free_port()
     env = {
@@ -146,12 +162,27 @@ async def stack(redis_url: str, amqp_url: str, internal_keypair: tuple[str, str]
         refresh_reuse_grace_seconds=5,
     )
     bus = EventBus(amqp_url, service_name="tests-chat")
+    app = create_app(
+        StorefrontSettings(
+            environment="test",
+            redis_url=redis_with_service_users.url("storefront"),
+            gateway_url=gateway_url,
+            log_level="WARNING",
+        )
+    )
     with _gateway_process(env, port) as popen:
         await _wait_ready(gateway_url, popen)
         await bus.connect()
         try:
-            async with _storefront(gateway_url, {}) as storefront:
-                yield Stack(gateway_url=gateway_url, storefront=storefront, sessions=sessions, bus=bus)
+            async with _serve(app, lifespan="on") as storefront_url:
+                yield Stack(
+                    gateway_url=gateway_url,
+                    storefront_url=storefront_url,
+                    storefront=app,
+                    sessions=sessions,
+                    storefront_sessions=app.state.deps.sessions,
+                    bus=bus,
+                )
         finally:
             await bus.close()
             await redis.aclose()
@@ -212,14 +243,11 @@ async def test_the_proxy_between_a_browser_and_a_real_gateway(stack: Stack) -> N
 
 
 async def _frames_flow_both_ways_and_either_sides_close_closes_the_other(stack: Stack) -> None:
-    alice, alice_session = await stack.signed_in("cookie-alice")
-    bob, _ = await stack.signed_in("cookie-bob")
-    url = stack.storefront.url
-    async with (
-        browser(url, {"Cookie": "sf_session=cookie-alice"}) as a,
-        browser(url, {"Cookie": "sf_session=cookie-bob"}) as b,
-    ):
-        assert stack.storefront.proxy.open_connections == 2
+    alice, alice_session, alice_cookie = await stack.signed_in("alice")
+    bob, _, bob_cookie = await stack.signed_in("bob")
+    url = stack.storefront_url
+    async with browser(url, alice_cookie) as a, browser(url, bob_cookie) as b:
+        assert stack.proxy.open_connections == 2
         # Browser -> gateway with an ack back: alice asks about bob, who is online through the proxy too.
         assert await a.client.call("presence.watch", [bob], timeout=5) == {bob: True}
 
@@ -240,42 +268,47 @@ async def _frames_flow_both_ways_and_either_sides_close_closes_the_other(stack: 
         await b.client.disconnect()
         offline = await a.wait_for("presence.changed")
         assert offline == {"user_id": bob, "online": False}
-        await _eventually(lambda: stack.storefront.proxy.open_connections == 1)
+        await _eventually(lambda: stack.proxy.open_connections == 1)
 
         # The gateway closes (alice's session revoked): the proxy closes alice's browser socket.
         await stack.sessions.end(alice_session)
         await _eventually(lambda: not a.client.connected)
-        await _eventually(lambda: stack.storefront.proxy.open_connections == 0)
+        await _eventually(lambda: stack.proxy.open_connections == 0)
 
 
 async def _connections_without_a_valid_session_are_refused(stack: Stack) -> None:
-    _, revoked_session = await stack.signed_in("cookie-revoked")
+    _, revoked_session, revoked_cookie = await stack.signed_in("revoked")
     await stack.sessions.end(revoked_session)
-    await stack.signed_in("cookie-live")
+    _, _, live_cookie = await stack.signed_in("live")
+    anonymous = stack.storefront_sessions.new()
+    await stack.storefront_sessions.save(anonymous)  # a real session, but nobody signed in
     refused: dict[str, bool] = {}
     cases = {
         "no cookie": {},
-        "unknown cookie": {"Cookie": "sf_session=forged"},
-        "revoked session": {"Cookie": "sf_session=cookie-revoked"},
-        "foreign origin": {"Cookie": "sf_session=cookie-live", "Origin": "https://evil.example"},
+        "unknown cookie": {"Cookie": "sf_session=" + "x" * 43},
+        "anonymous session": {"Cookie": f"sf_session={anonymous.id}"},
+        "revoked session": revoked_cookie,
+        "foreign origin": {**live_cookie, "Origin": "https://evil.example"},
     }
     for case, headers in cases.items():
         try:
-            async with browser(stack.storefront.url, headers):
+            async with browser(stack.storefront_url, headers):
                 refused[case] = False
         except socketio.exceptions.ConnectionError:
             refused[case] = True
     assert refused == dict.fromkeys(cases, True)
 
-    # The same live session connects (the refusals above were about the session, not the proxy).
-    async with browser(stack.storefront.url, {"Cookie": "sf_session=cookie-live"}) as live:
+    # The same live session connects, from the storefront's own origin too.
+    origin = {"Origin": stack.storefront_url}
+    async with browser(stack.storefront_url, {**live_cookie, **origin}) as live:
         assert live.client.connected
 
     # A gateway that is not there: refused within the connect timeout, not left hanging.
-    async with _storefront(f"http://{LOOPBACK}:{free_port()}", dict(stack.storefront.sessions)) as dead:
+    tokens = {"cookie-live": "any-token"}
+    async with _bare_proxy(f"http://{LOOPBACK}:{free_port()}", tokens) as (dead_url, dead_proxy):
         started = time.monotonic()
         with pytest.raises(socketio.exceptions.ConnectionError):
-            async with browser(dead.url, {"Cookie": "sf_session=cookie-live"}):
+            async with browser(dead_url, {"Cookie": "sf_session=cookie-live"}):
                 pass
         assert time.monotonic() - started < 5
-        assert dead.proxy.open_connections == 0
+        assert dead_proxy.open_connections == 0

@@ -1,8 +1,8 @@
 """Inbox pages: conversations, one conversation with live messages, text and file messages, custom offers
 (the seller sends; the buyer accepts or declines; the seller withdraws) and read receipts.
 
-URLs: ``/inbox`` (conversations, cursor paging), ``/inbox/with/{username}`` (the conversation with a user, also
-before its first message: "Contact seller" links here), ``/inbox/with/{username}/messages?after=<seq>``
+URLs: ``/inbox`` (conversations, cursor paging), ``/inbox/with/{username}`` (the conversation with a user,
+also before its first message: "Contact seller" links here), ``/inbox/with/{username}/messages?after=<seq>``
 (server-rendered <li>s for static/js/conversation.js), ``POST /inbox/messages``, ``POST /inbox/offers``,
 ``POST /inbox/offers/{offer_id}`` (respond), ``POST /inbox/c/{id}/read``.
 
@@ -12,6 +12,7 @@ shows as the 404 page. Message text is data: Jinja2 escapes it; nothing here mar
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,7 +66,11 @@ async def _seller_gigs(deps: Any, user_id: str) -> list[dict[str, Any]]:
 
 
 def _offer_defaults(gigs: list[dict[str, Any]]) -> dict[str, str]:
-    return {"offer_gig_id": gigs[0]["id"] if gigs else "", "offer_delivery_days": "3", "offer_expires_days": "3"}
+    return {
+        "offer_gig_id": gigs[0]["id"] if gigs else "",
+        "offer_delivery_days": "3",
+        "offer_expires_days": "3",
+    }
 
 
 async def _render_conversation(
@@ -114,15 +119,13 @@ async def _render_conversation(
 
 
 async def _mark_read(deps: Any, session: Any, conversation_id: str, up_to_seq: int) -> None:
-    try:
+    with contextlib.suppress(GatewayError):  # a receipt is best effort: the next view marks it
         await deps.gateway.call(
             "chat.markRead",
             path={"conversation_id": conversation_id},
             json={"up_to_seq": up_to_seq},
             session=session,
         )
-    except GatewayError:
-        pass  # a receipt is best effort: the next view marks it
 
 
 @router.get("/inbox/with/{username}")
@@ -216,7 +219,11 @@ async def send_message(request: Request, deps: DepsDep, session: SessionDep) -> 
             deps,
             session,
             username,
-            extra={"send_values": values, "send_error": context["error"], "send_errors": context["field_errors"]},
+            extra={
+                "send_values": values,
+                "send_error": context["error"],
+                "send_errors": context["field_errors"],
+            },
             status_code=error.status_code,
         )
     return redirect(f"/inbox/with/{username}#message-form" if username else "/inbox", request)

@@ -167,7 +167,7 @@ async def become(request: Request, deps: DepsDep, session: SessionDep) -> Respon
     except GatewayError as error:
         context = form_error(error)
         if error.status_code == 404:
-            # users creates the buyer profile from auth's account event: a brand-new account may be ahead of it.
+            # users creates the buyer profile from the account event: a brand-new account may be ahead of it.
             context["error"] = "Your account is still being set up. Please try again in a few seconds."
         elif error.status_code == 409:
             return redirect("/selling/profile")
@@ -210,8 +210,8 @@ async def update_profile(request: Request, deps: DepsDep, session: SessionDep) -
         context = form_error(error)
         if error.status_code == 409:
             context["error"] = (
-                "Your profile was changed elsewhere meanwhile. Your edits are kept below; save again to apply "
-                "them over the newer version."
+                "Your profile was changed elsewhere meanwhile. Your edits are kept below; save again to "
+                "apply them over the newer version."
             )
             values["revision"] = str(current.get("revision", values["revision"]))
         return _render_profile_form(request, becoming=False, values=values, extra=context)
@@ -240,7 +240,16 @@ def _gig_values(gig: dict[str, Any] | None) -> dict[str, Any]:
 
 def _gig_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, Any], FormErrors]:
     errors = FormErrors()
-    names = ("title", "description", "category", "tags", "price", "delivery_days", "cover_image_key", "version")
+    names = (
+        "title",
+        "description",
+        "category",
+        "tags",
+        "price",
+        "delivery_days",
+        "cover_image_key",
+        "version",
+    )
     values: dict[str, Any] = {name: _text(form, name) for name in names}
     values["currency"] = "USD"
     for name, label in (("title", "a title"), ("description", "a description"), ("category", "a category")):
@@ -262,7 +271,11 @@ def _gig_from_form(form: FormData) -> tuple[dict[str, Any], dict[str, Any], Form
 
 
 def _render_gig_form(
-    request: Request, *, gig: dict[str, Any] | None, values: dict[str, Any], extra: dict[str, Any] | None = None
+    request: Request,
+    *,
+    gig: dict[str, Any] | None,
+    values: dict[str, Any],
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     return render(
         request,
@@ -363,7 +376,7 @@ async def set_gig_active(gig_id: str, request: Request, deps: DepsDep, session: 
 
 @router.post("/media/uploads")
 async def plan_upload(request: Request, deps: DepsDep, session: SessionDep) -> Response:
-    """For static/js/upload.js: media.createUpload's presigned form as JSON, or ``{"message"}`` with the 4xx."""
+    """For static/js/upload.js: media.createUpload's presigned form as JSON, or ``{"message"}`` and a 4xx."""
     if not session.signed_in:
         return JSONResponse({"message": "Please sign in again to upload files."}, status_code=401)
     form = await request.form()

@@ -41,7 +41,7 @@ class FormErrors:
 
 
 def parse_money(raw: str, name: str, errors: FormErrors) -> int | None:
-    """"45", "45.5" or "45.50" (major units, at most two decimals) -> 4550 minor units."""
+    """ "45", "45.5" or "45.50" (major units, at most two decimals) -> 4550 minor units."""
     text = raw.strip().replace(",", "")
     try:
         amount = Decimal(text)
