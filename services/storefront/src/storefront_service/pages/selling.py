@@ -116,7 +116,12 @@ async def _my_profile(deps: Any, session: Any, user_id: str) -> dict[str, Any] |
 
 
 def _render_profile_form(
-    request: Request, *, becoming: bool, values: dict[str, Any], extra: dict[str, Any] | None = None
+    request: Request,
+    *,
+    becoming: bool,
+    values: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     return render(
         request,
@@ -128,7 +133,7 @@ def _render_profile_form(
             "language_rows": range(LANGUAGE_ROWS),
             **(extra or {}),
         },
-        status_code=400 if extra and extra.get("error") else 200,
+        status_code=status_code,
     )
 
 
@@ -161,7 +166,9 @@ async def become(request: Request, deps: DepsDep, session: SessionDep) -> Respon
     signed_in_user(session)
     values, body, errors = _profile_from_form(await request.form())
     if errors:
-        return _render_profile_form(request, becoming=True, values=values, extra=errors.context())
+        return _render_profile_form(
+            request, becoming=True, values=values, extra=errors.context(), status_code=400
+        )
     try:
         await deps.gateway.call("sellers.create", json=body, session=session)
     except GatewayError as error:
@@ -171,7 +178,9 @@ async def become(request: Request, deps: DepsDep, session: SessionDep) -> Respon
             context["error"] = "Your account is still being set up. Please try again in a few seconds."
         elif error.status_code == 409:
             return redirect("/selling/profile")
-        return _render_profile_form(request, becoming=True, values=values, extra=context)
+        return _render_profile_form(
+            request, becoming=True, values=values, extra=context, status_code=error.status_code
+        )
     session.flash("You are a seller now. Create your first gig.", "success")
     return redirect("/selling", request)
 
@@ -192,7 +201,9 @@ async def update_profile(request: Request, deps: DepsDep, session: SessionDep) -
     values, body, errors = _profile_from_form(form)
     revision = parse_int(values["revision"] or "0", "revision", errors, low=1, high=2**31)
     if errors:
-        return _render_profile_form(request, becoming=False, values=values, extra=errors.context())
+        return _render_profile_form(
+            request, becoming=False, values=values, extra=errors.context(), status_code=400
+        )
     current = await _my_profile(deps, session, user.id)
     if current is None:
         return redirect("/selling/become")
@@ -214,7 +225,9 @@ async def update_profile(request: Request, deps: DepsDep, session: SessionDep) -
                 "apply them over the newer version."
             )
             values["revision"] = str(current.get("revision", values["revision"]))
-        return _render_profile_form(request, becoming=False, values=values, extra=context)
+        return _render_profile_form(
+            request, becoming=False, values=values, extra=context, status_code=error.status_code
+        )
     session.flash("Your seller profile was saved.", "success")
     return redirect("/selling", request)
 
@@ -276,12 +289,13 @@ def _render_gig_form(
     gig: dict[str, Any] | None,
     values: dict[str, Any],
     extra: dict[str, Any] | None = None,
+    status_code: int = 200,
 ) -> Response:
     return render(
         request,
         "selling/gig_form.html",
         {"gig": gig, "values": values, **(extra or {})},
-        status_code=400 if extra and extra.get("error") else 200,
+        status_code=status_code,
     )
 
 
@@ -307,11 +321,13 @@ async def create_gig(request: Request, deps: DepsDep, session: SessionDep) -> Re
     signed_in_user(session)
     values, body, errors = _gig_from_form(await request.form())
     if errors:
-        return _render_gig_form(request, gig=None, values=values, extra=errors.context())
+        return _render_gig_form(request, gig=None, values=values, extra=errors.context(), status_code=400)
     try:
         gig = await deps.gateway.call("gigs.create", json=body, session=session)
     except GatewayError as error:
-        return _render_gig_form(request, gig=None, values=values, extra=form_error(error))
+        return _render_gig_form(
+            request, gig=None, values=values, extra=form_error(error), status_code=error.status_code
+        )
     session.flash(f"Your gig “{gig['title']}” is published.", "success")
     return redirect(f"/gigs/{gig['id']}", request)
 
@@ -330,7 +346,7 @@ async def update_gig(gig_id: str, request: Request, deps: DepsDep, session: Sess
     version = parse_int(values["version"] or "0", "version", errors, low=1, high=2**31)
     gig = await _own_gig(deps, session, gig_id, user.id)
     if errors:
-        return _render_gig_form(request, gig=gig, values=values, extra=errors.context())
+        return _render_gig_form(request, gig=gig, values=values, extra=errors.context(), status_code=400)
     changes = dict(body)
     if not changes["cover_image_key"]:
         changes.pop("cover_image_key")  # no new cover: keep the current one
@@ -346,7 +362,7 @@ async def update_gig(gig_id: str, request: Request, deps: DepsDep, session: Sess
                 "them over the newer version."
             )
             values["version"] = str(gig.get("version", values["version"]))
-        return _render_gig_form(request, gig=gig, values=values, extra=context)
+        return _render_gig_form(request, gig=gig, values=values, extra=context, status_code=error.status_code)
     session.flash(f"“{updated['title']}” was saved.", "success")
     return redirect(f"/gigs/{gig_id}", request)
 
