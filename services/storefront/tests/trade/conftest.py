@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from storefront_service.entrypoints.app import create_app
-from storefront_service.sessions import Session, SignedInUser
+from storefront_service.sessions import Session, SessionStore, SignedInUser
 from storefront_service.settings import StorefrontSettings
 
 # --import-mode=importlib: the shared fakes live one folder up, the samples beside this file.
@@ -37,7 +37,7 @@ class TradeBrowser:
     session: Session | None = None
 
     async def sign_in(self, user_id: str = "u-buyer", username: str = "bea") -> Session:
-        store = self.app.state.deps.sessions
+        store: SessionStore = self.app.state.deps.sessions
         session = store.new()
         session.user = SignedInUser(
             id=user_id, username=username, email=f"{username}@example.test", email_verified=True
