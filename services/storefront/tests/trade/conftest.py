@@ -63,7 +63,15 @@ class TradeBrowser:
 
 
 @pytest.fixture
-async def trade(redis_with_service_users: Any) -> AsyncIterator[TradeBrowser]:
+def trade_overrides() -> dict[str, Any]:
+    """Settings a test module changes (overridden by a fixture of the same name there)."""
+    return {}
+
+
+@pytest.fixture
+async def trade(
+    redis_with_service_users: Any, trade_overrides: dict[str, Any]
+) -> AsyncIterator[TradeBrowser]:
     gateway = FakeGateway()
     settings = StorefrontSettings(
         environment="test",
@@ -72,6 +80,7 @@ async def trade(redis_with_service_users: Any) -> AsyncIterator[TradeBrowser]:
         media_public_origin="http://media.test:9000",
         media_public_base_url="http://media.test:9000/gigstack-media",
         gateway_max_retries=0,
+        **trade_overrides,
     )
     http = httpx.AsyncClient(base_url="http://gateway.test", transport=httpx.MockTransport(gateway))
     app = create_app(settings, http=http)

@@ -172,7 +172,7 @@ async def checkout(order_id: str, request: Request, deps: DepsDep, session: Sess
         return redirect(f"/orders/{order_id}")
     record = await _checkout_record(deps, order_id, user.id)
     settings = deps.settings
-    publishable_key = getattr(settings, "stripe_publishable_key", None)
+    publishable_key = settings.stripe_publishable_key
     provider = record.get("provider")
     stripe = bool(publishable_key and record.get("client_secret") and provider not in LOCAL_PROVIDERS)
     local = not stripe and settings.environment in ("development", "test")
