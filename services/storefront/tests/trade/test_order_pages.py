@@ -224,3 +224,15 @@ async def test_a_page_needs_a_signed_in_user(trade: TradeBrowser) -> None:
         page = await trade.client.get(url)
         assert page.status_code == 303, url
         assert page.headers["location"].startswith("/signin?next="), url
+
+
+async def test_the_gig_pages_continue_confirms_before_placing_the_order(trade: TradeBrowser) -> None:
+    await trade.sign_in(BUYER, "bea")
+    trade.gateway.on("gigs.byId", gig("g1", seller_id=SELLER, title="Hand drawn logos"))
+
+    page = await trade.client.get("/checkout/g1")
+
+    assert page.status_code == 200
+    assert 'action="/orders"' in page.text
+    assert 'name="gig_id" value="g1"' in page.text
+    assert trade.gateway.called("orders.create") == []

@@ -52,7 +52,7 @@ async def test_becoming_a_seller_sends_the_parsed_profile(trade: TradeBrowser) -
 
 async def test_a_refused_profile_is_shown_with_the_input_kept(trade: TradeBrowser) -> None:
     await trade.sign_in(SELLER, "sam")
-    details = [{"loc": ["body", "one_liner"], "msg": "Too long for a one-liner"}]
+    details = [{"field": "body.one_liner", "message": "Too long for a one-liner"}]
     trade.gateway.on(
         "sellers.create",
         lambda _: httpx.Response(422, json=error_body(422, "Some fields are not valid.", details)),

@@ -1,7 +1,8 @@
 """Order pages: place an order (from a gig or an accepted offer), checkout, the buyer's and the seller's order
 page with its next actions, reviews, and order notifications.
 
-URLs: ``/orders?as=buyer|seller`` (lists, paged by ``before``), ``POST /orders`` (create, then checkout),
+URLs: ``/orders?as=buyer|seller`` (lists, paged by ``before``), ``/checkout/{gig_id}`` (the gig page's
+"Continue": confirm), ``POST /orders`` (create from ``gig_id`` or ``offer_id``, then checkout),
 ``/orders/{id}/checkout``, ``POST /orders/{id}/pay`` (local provider: ``payments.devConfirm``),
 ``/orders/{id}`` (``/orders/{id}/panel`` is its live-updated part), ``POST /orders/{id}/{action}`` for
 ``extension``, ``extension/decision``, ``delivery``, ``approve``, ``cancel``, ``review``; ``/notifications``,
@@ -116,6 +117,17 @@ async def read_notification(
 
 
 # --- placing and paying -------------------------------------------------------------------------------------
+
+
+@router.get("/checkout/{gig_id}")
+async def confirm_gig_order(gig_id: str, request: Request, deps: DepsDep, session: SessionDep) -> Response:
+    """The gig page's "Continue": what is about to be ordered, and the POST that places it (never a GET)."""
+    user = signed_in_user(session)
+    gig = await deps.gateway.call("gigs.byId", path={"gig_id": gig_id}, session=session)
+    if gig.get("seller_id") == user.id:
+        session.flash("This is your own gig: buyers order it from this page.", "info")
+        return redirect(f"/gigs/{gig_id}")
+    return render(request, "orders/confirm.html", {"gig": gig})
 
 
 @router.post("/orders")
