@@ -101,7 +101,8 @@ async def test_the_buyer_decides_an_extension_and_approves_a_delivery(trade: Tra
 
     assert decided.status_code == 303
     assert body_of(trade.gateway.called("orders.decideExtension")[0]) == {"approve": True, "version": 4}
-    delivery = {"message": "Here you go", "file_keys": ["deliveries/u-seller/work.pdf"], "delivered_at": "x"}
+    delivery = {"message": "Here you go", "file_keys": ["deliveries/u-seller/0f3a.pdf"], "delivered_at": "x"}
+    await trade.app.state.deps.redis.set("sf:media-name:deliveries/u-seller/0f3a.pdf", "work.pdf")
     _order_answers(trade, order("delivered", delivery=delivery))
     trade.gateway.on("orders.approve", order("completed", version=6))
     page = await trade.client.get("/orders/order-1")
@@ -236,3 +237,11 @@ async def test_the_gig_pages_continue_confirms_before_placing_the_order(trade: T
     assert 'action="/orders"' in page.text
     assert 'name="gig_id" value="g1"' in page.text
     assert trade.gateway.called("orders.create") == []
+
+
+async def test_the_order_emails_link_opens_the_order(trade: TradeBrowser) -> None:
+    await trade.sign_in(SELLER, "sam")
+
+    page = await trade.client.get("/orders", params={"order_id": "order-1"})
+
+    assert (page.status_code, page.headers["location"]) == (303, "/orders/order-1")

@@ -185,11 +185,13 @@ async def test_planning_an_upload_answers_the_presigned_form_as_json(trade: Trad
 
     answer = await trade.client.post(
         "/media/uploads",
-        data={"area": "gigs", "content_type": "image/png", "size": "1234"},
+        data={"area": "gigs", "content_type": "image/png", "size": "1234", "filename": "C:\\me\\cover.png"},
         headers={"X-CSRF-Token": trade.csrf},
     )
 
     assert answer.status_code == 200
+    # The uploader's file name is kept for the pages that show the file (keys are random).
+    assert await trade.app.state.deps.redis.get("sf:media-name:gigs/u-seller/abc.png") == b"cover.png"
     assert answer.json()["fields"] == planned["fields"]
     assert body_of(trade.gateway.called("media.createUpload")[0]) == {
         "area": "gigs",

@@ -21,7 +21,13 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from storefront_service.gateway_client import GatewayError
-from storefront_service.pages.trade_common import FormErrors, parse_int, parse_money, signed_in_user
+from storefront_service.pages.trade_common import (
+    FormErrors,
+    file_names,
+    parse_int,
+    parse_money,
+    signed_in_user,
+)
 from storefront_service.web import DepsDep, SessionDep, form_error, redirect, render
 
 router = APIRouter()
@@ -105,6 +111,7 @@ async def _render_conversation(
             await _mark_read(deps, session, conversation["id"], messages[-1]["seq"])
     gigs = await _seller_gigs(deps, user.id)
     context = {
+        "file_names": await file_names(deps.redis, [m.get("file_key") or "" for m in messages]),
         "conversation": conversation,
         "other": other,
         "messages": messages,
@@ -163,7 +170,12 @@ async def messages_fragment(
     return render(
         request,
         "inbox/_messages.html",
-        {"messages": items, "me": user.id, "other": conversation.get("other_user") or {}},
+        {
+            "messages": items,
+            "me": user.id,
+            "other": conversation.get("other_user") or {},
+            "file_names": await file_names(deps.redis, [m.get("file_key") or "" for m in items]),
+        },
         headers={"Cache-Control": "no-store"},
     )
 

@@ -30,7 +30,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from storefront_service.gateway_client import GatewayError
-from storefront_service.pages.trade_common import FormErrors, parse_int, signed_in_user
+from storefront_service.pages.trade_common import FormErrors, file_names, parse_int, signed_in_user
 from storefront_service.web import DepsDep, SessionDep, form_error, redirect, render
 
 logger = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ async def order_list(
     request: Request, deps: DepsDep, session: SessionDep, before: str | None = None
 ) -> Response:
     signed_in_user(session)
+    # The order emails link to /orders?order_id=<id> (notification's catalogue): open that order.
+    linked = request.query_params.get("order_id", "")
+    if _valid_id(linked):
+        return redirect(f"/orders/{linked}")
     role = request.query_params.get("as", "buyer")
     role = role if role in ("buyer", "seller") else "buyer"
     operation = "orders.asSeller" if role == "seller" else "orders.asBuyer"
@@ -270,7 +274,9 @@ async def _order_context(
     user = signed_in_user(session)
     order = await deps.gateway.call("orders.byId", path={"order_id": order_id}, session=session)
     role = "buyer" if order["buyer_id"] == user.id else "seller"
+    delivered = (order.get("delivery") or {}).get("file_keys") or []
     return {
+        "file_names": await file_names(deps.redis, list(delivered)),
         "order": order,
         "role": role,
         "gig": await _gig_or_none(deps, order["gig_id"]),
