@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -40,6 +41,11 @@ OFFER_RESPONSES = {"accept": "accepted", "decline": "declined", "withdraw": "wit
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _conversation_url(username: str) -> str:
+    """The conversation page of a form's ``username`` (quoted: a form value never leaves this path)."""
+    return f"/inbox/with/{quote(username, safe='')}" if username else "/inbox"
 
 
 def _valid_id(value: str) -> bool:
@@ -238,7 +244,7 @@ async def send_message(request: Request, deps: DepsDep, session: SessionDep) -> 
             },
             status_code=error.status_code,
         )
-    return redirect(f"/inbox/with/{username}#message-form" if username else "/inbox", request)
+    return redirect(f"{_conversation_url(username)}#message-form" if username else "/inbox", request)
 
 
 @router.post("/inbox/offers")
@@ -296,7 +302,7 @@ async def send_offer(request: Request, deps: DepsDep, session: SessionDep) -> Re
             status_code=error.status_code,
         )
     session.flash("Your offer was sent.", "success")
-    return redirect(f"/inbox/with/{username}", request)
+    return redirect(_conversation_url(username), request)
 
 
 @router.post("/inbox/offers/{offer_id}")
@@ -304,7 +310,7 @@ async def respond_to_offer(offer_id: str, request: Request, deps: DepsDep, sessi
     signed_in_user(session)
     form = await request.form()
     action, username = _text(form, "action"), _text(form, "username")
-    back = f"/inbox/with/{username}" if username else "/inbox"
+    back = _conversation_url(username)
     if action not in OFFER_RESPONSES:
         session.flash("That is not something you can do with an offer.", "error")
         return redirect(back, request)

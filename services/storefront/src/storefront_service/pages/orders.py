@@ -24,6 +24,7 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -139,8 +140,11 @@ async def place_order(request: Request, deps: DepsDep, session: SessionDep) -> R
     user = signed_in_user(session)
     form = await request.form()
     gig_id, offer_id = _text(form, "gig_id"), _text(form, "offer_id")
+    username = _text(form, "username")
     if offer_id and _valid_id(offer_id):
-        body, back = {"offer_id": offer_id}, "/inbox"
+        # Back to the conversation the offer is in (the order service may not have the acceptance yet).
+        back = f"/inbox/with/{quote(username, safe='')}" if username else "/inbox"
+        body = {"offer_id": offer_id}
     elif gig_id and _valid_id(gig_id):
         body, back = {"gig_id": gig_id}, f"/gigs/{gig_id}"
     else:
