@@ -4,6 +4,7 @@ on the bus makes the page fetch and append the new message without a reload; the
 is shown once (dedupe by id); the page marks it read.
 
 Page data comes from a fake gateway (MockTransport, as in the route tests); the realtime path is all real.
+A second test does the same for static/js/upload.js against the real object store.
 The whole journey through every service is tests/browser's; this one checks static/js/conversation.js and
 realtime.py together, quickly. Skipped where Playwright or Debian's chromium is missing.
 """
@@ -11,6 +12,7 @@ realtime.py together, quickly. Skipped where Playwright or Debian's chromium is 
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sys
 import uuid
@@ -21,9 +23,14 @@ from typing import Any
 
 import httpx
 import pytest
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.plugin import RedisWithServiceUsers
 from redis.asyncio import Redis
 from servicekit.events import EventBus, EventEnvelope
+from servicekit.media.keys import MediaArea
+from servicekit.media.s3 import S3ObjectStore
+from servicekit.media.settings import ObjectStoreSettings
+from servicekit.media.uploads import plan_upload
 from storefront_service.entrypoints.app import create_app
 from storefront_service.sessions import SignedInUser
 from storefront_service.settings import StorefrontSettings
@@ -38,6 +45,7 @@ playwright_api = pytest.importorskip("playwright.async_api")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.slow,  # ~60 s each on 2 shared cores: a gateway process (or the object store) and Chromium
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed"),
 ]
 
@@ -173,3 +181,95 @@ async def test_a_pushed_message_appears_once_without_a_reload(
             assert b'{"up_to_seq":2}' in receipts
         finally:
             await browser.close()
+
+
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cf000000030101001825dd560000000049454e44ae426082"
+)
+
+
+async def test_a_cover_goes_straight_to_the_presigned_url(
+    redis_with_service_users: RedisWithServiceUsers, object_store_bucket: ObjectStoreBucket
+) -> None:
+    """upload.js in Chromium: the storefront plans the upload (here the fake gateway presigns with
+    servicekit's real media code against the real object store), the browser POSTs the file to the store's
+    origin, the key lands in the form; that POST is the page's only request off its own origin."""
+    env: dict[str, Any] = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
+    store = S3ObjectStore(ObjectStoreSettings.model_validate(env))
+
+    async def create_upload(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        planned = await plan_upload(
+            store,
+            owner=SELLER_ID,
+            area=MediaArea(body["area"]),
+            content_type=body["content_type"],
+            size=body["size"],
+            expires_in_seconds=600,
+        )
+        return httpx.Response(
+            200,
+            json={
+                "key": str(planned.key),
+                "url": planned.url,
+                "fields": planned.fields,
+                "max_bytes": planned.max_bytes,
+                "content_types": list(planned.content_types),
+                "expires_at": planned.expires_at.isoformat(),
+            },
+        )
+
+    fake = FakeGateway()
+    fake.on("sellers.byId", {"id": SELLER_ID, "username": "sam"})
+    fake.on("media.createUpload", create_upload)
+    media_origin = object_store_bucket.url.rstrip("/")
+    http = httpx.AsyncClient(base_url="http://gateway.test", transport=httpx.MockTransport(fake))
+    settings = StorefrontSettings(
+        environment="test",
+        redis_url=redis_with_service_users.url("storefront"),
+        gateway_url="http://gateway.test",
+        media_public_origin=media_origin,
+        log_level="WARNING",
+    )
+    app = create_app(settings, http=http)
+    session = app.state.deps.sessions.new()
+    session.user = SignedInUser(id=SELLER_ID, username="sam", email="sam@example.test", email_verified=True)
+    session.set_tokens("access-sam", "refresh-sam", 900)
+    await app.state.deps.sessions.save(session)
+    try:
+        async with serve(app, lifespan="on") as url, playwright_api.async_playwright() as driver:
+            browser = await driver.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            try:
+                context = await browser.new_context(base_url=url)
+                await context.add_cookies([{"name": "sf_session", "value": session.id, "url": url}])
+                page = await context.new_page()
+                requests: list[tuple[str, str]] = []
+                page.on("request", lambda r: requests.append((r.method, r.url)))
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+                await page.goto("/selling/gigs/new")
+                form = page.get_by_test_id("gig-form")
+                await form.get_by_label("Cover image").set_input_files(
+                    {"name": "cover.png", "mimeType": "image/png", "buffer": TINY_PNG}
+                )
+                expect = playwright_api.expect
+                await expect(form.get_by_test_id("upload-status")).to_contain_text("Uploaded: cover.png")
+                key = await form.locator("input[name=cover_image_key]").input_value()
+                assert key.startswith(f"gigs/{SELLER_ID}/")
+                stored = await store.stat(key)
+                assert stored is not None
+                assert stored.size == len(TINY_PNG)
+                off_origin = [(m, u) for m, u in requests if not u.startswith(url)]
+                assert len(off_origin) == 1, off_origin
+                assert off_origin[0][0] == "POST"
+                assert off_origin[0][1].startswith(media_origin)
+                assert problems == []
+            finally:
+                await browser.close()
+    finally:
+        await store.close()
+        await app.state.deps.redis.aclose()
+        await http.aclose()
