@@ -35,6 +35,7 @@ router = APIRouter()
 
 PAGE_SIZE = 50
 CATCH_UP_PAGES = 4  # a reconnecting page fetches at most 200 messages; beyond that it is told to reload
+LINK_LOOKUP_PAGES = 4
 OFFER_RESPONSES = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
 
 
@@ -57,6 +58,12 @@ async def conversations(
     request: Request, deps: DepsDep, session: SessionDep, cursor: str | None = None
 ) -> Response:
     signed_in_user(session)
+    # The unread-messages email links to /inbox?conversation=<id>: open that conversation.
+    wanted = request.query_params.get("conversation", "")
+    if _valid_id(wanted):
+        username = await _username_in(deps, session, wanted)
+        if username:
+            return redirect(_conversation_url(username))
     page = await deps.gateway.call(
         "chat.conversations", query={"cursor": cursor, "limit": 20}, session=session
     )
@@ -65,6 +72,24 @@ async def conversations(
         "inbox/list.html",
         {"conversations": page["items"], "next_cursor": page.get("next_cursor"), "cursor": cursor},
     )
+
+
+async def _username_in(deps: Any, session: Any, conversation_id: str) -> str | None:
+    """The other user's name in one of my conversations, looked up in my latest ones (an email's link is
+    recent); None when it is not among them (the inbox is shown instead)."""
+    cursor: str | None = None
+    for _ in range(LINK_LOOKUP_PAGES):
+        page = await deps.gateway.call(
+            "chat.conversations", query={"cursor": cursor, "limit": PAGE_SIZE}, session=session
+        )
+        for conversation in page["items"]:
+            if conversation["id"] == conversation_id:
+                username: str | None = (conversation.get("other_user") or {}).get("username")
+                return username
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return None
 
 
 async def _seller_gigs(deps: Any, user_id: str) -> list[dict[str, Any]]:
