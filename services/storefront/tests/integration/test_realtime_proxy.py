@@ -96,7 +96,8 @@ async def stack(
     redis = Redis.from_url(redis_url)
     sessions = gateway_sessions(redis)
     bus = EventBus(amqp_url, service_name="tests-chat")
-    async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway_url:
+    async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway:
+        gateway_url = gateway.url
         await bus.connect()
         app = create_app(
             StorefrontSettings(
