@@ -75,6 +75,7 @@ class Window:
     errors: Counter[str] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
     latencies_by_operation: dict[str, list[float]] = field(default_factory=dict)
+    conflicts_retried: int = 0
 
     @property
     def requests(self) -> int:
@@ -99,6 +100,7 @@ class Window:
             "error_rate": round(self.error_rate, 5),
             "p50_ms": round(self.p(0.50) * 1000, 1),
             "p99_ms": round(self.p(0.99) * 1000, 1),
+            "version_conflicts_retried": self.conflicts_retried,
         }
 
     def by_operation_ms(self) -> dict[str, dict[str, float]]:
@@ -136,6 +138,7 @@ async def drive(client: httpx.AsyncClient, market: Marketplace, rate: float, sec
             window.errors[f"{operation.__name__} {type(exc).__name__}"] += 1
             return
         window.by_operation[call.operation] += 1
+        window.conflicts_retried += call.conflicts
         if call.response.status_code in call.ok:
             latency = loop.time() - scheduled
             window.latencies.append(latency)

@@ -109,3 +109,22 @@ def test_the_mix_weighs_100_percent_and_reaches_every_service_with_a_public_grou
     reached = {OPERATIONS[label]["service"] for label, _, _ in scenario.MIX if label in OPERATIONS}
     reached |= {OPERATIONS[name]["service"] for name in ("orders.create", "reviews.create")}
     assert reached == {operation["service"] for operation in PUBLIC_API["operations"]}
+
+
+async def test_a_gig_edit_refused_as_stale_is_read_again_and_retried_once_with_the_fresh_version() -> None:
+    sent: list[httpx.Request] = []
+
+    def stale_first(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if request.method == "GET":
+            return httpx.Response(200, json={"id": "gig-1", "version": 5})
+        stale = json.loads(request.content)["version"] != 5
+        return httpx.Response(409 if stale else 200, json={"id": "gig-1", "version": 6})
+
+    market = _market()
+    market.gigs = market.gigs[:1]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(stale_first), base_url="http://gw") as client:
+        call = await scenario.reprice_gig(client, market)
+    assert [request.method for request in sent] == ["PATCH", "GET", "PATCH"]
+    assert (call.response.status_code, call.conflicts, market.gigs[0].version) == (200, 1, 6)
+    _check(call, sent[-1])
