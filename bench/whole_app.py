@@ -1,8 +1,9 @@
 """The whole marketplace as real processes for the benchmarks that need all of it (startup, load).
 
 Starts the stores through ``gigstack_testinfra`` (local processes, or containers when Docker answers):
-MariaDB, Redis, RabbitMQ, FerretDB, OpenSearch and an SMTP catcher, then every existing service with the e2e
-suite's ``running_stack`` (tests/e2e/stack.py): the benchmarks run exactly what the cross-service tests run.
+MariaDB, PostgreSQL (review's and order's databases), Redis, RabbitMQ, FerretDB, OpenSearch, the S3 object
+store (a bucket of its own) and an SMTP catcher, then all eight services with the e2e suite's
+``running_stack`` (tests/e2e/stack.py): the benchmarks run exactly what the cross-service tests run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from gigstack_testinfra import isolation
+from gigstack_testinfra import isolation, object_store
 from gigstack_testinfra.backends import choose_backend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.mail import MailCatcher
@@ -29,7 +30,10 @@ __all__ = ["GigstackStack", "whole_app"]
 
 @asynccontextmanager
 async def whole_app(
-    *, log_level: str = "INFO", gateway_env: Mapping[str, str] | None = None
+    *,
+    log_level: str = "INFO",
+    gateway_env: Mapping[str, str] | None = None,
+    order_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[tuple[GigstackStack, dict[str, Any]]]:
     """Yield the running stack and what the benchmark may want to inspect (broker endpoint and vhost)."""
     backend = choose_backend()
@@ -47,6 +51,13 @@ async def whole_app(
         allocator = isolation.RedisDatabaseAllocator(redis)
         mongodb = backend.mongodb()
         search = backend.opensearch()
+        postgres = backend.postgres()
+        review_database, order_database = isolation.unique_name("bench"), isolation.unique_name("bench")
+        isolation.create_postgres_database(postgres, review_database)
+        isolation.create_postgres_database(postgres, order_database)
+        store = backend.object_store()
+        bucket = object_store.unique_bucket_name()
+        object_store.create_bucket(store, bucket)
         level = {"LOG_LEVEL": log_level}
         async with running_stack(
             mariadb_url=mariadb.url(database),
@@ -62,6 +73,12 @@ async def whole_app(
             mongodb_url=mongodb.url(database),
             search_url=search.url,
             search_index_alias=f"{database}_gigs",
+            object_store=object_store.ObjectStoreBucket(store, bucket),
+            review_database_url=postgres.url(review_database),
+            order_database_url=postgres.url(order_database),
+            order_env={**level, **(order_env or {})},
+            with_chat=True,
+            chat_env=level,
         ) as stack:
             yield stack, {"broker": broker, "vhost": vhost, "log_dir": log_dir}
     finally:

@@ -1,18 +1,20 @@
 """Whole-app load: the sustainable request rate through the gateway at p99 < 500 ms, then a soak at 70 %.
 
-Starts the whole marketplace (bench/whole_app.py: every store and every existing service as real processes),
-signs up a few members who sell, publishes their gigs, then drives the mix of bench/load/scenario.py (search-
-heavy reads, signed-in reads, gig writes, signups) through the gateway with an open-loop generator: requests
-leave on schedule whether or not earlier ones answered, and latency counts from the scheduled moment, so an
-overloaded system cannot hide its queueing (no coordinated omission).
+Starts the whole marketplace (bench/whole_app.py: every store and all eight services as real processes),
+signs up a few members who buy and sell, publishes their gigs, then drives the mix of bench/load/scenario.py
+(search-heavy reads, signed-in reads, gig writes, messages, orders through their life with reviews, signups)
+through the gateway with an open-loop generator: requests leave on schedule whether or not earlier ones
+answered, and latency counts from the scheduled moment, so an overloaded system cannot hide its queueing (no
+coordinated omission).
 
 1. Ramp: each rate of ``--rates`` for ``--step-seconds``. A step is sustained when its p99 is under 500 ms,
    fewer than 0.1 % of its requests fail and the achieved rate is at least 95 % of the offered one; the
    sustainable rate is the highest sustained step below the first one that is not.
 2. Soak at ``--soak-fraction`` (70 %) of it for ``--soak-seconds``: error rate (< 0.1 %), resident memory of
    every service sampled every 5 s (growth after the warm-up, the first fifth, must stay within 10 %), the
-   depth of every subscribed queue sampled every 5 s (bounded: back to zero at the end), and each outbox's
-   pending gauge (auth's SQL outbox and gig's Mongo outbox, from their /metrics) drained at the end.
+   depth of every subscribed queue sampled every 5 s (bounded: its second half within twice its first half or
+   100 messages; back to zero at the end; no message in any dead-letter queue), and every service's outbox
+   pending gauge (``outbox_pending_events`` on its /metrics) drained at the end.
 
 Usage::
 
@@ -47,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "idle_memory"))
 
 from memory import tree_memory
 from servicekit.events.subscriptions import SUBSCRIPTIONS
+from servicekit.events.topology import dead_letter_queue_name
 
 from bench.load.scenario import Marketplace, pick, populate
 from bench.whole_app import GigstackStack, whole_app
@@ -59,6 +62,8 @@ MAX_IN_FLIGHT = 400
 REQUEST_TIMEOUT_SECONDS = 10.0
 SAMPLE_SECONDS = 5.0
 DRAIN_SECONDS = 60.0
+# A queue is bounded when its depth in the soak's second half stays within twice the first half's (or this).
+QUEUE_BOUND_FLOOR = 100
 RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "load.json"
 
 
@@ -69,6 +74,8 @@ class Window:
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     by_operation: Counter[str] = field(default_factory=Counter)
+    latencies_by_operation: dict[str, list[float]] = field(default_factory=dict)
+    conflicts_retried: int = 0
 
     @property
     def requests(self) -> int:
@@ -93,7 +100,20 @@ class Window:
             "error_rate": round(self.error_rate, 5),
             "p50_ms": round(self.p(0.50) * 1000, 1),
             "p99_ms": round(self.p(0.99) * 1000, 1),
+            "version_conflicts_retried": self.conflicts_retried,
         }
+
+    def by_operation_ms(self) -> dict[str, dict[str, float]]:
+        """Per operation: requests, p50 and p99 of its successes (where the tail comes from)."""
+        table = {}
+        for name, count in sorted(self.by_operation.items()):
+            ordered = sorted(self.latencies_by_operation.get(name, [])) or [math.inf]
+            table[name] = {
+                "requests": count,
+                "p50_ms": round(ordered[len(ordered) // 2] * 1000, 1),
+                "p99_ms": round(ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)] * 1000, 1),
+            }
+        return table
 
     def sustained(self) -> bool:
         achieved = len(self.latencies) / self.seconds if self.seconds else 0.0
@@ -111,17 +131,20 @@ async def drive(client: httpx.AsyncClient, market: Marketplace, rate: float, sec
     loop = asyncio.get_running_loop()
 
     async def one(scheduled: float) -> None:
-        name, operation, ok = pick()
-        window.by_operation[name] += 1
+        operation = pick()
         try:
-            response = await operation(client, market)
+            call = await operation(client, market)
         except httpx.HTTPError as exc:
-            window.errors[f"{name} {type(exc).__name__}"] += 1
+            window.errors[f"{operation.__name__} {type(exc).__name__}"] += 1
             return
-        if response.status_code in ok:
-            window.latencies.append(loop.time() - scheduled)
+        window.by_operation[call.operation] += 1
+        window.conflicts_retried += call.conflicts
+        if call.response.status_code in call.ok:
+            latency = loop.time() - scheduled
+            window.latencies.append(latency)
+            window.latencies_by_operation.setdefault(call.operation, []).append(latency)
         else:
-            window.errors[f"{name} {response.status_code}"] += 1
+            window.errors[f"{call.operation} {call.response.status_code}"] += 1
 
     started = loop.time()
     count = int(rate * seconds)
@@ -142,17 +165,22 @@ async def drive(client: httpx.AsyncClient, market: Marketplace, rate: float, sec
     return window
 
 
+def _queues() -> list[str]:
+    """Every subscribed work queue and its dead-letter queue."""
+    return [name for s in SUBSCRIPTIONS for name in (s.queue, dead_letter_queue_name(s.queue))]
+
+
 async def _queue_depths(amqp_url: str) -> dict[str, int]:
     connection = await aio_pika.connect(amqp_url, timeout=10)
     try:
         depths = {}
-        for subscription in SUBSCRIPTIONS:
+        for name in _queues():
             channel = await connection.channel()
             try:
-                queue = await channel.declare_queue(subscription.queue, passive=True, timeout=10)
-                depths[subscription.queue] = int(queue.declaration_result.message_count or 0)
+                queue = await channel.declare_queue(name, passive=True, timeout=10)
+                depths[name] = int(queue.declaration_result.message_count or 0)
             except aio_pika.exceptions.ChannelClosed:
-                depths[subscription.queue] = -1  # not declared (its consumer does not exist yet)
+                depths[name] = -1  # not declared (its consumer does not exist yet)
             finally:
                 if not channel.is_closed:
                     await channel.close()
@@ -162,17 +190,18 @@ async def _queue_depths(amqp_url: str) -> dict[str, int]:
 
 
 async def _outbox_pending(client: httpx.AsyncClient, stack: GigstackStack) -> dict[str, float]:
+    """Each service's `outbox_pending_events` (set by its relay every pass); services without an outbox have
+    no such line and are left out."""
     pending: dict[str, float] = {}
-    for process in (stack.auth, stack.gig):
-        if process is None:
-            continue
+    for process in stack.processes():
         text = (await client.get(f"{process.base_url}/metrics")).text
         values = [
             float(line.rsplit(" ", 1)[1])
             for line in text.splitlines()
-            if line.startswith("outbox_pending_events")
+            if line.startswith("outbox_pending_events{")
         ]
-        pending[process.name] = sum(values)
+        if values:
+            pending[process.name] = sum(values)
     return pending
 
 
@@ -192,15 +221,17 @@ async def soak(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=SAMPLE_SECONDS)
 
+    dead_letter_queues = {dead_letter_queue_name(s.queue) for s in SUBSCRIPTIONS}
     sampler = asyncio.create_task(sample())
     window = await drive(client, market, rate, seconds)
     stop.set()
     await sampler
-    # Drained: every queue empty and no outbox with pending events (the gauge is sampled every 5 s).
+    # Drained: every work queue empty and no outbox with pending events (the gauge is sampled every 5 s).
     deadline = time.monotonic() + DRAIN_SECONDS
     drained_depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
     while time.monotonic() < deadline and (
-        any(depth > 0 for depth in drained_depths.values()) or any(value > 0 for value in pending.values())
+        any(depth > 0 for queue, depth in drained_depths.items() if queue not in dead_letter_queues)
+        or any(value > 0 for value in pending.values())
     ):
         await asyncio.sleep(2)
         drained_depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
@@ -210,11 +241,18 @@ async def soak(
     growth = {
         name: round(samples[-1] / statistics.median(samples[:warm]) - 1, 3) for name, samples in rss.items()
     }
+    work_queues = [queue for queue in drained_depths if queue not in dead_letter_queues]
+    half = len(depths) // 2
+    bounded = {
+        queue: max((sample.get(queue, 0) for sample in depths[half:]), default=0)
+        <= max(QUEUE_BOUND_FLOOR, 2 * max((sample.get(queue, 0) for sample in depths[:half]), default=0))
+        for queue in work_queues
+    }
     return {
         "rate_rps": rate,
         "seconds": seconds,
         "window": window.summary(),
-        "by_operation": dict(window.by_operation),
+        "by_operation": window.by_operation_ms(),
         "rss_mib_first_last_max": {
             name: [samples[0], samples[-1], max(samples)] for name, samples in rss.items()
         },
@@ -227,7 +265,9 @@ async def soak(
         "passed": {
             "error_rate": window.error_rate < ERROR_RATE_TARGET,
             "rss_growth": all(value <= RSS_GROWTH_TARGET for value in growth.values()),
-            "queues_drained": all(depth <= 0 for depth in drained_depths.values()),
+            "queues_bounded": all(bounded.values()),
+            "queues_drained": all(drained_depths[queue] <= 0 for queue in work_queues),
+            "no_dead_letters": all(drained_depths[queue] <= 0 for queue in dead_letter_queues),
             "outbox_drained": all(value == 0 for value in pending.values()),
         },
     }
@@ -250,6 +290,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 window = await drive(client, market, rate, args.step_seconds)
                 steps.append({**window.summary(), "sustained": window.sustained()})
                 print(f"step {steps[-1]}", flush=True)
+                steps[-1]["by_operation"] = window.by_operation_ms()
                 if not window.sustained():
                     break
                 sustainable = rate
@@ -278,11 +319,11 @@ def _rates(text: str) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--rates", type=_rates, default=_rates("5,10,20,30,40,50,65,80,100,125,150"))
+    parser.add_argument("--rates", type=_rates, default=_rates("2,4,6,8,10,15,20,30,40,50,65,80,100"))
     parser.add_argument("--step-seconds", type=float, default=20.0)
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
     parser.add_argument("--soak-fraction", type=float, default=0.7)
-    parser.add_argument("--members", type=int, default=4, help="signed-in members who sell")
+    parser.add_argument("--members", type=int, default=6, help="signed-in members who buy and sell")
     parser.add_argument("--gigs", type=int, default=40, help="gigs published before the load")
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO as in the pods)")
     parser.add_argument("--seed", type=int, default=14)

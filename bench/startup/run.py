@@ -10,6 +10,7 @@ mostly waiting for a core, and the CPU time is what an idle core would need. Usa
 
     uv run python bench/startup/run.py                 # 3 restarts per service
     uv run python bench/startup/run.py --repeats 5
+    uv run python bench/startup/run.py --services gateway,gig   # only these (the whole app still runs)
 
 Writes ``bench/results/startup.json``; exits non-zero when a service's median time to ready is 3 s or more.
 """
@@ -61,6 +62,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, dict[str, Any]] = {}
     async with whole_app(log_level="INFO") as (stack, _):
         for process in stack.processes():
+            if args.services and process.name not in args.services:
+                continue
             live: list[float] = []
             ready: list[float] = []
             cpu: list[float] = []
@@ -114,6 +117,12 @@ def _table(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=3, help="restarts per service")
+    parser.add_argument(
+        "--services",
+        type=lambda text: {name.strip() for name in text.split(",") if name.strip()},
+        default=set(),
+        help="comma-separated services to restart (default: all)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS_FILE)
     args = parser.parse_args()
     report = asyncio.run(measure(args))
