@@ -79,6 +79,10 @@ class Round:
     bus_ratio: float
     staged_ratio: float
     joined_ratio: float  # joined / direct
+    # --ab-staging: the joined path once more with the outbox INSERT through SQLAlchemy (0 when not run)
+    joined_sqlalchemy_seconds: float
+    joined_sqlalchemy_client_cpu_ms_per_event: float
+    joined_sqlalchemy_ratio: float
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -112,6 +116,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--publish-window", type=int, default=100, help="raw path: confirms in flight")
     parser.add_argument(
+        "--ab-staging",
+        action="store_true",
+        help="also run the joined path with the outbox INSERT forced through SQLAlchemy (before/after of "
+        "ADR 0024's asyncpg staging, side by side)",
+    )
+    parser.add_argument(
         "--staged-target",
         choices=["joined", "own"],
         default="joined",
@@ -135,7 +145,10 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             staged_database = isolation.unique_name("bench")
             joined_database = isolation.unique_name("bench")
             direct_database = isolation.unique_name("bench")
-            databases = (bus_database, staged_database, joined_database, direct_database)
+            ab_database = isolation.unique_name("bench")
+            databases = (bus_database, staged_database, joined_database, direct_database) + (
+                (ab_database,) if args.ab_staging else ()
+            )
             isolation.create_vhost(broker.endpoint, vhost)
             for database in databases:
                 isolation.create_postgres_database(postgres, database)
@@ -197,10 +210,28 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     loop=args.loop,
                     staging="joined",
                 )
+                joined_sqlalchemy = (
+                    await run_full(
+                        amqp_url,
+                        postgres.url(ab_database),
+                        events=args.events,
+                        queue="bench.joined-sqlalchemy",
+                        prefetch=args.prefetch,
+                        writers=args.writers,
+                        relay_batch=args.relay_batch,
+                        unit_of_work=args.unit_of_work,
+                        claims=args.claims,
+                        loop=args.loop,
+                        staging="joined-sqlalchemy",
+                    )
+                    if args.ab_staging
+                    else None
+                )
             finally:
                 isolation.delete_vhost(broker.endpoint, vhost)
                 for database in databases:
                     isolation.drop_postgres_database(postgres, database)
+            outbox_variants = [bus, staged, joined] + ([joined_sqlalchemy] if joined_sqlalchemy else [])
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
             staged_rate = args.events / staged.seconds
@@ -233,12 +264,19 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     bus_ratio=round(bus_rate / raw_rate, 3),
                     staged_ratio=round(staged_rate / raw_rate, 3),
                     joined_ratio=round(joined_rate / direct_rate, 3),
+                    joined_sqlalchemy_seconds=round(joined_sqlalchemy.seconds, 3)
+                    if joined_sqlalchemy
+                    else 0.0,
+                    joined_sqlalchemy_client_cpu_ms_per_event=(
+                        cpu_ms(joined_sqlalchemy.client_cpu_seconds) if joined_sqlalchemy else 0.0
+                    ),
+                    joined_sqlalchemy_ratio=(
+                        round(direct.seconds / joined_sqlalchemy.seconds, 3) if joined_sqlalchemy else 0.0
+                    ),
                     # Every outbox variant must be lossless: the figures below add them up.
-                    handler_calls=bus.handler_calls + staged.handler_calls + joined.handler_calls,
-                    distinct_claimed=bus.distinct_claimed + staged.distinct_claimed + joined.distinct_claimed,
-                    outbox_unpublished=bus.outbox_unpublished
-                    + staged.outbox_unpublished
-                    + joined.outbox_unpublished,
+                    handler_calls=sum(v.handler_calls for v in outbox_variants),
+                    distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
+                    outbox_unpublished=sum(v.outbox_unpublished for v in outbox_variants),
                 )
             )
             print(f"round {index}: {asdict(rounds[-1])}", flush=True)
@@ -257,7 +295,7 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
     bus_ratio = raw_total / bus_total
     staged_ratio = raw_total / staged_total
     joined_ratio = direct_total / joined_total
-    expected = OUTBOX_VARIANTS * args.events
+    expected = (OUTBOX_VARIANTS + (1 if args.ab_staging else 0)) * args.events
     lossless = all(r.distinct_claimed == expected and r.outbox_unpublished == 0 for r in rounds)
     staging_ratio = joined_ratio if args.staged_target == "joined" else staged_ratio
     passed = bus_ratio >= THROUGHPUT_RATIO_TARGET and staging_ratio >= STAGED_RATIO_TARGET and lossless
@@ -293,6 +331,15 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
         f"{events_total / joined_total:.0f} | {joined_ratio:.2f} | | {claimed} / {expected * len(rounds)} "
         f"| {unpublished} |"
     )
+    if args.ab_staging:
+        ab_total = sum(r.joined_sqlalchemy_seconds for r in rounds)
+        ab_cpu = sum(r.joined_sqlalchemy_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        joined_cpu = sum(r.joined_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        print(
+            f"\njoined with the outbox INSERT through SQLAlchemy: joined / direct "
+            f"{direct_total / ab_total:.2f} (asyncpg path {joined_ratio:.2f}); client CPU ms/event "
+            f"{ab_cpu:.3f} (asyncpg path {joined_cpu:.3f})"
+        )
     target_on = "joined / direct" if args.staged_target == "joined" else "staged / raw"
     print(
         f"\nbus / raw throughput ratio {bus_ratio:.2f} (target >= {THROUGHPUT_RATIO_TARGET}); "
