@@ -66,6 +66,10 @@ class Round:
     joined_seconds: float
     staged_staging_done_after_seconds: float
     joined_staging_done_after_seconds: float
+    # When the relay had published the last event: against the end of staging and the last claim, it tells
+    # whether a round's tail after staging was the relay or the consumer catching up.
+    staged_published_after_seconds: float
+    joined_published_after_seconds: float
     raw_client_cpu_ms_per_event: float
     bus_client_cpu_ms_per_event: float
     staged_client_cpu_ms_per_event: float
@@ -251,6 +255,8 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     joined_seconds=round(joined.seconds, 3),
                     staged_staging_done_after_seconds=round(staged.staged_after, 3),
                     joined_staging_done_after_seconds=round(joined.staged_after, 3),
+                    staged_published_after_seconds=round(staged.published_after, 3),
+                    joined_published_after_seconds=round(joined.published_after, 3),
                     raw_client_cpu_ms_per_event=cpu_ms(raw.client_cpu_seconds),
                     bus_client_cpu_ms_per_event=cpu_ms(bus.client_cpu_seconds),
                     staged_client_cpu_ms_per_event=cpu_ms(staged.client_cpu_seconds),
