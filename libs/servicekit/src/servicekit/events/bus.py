@@ -6,20 +6,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import aio_pika
-import aiormq
 from aio_pika.abc import (
     AbstractExchange,
     AbstractRobustChannel,
     AbstractRobustConnection,
     AbstractRobustQueue,
-    PublishResultType,
 )
 from aio_pika.exceptions import CONNECTION_EXCEPTIONS, DeliveryError, PublishError
 from aiormq.abc import DeliveredMessage
-from aiormq.exceptions import ChannelInvalidStateError
 
 from servicekit.events.backoff import Backoff
 from servicekit.events.envelope import CONTENT_TYPE, EventEnvelope
@@ -215,16 +212,15 @@ class EventBus:
             attempt += 1
             try:
                 remaining = max(deadline - loop.time(), 0.001)
-                channel, exchange = await self._usable_exchange(within=min(self._confirm_timeout, remaining))
+                exchange = await self._usable_exchange(within=min(self._confirm_timeout, remaining))
                 remaining = max(deadline - loop.time(), 0.001)
                 # mandatory: the broker returns a message no queue is bound for (the publishing channel
                 # has on_return_raises off, so the return comes back as the result, not as an error that
                 # would look like a retryable nack).
-                result = await _publish_confirmed(
-                    channel,
-                    exchange,
+                result = await exchange.publish(
                     message,
                     routing_key=event_type,
+                    mandatory=True,
                     timeout=min(self._confirm_timeout, remaining),
                 )
             except RETRYABLE_PUBLISH_ERRORS as exc:
@@ -265,9 +261,8 @@ class EventBus:
             listener(event_type)
         raise UnroutableEvent(f"{event_type} {event_id} was returned unroutable by the broker")
 
-    async def _usable_exchange(self, *, within: float) -> tuple[AbstractRobustChannel, AbstractExchange]:
-        """The publishing channel and exchange, fresh if the robust channel did not come back after a
-        reconnect.
+    async def _usable_exchange(self, *, within: float) -> AbstractExchange:
+        """The publishing exchange, on a fresh channel if the robust one did not come back after a reconnect.
 
         aio-pika restores robust channels itself, but when the broker drops the connection again while a
         channel is being reopened (a restarting node does that), that channel can stay closed for good;
@@ -277,12 +272,11 @@ class EventBus:
         if channel is None or exchange is None:
             raise RuntimeError("EventBus.connect() has not been awaited")
         if not channel.is_closed:
-            return channel, exchange
+            return exchange
         async with self._reopen_lock:
             if self._publish_channel is not channel:  # another publisher already replaced it
-                assert self._publish_channel is not None
                 assert self._events_exchange is not None
-                return self._publish_channel, self._events_exchange
+                return self._events_exchange
             fresh = await asyncio.wait_for(self.connection.channel(publisher_confirms=True), timeout=within)
             assert isinstance(fresh, AbstractRobustChannel)
             try:
@@ -293,7 +287,7 @@ class EventBus:
             logger.info("publishing channel of %s replaced after a reconnect", self.service_name)
             self._publish_channel, self._events_exchange = fresh, exchange
         await _close_quietly(channel)
-        return fresh, exchange
+        return exchange
 
     async def declare_work_queue(
         self, queue: str, routing_keys: Sequence[str], delivery_limit: int = 5
@@ -365,41 +359,6 @@ async def declare_work_queue(
         await work.bind(events, routing_key=routing_key, timeout=timeout)
     assert isinstance(work, AbstractRobustQueue)
     return work
-
-
-async def _publish_confirmed(
-    channel: AbstractRobustChannel,
-    exchange: AbstractExchange,
-    message: aio_pika.Message,
-    *,
-    routing_key: str,
-    timeout: float,  # noqa: ASYNC109 - the publication's own deadline, confirm included
-) -> PublishResultType | None:
-    """`exchange.publish(message, mandatory=True)` without waiting for the frames to reach the socket.
-
-    aio-pika has each publication wait, holding the channel's lock, until the connection's writer task has
-    written its frames, so the publications of a relay batch leave one event-loop turn after another; in a
-    process whose loop is busy with request work (a producing service under load) a batch then takes
-    ~100 turns and the relay falls behind (docs/benchmarks.md, perf-bus). With `wait=False` the frames are
-    queued back to back and the writer sends them in one turn. What the caller waits for is unchanged: the
-    broker's confirm (or its return of an unroutable message), which comes after the frames were written.
-    """
-    if channel.is_closed:
-        raise ChannelInvalidStateError(f"{channel!r} closed")
-    underlay = await channel.get_underlay_channel()
-    if not isinstance(underlay, aiormq.Channel):  # aio-pika hands out aiormq's; anything else: its own way
-        return await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=timeout)
-    result = await underlay.basic_publish(
-        message.body,
-        exchange=exchange.name,
-        routing_key=routing_key,
-        properties=message.properties,
-        mandatory=True,
-        timeout=timeout,
-        wait=False,
-    )
-    # As in aio-pika's own publish: aiormq answers a Basic.Return with the DeliveredMessage.
-    return cast(PublishResultType | None, result)
 
 
 async def _close_quietly(channel: aio_pika.abc.AbstractChannel) -> None:
