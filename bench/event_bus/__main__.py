@@ -87,11 +87,6 @@ class Round:
     joined_sqlalchemy_seconds: float
     joined_sqlalchemy_client_cpu_ms_per_event: float
     joined_sqlalchemy_ratio: float
-    # --ab-publish: the staged path once more with aio-pika's waiting publish in the relay (0 when not run)
-    staged_waiting_seconds: float
-    staged_waiting_published_after_seconds: float
-    staged_waiting_client_cpu_ms_per_event: float
-    staged_waiting_ratio: float
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -131,12 +126,6 @@ def _arguments() -> argparse.Namespace:
         "ADR 0024's asyncpg staging, side by side)",
     )
     parser.add_argument(
-        "--ab-publish",
-        action="store_true",
-        help="also run the staged path with the relay publishing through aio-pika's waiting publish "
-        "(before/after of ADR 0024's queued publications, side by side)",
-    )
-    parser.add_argument(
         "--staged-target",
         choices=["joined", "own"],
         default="joined",
@@ -161,11 +150,8 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             joined_database = isolation.unique_name("bench")
             direct_database = isolation.unique_name("bench")
             ab_database = isolation.unique_name("bench")
-            waiting_database = isolation.unique_name("bench")
-            databases = (
-                (bus_database, staged_database, joined_database, direct_database)
-                + ((ab_database,) if args.ab_staging else ())
-                + ((waiting_database,) if args.ab_publish else ())
+            databases = (bus_database, staged_database, joined_database, direct_database) + (
+                (ab_database,) if args.ab_staging else ()
             )
             isolation.create_vhost(broker.endpoint, vhost)
             for database in databases:
@@ -245,30 +231,11 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     if args.ab_staging
                     else None
                 )
-                staged_waiting = (
-                    await run_full(
-                        amqp_url,
-                        postgres.url(waiting_database),
-                        events=args.events,
-                        queue="bench.staged-waiting",
-                        prefetch=args.prefetch,
-                        writers=args.writers,
-                        relay_batch=args.relay_batch,
-                        unit_of_work=args.unit_of_work,
-                        claims=args.claims,
-                        loop=args.loop,
-                        staging="own-waiting",
-                    )
-                    if args.ab_publish
-                    else None
-                )
             finally:
                 isolation.delete_vhost(broker.endpoint, vhost)
                 for database in databases:
                     isolation.drop_postgres_database(postgres, database)
-            outbox_variants = [bus, staged, joined] + [
-                v for v in (joined_sqlalchemy, staged_waiting) if v is not None
-            ]
+            outbox_variants = [bus, staged, joined] + ([joined_sqlalchemy] if joined_sqlalchemy else [])
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
             staged_rate = args.events / staged.seconds
@@ -313,16 +280,6 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                         round(direct.seconds / joined_sqlalchemy.seconds, 3) if joined_sqlalchemy else 0.0
                     ),
                     # Every outbox variant must be lossless: the figures below add them up.
-                    staged_waiting_seconds=round(staged_waiting.seconds, 3) if staged_waiting else 0.0,
-                    staged_waiting_published_after_seconds=(
-                        round(staged_waiting.published_after, 3) if staged_waiting else 0.0
-                    ),
-                    staged_waiting_client_cpu_ms_per_event=(
-                        cpu_ms(staged_waiting.client_cpu_seconds) if staged_waiting else 0.0
-                    ),
-                    staged_waiting_ratio=(
-                        round(raw.seconds / staged_waiting.seconds, 3) if staged_waiting else 0.0
-                    ),
                     handler_calls=sum(v.handler_calls for v in outbox_variants),
                     distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
                     outbox_unpublished=sum(v.outbox_unpublished for v in outbox_variants),
@@ -344,7 +301,7 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
     bus_ratio = raw_total / bus_total
     staged_ratio = raw_total / staged_total
     joined_ratio = direct_total / joined_total
-    expected = (OUTBOX_VARIANTS + int(args.ab_staging) + int(args.ab_publish)) * args.events
+    expected = (OUTBOX_VARIANTS + (1 if args.ab_staging else 0)) * args.events
     lossless = all(r.distinct_claimed == expected and r.outbox_unpublished == 0 for r in rounds)
     staging_ratio = joined_ratio if args.staged_target == "joined" else staged_ratio
     passed = bus_ratio >= THROUGHPUT_RATIO_TARGET and staging_ratio >= STAGED_RATIO_TARGET and lossless
@@ -388,16 +345,6 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
             f"\njoined with the outbox INSERT through SQLAlchemy: joined / direct "
             f"{direct_total / ab_total:.2f} (asyncpg path {joined_ratio:.2f}); client CPU ms/event "
             f"{ab_cpu:.3f} (asyncpg path {joined_cpu:.3f})"
-        )
-    if args.ab_publish:
-        waiting_total = sum(r.staged_waiting_seconds for r in rounds)
-        waiting_cpu = sum(r.staged_waiting_client_cpu_ms_per_event for r in rounds) / len(rounds)
-        staged_cpu = sum(r.staged_client_cpu_ms_per_event for r in rounds) / len(rounds)
-        print(
-            f"\nstaged with aio-pika's waiting publish in the relay: staged / raw "
-            f"{raw_total / waiting_total:.2f} "
-            f"(queued publications {staged_ratio:.2f}); client CPU ms/event {waiting_cpu:.3f} (queued "
-            f"{staged_cpu:.3f})"
         )
     target_on = "joined / direct" if args.staged_target == "joined" else "staged / raw"
     print(

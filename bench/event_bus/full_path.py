@@ -10,12 +10,9 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import aio_pika
 import sqlalchemy as sa
-from aio_pika.abc import AbstractExchange
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventEnvelope
-from servicekit.events import bus as outbox_bus
 from servicekit.events import sql as outbox_sql
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
 from servicekit.events.sql_asyncpg import driver_in_transaction
@@ -25,21 +22,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from bench.event_bus.worker_process import ConsumerWorker, business_table
 
 EVENT_TYPE = "bench.order.placed.v1"
-PUBLISH_CONFIRMED = vars(outbox_bus)["_publish_confirmed"]
-
-
-async def _publish_waiting(
-    channel: object,
-    exchange: AbstractExchange,
-    message: aio_pika.Message,
-    *,
-    routing_key: str,
-    timeout: float,  # noqa: ASYNC109 - the signature it stands in for
-) -> object:
-    # aio-pika's own publish: each publication holds the channel lock until its frames reached the socket.
-    return await exchange.publish(message, routing_key=routing_key, mandatory=True, timeout=timeout)
-
-
 CONSUMER = "bench"
 
 
@@ -79,10 +61,7 @@ async def run_full(
       per event, in the clock: what a service's request does. Compared with `raw_path.run_direct`, which
       commits the same business row and then publishes directly;
     * `joined-sqlalchemy`: the same with the outbox INSERT forced through SQLAlchemy (the path before ADR
-      0024's asyncpg staging), for a before/after measured side by side;
-    * `own-waiting`: `own` with the relay publishing through aio-pika's `Exchange.publish`, which waits for
-      each publication's frames to reach the socket before the next may start (before ADR 0024's
-      amendment), for a before/after measured side by side.
+      0024's asyncpg staging), for a before/after measured side by side.
 
     The clock stops at the handler commit that claims the last distinct event id. `unit_of_work` is how
     producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
@@ -152,8 +131,6 @@ async def run_full(
         return time.perf_counter() - started
 
     staging_in_clock = staging != "before"
-    if staging == "own-waiting":
-        vars(outbox_bus)["_publish_confirmed"] = _publish_waiting
     if staging == "joined-sqlalchemy":
         # What `stage_events` did before it learnt the asyncpg path: always through SQLAlchemy.
         async def no_driver(session: object) -> None:
@@ -175,7 +152,6 @@ async def run_full(
         producer_cpu = time.process_time() - cpu_before
     finally:
         vars(outbox_sql)["driver_in_transaction"] = driver_in_transaction
-        vars(outbox_bus)["_publish_confirmed"] = PUBLISH_CONFIRMED
         await relay.stop()
         await bus.close()
         await worker.stop()
