@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from servicekit.events import EventEnvelope
 from servicekit.events import sql as outbox_sql
+from servicekit.events import sql_asyncpg
 from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
 from servicekit.events.sql import outbox_table, stage_event, stage_events
 from servicekit.events.topology import CORRELATION_ID_HEADER
@@ -61,7 +62,7 @@ async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
 def driver_statements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Row counts of each statement that went through the asyncpg path."""
     calls: list[int] = []
-    original = outbox_sql.stage_rows
+    original = sql_asyncpg.stage_rows
 
     async def counting(driver: Any, rows: Any) -> None:
         calls.append(len(rows))
@@ -152,10 +153,12 @@ async def test_a_duplicate_event_id_raises_integrity_error_on_the_driver_path(
     postgres: AsyncEngine, driver_statements: list[int]
 ) -> None:
     envelope = _envelope(1)
-    with pytest.raises(sa.exc.IntegrityError):
-        async with postgres.begin() as connection:
-            await connection.execute(sa.insert(ORDERS).values(id=1))
+    async with postgres.connect() as connection:
+        transaction = await connection.begin()
+        await connection.execute(sa.insert(ORDERS).values(id=1))
+        await stage_event(connection, envelope)
+        with pytest.raises(sa.exc.IntegrityError):
             await stage_event(connection, envelope)
-            await stage_event(connection, envelope)
+        await transaction.rollback()
     assert driver_statements == [1, 1]
     assert await _rows(postgres) == {}
