@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from servicekit.events import EventEnvelope
+from servicekit.events import EventEnvelope, sql_asyncpg
 from servicekit.events import sql as outbox_sql
-from servicekit.events import sql_asyncpg
 from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
 from servicekit.events.sql import outbox_table, stage_event, stage_events
 from servicekit.events.topology import CORRELATION_ID_HEADER
