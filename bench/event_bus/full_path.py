@@ -13,11 +13,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventEnvelope
+from servicekit.events import sql as outbox_sql
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
+from servicekit.events.sql_asyncpg import driver_in_transaction
 from servicekit.metrics import OutboxMetrics
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bench.event_bus.worker_process import ConsumerWorker
+from bench.event_bus.worker_process import ConsumerWorker, business_table
 
 EVENT_TYPE = "bench.order.placed.v1"
 CONSUMER = "bench"
@@ -46,20 +48,29 @@ async def run_full(
     unit_of_work: str,
     claims: str,
     loop: str,
-    staging_in_clock: bool,
+    staging: str,
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
-    With `staging_in_clock` the clock runs from the first staging transaction, so the producer's own
-    transactions are measured too; without it the events are staged first and the clock runs from the
-    relay's start: outbox -> broker -> consumer -> commit, the span the raw path is compared with. Either way
-    it stops at the handler commit that claims the last distinct event id. `unit_of_work` is how producer and
-    handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
+    `staging` says what each transaction holds and whether the clock covers it:
+
+    * `before` (the bus figure): the outbox row alone, all staged before the clock starts at the relay's
+      start: outbox -> broker -> consumer -> commit, the span the raw path is compared with;
+    * `own` (the staged figure): the outbox row alone, a transaction of its own per event, in the clock;
+    * `joined` (the joined figure): a business row (`bench_orders`) and the outbox row in one transaction
+      per event, in the clock: what a service's request does. Compared with `raw_path.run_direct`, which
+      commits the same business row and then publishes directly;
+    * `joined-sqlalchemy`: the same with the outbox INSERT forced through SQLAlchemy (the path before ADR
+      0024's asyncpg staging), for a before/after measured side by side.
+
+    The clock stops at the handler commit that claims the last distinct event id. `unit_of_work` is how
+    producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
     """
     engine = create_async_engine(database_url, pool_size=writers + 4, max_overflow=8, pool_timeout=30)
     metadata = sa.MetaData()
     outbox = outbox_table(metadata)
     processed = processed_events_table(metadata)
+    orders = business_table(metadata)
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -93,9 +104,13 @@ async def run_full(
         envelope = EventEnvelope.new(type=EVENT_TYPE, producer="bench", payload={"n": n})
         if unit_of_work == "session":
             async with sessions() as session, session.begin():
+                if staging.startswith("joined"):
+                    await session.execute(orders.insert(), {"n": n})
                 await stage_event(session, envelope)
         else:
             async with engine.begin() as connection:
+                if staging.startswith("joined"):
+                    await connection.execute(orders.insert(), {"n": n})
                 await stage_event(connection, envelope)
 
     pending = iter(range(events))
@@ -115,6 +130,13 @@ async def run_full(
             )
         return time.perf_counter() - started
 
+    staging_in_clock = staging != "before"
+    if staging == "joined-sqlalchemy":
+        # What `stage_events` did before it learnt the asyncpg path: always through SQLAlchemy.
+        async def no_driver(session: object) -> None:
+            return None
+
+        vars(outbox_sql)["driver_in_transaction"] = no_driver
     try:
         if not staging_in_clock:
             await asyncio.gather(*(writer() for _ in range(writers)))
@@ -129,6 +151,7 @@ async def run_full(
         published_after = await published_watch
         producer_cpu = time.process_time() - cpu_before
     finally:
+        vars(outbox_sql)["driver_in_transaction"] = driver_in_transaction
         await relay.stop()
         await bus.close()
         await worker.stop()

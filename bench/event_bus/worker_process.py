@@ -7,7 +7,19 @@ import sys
 import time
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 START_TIMEOUT = 60.0
+
+
+def business_table(metadata: sa.MetaData) -> sa.Table:
+    """The business row of the joined and direct paths: what a service's request writes besides the event."""
+    return sa.Table(
+        "bench_orders",
+        metadata,
+        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=True),
+        sa.Column("n", sa.Integer(), nullable=False),
+    )
 
 
 @dataclass(frozen=True)

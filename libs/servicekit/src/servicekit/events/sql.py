@@ -7,6 +7,7 @@ handler's writes commit (or roll back) together and a redelivered event is recog
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
+from servicekit.events.sql_asyncpg import driver_in_transaction, stage_rows
 from servicekit.events.sql_relay import SqlOutboxRelay
 from servicekit.events.sql_schema import (
     OUTBOX,
@@ -39,6 +41,7 @@ __all__ = [
     "outbox_table",
     "processed_events_table",
     "stage_event",
+    "stage_events",
 ]
 
 
@@ -64,27 +67,71 @@ async def stage_event(
     `secret_fields` name payload fields (a reset token, a one-time code) that the relay blanks in the stored
     row once the broker has confirmed the event, so the outbox does not keep them readable for its retention.
     """
+    await stage_events(session, (envelope,), secret_fields=secret_fields)
+
+
+async def stage_events(
+    session: AsyncSession | AsyncConnection,
+    envelopes: Sequence[EventEnvelope],
+    *,
+    secret_fields: Sequence[str] = (),
+) -> None:
+    """`stage_event` for the events of one unit of work: one INSERT for all of them; no commit.
+
+    On asyncpg, once the caller's transaction has begun (its business write ran first), the rows go straight
+    through the driver connection of that transaction (`servicekit.events.sql_asyncpg`, ADR 0024); otherwise
+    through SQLAlchemy, which begins the transaction if need be. `secret_fields` apply to every event.
+    """
+    if not envelopes:
+        return
     headers: dict[str, Any] = {}
     if secret_fields:
         headers[SECRET_FIELDS_HEADER] = list(secret_fields)
     inject_trace_headers(headers)
-    correlation_id = envelope.correlation_id or get_correlation_id()
-    if correlation_id:
-        headers[CORRELATION_ID_HEADER] = correlation_id
-    await session.execute(
-        _STAGE,
-        {
-            "event_id": envelope.id,
-            "event_type": envelope.type,
-            "producer": envelope.producer,
-            "correlation_id": correlation_id,
-            "body": envelope.to_json_bytes().decode(),
-            "headers": headers,
-            "occurred_at": envelope.occurred_at,
-            "created_at": datetime.now(UTC),
-            "attempts": 0,
-        },
-    )
+    ambient_correlation_id = get_correlation_id()
+    now = datetime.now(UTC)
+    driver = await driver_in_transaction(session)
+    if driver is not None:
+        # Naive UTC, as `UtcDateTime` stores it; JSON as text, as the dialect's json codec expects.
+        created_at = now.replace(tzinfo=None)
+        rows = []
+        for envelope in envelopes:
+            correlation_id = envelope.correlation_id or ambient_correlation_id
+            rows.append(
+                (
+                    envelope.id,
+                    envelope.type,
+                    envelope.producer,
+                    correlation_id,
+                    envelope.to_json_bytes().decode(),
+                    json.dumps(_with_correlation(headers, correlation_id), separators=(",", ":")),
+                    envelope.occurred_at.astimezone(UTC).replace(tzinfo=None),
+                    created_at,
+                )
+            )
+        await stage_rows(driver, rows)
+        return
+    values = []
+    for envelope in envelopes:
+        correlation_id = envelope.correlation_id or ambient_correlation_id
+        values.append(
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "producer": envelope.producer,
+                "correlation_id": correlation_id,
+                "body": envelope.to_json_bytes().decode(),
+                "headers": _with_correlation(headers, correlation_id),
+                "occurred_at": envelope.occurred_at,
+                "created_at": now,
+                "attempts": 0,
+            }
+        )
+    await session.execute(_STAGE, values if len(values) > 1 else values[0])
+
+
+def _with_correlation(headers: dict[str, Any], correlation_id: str | None) -> dict[str, Any]:
+    return {**headers, CORRELATION_ID_HEADER: correlation_id} if correlation_id else headers
 
 
 async def claim_event(session: AsyncSession | AsyncConnection, consumer: str, event_id: uuid.UUID) -> bool:
