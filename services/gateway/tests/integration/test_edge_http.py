@@ -114,6 +114,17 @@ async def test_path_parameters_reach_the_service_as_sent(gateway: httpx.AsyncCli
     assert response.json() == {"item_id": "løgo v2", "raw_path": "/api/v1/gig/items/l%C3%B8go%20v2"}
 
 
+async def test_a_service_cookie_never_rides_on_another_request(gateway: httpx.AsyncClient) -> None:
+    # The downstream pools are shared by every user: a Set-Cookie in one answer must not be remembered and
+    # sent with the next request (httpx's client kept a cookie jar; adapters/http_pool.py).
+    for _ in range(3):
+        response = await gateway.get("/api/v1/gateway/gig/cookie")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"cookie": None}
+        gateway.cookies.clear()  # the test client's own jar is not the gateway's
+    assert "set-cookie" not in response.headers
+
+
 async def test_downstream_4xx_passes_through(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/api/v1/gateway/gig/missing")
     assert response.status_code == 404
