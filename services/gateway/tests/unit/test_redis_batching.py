@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
-
 from gateway_service.adapters.redis_batching import PipelineBatcher
 
 
