@@ -235,11 +235,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         backend.close()
 
 
-def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, float | int]:
+def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
     requests = max(result.requests, 1)
     return {
         "requests": result.requests,
         "errors": result.errors,
+        "error_kinds": dict(result.error_kinds),
         "seconds": round(result.duration_seconds, 2),
         "throughput_rps": round(result.throughput, 1),
         "p50_ms": round(result.percentile(0.50) * 1000, 2),
