@@ -11,6 +11,8 @@ The sessions hold connections and timeouts only, nothing about a caller:
   next user's request. httpx's client kept such cookies.
 - **Keep-alive shorter than the services'** (uvicorn closes idle connections after 5 s): a connection the
   server is about to close is not reused, which would fail a non-idempotent request with a disconnect.
+- **No Content-Type of its own**: aiohttp would label a body (or a bodiless POST) `application/octet-stream`;
+  a request goes on with the Content-Type its client sent, or none, as with httpx.
 - **No redirects followed, no proxy from the environment**: service-to-service calls go straight to cluster
   addresses, and a service's redirect is the client's to follow.
 
@@ -62,6 +64,7 @@ class ServicePools:
                     limit=self._connections, limit_per_host=0, keepalive_timeout=KEEPALIVE_SECONDS
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("Content-Type",),
                 timeout=self._timeout,
                 trust_env=False,
                 raise_for_status=False,
