@@ -20,11 +20,15 @@ class LoadResult:
     duration_seconds: float
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    # What the errors were: an HTTP status ("503") or the client's exception ("ReadTimeout").
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     def merge(self, other: LoadResult) -> None:
         self.duration_seconds += other.duration_seconds
         self.latencies.extend(other.latencies)
         self.errors += other.errors
+        for kind, count in other.error_kinds.items():
+            self.error_kinds[kind] = self.error_kinds.get(kind, 0) + count
 
     @property
     def requests(self) -> int:
@@ -63,15 +67,18 @@ async def run_load(
         async def worker() -> None:
             while time.perf_counter() < deadline:
                 sent = time.perf_counter()
+                kind = None
                 try:
                     response = await client.get(path, headers=headers_for_worker())
-                    ok = response.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                if ok:
+                    if response.status_code != 200:
+                        kind = str(response.status_code)
+                except httpx.HTTPError as error:
+                    kind = type(error).__name__
+                if kind is None:
                     result.latencies.append(time.perf_counter() - sent)
                 else:
                     result.errors += 1
+                    result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         result.duration_seconds = time.perf_counter() - started

@@ -208,28 +208,39 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 name, url, path, headers, concurrency=args.concurrency, duration_seconds=args.warmup
             )
         slice_seconds = args.duration / args.rounds
+        # Each round's own figures, so what the machine's load did between slices can be told apart from
+        # what the gateway costs (the merged ratios hide it).
+        rounds: list[dict[str, Any]] = []
         for _ in range(args.rounds):
+            this_round: dict[str, Any] = {}
             for name, (url, path, headers) in targets.items():
                 before = {"auth": _cpu_seconds(auth.pid), "gateway": _cpu_seconds(gateway.pid)}
-                totals[name].merge(
-                    await run_load(
-                        name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
-                    )
+                sliced = await run_load(
+                    name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
                 )
-                cpu[name]["auth"] += _cpu_seconds(auth.pid) - before["auth"]
-                cpu[name]["gateway"] += _cpu_seconds(gateway.pid) - before["gateway"]
-        return _report(totals, cpu, args)
+                totals[name].merge(sliced)
+                spent = {
+                    "auth": _cpu_seconds(auth.pid) - before["auth"],
+                    "gateway": _cpu_seconds(gateway.pid) - before["gateway"],
+                }
+                cpu[name]["auth"] += spent["auth"]
+                cpu[name]["gateway"] += spent["gateway"]
+                this_round[name] = _summary(sliced, spent)
+            this_round["load_average_1m"] = round(os.getloadavg()[0], 2)
+            rounds.append(this_round)
+        return _report(totals, cpu, rounds, args)
     finally:
         for process in reversed(processes):
             process.terminate(timeout=15)
         backend.close()
 
 
-def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, float | int]:
+def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
     requests = max(result.requests, 1)
     return {
         "requests": result.requests,
         "errors": result.errors,
+        "error_kinds": dict(result.error_kinds),
         "seconds": round(result.duration_seconds, 2),
         "throughput_rps": round(result.throughput, 1),
         "p50_ms": round(result.percentile(0.50) * 1000, 2),
@@ -241,7 +252,10 @@ def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, float | int
 
 
 def _report(
-    totals: dict[str, LoadResult], cpu: dict[str, dict[str, float]], args: argparse.Namespace
+    totals: dict[str, LoadResult],
+    cpu: dict[str, dict[str, float]],
+    rounds: list[dict[str, Any]],
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
     direct, via_gateway = totals["direct"], totals["gateway"]
     throughput_ratio = via_gateway.throughput / direct.throughput
@@ -261,10 +275,28 @@ def _report(
         "gateway_cpu_ms_per_request": round(gateway_cpu_ms, 3),
         "gateway_cpu_ms_target": GATEWAY_CPU_MS_TARGET,
         "load_average": os.getloadavg(),
+        "rounds_detail": [
+            {
+                "throughput_ratio": _ratio(one["gateway"]["throughput_rps"], one["direct"]["throughput_rps"]),
+                "p99_ratio": _ratio(one["gateway"]["p99_ms"], one["direct"]["p99_ms"]),
+                "gateway_cpu_ms_per_request": one["gateway"]["gateway_cpu_ms_per_request"],
+                "auth_cpu_ms_per_request": [
+                    one["direct"]["auth_cpu_ms_per_request"],
+                    one["gateway"]["auth_cpu_ms_per_request"],
+                ],
+                "p99_ms": [one["direct"]["p99_ms"], one["gateway"]["p99_ms"]],
+                "load_average_1m": one["load_average_1m"],
+            }
+            for one in rounds
+        ],
         "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET
         and p99_ratio <= P99_RATIO_TARGET
         and gateway_cpu_ms <= GATEWAY_CPU_MS_TARGET,
     }
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 3) if denominator else None
 
 
 def _table(report: dict[str, Any]) -> str:
@@ -278,6 +310,18 @@ def _table(report: dict[str, Any]) -> str:
         cells += [str(report[name][key]) for key in ("p50_ms", "p90_ms", "p99_ms")]
         cells += [str(report[name][key]) for key in ("auth_cpu_ms_per_request", "gateway_cpu_ms_per_request")]
         rows.append("| " + " | ".join(cells) + " |")
+    rows.append("")
+    rows.append(
+        "| round | throughput ratio | p99 ratio | p99 ms direct / gateway "
+        "| gateway CPU ms/req | load avg 1m |"
+    )
+    rows.append("|---|---|---|---|---|---|")
+    for number, one in enumerate(report["rounds_detail"], start=1):
+        rows.append(
+            f"| {number} | {one['throughput_ratio']} | {one['p99_ratio']} "
+            f"| {one['p99_ms'][0]} / {one['p99_ms'][1]} | {one['gateway_cpu_ms_per_request']} "
+            f"| {one['load_average_1m']} |"
+        )
     rows.append("")
     rows.append(
         f"throughput ratio (gateway/direct) = {report['throughput_ratio']} "

@@ -175,6 +175,13 @@ def build_gig_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
     async def item(item_id: str, request: Request) -> Response:
         return JSONResponse({"item_id": item_id, "raw_path": request.scope["raw_path"].decode()})
 
+    @app.get("/api/v1/gig/cookie")
+    async def cookie(request: Request) -> Response:
+        # Sets a cookie for whoever asked and reports any cookie the request carried.
+        answer = JSONResponse({"cookie": request.headers.get("cookie")})
+        answer.set_cookie("upstream_session", "s3cret-of-the-previous-caller")
+        return answer
+
     @app.get("/api/v1/gig/slow")
     async def slow() -> Response:
         await asyncio.sleep(2.5)
@@ -233,6 +240,7 @@ TEST_PUBLIC_API = PublicApi(
         _gig_operation("gig.echoDelete", "DELETE", "echo", session="required"),
         _gig_operation("gig.itemById", "GET", "items/{item_id}"),
         _gig_operation("gig.slow", "GET", "slow"),
+        _gig_operation("gig.cookie", "GET", "cookie"),
         _gig_operation("gig.boom", "GET", "boom"),
         _gig_operation("gig.missing", "GET", "missing"),
         PublicOperation(

@@ -108,10 +108,36 @@ async def test_generic_proxy_forwards_method_query_body_and_user(
     assert headers["x-correlation-id"] == "corr-proxy"
 
 
+async def test_a_body_without_content_type_reaches_the_service_without_one(
+    gateway: httpx.AsyncClient, upstream_log: Any
+) -> None:
+    # The client library must not invent one (aiohttp labels bodies application/octet-stream), which would
+    # change how the service reads the body.
+    response = await gateway.post("/api/v1/gateway/gig/echo", content=b'{"title": "logo"}')
+    assert response.status_code == 200, response.text
+    assert response.json()["body_bytes"] == len(b'{"title": "logo"}')
+    _, headers = upstream_log.last("/api/v1/gig/echo")
+    assert "content-type" not in headers
+    sent = await gateway.post("/api/v1/gateway/gig/echo", json={"title": "logo"})
+    assert sent.status_code == 200, sent.text
+    assert upstream_log.last("/api/v1/gig/echo")[1]["content-type"] == "application/json"
+
+
 async def test_path_parameters_reach_the_service_as_sent(gateway: httpx.AsyncClient) -> None:
     response = await gateway.get("/api/v1/gateway/gig/items/l%C3%B8go%20v2?x=1")
     assert response.status_code == 200, response.text
     assert response.json() == {"item_id": "løgo v2", "raw_path": "/api/v1/gig/items/l%C3%B8go%20v2"}
+
+
+async def test_a_service_cookie_never_rides_on_another_request(gateway: httpx.AsyncClient) -> None:
+    # The downstream pools are shared by every user: a Set-Cookie in one answer must not be remembered and
+    # sent with the next request (httpx's client kept a cookie jar; adapters/http_pool.py).
+    for _ in range(3):
+        response = await gateway.get("/api/v1/gateway/gig/cookie")
+        assert response.status_code == 200, response.text
+        assert response.json() == {"cookie": None}
+        gateway.cookies.clear()  # the test client's own jar is not the gateway's
+    assert "set-cookie" not in response.headers
 
 
 async def test_downstream_4xx_passes_through(gateway: httpx.AsyncClient) -> None:

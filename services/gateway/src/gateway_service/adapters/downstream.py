@@ -1,7 +1,8 @@
 """Downstream HTTP client: gateway -> internal service calls.
 
-Every call mints its own internal token and builds its own headers; the shared ``httpx.AsyncClient`` only
-holds the connection pool and timeouts, so nothing about one caller can leak into another's request.
+Every call mints its own internal token and builds its own headers; the shared aiohttp session only holds
+the connection pool and timeouts (no cookie jar, adapters/http_pool.py), so nothing about one caller can leak
+into another's request.
 Failures become the shared error shape: a service that cannot be reached is 503, one that does not answer
 in time is 504, and anything else broken (5xx, protocol errors) is 502, never a 500 carrying internals.
 """
@@ -14,13 +15,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, urlencode
 
-import httpx
+import aiohttp
 from opentelemetry import trace
 from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
+from yarl import URL
 
 from gateway_service.adapters.http_pool import ServicePools
 
@@ -93,27 +96,24 @@ class DownstreamClient:
         if not base_url:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         method = method.upper()
-        # The pools' transport is not instrumented (adapters/http_pool.py): this is the hop's client span,
-        # and the headers are built inside it so the service's span is its child.
+        # This is the hop's client span (no process-wide aiohttp instrumentation), and the headers are built
+        # inside it so the service's span is its child.
         with tracer.start_as_current_span(
             method,
             kind=trace.SpanKind.CLIENT,
             attributes={"http.request.method": method, "peer.service": service},
         ) as span:
             headers = self._headers(service, forward_headers, subject, session_id, email_verified)
-            http = self._pools.client(service)
-            request = http.build_request(
-                method,
-                base_url.rstrip("/") + path,
-                json=json_body if content is None else None,
-                content=content,
-                params=params,
-                headers=headers,
-            )
+            body = content
+            if body is None and json_body is not None:
+                body = _json_bytes(json_body)
+                if not any(name.lower() == "content-type" for name in headers):
+                    headers["Content-Type"] = "application/json"
+            url = request_url(base_url, path, params)
             repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-            response = await self._send_with_retries(http, service, repeatable, request)
-            span.set_attribute("http.response.status_code", response.status_code)
-            return self._accept(service, response)
+            answer = await self._send_with_retries(service, repeatable, method, url, headers, body or None)
+            span.set_attribute("http.response.status_code", answer.status_code)
+            return self._accept(service, answer)
 
     def _headers(
         self,
@@ -146,22 +146,30 @@ class DownstreamClient:
         return headers
 
     async def _send_with_retries(
-        self, http: httpx.AsyncClient, service: str, repeatable: bool, request: httpx.Request
-    ) -> httpx.Response:
+        self,
+        service: str,
+        repeatable: bool,
+        method: str,
+        url: URL,
+        headers: dict[str, str],
+        body: bytes | None,
+    ) -> DownstreamResponse:
         attempt = 0
         while True:
             try:
-                return await http.send(request)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-                # Nothing reached the service, so repeating is safe for every method.
+                return await self._send(service, method, url, headers, body)
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+                # Nothing reached the service (refused, unresolvable, no connection within the connect
+                # timeout), so repeating is safe for every method.
                 if attempt >= self._max_retries:
                     logger.warning("downstream unreachable", extra={"service": service, "error": repr(error)})
                     raise ServiceUnavailable(f"The {service} service is unavailable") from error
-            except httpx.TimeoutException as error:
+            except TimeoutError as error:  # aiohttp's read timeouts are TimeoutErrors too
                 logger.warning("downstream timed out", extra={"service": service, "error": repr(error)})
                 raise GatewayTimeout(f"The {service} service did not answer in time") from error
-            except httpx.TransportError as error:
-                # The request may have been processed: only idempotent methods are repeated.
+            except aiohttp.ClientError as error:
+                # Disconnects, malformed answers, broken bodies: the request may have been processed, so
+                # only idempotent methods are repeated.
                 if not repeatable or attempt >= self._max_retries:
                     logger.warning(
                         "downstream transport error", extra={"service": service, "error": repr(error)}
@@ -170,8 +178,21 @@ class DownstreamClient:
             attempt += 1
             await asyncio.sleep(_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
+    async def _send(
+        self, service: str, method: str, url: URL, headers: dict[str, str], body: bytes | None
+    ) -> DownstreamResponse:
+        session = self._pools.session(service)
+        async with session.request(method, url, headers=headers, data=body, allow_redirects=False) as answer:
+            content = await answer.read()
+            kept = {
+                name: ", ".join(answer.headers.getall(name))
+                for name in FORWARDED_RESPONSE_HEADERS
+                if name in answer.headers
+            }
+            return DownstreamResponse(status_code=answer.status, content=content, headers=kept)
+
     @staticmethod
-    def _accept(service: str, response: httpx.Response) -> DownstreamResponse:
+    def _accept(service: str, response: DownstreamResponse) -> DownstreamResponse:
         if response.status_code >= 500:
             logger.warning(
                 "downstream server error", extra={"service": service, "status_code": response.status_code}
@@ -181,7 +202,33 @@ class DownstreamClient:
             if response.status_code == 504:
                 raise GatewayTimeout(f"The {service} service did not answer in time")
             raise BadGateway(f"The {service} service failed to answer")
-        headers = {
-            name: response.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in response.headers
-        }
-        return DownstreamResponse(status_code=response.status_code, content=response.content, headers=headers)
+        return response
+
+
+# What may stay unescaped in a path: RFC 3986 pchar plus "/" and "%" (the client's own escapes are kept,
+# so the service decodes exactly what the client sent); anything else (spaces, quotes, non-ASCII) is
+# percent-encoded, as httpx did.
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
+
+
+def request_url(
+    base_url: str, path: str, params: list[tuple[str, str | int | float | bool | None]] | None
+) -> URL:
+    """The downstream URL, built once and handed to aiohttp as already encoded (no re-quoting)."""
+    url = base_url.rstrip("/") + quote(path, safe=_PATH_SAFE)
+    if params:
+        url += "?" + urlencode([(key, _query_value(value)) for key, value in params], quote_via=quote)
+    return URL(url, encoded=True)
+
+
+def _query_value(value: str | int | float | bool | None) -> str:
+    # httpx's spelling of non-string values, which the services' query parsing already accepts.
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()

@@ -1,35 +1,34 @@
-"""Connection pools for downstream calls: one set of small httpx pools per internal service.
+"""Connection pools for downstream calls: one aiohttp session (a keep-alive pool) per internal service.
 
-httpcore re-examines every pooled connection twice per request (expiry, which asks the socket through
-anyio, and an idle count that is itself a scan of the pool, so O(n^2) in the idle case). With one pool of
-~32 keep-alive connections that bookkeeping was the largest single cost in the gateway's profile. Several
-small pools per service, picked round robin, keep each scan short while allowing the same concurrency,
-and pools per service keep one busy service's connections out of another's scans.
+aiohttp rather than httpx (ADR 0024): on the gateway's hot path httpx/httpcore cost ~30 % of the gateway's
+CPU per proxied read (pool bookkeeping that scans every pooled connection, anyio socket attributes, h11
+in pure Python, a cookie jar), aiohttp's C parser and simple connector far less; `bench/gateway_overhead`
+measured the difference (docs/benchmarks.md).
+
+The sessions hold connections and timeouts only, nothing about a caller:
+
+- **No cookie jar** (`DummyCookieJar`): a `Set-Cookie` in one user's answer must never ride along on the
+  next user's request. httpx's client kept such cookies.
+- **Keep-alive shorter than the services'** (uvicorn closes idle connections after 5 s): a connection the
+  server is about to close is not reused, which would fail a non-idempotent request with a disconnect.
+- **No Content-Type of its own**: aiohttp would label a body (or a bodiless POST) `application/octet-stream`;
+  a request goes on with the Content-Type its client sent, or none, as with httpx.
+- **No redirects followed, no proxy from the environment**: service-to-service calls go straight to cluster
+  addresses, and a service's redirect is the client's to follow.
+
+Sessions are created on first use, inside the running event loop (aiohttp binds them to it), and closed
+by the lifespan (`aclose`).
 """
 
 from __future__ import annotations
 
-import inspect
-import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
-import httpx
+import aiohttp
 
-DEFAULT_SHARDS_PER_SERVICE = 4
-DEFAULT_CONNECTIONS_PER_SHARD = 16
-
-
-class UntracedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport without OpenTelemetry's process-wide httpx instrumentation.
-
-    servicekit instruments every httpx client of the process; on the gateway's hot path that wrapper (header
-    normalisation, span attributes read from the socket) cost about a tenth of the gateway's CPU. The
-    downstream client opens one lean client span of its own instead (adapters/downstream.py), so traces
-    keep the hop and the trace context still travels in the headers it injects.
-    """
-
-    # The undecorated method, whether the instrumentation was installed before this import or after it.
-    handle_async_request = inspect.unwrap(httpx.AsyncHTTPTransport.handle_async_request)
+DEFAULT_CONNECTIONS_PER_SERVICE = 64
+# Below uvicorn's `timeout_keep_alive` (5 s, servicekit.http.server) so the client lets go first.
+KEEPALIVE_SECONDS = 4.0
 
 
 class ServicePools:
@@ -37,37 +36,43 @@ class ServicePools:
         self,
         services: Iterable[str],
         *,
-        timeout: httpx.Timeout,
-        shards_per_service: int = DEFAULT_SHARDS_PER_SERVICE,
-        connections_per_shard: int = DEFAULT_CONNECTIONS_PER_SHARD,
+        connect_timeout_seconds: float,
+        read_timeout_seconds: float,
+        connections_per_service: int = DEFAULT_CONNECTIONS_PER_SERVICE,
     ) -> None:
-        limits = httpx.Limits(
-            max_connections=connections_per_shard, max_keepalive_connections=connections_per_shard
+        self._services = frozenset(services)
+        self._connections = connections_per_service
+        # sock_connect bounds the TCP connect; connect bounds waiting for a free pooled connection plus the
+        # connect; sock_read bounds each wait for the answer's bytes. No total: a slow but moving body of a
+        # large answer is not cut off, a silent service is.
+        self._timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout_seconds + read_timeout_seconds,
+            sock_connect=connect_timeout_seconds,
+            sock_read=read_timeout_seconds,
         )
-        # One TLS context for every pool: each transport would otherwise build its own and load the CA bundle
-        # again, ~30 ms of CPU each and most of the gateway's app construction at startup (bench/startup).
-        tls = httpx.create_ssl_context()
-        self._clients: dict[str, list[httpx.AsyncClient]] = {
-            service: [
-                httpx.AsyncClient(
-                    timeout=timeout,
-                    transport=UntracedTransport(limits=limits, verify=tls),
-                    follow_redirects=False,
-                    # Service-to-service calls go straight to cluster addresses, never through a proxy.
-                    trust_env=False,
-                )
-                for _ in range(shards_per_service)
-            ]
-            for service in services
-        }
-        self._next: dict[str, Iterator[httpx.AsyncClient]] = {
-            service: itertools.cycle(clients) for service, clients in self._clients.items()
-        }
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
 
-    def client(self, service: str) -> httpx.AsyncClient:
-        return next(self._next[service])
+    def session(self, service: str) -> aiohttp.ClientSession:
+        """The service's session; must be called inside the running event loop."""
+        session = self._sessions.get(service)
+        if session is None or session.closed:
+            if service not in self._services:
+                raise KeyError(service)
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=self._connections, limit_per_host=0, keepalive_timeout=KEEPALIVE_SECONDS
+                ),
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("Content-Type",),
+                timeout=self._timeout,
+                trust_env=False,
+                raise_for_status=False,
+            )
+            self._sessions[service] = session
+        return session
 
     async def aclose(self) -> None:
-        for clients in self._clients.values():
-            for client in clients:
-                await client.aclose()
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()

@@ -18,9 +18,12 @@ from limits.aio.strategies import MovingWindowRateLimiter, RateLimiter, SlidingW
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from gateway_service.adapters.redis_batching import PipelineBatcher
 from gateway_service.domain.rate_limits import RateDecision, RateRule
 
 KEY_PREFIX = "gw:limits"
+# limits' sliding-window script arguments: previous window key, current window key, limit, expiry, amount.
+_WindowArguments = tuple[str, str, int, int, int]
 ATTEMPTS_PREFIX = "gw:attempts"
 
 # Count-then-check in one step: INCR is atomic, so of N parallel callers exactly `limit` are admitted. A
@@ -55,8 +58,12 @@ class RedisRateLimiter:
         self._refund = redis.register_script(_REFUND)
         # limits' own sliding-window script, run on our pipeline by `hit_many` (same keys, same counters).
         self._sliding_window = redis.register_script(_sliding_window_script(storage))
+        # Concurrent requests' counts share pipelines (adapters/redis_batching.py).
+        self._windows: PipelineBatcher[_WindowArguments] = PipelineBatcher(self._run_sliding_windows)
 
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
+        if not rule.exact:  # the same script and keys limits' strategy uses, on a shared pipeline
+            return (await self.hit_many([(rule, key)]))[0]
         strategy, item = self._strategy(rule), _item(rule)
         if await strategy.hit(item, key):
             return RateDecision(allowed=True, retry_after_seconds=0)
@@ -65,20 +72,21 @@ class RedisRateLimiter:
     async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
         """Count several approximate budgets in one Redis round trip (a pipeline of limits' script).
 
-        Every request on a session counts against the per-IP and the per-account budget: two round trips
-        through `hit`, one here. The keys and the script are limits' own, so `hit` and `hit_many` share
-        their counters (tests/integration/test_redis_adapters.py pins that).
+        Every request on a session counts against the per-IP and the per-account budget: one round trip
+        for both, and that pipeline is shared with the other requests counting at the same moment
+        (`PipelineBatcher`). The keys and the script are limits' own, so limits' strategies and `hit_many`
+        share their counters (tests/integration/test_redis_adapters.py pins that).
         """
         if any(rule.exact for rule, _ in hits):
             return [await self.hit(rule, key) for rule, key in hits]
-        arguments = []
+        arguments: list[_WindowArguments] = []
         for rule, key in hits:
             item = _item(rule)
             window_key = item.key_for(key)
             previous = self._storage.bridge.prefixed_key(self._storage._previous_window_key(window_key))
             current = self._storage.bridge.prefixed_key(self._storage._current_window_key(window_key))
             arguments.append((previous, current, item.amount, item.get_expiry(), 1))
-        acquired = await self._run_sliding_windows(arguments)
+        acquired = await self._windows.submit(arguments)
         decisions = []
         for (rule, key), allowed in zip(hits, acquired, strict=True):
             if allowed:
@@ -87,7 +95,7 @@ class RedisRateLimiter:
                 decisions.append(await self._refusal(self._approximate, _item(rule), key))
         return decisions
 
-    async def _run_sliding_windows(self, arguments: Sequence[tuple[str, str, int, int, int]]) -> list[Any]:
+    async def _run_sliding_windows(self, arguments: Sequence[_WindowArguments]) -> list[Any]:
         # EVALSHA straight on the pipeline: redis-py's Script objects make a pipeline ask SCRIPT EXISTS
         # first, a second round trip each time. The script is loaded once, and again if Redis forgot it.
         for attempt in (1, 2):

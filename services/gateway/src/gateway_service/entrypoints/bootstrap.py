@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
 from redis.asyncio import Redis
 from servicekit.events import EventBus, EventWorkers, subscription
 from servicekit.security import InternalTokenIssuer
@@ -50,9 +49,8 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
     )
     pools = ServicePools(
         settings.service_urls(),
-        timeout=httpx.Timeout(
-            settings.downstream_read_timeout_seconds, connect=settings.downstream_connect_timeout_seconds
-        ),
+        connect_timeout_seconds=settings.downstream_connect_timeout_seconds,
+        read_timeout_seconds=settings.downstream_read_timeout_seconds,
     )
     access_tokens = Hs256AccessTokenCodec(
         settings.access_token_secret.get_secret_value(), ttl_seconds=settings.access_token_ttl_seconds
