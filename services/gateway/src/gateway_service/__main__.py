@@ -11,15 +11,17 @@ from gateway_service.settings import GatewaySettings
 
 # Imported by python-socketio's and python-engineio's *client* modules only, each inside `try/except
 # ImportError` (the clients then say the package is missing if used). The gateway only serves Socket.IO.
-SOCKETIO_CLIENT_ONLY_IMPORTS = ("aiohttp", "requests")
+# aiohttp is not hidden: the gateway's own downstream pool uses it (adapters/http_pool.py), so hiding it
+# here would save nothing and only leave engineio's async client without it.
+SOCKETIO_CLIENT_ONLY_IMPORTS = ("requests",)
 
 
 def import_socketio_without_its_clients() -> None:
     """Import python-socketio before the app does, with its clients' HTTP libraries hidden for the import.
 
     `import socketio` imports engineio's `Client` and `AsyncClient`, which import requests and aiohttp:
-    about 0.45 s of CPU of the gateway's ~3 s to ready (docs/benchmarks.md, "Startup"), for clients the
-    gateway never creates. The names are hidden only while socketio is imported and unhidden after, so
+    about 0.45 s of CPU of the gateway's ~3 s to ready when measured (docs/benchmarks.md, "Startup"), for
+    clients the gateway never creates. Since the downstream pool moved to aiohttp, only requests is saved. The names are hidden only while socketio is imported and unhidden after, so
     anything imported later gets the real packages. Done here, in the process entry point, and not in the
     app's modules: a test process that imports the app and also uses Socket.IO's client keeps a working one.
     """
