@@ -20,7 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser_harness import DESKTOP, Axe, OpenTab, OriginPolicy, Screenshots, Tab
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import Backend
+from gigstack_testinfra.mail import MailCatcher
 from playwright.async_api import Browser, async_playwright
+from storefront_stack import StorefrontStack, storefront_stack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GIGSTACK_CHROMIUM", "/usr/bin/chromium")
@@ -86,3 +90,22 @@ async def open_tab(browser: Browser, axe: Axe, screenshots: Screenshots) -> Asyn
             await tab.context.close()
     for tab in tabs:
         tab.assert_clean()
+
+
+@pytest.fixture(scope="module")
+async def storefront(
+    gigstack_backend: Backend,
+    _mail_catcher_session: MailCatcher,
+    internal_keypair: tuple[str, str],
+    _redis_databases: isolation.RedisDatabaseAllocator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[StorefrontStack]:
+    """The storefront over the whole marketplace, once per module (the journeys share it; ~1 min to start)."""
+    async with storefront_stack(
+        gigstack_backend,
+        _mail_catcher_session,
+        internal_keypair,
+        _redis_databases,
+        Path(tmp_path_factory.mktemp("storefront-logs")),
+    ) as stack:
+        yield stack
