@@ -6,9 +6,9 @@ SHELL := /usr/bin/env bash
 # The services `make up` starts, in start order (names and ports: docs/contracts.md): every service of
 # services/registry.toml (tests/registry fails when one is missing). Consumers first, so each declares and binds
 # its queues before anything publishes what it consumes (auth's account.created feeds users, chat, order and
-# review); the gateway last, once every service it routes to answers. Services that are not in services/ are
+# review); the gateway once every service it routes to answers, then the storefront (a client of the gateway). Services that are not in services/ are
 # skipped with a message. Override: make up DEV_SERVICES="gateway auth".
-DEV_SERVICES ?= notification users gig chat order review auth gateway
+DEV_SERVICES ?= notification users gig chat order review auth gateway storefront
 # 1: `make up` also runs Prometheus, Alertmanager, the OpenTelemetry Collector, Jaeger and log shipping into
 # OpenSearch (docs/local-development.md); `make up OBSERVABILITY=0` for a lean stack.
 OBSERVABILITY ?= 1

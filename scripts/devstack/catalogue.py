@@ -25,7 +25,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL = REPO_ROOT / ".local"
 DATA, LOGS, PIDS, SECRETS = LOCAL / "data", LOCAL / "logs", LOCAL / "pids", LOCAL / "secrets"
 HOST = "127.0.0.1"
-PUBLIC_URL = "http://localhost:3000"
+# The storefront's address (its registry port): links in emails open its pages, and the gateway's CORS and the
+# object store's CORS admit this origin.
+STOREFRONT_PORT = 8008
+PUBLIC_URL = f"http://{HOST}:{STOREFRONT_PORT}"
 # The one media bucket (docs/contracts.md, media keys), created by `make up` in the local s3proxy.
 MEDIA_BUCKET = "gigstack-media"
 
@@ -191,6 +194,12 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
         for other in CATALOGUE.values():
             if other.internal_api and other.name in running:
                 env[f"{other.name.upper()}_SERVICE_URL"] = f"http://{HOST}:{other.port}"
+    if spec.name == "storefront":
+        env["GATEWAY_URL"] = f"http://{HOST}:{CATALOGUE['gateway'].port}"
+        # Presigned uploads go from the browser straight to s3proxy: the one other origin its CSP names.
+        bucket = media_bucket()
+        env["MEDIA_PUBLIC_ORIGIN"] = bucket.url.rstrip("/")
+        env["MEDIA_PUBLIC_BASE_URL"] = f"{bucket.url.rstrip('/')}/{bucket.bucket}"
     if spec.name == "order":
         # PAYMENT_PROVIDER stays `local` (its default, development only): no card network is reachable here.
         env["PAYMENT_WEBHOOK_SECRET"] = dev["PAYMENT_WEBHOOK_SECRET"]

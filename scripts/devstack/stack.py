@@ -22,6 +22,7 @@ from scripts.devstack.catalogue import (
     LOGS,
     PIDS,
     PORTS,
+    PUBLIC_URL,
     REPO_ROOT,
     SECRETS,
     ServiceSpec,
@@ -184,6 +185,8 @@ def up(names: list[str], *, with_observability: bool = True) -> None:
     for spec in services:
         start_service(spec, dev, [s.name for s in services], extra_env)
     print("\nGigstack dev stack is up:")
+    if any(s.name == "storefront" for s in services):
+        print(f"  storefront (open me) {PUBLIC_URL}/")
     if any(s.name == "gateway" for s in services):
         print(f"  API docs (gateway)   http://{HOST}:8000/docs")
     print(f"  mail catcher UI      http://{HOST}:{PORTS['mail-web']}/  (SMTP {HOST}:{PORTS['smtp']})")

@@ -1,0 +1,1 @@
+"""Gigstack's storefront: the marketplace in a browser, server-rendered over the gateway's public API."""
