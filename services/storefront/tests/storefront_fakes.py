@@ -96,3 +96,47 @@ def gig(gig_id: str = "g1", **changes: Any) -> dict[str, Any]:
         "version": 1,
     }
     return {**base, **changes}
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def csrf_token_of(client: httpx.AsyncClient, path: str = "/signin") -> str:
+    """Open a page with a form (as a browser would) and read its CSRF token."""
+    page = await client.get(path)
+    match = CSRF_INPUT.search(page.text)
+    assert match, f"{path} has no CSRF input"
+    return match.group(1)
+
+
+def user_json(username: str = "alice") -> dict[str, Any]:
+    return {
+        "id": f"id-{username}",
+        "username": username,
+        "email": f"{username}@example.com",
+        "country": None,
+        "email_verified": True,
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+
+
+def session_json(
+    username: str = "alice", access: str = "access-1", refresh: str = "refresh-1"
+) -> dict[str, Any]:
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "bearer",
+        "expires_in": 900,
+        "user": user_json(username),
+    }
+
+
+async def sign_in(client: httpx.AsyncClient, gateway: FakeGateway, username: str = "alice") -> None:
+    """Sign the test browser in through the real sign-in page."""
+    gateway.on("auth.signin", session_json(username))
+    token = await csrf_token_of(client)
+    answer = await client.post(
+        "/signin", data={"csrf_token": token, "email_or_username": username, "password": "pw-123456"}
+    )
+    assert answer.status_code == 303, answer.text

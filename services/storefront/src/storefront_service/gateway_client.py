@@ -52,13 +52,24 @@ class GatewayError(Exception):
         return f"{self.status_code} {self.code}: {self.message}"
 
     def field_errors(self) -> dict[str, str]:
-        """Per-field messages from a 422's details (FastAPI-style ``loc``/``msg`` items), keyed by field."""
+        """Per-field messages from a 422's details (servicekit's ``{"field": "body.email", "message"}``
+        items), keyed by the last part of the field's path, so a form shows each beside its input."""
         found: dict[str, str] = {}
         items = self.details if isinstance(self.details, list) else []
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("loc"), list) and item["loc"]:
-                found.setdefault(str(item["loc"][-1]), str(item.get("msg", "is not valid")))
+            if isinstance(item, dict) and isinstance(item.get("field"), str) and item["field"]:
+                name = item["field"].rsplit(".", 1)[-1]
+                found.setdefault(name, _readable(str(item.get("message") or "is not valid")))
         return found
+
+
+def _readable(message: str) -> str:
+    # pydantic's "String should match pattern '^...$'" tells a person nothing; say what is wrong instead.
+    if message.startswith("String should match pattern"):
+        return "Not in the expected format."
+    if message.startswith("Value error, "):
+        return message.removeprefix("Value error, ")
+    return message
 
 
 class GatewayUnavailable(Exception):  # noqa: N818 - the page says "unavailable"; the name reads the same

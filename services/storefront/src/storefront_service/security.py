@@ -10,7 +10,6 @@ before the page's handler runs. SameSite=Lax on the session cookie is the second
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -111,17 +110,3 @@ async def require_csrf(request: Request) -> None:
         or not tokens_match(session.csrf_token, await offered_csrf_token(request))
     ):
         raise CsrfRefusedError
-
-
-def unsafe_routes_without_csrf(routes: Iterable[object]) -> list[str]:
-    """Paths of unsafe-method routes that lack the CSRF dependency (checked by a test over the whole app)."""
-    missing = []
-    for route in routes:
-        methods = getattr(route, "methods", None) or set()
-        if not set(methods) - SAFE_METHODS:
-            continue
-        dependant = getattr(route, "dependant", None)
-        calls = {dep.call for dep in getattr(dependant, "dependencies", [])}
-        if require_csrf not in calls:
-            missing.append(f"{sorted(methods)} {getattr(route, 'path', '?')}")
-    return missing
