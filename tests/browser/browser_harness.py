@@ -113,10 +113,17 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
 
 
 class Axe:
-    """axe-core evaluated into the page (see the module docstring for why not ``add_script_tag``)."""
+    """axe-core evaluated into the page (see the module docstring for why not ``add_script_tag``).
 
-    def __init__(self, script: str | None = None) -> None:
+    ``report_only`` (``GIGSTACK_BROWSER_AXE=report``) records blocking violations in ``reported`` instead of
+    failing, to see how far a journey gets past a known one; the suite itself always runs strict."""
+
+    def __init__(self, script: str | None = None, *, report_only: bool | None = None) -> None:
         self.script = script if script is not None else axe_script_path().read_text(encoding="utf-8")
+        if report_only is None:
+            report_only = os.environ.get("GIGSTACK_BROWSER_AXE") == "report"
+        self.report_only = report_only
+        self.reported: list[str] = []
 
     async def violations(self, page: Page) -> list[dict[str, Any]]:
         if not await page.evaluate("() => typeof window.axe === 'object'"):
@@ -130,8 +137,12 @@ class Axe:
     async def assert_no_blocking_violations(self, page: Page, name: str) -> None:
         blocking = _blocking(await self.violations(page))
         if blocking:
-            found = describe_violations(blocking)
-            raise PageCheckError(f"axe-core: serious/critical violations on {name} ({page.url}):\n{found}")
+            listed = describe_violations(blocking)
+            found = f"axe-core: serious/critical violations on {name} ({page.url}):\n{listed}"
+            if self.report_only:
+                self.reported.append(found)
+                return
+            raise PageCheckError(found)
 
 
 class Screenshots:
@@ -223,11 +234,12 @@ class Tab:
     async def check(self, name: str) -> None:
         """Everything recorded so far is clean, axe finds nothing serious, screenshots at both widths."""
         await self.page.wait_for_load_state("load")
+        # Counted as checked even when a check below fails: the failure is the test's, not "never checked".
+        self.checked.add(_url_without_fragment(self.page.url))
         self.raise_findings()
         await self.axe.assert_no_blocking_violations(self.page, name)
         await self.screenshots.capture(self.page, name)
         self.raise_findings()  # anything the screenshots' re-layout triggered
-        self.checked.add(_url_without_fragment(self.page.url))
 
     def acknowledge(self) -> None:
         """A test that provoked a finding on purpose has asserted it: forget it, count every page as seen."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+from typing import Any
 
 from e2e_mail import OTP, wait_for_mail
 from gigstack_testinfra.mail import MailCatcher
@@ -30,3 +31,13 @@ async def email_link(
 async def email_otp(mail: MailCatcher, to: str, *, skip: int = 0) -> str:
     code: str = await wait_for_mail(mail, to, OTP, skip=skip)
     return code
+
+
+async def email_with_subject(mail: MailCatcher, to: str, subject: re.Pattern[str]) -> dict[str, Any]:
+    """The first email to ``to`` whose subject matches (emails without a link: the order service's)."""
+
+    def matches(message: dict[str, Any]) -> bool:
+        return to in message.get("to", []) and subject.search(str(message.get("subject", ""))) is not None
+
+    found: list[dict[str, Any]] = await mail.wait_for_messages(1, timeout=30.0, where=matches)
+    return found[0]

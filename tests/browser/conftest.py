@@ -8,7 +8,8 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,13 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def axe() -> Axe:
-    return Axe()
+def axe() -> Iterator[Axe]:
+    engine = Axe()
+    yield engine
+    if engine.reported:  # report-only mode (GIGSTACK_BROWSER_AXE=report): what would have failed
+        SCREENSHOTS_ROOT.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS_ROOT / "axe-report.txt").write_text("\n\n".join(engine.reported) + "\n")
+        warnings.warn(f"axe-core (report only): {len(engine.reported)} pages with violations", stacklevel=1)
 
 
 @pytest.fixture
