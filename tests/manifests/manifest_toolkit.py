@@ -183,7 +183,10 @@ PUBLIC_SERVICE = "gateway"
 # Published next to the gateway: minikube's object store, which browsers POST presigned uploads to
 # (docs/adr/0017; on eks that is Amazon S3 itself). It runs no code of ours and checks every signature.
 OBJECT_STORE_SERVICE = "s3proxy"
-PUBLIC_SERVICES = frozenset({PUBLIC_SERVICE, OBJECT_STORE_SERVICE})
+# The web client: the same Ingress routes everything outside /api to it (docs/adr/0025). It is a client of
+# the gateway's public API, so publishing it exposes nothing the gateway does not.
+STOREFRONT_SERVICE = "storefront"
+PUBLIC_SERVICES = frozenset({PUBLIC_SERVICE, OBJECT_STORE_SERVICE, STOREFRONT_SERVICE})
 MONITORING_NAMESPACE = "monitoring"
 
 
@@ -203,8 +206,8 @@ def _peer_is_internal(peer: Manifest) -> bool:
 
 
 def exposure_problems(docs: Iterable[Manifest]) -> list[str]:
-    """Only the gateway (and minikube's object store) may be reachable from outside the namespace
-    (Prometheus scraping aside)."""
+    """Only the gateway, the storefront (and minikube's object store) may be reachable from outside the
+    namespace (Prometheus scraping aside)."""
     problems = []
     for doc in docs:
         kind, spec = doc.get("kind"), doc.get("spec", {})

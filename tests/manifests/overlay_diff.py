@@ -34,8 +34,13 @@ def one_sided_category(obj: str) -> str | None:
 
 def _object_store_setting(obj: str, path: str) -> bool:
     """OBJECT_STORE_* settings, and minikube's s3proxy key pair in the envFrom of media services."""
-    return (obj.startswith("ConfigMap/") and ".OBJECT_STORE_" in path) or (
-        obj.startswith("Deployment/") and ".envFrom[" in path and "secretRef" in path
+    return (
+        (obj.startswith("ConfigMap/") and ".OBJECT_STORE_" in path)
+        or (
+            # The storefront's CSP origin and media base URL: the same store's public address (docs/adr/0025).
+            obj == "ConfigMap/storefront-config" and ".MEDIA_PUBLIC_" in path
+        )
+        or (obj.startswith("Deployment/") and ".envFrom[" in path and "secretRef" in path)
     )
 
 
@@ -46,7 +51,10 @@ RULES: tuple[Rule, ...] = (
     ("replicas", lambda obj, path: obj.startswith("HorizontalPodAutoscaler/") and "Replicas" in path),
     (
         "ingress class",
-        lambda obj, path: obj.startswith("Ingress/") or obj == "NetworkPolicy/gateway-from-ingress",
+        lambda obj, path: (
+            obj.startswith("Ingress/")
+            or obj in ("NetworkPolicy/gateway-from-ingress", "NetworkPolicy/storefront-from-ingress")
+        ),
     ),
     ("store endpoints", lambda obj, path: obj.startswith("NetworkPolicy/egress-")),
     ("store endpoints", lambda obj, path: obj == "ConfigMap/notification-config" and ".SMTP_" in path),

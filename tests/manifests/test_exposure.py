@@ -1,4 +1,5 @@
-"""Only the gateway is reachable from outside the gigstack namespace (Prometheus scraping aside)."""
+"""Only the gateway and the storefront are reachable from outside the gigstack namespace (Prometheus scraping
+aside), through one Ingress: /api to the gateway, everything else to the storefront (docs/adr/0025)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ Plant = Callable[[str, Callable[[str], str]], Path]
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_only_the_gateway_is_exposed(environment: str, rendered: dict[str, list[Manifest]]) -> None:
+def test_only_the_gateway_and_the_storefront_are_exposed(
+    environment: str, rendered: dict[str, list[Manifest]]
+) -> None:
     docs = rendered[environment]
     assert exposure_problems(docs) == []
     ingresses = [doc for doc in docs if doc["kind"] == "Ingress"]
@@ -21,6 +24,13 @@ def test_only_the_gateway_is_exposed(environment: str, rendered: dict[str, list[
     assert sorted(doc["metadata"]["name"] for doc in ingresses) == expected
     for ingress in ingresses:
         assert ingress["spec"]["tls"], f"the {ingress['metadata']['name']} Ingress must terminate TLS"
+    (edge,) = [doc for doc in ingresses if doc["metadata"]["name"] == "gateway"]
+    routes = {
+        path["path"]: path["backend"]["service"]["name"]
+        for rule in edge["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert routes == {"/api": "gateway", "/": "storefront"}
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

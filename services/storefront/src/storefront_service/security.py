@@ -25,17 +25,26 @@ class CsrfRefusedError(Exception):
     """An unsafe request without the session's CSRF token: answered with the 403 page."""
 
 
-def content_security_policy(media_origin: str | None) -> str:
+# Stripe.js and its Payment Element (checkout), named only when a publishable key is configured (sf-trade):
+# https://docs.stripe.com/security/guide#content-security-policy
+STRIPE_SCRIPT = " https://js.stripe.com"
+STRIPE_FRAMES = "frame-src https://js.stripe.com https://hooks.stripe.com"
+STRIPE_CONNECT = " https://api.stripe.com"
+
+
+def content_security_policy(media_origin: str | None, *, stripe: bool = False) -> str:
     """The one policy of every page: nothing inline, nothing from elsewhere but the media origin (uploads
-    straight to the presigned URL, and the images read from it)."""
+    straight to the presigned URL, and the images read from it) and, only when Stripe is configured,
+    Stripe's script, frames and API."""
     media = f" {media_origin}" if media_origin else ""
     directives = (
         "default-src 'self'",
-        "script-src 'self'",
+        f"script-src 'self'{STRIPE_SCRIPT if stripe else ''}",
         "style-src 'self'",
         f"img-src 'self' data:{media}",
-        f"connect-src 'self'{media}",
+        f"connect-src 'self'{media}{STRIPE_CONNECT if stripe else ''}",
         f"form-action 'self'{media}",
+        *((STRIPE_FRAMES,) if stripe else ()),
         "frame-ancestors 'none'",
         "base-uri 'self'",
         "object-src 'none'",
@@ -43,9 +52,11 @@ def content_security_policy(media_origin: str | None) -> str:
     return "; ".join(directives)
 
 
-def security_headers(media_origin: str | None, *, hsts: bool) -> list[tuple[bytes, bytes]]:
+def security_headers(
+    media_origin: str | None, *, hsts: bool, stripe: bool = False
+) -> list[tuple[bytes, bytes]]:
     headers = [
-        (b"content-security-policy", content_security_policy(media_origin).encode()),
+        (b"content-security-policy", content_security_policy(media_origin, stripe=stripe).encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-frame-options", b"DENY"),
@@ -62,9 +73,9 @@ class SecurityHeadersMiddleware:
     """Adds the headers to every HTTP response, error pages and static files included (pure ASGI, so a
     websocket passes untouched and a streamed body is not buffered)."""
 
-    def __init__(self, app: ASGIApp, *, media_origin: str | None, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, media_origin: str | None, hsts: bool, stripe: bool = False) -> None:
         self._app = app
-        self._headers = security_headers(media_origin, hsts=hsts)
+        self._headers = security_headers(media_origin, hsts=hsts, stripe=stripe)
         self._names = {name for name, _ in self._headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -25,6 +25,9 @@ class StorefrontSettings(ServiceSettings):
     # Where public media (gig covers) is read from: ``<media_public_base_url>/<media key>``; without it,
     # pages show no images.
     media_public_base_url: str | None = None
+    # Stripe's publishable key (pk_...): with it, checkout mounts Stripe's Payment Element and the CSP names
+    # Stripe's origins; without it (local), checkout pays through the local provider (payments.devConfirm).
+    stripe_publishable_key: str | None = None
 
     # Server-side sessions (sessions.py): idle lifetime, sliding on every request. A signed-in session never
     # outlives the gateway's refresh token; when that is gone the user is signed out.
@@ -35,6 +38,16 @@ class StorefrontSettings(ServiceSettings):
     gateway_connect_timeout_seconds: float = Field(default=2.0, gt=0)
     gateway_read_timeout_seconds: float = Field(default=10.0, gt=0)
     gateway_max_retries: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("stripe_publishable_key")
+    @classmethod
+    def _publishable_key(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        # Only a publishable key is ever sent to browsers; a secret key (sk_/rk_) here would leak it.
+        if not value.startswith("pk_") or any(c in value for c in " \"'<>"):
+            raise ValueError("STRIPE_PUBLISHABLE_KEY must be a Stripe publishable key (pk_...)")
+        return value.strip()
 
     @field_validator("media_public_origin")
     @classmethod

@@ -12,22 +12,17 @@ from another site's page (Origin).
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any
 
-import httpx
 import pytest
 import socketio
-import uvicorn
-from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
-from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.service_layer.sessions import SessionService
 from gigstack_testinfra.net import LOOPBACK, free_port
 from gigstack_testinfra.plugin import RedisWithServiceUsers
@@ -40,57 +35,14 @@ from storefront_service.realtime import ProxySettings, RealtimeProxy, realtime_r
 from storefront_service.sessions import SessionStore, SignedInUser
 from storefront_service.settings import StorefrontSettings
 
+# --import-mode=importlib: the shared gateway helpers live beside this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sf_realtime_stack import gateway_env, gateway_sessions, running_gateway, serve
+
 pytestmark = pytest.mark.integration
 
-ACCESS_SECRET = "storefront-proxy-access-token-key-0123456789abcdef"
 PROXY_PATH = "/realtime/socket.io"
-
-
-@contextmanager
-def _gateway_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    full = {**os.environ, **env, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "PORT": str(port)}
-    popen = subprocess.Popen([sys.executable, "-m", "gateway_service"], env=full)
-    try:
-        yield popen
-    finally:
-        popen.terminate()
-        try:
-            popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            popen.kill()
-
-
-async def _wait_ready(url: str, popen: subprocess.Popen[bytes], timeout: float = 120.0) -> None:  # noqa: ASYNC109
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(trust_env=False) as client:
-        while time.monotonic() < deadline:
-            assert popen.poll() is None, f"gateway exited with {popen.returncode}"
-            try:
-                if (await client.get(f"{url}/health/ready", timeout=1)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("the gateway never became ready")
-
-
-@asynccontextmanager
-async def _serve(app: Any, lifespan: Literal["on", "off"] = "off") -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        app, host=LOOPBACK, port=port, log_config=None, lifespan=lifespan, access_log=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(15):
-            while not server.started:
-                assert not task.done(), "uvicorn stopped before starting"
-                await asyncio.sleep(0.02)
-        yield f"http://{LOOPBACK}:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
 
 
 @asynccontextmanager
@@ -101,7 +53,7 @@ async def _bare_proxy(gateway_url: str, tokens: dict[str, str]) -> AsyncIterator
         return tokens.get(websocket.cookies.get("sf_session", ""))
 
     proxy = RealtimeProxy(ProxySettings(gateway_url=gateway_url, connect_timeout_seconds=2.0), token_source)
-    async with _serve(Starlette(routes=[realtime_route(proxy)])) as url:
+    async with serve(Starlette(routes=[realtime_route(proxy)])) as url:
         yield url, proxy
 
 
@@ -140,41 +92,21 @@ async def stack(
     internal_keypair: tuple[str, str],
     redis_with_service_users: RedisWithServiceUsers,
 ) -> AsyncIterator[Stack]:
-    private_pem, public_pem = internal_keypair
-    port = free_port()
-    env = {
-        "REDIS_URL": redis_url,
-        "AMQP_URL": amqp_url,
-        "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
-        "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
-        "ACCESS_TOKEN_SECRET": ACCESS_SECRET,
-        "REALTIME_HEARTBEAT_SECONDS": "0.3",
-        "SESSION_LIVENESS_CACHE_SECONDS": "0",
-        "SHUTDOWN_GRACE_SECONDS": "1",
-    }
-    gateway_url = f"http://{LOOPBACK}:{port}"
     redis = Redis.from_url(redis_url)
-    sessions = SessionService(
-        RedisSessionStore(redis),
-        Hs256AccessTokenCodec(ACCESS_SECRET, ttl_seconds=900),
-        refresh_ttl_seconds=3600,
-        session_lifetime_seconds=86400,
-        refresh_reuse_grace_seconds=5,
-    )
+    sessions = gateway_sessions(redis)
     bus = EventBus(amqp_url, service_name="tests-chat")
-    app = create_app(
-        StorefrontSettings(
-            environment="test",
-            redis_url=redis_with_service_users.url("storefront"),
-            gateway_url=gateway_url,
-            log_level="WARNING",
-        )
-    )
-    with _gateway_process(env, port) as popen:
-        await _wait_ready(gateway_url, popen)
+    async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway_url:
         await bus.connect()
+        app = create_app(
+            StorefrontSettings(
+                environment="test",
+                redis_url=redis_with_service_users.url("storefront"),
+                gateway_url=gateway_url,
+                log_level="WARNING",
+            )
+        )
         try:
-            async with _serve(app, lifespan="on") as storefront_url:
+            async with serve(app, lifespan="on") as storefront_url:
                 yield Stack(
                     gateway_url=gateway_url,
                     storefront_url=storefront_url,

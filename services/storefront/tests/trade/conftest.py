@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from storefront_service.entrypoints.app import create_app
-from storefront_service.sessions import Session, SignedInUser
+from storefront_service.sessions import Session, SessionStore, SignedInUser
 from storefront_service.settings import StorefrontSettings
 
 # --import-mode=importlib: the shared fakes live one folder up, the samples beside this file.
@@ -37,7 +37,7 @@ class TradeBrowser:
     session: Session | None = None
 
     async def sign_in(self, user_id: str = "u-buyer", username: str = "bea") -> Session:
-        store = self.app.state.deps.sessions
+        store: SessionStore = self.app.state.deps.sessions
         session = store.new()
         session.user = SignedInUser(
             id=user_id, username=username, email=f"{username}@example.test", email_verified=True
@@ -63,7 +63,15 @@ class TradeBrowser:
 
 
 @pytest.fixture
-async def trade(redis_with_service_users: Any) -> AsyncIterator[TradeBrowser]:
+def trade_overrides() -> dict[str, Any]:
+    """Settings a test module changes (overridden by a fixture of the same name there)."""
+    return {}
+
+
+@pytest.fixture
+async def trade(
+    redis_with_service_users: Any, trade_overrides: dict[str, Any]
+) -> AsyncIterator[TradeBrowser]:
     gateway = FakeGateway()
     settings = StorefrontSettings(
         environment="test",
@@ -72,6 +80,7 @@ async def trade(redis_with_service_users: Any) -> AsyncIterator[TradeBrowser]:
         media_public_origin="http://media.test:9000",
         media_public_base_url="http://media.test:9000/gigstack-media",
         gateway_max_retries=0,
+        **trade_overrides,
     )
     http = httpx.AsyncClient(base_url="http://gateway.test", transport=httpx.MockTransport(gateway))
     app = create_app(settings, http=http)

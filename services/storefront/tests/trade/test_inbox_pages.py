@@ -176,3 +176,25 @@ async def test_a_stranger_gets_not_found_pages(trade: TradeBrowser) -> None:
 
     assert {name: page.status_code for name, page in pages.items()} == dict.fromkeys(pages, 404)
     assert all("Traceback" not in page.text for page in pages.values())
+
+
+async def test_a_form_username_cannot_redirect_off_the_conversation_path(trade: TradeBrowser) -> None:
+    await trade.sign_in(BUYER, "bea")
+    trade.gateway.on("chat.respondToOffer", offer("declined"))
+
+    done = await trade.post("/inbox/offers/offer-1", {"action": "decline", "username": "../../evil?x=1\r\n"})
+
+    assert done.status_code == 303
+    assert done.headers["location"].startswith("/inbox/with/..%2F..%2Fevil%3Fx%3D1")
+
+
+async def test_the_unread_emails_link_opens_the_conversation(trade: TradeBrowser) -> None:
+    await trade.sign_in(BUYER, "bea")
+    trade.gateway.on("chat.conversations", {"items": [conversation()], "next_cursor": None})
+
+    found = await trade.client.get("/inbox", params={"conversation": "conv-1"})
+    unknown = await trade.client.get("/inbox", params={"conversation": "conv-9"})
+
+    assert (found.status_code, found.headers["location"]) == (303, "/inbox/with/sam")
+    assert unknown.status_code == 200
+    assert 'data-testid="conversation-list"' in unknown.text

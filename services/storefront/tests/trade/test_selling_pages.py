@@ -52,7 +52,7 @@ async def test_becoming_a_seller_sends_the_parsed_profile(trade: TradeBrowser) -
 
 async def test_a_refused_profile_is_shown_with_the_input_kept(trade: TradeBrowser) -> None:
     await trade.sign_in(SELLER, "sam")
-    details = [{"loc": ["body", "one_liner"], "msg": "Too long for a one-liner"}]
+    details = [{"field": "body.one_liner", "message": "Too long for a one-liner"}]
     trade.gateway.on(
         "sellers.create",
         lambda _: httpx.Response(422, json=error_body(422, "Some fields are not valid.", details)),
@@ -185,11 +185,13 @@ async def test_planning_an_upload_answers_the_presigned_form_as_json(trade: Trad
 
     answer = await trade.client.post(
         "/media/uploads",
-        data={"area": "gigs", "content_type": "image/png", "size": "1234"},
+        data={"area": "gigs", "content_type": "image/png", "size": "1234", "filename": "C:\\me\\cover.png"},
         headers={"X-CSRF-Token": trade.csrf},
     )
 
     assert answer.status_code == 200
+    # The uploader's file name is kept for the pages that show the file (keys are random).
+    assert await trade.app.state.deps.redis.get("sf:media-name:gigs/u-seller/abc.png") == b"cover.png"
     assert answer.json()["fields"] == planned["fields"]
     assert body_of(trade.gateway.called("media.createUpload")[0]) == {
         "area": "gigs",

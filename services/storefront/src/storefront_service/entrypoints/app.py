@@ -78,7 +78,10 @@ def create_app(
     # any page (and before the CSRF check, which compares against it).
     app.add_middleware(SessionMiddleware)
     app.add_middleware(
-        SecurityHeadersMiddleware, media_origin=settings.media_public_origin, hsts=settings.secure_cookies
+        SecurityHeadersMiddleware,
+        media_origin=settings.media_public_origin,
+        hsts=settings.secure_cookies,
+        stripe=settings.stripe_publishable_key is not None,
     )
     return app
 

@@ -15,25 +15,38 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from storefront_service.gateway_client import GatewayError
-from storefront_service.pages.trade_common import FormErrors, parse_int, parse_money, signed_in_user
+from storefront_service.pages.trade_common import (
+    FormErrors,
+    file_names,
+    parse_int,
+    parse_money,
+    signed_in_user,
+)
 from storefront_service.web import DepsDep, SessionDep, form_error, redirect, render
 
 router = APIRouter()
 
 PAGE_SIZE = 50
 CATCH_UP_PAGES = 4  # a reconnecting page fetches at most 200 messages; beyond that it is told to reload
+LINK_LOOKUP_PAGES = 4
 OFFER_RESPONSES = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}
 
 
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def _conversation_url(username: str) -> str:
+    """The conversation page of a form's ``username`` (quoted: a form value never leaves this path)."""
+    return f"/inbox/with/{quote(username, safe='')}" if username else "/inbox"
 
 
 def _valid_id(value: str) -> bool:
@@ -45,6 +58,12 @@ async def conversations(
     request: Request, deps: DepsDep, session: SessionDep, cursor: str | None = None
 ) -> Response:
     signed_in_user(session)
+    # The unread-messages email links to /inbox?conversation=<id>: open that conversation.
+    wanted = request.query_params.get("conversation", "")
+    if _valid_id(wanted):
+        username = await _username_in(deps, session, wanted)
+        if username:
+            return redirect(_conversation_url(username))
     page = await deps.gateway.call(
         "chat.conversations", query={"cursor": cursor, "limit": 20}, session=session
     )
@@ -53,6 +72,24 @@ async def conversations(
         "inbox/list.html",
         {"conversations": page["items"], "next_cursor": page.get("next_cursor"), "cursor": cursor},
     )
+
+
+async def _username_in(deps: Any, session: Any, conversation_id: str) -> str | None:
+    """The other user's name in one of my conversations, looked up in my latest ones (an email's link is
+    recent); None when it is not among them (the inbox is shown instead)."""
+    cursor: str | None = None
+    for _ in range(LINK_LOOKUP_PAGES):
+        page = await deps.gateway.call(
+            "chat.conversations", query={"cursor": cursor, "limit": PAGE_SIZE}, session=session
+        )
+        for conversation in page["items"]:
+            if conversation["id"] == conversation_id:
+                username: str | None = (conversation.get("other_user") or {}).get("username")
+                return username
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    return None
 
 
 async def _seller_gigs(deps: Any, user_id: str) -> list[dict[str, Any]]:
@@ -105,6 +142,7 @@ async def _render_conversation(
             await _mark_read(deps, session, conversation["id"], messages[-1]["seq"])
     gigs = await _seller_gigs(deps, user.id)
     context = {
+        "file_names": await file_names(deps.redis, [m.get("file_key") or "" for m in messages]),
         "conversation": conversation,
         "other": other,
         "messages": messages,
@@ -163,7 +201,12 @@ async def messages_fragment(
     return render(
         request,
         "inbox/_messages.html",
-        {"messages": items, "me": user.id, "other": conversation.get("other_user") or {}},
+        {
+            "messages": items,
+            "me": user.id,
+            "other": conversation.get("other_user") or {},
+            "file_names": await file_names(deps.redis, [m.get("file_key") or "" for m in items]),
+        },
         headers={"Cache-Control": "no-store"},
     )
 
@@ -226,7 +269,7 @@ async def send_message(request: Request, deps: DepsDep, session: SessionDep) -> 
             },
             status_code=error.status_code,
         )
-    return redirect(f"/inbox/with/{username}#message-form" if username else "/inbox", request)
+    return redirect(f"{_conversation_url(username)}#message-form" if username else "/inbox", request)
 
 
 @router.post("/inbox/offers")
@@ -284,7 +327,7 @@ async def send_offer(request: Request, deps: DepsDep, session: SessionDep) -> Re
             status_code=error.status_code,
         )
     session.flash("Your offer was sent.", "success")
-    return redirect(f"/inbox/with/{username}", request)
+    return redirect(_conversation_url(username), request)
 
 
 @router.post("/inbox/offers/{offer_id}")
@@ -292,7 +335,7 @@ async def respond_to_offer(offer_id: str, request: Request, deps: DepsDep, sessi
     signed_in_user(session)
     form = await request.form()
     action, username = _text(form, "action"), _text(form, "username")
-    back = f"/inbox/with/{username}" if username else "/inbox"
+    back = _conversation_url(username)
     if action not in OFFER_RESPONSES:
         session.flash("That is not something you can do with an offer.", "error")
         return redirect(back, request)

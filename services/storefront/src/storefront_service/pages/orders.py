@@ -1,7 +1,8 @@
 """Order pages: place an order (from a gig or an accepted offer), checkout, the buyer's and the seller's order
 page with its next actions, reviews, and order notifications.
 
-URLs: ``/orders?as=buyer|seller`` (lists, paged by ``before``), ``POST /orders`` (create, then checkout),
+URLs: ``/orders?as=buyer|seller`` (lists, paged by ``before``), ``/checkout/{gig_id}`` (the gig page's
+"Continue": confirm), ``POST /orders`` (create from ``gig_id`` or ``offer_id``, then checkout),
 ``/orders/{id}/checkout``, ``POST /orders/{id}/pay`` (local provider: ``payments.devConfirm``),
 ``/orders/{id}`` (``/orders/{id}/panel`` is its live-updated part), ``POST /orders/{id}/{action}`` for
 ``extension``, ``extension/decision``, ``delivery``, ``approve``, ``cancel``, ``review``; ``/notifications``,
@@ -23,13 +24,14 @@ import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from storefront_service.gateway_client import GatewayError
-from storefront_service.pages.trade_common import FormErrors, parse_int, signed_in_user
+from storefront_service.pages.trade_common import FormErrors, file_names, parse_int, signed_in_user
 from storefront_service.web import DepsDep, SessionDep, form_error, redirect, render
 
 logger = logging.getLogger(__name__)
@@ -76,6 +78,10 @@ async def order_list(
     request: Request, deps: DepsDep, session: SessionDep, before: str | None = None
 ) -> Response:
     signed_in_user(session)
+    # The order emails link to /orders?order_id=<id> (notification's catalogue): open that order.
+    linked = request.query_params.get("order_id", "")
+    if _valid_id(linked):
+        return redirect(f"/orders/{linked}")
     role = request.query_params.get("as", "buyer")
     role = role if role in ("buyer", "seller") else "buyer"
     operation = "orders.asSeller" if role == "seller" else "orders.asBuyer"
@@ -118,13 +124,27 @@ async def read_notification(
 # --- placing and paying -------------------------------------------------------------------------------------
 
 
+@router.get("/checkout/{gig_id}")
+async def confirm_gig_order(gig_id: str, request: Request, deps: DepsDep, session: SessionDep) -> Response:
+    """The gig page's "Continue": what is about to be ordered, and the POST that places it (never a GET)."""
+    user = signed_in_user(session)
+    gig = await deps.gateway.call("gigs.byId", path={"gig_id": gig_id}, session=session)
+    if gig.get("seller_id") == user.id:
+        session.flash("This is your own gig: buyers order it from this page.", "info")
+        return redirect(f"/gigs/{gig_id}")
+    return render(request, "orders/confirm.html", {"gig": gig})
+
+
 @router.post("/orders")
 async def place_order(request: Request, deps: DepsDep, session: SessionDep) -> Response:
     user = signed_in_user(session)
     form = await request.form()
     gig_id, offer_id = _text(form, "gig_id"), _text(form, "offer_id")
+    username = _text(form, "username")
     if offer_id and _valid_id(offer_id):
-        body, back = {"offer_id": offer_id}, "/inbox"
+        # Back to the conversation the offer is in (the order service may not have the acceptance yet).
+        back = f"/inbox/with/{quote(username, safe='')}" if username else "/inbox"
+        body = {"offer_id": offer_id}
     elif gig_id and _valid_id(gig_id):
         body, back = {"gig_id": gig_id}, f"/gigs/{gig_id}"
     else:
@@ -172,7 +192,7 @@ async def checkout(order_id: str, request: Request, deps: DepsDep, session: Sess
         return redirect(f"/orders/{order_id}")
     record = await _checkout_record(deps, order_id, user.id)
     settings = deps.settings
-    publishable_key = getattr(settings, "stripe_publishable_key", None)
+    publishable_key = settings.stripe_publishable_key
     provider = record.get("provider")
     stripe = bool(publishable_key and record.get("client_secret") and provider not in LOCAL_PROVIDERS)
     local = not stripe and settings.environment in ("development", "test")
@@ -258,7 +278,9 @@ async def _order_context(
     user = signed_in_user(session)
     order = await deps.gateway.call("orders.byId", path={"order_id": order_id}, session=session)
     role = "buyer" if order["buyer_id"] == user.id else "seller"
+    delivered = (order.get("delivery") or {}).get("file_keys") or []
     return {
+        "file_names": await file_names(deps.redis, list(delivered)),
         "order": order,
         "role": role,
         "gig": await _gig_or_none(deps, order["gig_id"]),

@@ -21,10 +21,12 @@ from starlette.datastructures import FormData
 from storefront_service.gateway_client import GatewayError, SignedOutError
 from storefront_service.pages.trade_common import (
     FormErrors,
+    clean_file_name,
     major_units,
     parse_int,
     parse_list,
     parse_money,
+    remember_file_name,
     signed_in_user,
 )
 from storefront_service.web import DepsDep, SessionDep, form_error, redirect, render
@@ -411,5 +413,8 @@ async def plan_upload(request: Request, deps: DepsDep, session: SessionDep) -> R
     except SignedOutError:
         # A script asked, not a page: it shows this message instead of following the sign-in redirect.
         return JSONResponse({"message": "Please sign in again to upload files."}, status_code=401)
+    await remember_file_name(
+        deps.redis, str(planned.get("key", "")), clean_file_name(_text(form, "filename"))
+    )
     keep = ("key", "url", "fields", "max_bytes", "content_types", "expires_at")
     return JSONResponse({name: planned.get(name) for name in keep}, headers={"Cache-Control": "no-store"})

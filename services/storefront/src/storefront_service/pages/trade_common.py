@@ -11,10 +11,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from redis.exceptions import RedisError
+
 from storefront_service.gateway_client import SignedOutError
 from storefront_service.sessions import Session, SignedInUser
 
 MAX_PRICE_MINOR = 100_000_000
+# Media keys are random (``deliveries/<owner>/<uuid>.pdf``); the name the file had on the uploader's disk is
+# kept beside it in the storefront's Redis so pages can show "work.pdf" rather than the uuid.
+MEDIA_NAME_KEY = "sf:media-name:"
+MEDIA_NAME_TTL_SECONDS = 180 * 24 * 3600
+MAX_FILE_NAME = 120
 
 
 def signed_in_user(session: Session) -> SignedInUser:
@@ -75,6 +82,34 @@ def parse_list(raw: str, *, separator: str = ",") -> list[str]:
     """Comma- (or line-) separated words, trimmed, blanks and repeats dropped, order kept."""
     items = raw.replace("\r", "").split(separator) if separator != "\n" else raw.splitlines()
     return list(dict.fromkeys(item.strip() for item in items if item.strip()))
+
+
+def clean_file_name(raw: str) -> str:
+    """The last path part of a browser-supplied name, control characters out, length capped."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name[:MAX_FILE_NAME]
+
+
+async def remember_file_name(redis: Any, key: str, name: str) -> None:
+    if name:
+        await redis.set(MEDIA_NAME_KEY + key, name, ex=MEDIA_NAME_TTL_SECONDS)
+
+
+async def file_names(redis: Any, keys: list[str]) -> dict[str, str]:
+    """key -> the uploader's file name, for the keys whose name is known (else the page shows the key's)."""
+    unique = list(dict.fromkeys(k for k in keys if k))
+    if not unique:
+        return {}
+    try:
+        values = await redis.mget([MEDIA_NAME_KEY + key for key in unique])
+    except RedisError:
+        return {}  # a display nicety: never fail a page for it
+    return {
+        key: value.decode() if isinstance(value, bytes) else str(value)
+        for key, value in zip(unique, values, strict=True)
+        if value is not None
+    }
 
 
 def major_units(minor: int | None) -> str:

@@ -44,6 +44,7 @@
       area: box.getAttribute("data-upload-area"),
       content_type: file.type || "application/octet-stream",
       size: String(file.size),
+      filename: file.name,
       csrf_token: csrfToken,
     });
     return fetch(box.getAttribute("data-upload-url"), {
