@@ -23,6 +23,7 @@ from storefront_pages import (
     file_payload,
     land,
     main_nav,
+    page_message,
     sign_up_verify_and_sign_in,
     tiny_png,
     visible,
@@ -151,14 +152,19 @@ async def buyer_finds_the_gig_by_search(journey: Journey) -> None:
     await land(tab, lambda: search.get_by_label("Search gigs").press("Enter"), r"/search\?", "search results")
     result = tab.page.locator("main").get_by_role("link", name=journey.gig_title)
 
+    reloaded = False
+
     async def listed() -> bool:
+        nonlocal reloaded
         if await visible(result):
             return True
         await tab.page.reload()  # the search index follows the gig service: eventually consistent
+        reloaded = True
         return False
 
     await eventually(listed, what=f"the new gig in the search results for {journey.word!r}")
-    await tab.check("search results")
+    if reloaded:
+        await tab.check("search results")
     await land(tab, result.first.click, re.escape(journey.gig_path) + "$", "gig page")
     await expect(tab.page.get_by_role("heading", level=1)).to_have_text(journey.gig_title)
 
@@ -331,21 +337,25 @@ async def _review(journey: Journey, tab: Tab, stars: int, comment: str, who: str
     await visit(tab, journey.order_path, re.escape(journey.order_path) + "$", f"order (completed, {who})")
 
     async def published() -> bool:
-        # reviews.create is refused (409 order_not_completed) until the completion reaches the review service.
+        # reviews.create is refused (409 order_not_completed) until the completion reaches the review service;
+        # the page says so and keeps the form: the person presses again.
         form = tab.page.get_by_test_id("review-form")
         await form.get_by_label(f"{stars} stars").check()
         await form.get_by_label("Comment (optional)").fill(comment)
         async with tab.page.expect_navigation() as navigation:
             await form.get_by_role("button", name="Publish review").click()
         response = await navigation.value
-        return (
-            response is not None
-            and response.status < 400
-            and await visible(tab.page.get_by_test_id("review-done"))
-        )
+        if response is not None and response.status < 400 and re.search(r"/orders/[^/]+$", tab.page.url):
+            return True
+        message = await page_message(tab)
+        await tab.check(f"review refused ({who})")
+        if "still on its way" not in message:
+            raise StorefrontPageError(f"the {who}'s review was refused: {message}")
+        return False
 
     await eventually(published, what=f"the {who}'s review")
     await tab.check(f"review published ({who})")
+    await expect(tab.page.locator("main")).to_contain_text("review is published")
 
 
 async def buyer_reviews_the_seller(journey: Journey) -> None:
