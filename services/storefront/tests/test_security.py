@@ -8,6 +8,8 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from gigstack_testinfra.plugin import RedisWithServiceUsers
+from redis.asyncio import Redis
+from redis.exceptions import NoPermissionError
 from storefront_fakes import BASE_URL, FakeGateway, csrf_token_of, empty_page
 from storefront_service.entrypoints.app import create_app, page_routers
 from storefront_service.settings import StorefrontSettings
@@ -150,13 +152,20 @@ async def test_session_cookie_is_secure_outside_development(
     assert page.headers["strict-transport-security"].startswith("max-age=")
 
 
-async def test_the_session_lives_in_redis_under_sf_and_the_token_stays_there(
-    client: httpx.AsyncClient, redis_with_service_users: RedisWithServiceUsers
+async def test_the_session_lives_in_redis_under_sf_and_its_user_reaches_nothing_else(
+    client: httpx.AsyncClient, storefront_settings: StorefrontSettings
 ) -> None:
-    """The storefront's Redis user may only touch sf:* (the registry's ACL): had the session been written
-    anywhere else, this page would have failed."""
+    """The storefront's Redis user (the registry's ACL, as in every environment) holds the sessions under sf:
+    and cannot read or forge the gateway's (a compromised storefront pod is not a gateway)."""
     page = await client.get("/signin")
     session_id = client.cookies["sf_session"]
-
-    assert page.status_code == 200
-    assert session_id not in page.text
+    own = Redis.from_url(storefront_settings.redis_url.get_secret_value())
+    try:
+        assert await own.exists(f"sf:session:{session_id}") == 1
+        assert session_id not in page.text
+        with pytest.raises(NoPermissionError):
+            await own.get("gw:session:any")
+        with pytest.raises(NoPermissionError):
+            await own.set("gw:session:forged", "x")
+    finally:
+        await own.aclose()
