@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter
+from prometheus_client import CollectorRegistry, Gauge
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
@@ -214,7 +215,19 @@ async def _app_endpoint(websocket: WebSocket) -> None:
             ProxySettings(gateway_url=state.deps.settings.gateway_url), session_access_token
         )
         state.realtime_proxy = proxy
+        _instrument(proxy, getattr(state, "metrics_registry", None))
     await proxy.handle(websocket)
+
+
+def _instrument(proxy: RealtimeProxy, registry: object) -> None:
+    """`storefront_realtime_connections`: the websockets this replica carries now (its cap is per replica)."""
+    if isinstance(registry, CollectorRegistry):
+        gauge = Gauge(
+            "storefront_realtime_connections",
+            "Browser websockets proxied to the gateway by this replica",
+            registry=registry,
+        )
+        gauge.set_function(lambda: proxy.open_connections)
 
 
 router = APIRouter()

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any, Literal
 
 import httpx
@@ -48,27 +48,42 @@ def gateway_sessions(redis: Redis) -> SessionService:
     )
 
 
+class GatewayProcess:
+    """`python -m gateway_service` on a fixed loopback port: killed and started again on the same address."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.env = {**os.environ, **env, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "PORT": str(port)}
+        self.url = f"http://{LOOPBACK}:{port}"
+        self.popen: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        # Popen returns at once (fork/exec); the wait for readiness below is the async part.
+        self.popen = subprocess.Popen([sys.executable, "-m", "gateway_service"], env=self.env)  # noqa: ASYNC220
+        await wait_ready(self.url, self.popen)
+
+    def kill(self) -> None:
+        """SIGKILL: its sockets drop without a goodbye, as in a crash."""
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+
+
 @asynccontextmanager
-async def running_gateway(env: dict[str, str]) -> AsyncIterator[str]:
-    port = free_port()
-    with gateway_process(env, port) as popen:
-        url = f"http://{LOOPBACK}:{port}"
-        await wait_ready(url, popen)
-        yield url
-
-
-@contextmanager
-def gateway_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    full = {**os.environ, **env, "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING", "PORT": str(port)}
-    popen = subprocess.Popen([sys.executable, "-m", "gateway_service"], env=full)
+async def running_gateway(env: dict[str, str]) -> AsyncIterator[GatewayProcess]:
+    gateway = GatewayProcess(env, free_port())
     try:
-        yield popen
+        await gateway.start()
+        yield gateway
     finally:
-        popen.terminate()
-        try:
-            popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            popen.kill()
+        gateway.stop()
 
 
 async def wait_ready(url: str, popen: subprocess.Popen[bytes], timeout: float = 120.0) -> None:  # noqa: ASYNC109

@@ -1,7 +1,8 @@
 """The live conversation page in a real Chromium, under the storefront's real CSP: the vendored Socket.IO
 client connects through the storefront's websocket proxy to a REAL gateway process; a chat event published
 on the bus makes the page fetch and append the new message without a reload; the same message pushed twice
-is shown once (dedupe by id); the page marks it read.
+is shown once (dedupe by id); the page marks it read; after the gateway is killed and started again, the
+page reconnects and fetches what was persisted meanwhile (after its last seen seq).
 
 Page data comes from a fake gateway (MockTransport, as in the route tests); the realtime path is all real.
 A second test does the same for static/js/upload.js against the real object store.
@@ -38,7 +39,7 @@ from storefront_service.settings import StorefrontSettings
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sf_realtime_stack import gateway_env, gateway_sessions, running_gateway, serve
+from sf_realtime_stack import GatewayProcess, gateway_env, gateway_sessions, running_gateway, serve
 from storefront_fakes import FakeGateway
 
 playwright_api = pytest.importorskip("playwright.async_api")
@@ -75,6 +76,7 @@ class Chat:
     buyer_id: str
     messages: list[dict[str, Any]]
     fake: FakeGateway | None = None
+    gateway: GatewayProcess | None = None
 
     def handle_messages(self, request: httpx.Request) -> httpx.Response:
         after = request.url.params.get("after")
@@ -116,13 +118,14 @@ async def live_storefront(
     fake.on("gigs.bySeller", {"items": []})
     http = httpx.AsyncClient(base_url="http://gateway.test", transport=httpx.MockTransport(fake))
     try:
-        async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway_url:
+        async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway:
+            chat.gateway = gateway
             await bus.connect()
             tokens = await gateway_sessions(redis).start(user_id=buyer_id, device_id=None)
             settings = StorefrontSettings(
                 environment="test",
                 redis_url=redis_with_service_users.url("storefront"),
-                gateway_url=gateway_url,
+                gateway_url=gateway.url,
                 log_level="WARNING",
             )
             app = create_app(settings, http=http)
@@ -174,11 +177,21 @@ async def test_a_pushed_message_appears_once_without_a_reload(
             await asyncio.sleep(0.5)  # let the second push's catch-up land too
             assert await page.locator('[data-message-id="msg-2"]').count() == 1
             assert await page.evaluate("window.__sameDocument") is True
-            assert problems == []
             # The page marked what arrived as read (the receipt goes through the storefront, CSRF header).
             assert chat.fake is not None
             receipts = [request.content for request in chat.fake.called("chat.markRead")]
             assert b'{"up_to_seq":2}' in receipts
+
+            # The gateway dies; a message is persisted meanwhile (no push reaches anyone); the gateway comes
+            # back on its address: the client reconnects through the proxy and fetches after its last seq.
+            assert chat.gateway is not None
+            chat.gateway.kill()
+            await expect(page.get_by_test_id("live-status")).to_contain_text("Reconnecting", timeout=10_000)
+            chat.messages.append(_message(3, SELLER_ID, chat.buyer_id, "Sent while you were offline"))
+            await chat.gateway.start()
+            await expect(messages).to_contain_text("Sent while you were offline", timeout=30_000)
+            assert await page.evaluate("window.__sameDocument") is True
+            assert [p for p in problems if "WebSocket" not in p and "ERR_CONNECTION_REFUSED" not in p] == []
         finally:
             await browser.close()
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import socketio
 from gateway_service.service_layer.sessions import SessionService
@@ -95,7 +96,8 @@ async def stack(
     redis = Redis.from_url(redis_url)
     sessions = gateway_sessions(redis)
     bus = EventBus(amqp_url, service_name="tests-chat")
-    async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway_url:
+    async with running_gateway(gateway_env(redis_url, amqp_url, internal_keypair)) as gateway:
+        gateway_url = gateway.url
         await bus.connect()
         app = create_app(
             StorefrontSettings(
@@ -180,6 +182,9 @@ async def _frames_flow_both_ways_and_either_sides_close_closes_the_other(stack: 
     url = stack.storefront_url
     async with browser(url, alice_cookie) as a, browser(url, bob_cookie) as b:
         assert stack.proxy.open_connections == 2
+        async with httpx.AsyncClient(trust_env=False) as http:
+            metrics = (await http.get(f"{stack.storefront_url}/metrics", timeout=5)).text
+        assert "storefront_realtime_connections 2.0" in metrics
         # Browser -> gateway with an ack back: alice asks about bob, who is online through the proxy too.
         assert await a.client.call("presence.watch", [bob], timeout=5) == {bob: True}
 

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import httpx
+import pytest
 from conftest import TradeBrowser
 from storefront_fakes import error_body, gig
 from trade_samples import BUYER, SELLER, body_of, order
@@ -245,3 +246,44 @@ async def test_the_order_emails_link_opens_the_order(trade: TradeBrowser) -> Non
     page = await trade.client.get("/orders", params={"order_id": "order-1"})
 
     assert (page.status_code, page.headers["location"]) == (303, "/orders/order-1")
+
+
+@pytest.mark.parametrize(
+    "status", ["awaiting_payment", "in_progress", "delivered", "completed", "cancelled", "expired"]
+)
+@pytest.mark.parametrize("viewer", [BUYER, SELLER])
+async def test_every_order_state_renders_for_both_parties(
+    trade: TradeBrowser, status: str, viewer: str
+) -> None:
+    await trade.sign_in(viewer, "bea" if viewer == BUYER else "sam")
+    _order_answers(trade, order(status, refunded_amount=3576 if status == "cancelled" else 0))
+
+    page = await trade.client.get("/orders/order-1")
+    panel = await trade.client.get("/orders/order-1/panel")
+
+    assert (page.status_code, panel.status_code) == (200, 200)
+    assert 'data-testid="order-status"' in panel.text
+    assert "<html" not in panel.text
+    assert ("Pay for this order" in page.text) == (status == "awaiting_payment" and viewer == BUYER)
+
+
+async def test_the_lists_render_with_their_rows(trade: TradeBrowser) -> None:
+    await trade.sign_in(BUYER, "bea")
+    trade.gateway.on("orders.asBuyer", {"orders": [order("in_progress")], "next_before": "cursor-2"})
+    trade.gateway.on("orders.asSeller", {"orders": [], "next_before": None})
+    trade.gateway.on("chat.conversations", {"items": [], "next_cursor": None})
+    trade.gateway.on("orders.notifications", {"notifications": []})
+    trade.gateway.on("sellers.byId", 404)
+
+    buying = await trade.client.get("/orders")
+    selling = await trade.client.get("/orders", params={"as": "seller"})
+    inbox = await trade.client.get("/inbox")
+    notes = await trade.client.get("/notifications")
+    dashboard = await trade.client.get("/selling")
+
+    assert 'data-order-id="order-1"' in buying.text
+    assert "before=cursor-2" in buying.text
+    assert 'data-testid="no-orders"' in selling.text
+    assert 'data-testid="no-conversations"' in inbox.text
+    assert notes.status_code == 200
+    assert "Become a seller" in dashboard.text
