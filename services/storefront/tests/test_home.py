@@ -49,3 +49,17 @@ async def test_home_with_the_gateway_down_is_the_503_page(
     assert "unavailable for a moment" in page.text
     assert "Traceback" not in page.text
     assert page.headers["content-type"].startswith("text/html")
+
+
+async def test_a_failing_category_row_is_left_out_and_the_page_stands(
+    client: httpx.AsyncClient, gateway: FakeGateway
+) -> None:
+    gateway.on("gigs.topRated", {**empty_page(), "items": [gig("g1", title="Still here")]})
+    gateway.on("gigs.search", {**empty_page(), "facets": {"categories": [{"key": "Design", "count": 1}]}})
+    gateway.on("gigs.byCategory", lambda _: httpx.Response(503, json={"error": {"message": "down"}}))
+
+    page = await client.get("/")
+
+    assert page.status_code == 200
+    assert "Still here" in page.text
+    assert "More in Design" not in page.text

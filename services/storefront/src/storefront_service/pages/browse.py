@@ -37,16 +37,18 @@ async def home(request: Request, deps: DepsDep) -> HTMLResponse:
         deps.gateway.call("gigs.search", query={"size": 1}),
     )
     categories = [bucket["key"] for bucket in _facet(overview, "categories")][:HOME_CATEGORY_ROWS]
-    pages = await asyncio.gather(
+    # A category row that fails to load is left out; the page stands on the top-rated row.
+    pages: list[Any] = await asyncio.gather(
         *(
             deps.gateway.call("gigs.byCategory", path={"category": category}, query={"size": HOME_ROW_SIZE})
             for category in categories
-        )
+        ),
+        return_exceptions=True,
     )
     rows = [
-        {"category": category, "gigs": page.get("items", [])}
+        {"category": category, "gigs": items}
         for category, page in zip(categories, pages, strict=True)
-        if page.get("items")
+        if (items := _items(page))
     ]
     return render(request, "browse/home.html", {"top_rated": top.get("items", []), "category_rows": rows})
 
