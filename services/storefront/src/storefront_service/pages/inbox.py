@@ -150,7 +150,6 @@ async def _render_conversation(
         "me": user.id,
         "gigs": gigs,
         "values": _offer_defaults(gigs),
-        "min_expiry_days": 1,
         **(extra or {}),
     }
     return render(request, "inbox/conversation.html", context, status_code=status_code)
