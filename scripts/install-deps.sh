@@ -128,5 +128,7 @@ timed "helm" "$REPO_ROOT/scripts/install/helm.sh"
 timed "otel collector" "$REPO_ROOT/scripts/install/otelcol.sh"
 timed "jaeger" "$REPO_ROOT/scripts/install/jaeger.sh"
 timed "stripe-mock" "$REPO_ROOT/scripts/install/stripe-mock.sh"
+timed "chromium" "$REPO_ROOT/scripts/install/chromium.sh"
+timed "axe-core" "$REPO_ROOT/scripts/install/axe-core.sh"
 timed "python workspace" sync_python
 echo "install-deps done in $(( $(date +%s) - total_start ))s"

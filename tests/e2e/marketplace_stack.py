@@ -38,6 +38,7 @@ async def marketplace_stack(
     order_env: Mapping[str, str] | None = None,
     chat_env: Mapping[str, str] | None = None,
     gateway_env: Mapping[str, str] | None = None,
+    notification_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[GigstackStack]:
     name = isolation.unique_name("journey")
     cleanups: list[tuple[str, Callable[[], None]]] = []
@@ -82,5 +83,6 @@ async def marketplace_stack(
             with_chat=True,
             chat_env=chat_env,
             gateway_env=gateway_env,
+            notification_env=notification_env,
         ) as stack:
             yield stack
