@@ -21,8 +21,9 @@ def import_socketio_without_its_clients() -> None:
 
     `import socketio` imports engineio's `Client` and `AsyncClient`, which import requests and aiohttp:
     about 0.45 s of CPU of the gateway's ~3 s to ready when measured (docs/benchmarks.md, "Startup"), for
-    clients the gateway never creates. Since the downstream pool moved to aiohttp, only requests is saved. The names are hidden only while socketio is imported and unhidden after, so
-    anything imported later gets the real packages. Done here, in the process entry point, and not in the
+    clients the gateway never creates. Since the downstream pool moved to aiohttp, only requests is saved.
+    The names are hidden only while socketio is imported and unhidden after, so anything imported later
+    gets the real packages. Done here, in the process entry point, and not in the
     app's modules: a test process that imports the app and also uses Socket.IO's client keeps a working one.
     """
     hidden = [name for name in SOCKETIO_CLIENT_ONLY_IMPORTS if name not in sys.modules]
