@@ -14,6 +14,8 @@ class ChatSettings(ServiceSettings):
     consumer_prefetch: int = Field(default=16, ge=1, le=500)
     # FerretDB v1 needs write claims for atomic conditional updates; MongoDB and DocumentDB do not.
     mongo_write_claims: bool = True
+    # How long a write claim left by a process that died mid-write blocks its conversation (409, retry).
+    mongo_claim_lease_seconds: float = Field(default=30.0, ge=1, le=300)
     unread_email_delay_seconds: float = Field(default=300.0, ge=1)
     unread_email_period_seconds: float = Field(default=3600.0, ge=1)
     unread_sweep_interval_seconds: float = Field(default=30.0, gt=0)

@@ -18,6 +18,7 @@ import httpx
 import socketio
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.redis_sessions import RedisSessionStore
+from gateway_service.adapters.socketio_redis import reconnecting
 from gateway_service.service_layer.sessions import SessionService
 from gigstack_testinfra.net import LOOPBACK, free_port
 from redis.asyncio import Redis
@@ -172,7 +173,7 @@ async def realtime_stack(
     }
     gateways = [_process(f"gateway-{index}", "gateway_service", env) for index in range(2)]
     processes = [chat, *gateways]
-    redis = Redis.from_url(redis_url)
+    redis = Redis.from_url(redis_url, **reconnecting())  # survives the Redis restart test
     sessions = SessionService(
         RedisSessionStore(redis),
         Hs256AccessTokenCodec(ACCESS_SECRET, ttl_seconds=900),

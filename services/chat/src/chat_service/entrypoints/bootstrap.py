@@ -37,9 +37,9 @@ class ChatDependencies:
 
 
 def handler_deps(database: AsyncDatabase[Any], settings: ChatSettings) -> HandlerDeps:
-    write_claims = settings.mongo_write_claims
+    write_claims, lease = settings.mongo_write_claims, settings.mongo_claim_lease_seconds
     return HandlerDeps(
-        new_uow=lambda: ChatUnitOfWork(database, write_claims=write_claims),
+        new_uow=lambda: ChatUnitOfWork(database, write_claims=write_claims, claim_lease_seconds=lease),
         directory=MongoDirectory(database),
         unread_emails=UnreadEmailPolicy(
             delay=timedelta(seconds=settings.unread_email_delay_seconds),
