@@ -19,3 +19,5 @@ class ChatSettings(ServiceSettings):
     unread_email_delay_seconds: float = Field(default=300.0, ge=1)
     unread_email_period_seconds: float = Field(default=3600.0, ge=1)
     unread_sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    # How late an offer's expiry may be recorded and announced (chat.offer.updated.v1, status expired).
+    offer_expiry_sweep_interval_seconds: float = Field(default=15.0, gt=0)

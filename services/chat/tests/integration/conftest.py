@@ -7,7 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,9 @@ class EventTap:
 
     queue: aio_pika.abc.AbstractQueue
     received: list[tuple[str, dict[str, Any]]]
+    # The envelope id of each received event, in step with `received`: two relays may publish one staged
+    # event twice (at least once); a second *transition* would have a second id.
+    ids: list[str] = field(default_factory=list)
 
     async def wait_for(
         self,
@@ -147,6 +150,7 @@ async def event_tap(amqp_url: str) -> AsyncIterator[EventTap]:
         async with message.process():
             envelope = json.loads(message.body)
             tap.received.append((envelope["type"], envelope["payload"]))
+            tap.ids.append(envelope["id"])
 
     await queue.consume(on_message)
     try:

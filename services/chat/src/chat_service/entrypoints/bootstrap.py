@@ -30,6 +30,7 @@ class ChatDependencies:
     handlers: HandlerDeps
     events: EventWorkers
     unread_sweep_interval_seconds: float
+    offer_expiry_sweep_interval_seconds: float
 
     @property
     def bus(self) -> EventBus:
@@ -72,4 +73,5 @@ def bootstrap(settings: ChatSettings) -> ChatDependencies:
         handlers=handlers,
         events=events,
         unread_sweep_interval_seconds=settings.unread_sweep_interval_seconds,
+        offer_expiry_sweep_interval_seconds=settings.offer_expiry_sweep_interval_seconds,
     )
