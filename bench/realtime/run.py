@@ -89,6 +89,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
             "AMQP_URL": amqp_url,
             "UNREAD_SWEEP_INTERVAL_SECONDS": "3600",
+            # Text messages only: the object store is named but never called.
+            "OBJECT_STORE_BUCKET": "bench-realtime-unused",
+            "OBJECT_STORE_ENDPOINT": "http://127.0.0.1:9",
         },
         log_dir,
     )

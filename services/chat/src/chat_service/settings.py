@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
+from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
 
 
-class ChatSettings(ServiceSettings):
+class ChatSettings(ServiceSettings, ObjectStoreSettings):
+    """OBJECT_STORE_* come from ObjectStoreSettings: file messages are checked in the media bucket."""
+
     service_name: str = "chat"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/chat")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")

@@ -21,6 +21,7 @@ from chat_service.entrypoints.app import create_app
 from chat_service.entrypoints.bootstrap import ChatDependencies
 from chat_service.settings import ChatSettings
 from fastapi import FastAPI
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from servicekit.security import InternalTokenIssuer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -85,8 +86,15 @@ class ChatApi:
 
 
 @pytest.fixture
-def chat_settings(mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]) -> ChatSettings:
+def chat_settings(
+    mongodb_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    object_store_bucket: ObjectStoreBucket,
+) -> ChatSettings:
+    media = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
     return ChatSettings(
+        **media,
         environment="test",
         log_level="WARNING",
         mongodb_url=mongodb_url,

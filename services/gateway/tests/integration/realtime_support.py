@@ -156,6 +156,9 @@ async def realtime_stack(
             "AMQP_URL": amqp_url,
             "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
             "UNREAD_SWEEP_INTERVAL_SECONDS": "3600",
+            # No file messages in these suites: the object store is named but never called.
+            "OBJECT_STORE_BUCKET": "realtime-tests-unused",
+            "OBJECT_STORE_ENDPOINT": "http://127.0.0.1:9",
             **(chat_env or {}),
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.media import MEDIA_ERRORS
 from servicekit.mongo import ConcurrentUpdateError
 
 from chat_service.domain.errors import (
@@ -18,6 +19,7 @@ from chat_service.domain.errors import (
 
 CHAT_ERRORS = ErrorTable(
     {
+        **MEDIA_ERRORS,
         ConversationNotFound: ErrorReport(404),
         UserNotFound: ErrorReport(404),
         OfferNotFound: ErrorReport(404),

@@ -63,12 +63,9 @@ async def send_message(command: SendMessage, deps: HandlerDeps) -> Message:
         offer=command.offer,
         now=deps.clock(),
     )
-    if (
-        content.file_key is not None
-        and deps.media is not None
-        and not await deps.media.exists(content.file_key)
-    ):
-        raise InvalidMessage("file_key names no uploaded file")
+    if content.file_key is not None:
+        # The domain checked the key's shape and owner; the store says whether the upload really happened.
+        await deps.media.ensure_usable(content.file_key, command.sender_id)
     if command.recipient_id is not None:
         if command.recipient_id == command.sender_id:
             raise InvalidMessage("You cannot start a conversation with yourself")

@@ -90,6 +90,7 @@ class Directory(Protocol):
 
 
 class MediaChecker(Protocol):
-    """Whether an uploaded object exists (servicekit.media when configured); keys are checked before."""
+    """Refuses a file key unless its object was uploaded by `sender_id` to the chat area and fits the area's
+    rules (servicekit.media.verify_upload: 422 missing or rejected, 403 not yours, 503 store down)."""
 
-    async def exists(self, key: str) -> bool: ...
+    async def ensure_usable(self, key: str, sender_id: str) -> None: ...
