@@ -94,7 +94,7 @@ def chat_settings(
 ) -> ChatSettings:
     media = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
     return ChatSettings(
-        **media,
+        **media,  # type: ignore[arg-type]
         environment="test",
         log_level="WARNING",
         mongodb_url=mongodb_url,

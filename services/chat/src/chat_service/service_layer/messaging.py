@@ -69,8 +69,6 @@ async def send_message(command: SendMessage, deps: HandlerDeps) -> Message:
     if command.recipient_id is not None:
         if command.recipient_id == command.sender_id:
             raise InvalidMessage("You cannot start a conversation with yourself")
-        if await deps.directory.get(command.recipient_id) is None:
-            raise UserNotFound()
         conversation_id = conversation_id_for(command.sender_id, command.recipient_id)
     else:
         conversation_id = str(command.conversation_id)
@@ -83,6 +81,10 @@ async def send_message(command: SendMessage, deps: HandlerDeps) -> Message:
             if conversation is None:
                 if command.recipient_id is None:
                     raise ConversationNotFound()
+                # Only a first message asks the directory: an existing conversation already proves the
+                # recipient exists, and the lookup was one store round trip per send (bench/realtime).
+                if await deps.directory.get(command.recipient_id) is None:
+                    raise UserNotFound()
                 conversation = Conversation.between(command.sender_id, command.recipient_id, now)
             message = conversation.post(command.sender_id, content, message_id=str(uuid.uuid4()), now=now)
             events = [message_created(message)]
