@@ -159,6 +159,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 **common,
                 "MONGODB_URL": mongodb.url(isolation.unique_name("bench")),
                 "AMQP_URL": broker.url(vhost),
+                **ObjectStoreBucket(store, "bench-idle-memory").settings_env(),  # as gig: idle, never called
             },
             log_dir,
         )

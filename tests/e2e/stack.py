@@ -236,10 +236,18 @@ async def running_stack(
         )
     chat = None
     if with_chat and mongodb_url is not None:
+        if object_store is None:
+            raise ValueError("chat needs object_store (the object_store_bucket fixture) for file messages")
         chat = _process(
             "chat",
             "chat_service",
-            {**common, "MONGODB_URL": mongodb_url, "AMQP_URL": amqp_url, **(chat_env or {})},
+            {
+                **common,
+                "MONGODB_URL": mongodb_url,
+                "AMQP_URL": amqp_url,
+                **object_store.settings_env(),
+                **(chat_env or {}),
+            },
             log_dir,
         )
     gateway = _process(

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
+from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
 
 
-class ChatSettings(ServiceSettings):
+class ChatSettings(ServiceSettings, ObjectStoreSettings):
+    """OBJECT_STORE_* come from ObjectStoreSettings: file messages are checked in the media bucket."""
+
     service_name: str = "chat"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/chat")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
@@ -14,6 +17,10 @@ class ChatSettings(ServiceSettings):
     consumer_prefetch: int = Field(default=16, ge=1, le=500)
     # FerretDB v1 needs write claims for atomic conditional updates; MongoDB and DocumentDB do not.
     mongo_write_claims: bool = True
+    # How long a write claim left by a process that died mid-write blocks its conversation (409, retry).
+    mongo_claim_lease_seconds: float = Field(default=30.0, ge=1, le=300)
     unread_email_delay_seconds: float = Field(default=300.0, ge=1)
     unread_email_period_seconds: float = Field(default=3600.0, ge=1)
     unread_sweep_interval_seconds: float = Field(default=30.0, gt=0)
+    # How late an offer's expiry may be recorded and announced (chat.offer.updated.v1, status expired).
+    offer_expiry_sweep_interval_seconds: float = Field(default=15.0, gt=0)

@@ -7,7 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from chat_service.entrypoints.app import create_app
 from chat_service.entrypoints.bootstrap import ChatDependencies
 from chat_service.settings import ChatSettings
 from fastapi import FastAPI
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from servicekit.security import InternalTokenIssuer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -85,8 +86,15 @@ class ChatApi:
 
 
 @pytest.fixture
-def chat_settings(mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]) -> ChatSettings:
+def chat_settings(
+    mongodb_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    object_store_bucket: ObjectStoreBucket,
+) -> ChatSettings:
+    media = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
     return ChatSettings(
+        **media,  # type: ignore[arg-type]
         environment="test",
         log_level="WARNING",
         mongodb_url=mongodb_url,
@@ -116,6 +124,9 @@ class EventTap:
 
     queue: aio_pika.abc.AbstractQueue
     received: list[tuple[str, dict[str, Any]]]
+    # The envelope id of each received event, in step with `received`: two relays may publish one staged
+    # event twice (at least once); a second *transition* would have a second id.
+    ids: list[str] = field(default_factory=list)
 
     async def wait_for(
         self,
@@ -147,6 +158,7 @@ async def event_tap(amqp_url: str) -> AsyncIterator[EventTap]:
         async with message.process():
             envelope = json.loads(message.body)
             tap.received.append((envelope["type"], envelope["payload"]))
+            tap.ids.append(envelope["id"])
 
     await queue.consume(on_message)
     try:

@@ -91,6 +91,15 @@ class MessageRepository(VersionedRepository[Message]):
         document = await self.collection.find_one({"offer.id": offer_id}, {"_id": 1})
         return None if document is None else await self.get(document["_id"])
 
+    async def pending_offers_due(self, now: datetime, *, limit: int) -> list[str]:
+        """Ids of messages whose offer is still pending at or past its expiry, the longest overdue first."""
+        cursor = (
+            self.collection.find({"offer.status": "pending", "offer.expires_at": {"$lte": now}}, {"_id": 1})
+            .sort("offer.expires_at", ASCENDING)
+            .limit(limit)
+        )
+        return [document["_id"] for document in await cursor.to_list(length=limit)]
+
     async def page(
         self, conversation_id: str, *, before: int | None, after: int | None, limit: int
     ) -> list[Message]:
@@ -182,5 +191,8 @@ async def ensure_indexes(database: AsyncDatabase[Any]) -> None:
         [("recipient_id", ASCENDING), ("read_at", ASCENDING)], name="unread_by_recipient"
     )
     await messages.create_index([("offer.id", ASCENDING)], name="by_offer", sparse=True)
+    await messages.create_index(
+        [("offer.status", ASCENDING), ("offer.expires_at", ASCENDING)], name="pending_offer_expiry"
+    )
     await messages.create_index([("read_at", ASCENDING), ("created_at", ASCENDING)], name="unread_by_age")
     await database[DIRECTORY].create_index([("username_key", ASCENDING)], name="by_username")

@@ -15,8 +15,10 @@ from chat_service.adapters.repositories import (
 
 
 class ChatUnitOfWork(MongoUnitOfWork):
-    def __init__(self, database: AsyncDatabase[Any], *, write_claims: bool = True) -> None:
-        super().__init__(database, write_claims=write_claims)
+    def __init__(
+        self, database: AsyncDatabase[Any], *, write_claims: bool = True, claim_lease_seconds: float = 30.0
+    ) -> None:
+        super().__init__(database, write_claims=write_claims, claim_lease_seconds=claim_lease_seconds)
         self.conversations = ConversationRepository(self)
         self.messages = MessageRepository(self)
         self.unread_notices = UnreadNoticeRepository(self)

@@ -27,7 +27,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
         readiness=[mongo_check(deps.mongo), amqp_check(deps.bus)],
         # Exited in reverse: the sweep and the event workers stop before the MongoDB client closes.
         lifespan_hooks=[
-            close_on_shutdown(deps.mongo.close),
+            close_on_shutdown(deps.mongo.close, deps.media.close),
             deps.events.lifespan_hook,
             background_hook(deps),
         ],

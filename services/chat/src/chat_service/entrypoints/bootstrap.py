@@ -13,9 +13,11 @@ from typing import Any
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.events import EventBus, EventWorkers
+from servicekit.media import ObjectStore, S3ObjectStore
 from servicekit.mongo import create_mongo_client
 
 from chat_service.adapters.directory import MongoDirectory
+from chat_service.adapters.media import StoredChatFiles
 from chat_service.adapters.repositories import CONVERSATIONS, MESSAGES, UNREAD_NOTICES
 from chat_service.adapters.unit_of_work import ChatUnitOfWork
 from chat_service.entrypoints.consumer import DIRECTORY_SUBSCRIPTION, directory_event_handler
@@ -26,21 +28,24 @@ from chat_service.settings import ChatSettings
 @dataclass(frozen=True)
 class ChatDependencies:
     mongo: AsyncMongoClient[Any]
+    media: ObjectStore
     database: AsyncDatabase[Any]
     handlers: HandlerDeps
     events: EventWorkers
     unread_sweep_interval_seconds: float
+    offer_expiry_sweep_interval_seconds: float
 
     @property
     def bus(self) -> EventBus:
         return self.events.bus
 
 
-def handler_deps(database: AsyncDatabase[Any], settings: ChatSettings) -> HandlerDeps:
-    write_claims = settings.mongo_write_claims
+def handler_deps(database: AsyncDatabase[Any], settings: ChatSettings, media: ObjectStore) -> HandlerDeps:
+    write_claims, lease = settings.mongo_write_claims, settings.mongo_claim_lease_seconds
     return HandlerDeps(
-        new_uow=lambda: ChatUnitOfWork(database, write_claims=write_claims),
+        new_uow=lambda: ChatUnitOfWork(database, write_claims=write_claims, claim_lease_seconds=lease),
         directory=MongoDirectory(database),
+        media=StoredChatFiles(media),
         unread_emails=UnreadEmailPolicy(
             delay=timedelta(seconds=settings.unread_email_delay_seconds),
             period=timedelta(seconds=settings.unread_email_period_seconds),
@@ -58,7 +63,8 @@ def bootstrap(settings: ChatSettings) -> ChatDependencies:
         service_name=settings.service_name,
         prefetch=settings.consumer_prefetch,
     )
-    handlers = handler_deps(database, settings)
+    media = S3ObjectStore(settings)
+    handlers = handler_deps(database, settings, media)
     events = EventWorkers(bus, service_name=settings.service_name)
     events.add_mongo_outbox([database[MESSAGES], database[UNREAD_NOTICES], database[CONVERSATIONS]])
     events.add_consumer(
@@ -68,8 +74,10 @@ def bootstrap(settings: ChatSettings) -> ChatDependencies:
     )
     return ChatDependencies(
         mongo=mongo,
+        media=media,
         database=database,
         handlers=handlers,
         events=events,
         unread_sweep_interval_seconds=settings.unread_sweep_interval_seconds,
+        offer_expiry_sweep_interval_seconds=settings.offer_expiry_sweep_interval_seconds,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pymongo.errors import ConnectionFailure, PyMongoError
 from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.media import MEDIA_ERRORS
 from servicekit.mongo import ConcurrentUpdateError
 
 from chat_service.domain.errors import (
@@ -16,8 +18,16 @@ from chat_service.domain.errors import (
     UserNotFound,
 )
 
+
+def _is_store_outage(error: BaseException) -> bool:
+    # Connection failures include server selection; `timeout` covers client-side operation timeouts (a
+    # saturated FerretDB under bench/realtime answered those as 500s before).
+    return isinstance(error, ConnectionFailure) or (isinstance(error, PyMongoError) and error.timeout)
+
+
 CHAT_ERRORS = ErrorTable(
     {
+        **MEDIA_ERRORS,
         ConversationNotFound: ErrorReport(404),
         UserNotFound: ErrorReport(404),
         OfferNotFound: ErrorReport(404),
@@ -28,6 +38,14 @@ CHAT_ERRORS = ErrorTable(
         OfferNotPending: ErrorReport(409),
         ConcurrentUpdateError: ErrorReport(
             409, code="conflict", message="The conversation is busy; try again"
+        ),
+        PyMongoError: ErrorReport(
+            503,
+            code="unavailable",
+            message="The chat store is unavailable; try again",
+            retry_after_seconds=1,
+            log=True,
+            when=_is_store_outage,
         ),
     }
 )

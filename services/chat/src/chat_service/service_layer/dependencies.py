@@ -26,7 +26,7 @@ class UnreadEmailPolicy:
 class HandlerDeps:
     new_uow: Callable[[], UnitOfWork]
     directory: Directory
+    media: MediaChecker
     clock: Callable[[], datetime] = utc_now
-    media: MediaChecker | None = None
     unread_emails: UnreadEmailPolicy = UnreadEmailPolicy()
     public_url: str = ""

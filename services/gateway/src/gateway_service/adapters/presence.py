@@ -25,6 +25,10 @@ class RedisPresence:
         self._redis = redis
         self._ttl = ttl_seconds
 
+    @property
+    def ttl_seconds(self) -> float:
+        return self._ttl
+
     def _expiry(self) -> float:
         return time.time() + self._ttl
 
@@ -49,17 +53,23 @@ class RedisPresence:
             return False
         return bool(await self._redis.zrem(ONLINE_KEY, user_id))
 
-    async def refresh(self, sockets: dict[str, str]) -> None:
-        """Heartbeat of this replica's sockets (socket id -> user id)."""
+    async def refresh(self, sockets: dict[str, str]) -> list[str]:
+        """Heartbeat of this replica's sockets (socket id -> user id); returns the users this refresh put
+        back online (absent from `gw:presence:online`: Redis lost them in a restart, or a sweep took them
+        offline while this replica could not reach Redis), so the caller announces them online again."""
         if not sockets:
-            return
+            return []
         expiry = self._expiry()
+        added_for: list[str | None] = []
         async with self._redis.pipeline(transaction=False) as pipe:
             for socket_id, user_id in sockets.items():
                 pipe.zadd(_user_key(user_id), {socket_id: expiry})
                 pipe.expire(_user_key(user_id), int(self._ttl) + 1)
                 pipe.zadd(ONLINE_KEY, {user_id: expiry}, gt=True)  # GT still adds a new member
-            await pipe.execute()
+                added_for += [None, None, user_id]
+            results = await pipe.execute()
+        back = [user for user, added in zip(added_for, results, strict=True) if user is not None and added]
+        return list(dict.fromkeys(back))
 
     async def sweep(self) -> list[str]:
         """Users whose every socket stopped heartbeating (a dead replica); each returned by one sweeper."""

@@ -17,6 +17,8 @@ OFFER_UPDATED = "offer.updated"
 ORDER_UPDATED = "order.updated"
 NOTIFICATION_CREATED = "notification.created"
 PRESENCE_CHANGED = "presence.changed"
+# Sent by a replica to its own sockets after its Redis subscription was interrupted: fetch after last seq.
+RESYNC = "realtime.resync"
 
 # The bindings of the gateway's queue `gateway.realtime` (servicekit.events.subscriptions).
 REALTIME_ROUTING_KEYS: tuple[str, ...] = (

@@ -19,6 +19,7 @@ from gateway_service.adapters.presence import RedisPresence
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
 from gateway_service.adapters.session_cache import LivenessCachingSessionStore
+from gateway_service.adapters.socketio_redis import reconnecting
 from gateway_service.domain.rate_limits import RateLimitPolicy
 from gateway_service.entrypoints.realtime import Realtime, build_realtime, realtime_event_handler
 from gateway_service.service_layer.sessions import SessionService
@@ -46,6 +47,7 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         socket_timeout=REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         health_check_interval=30,
+        **reconnecting(),
     )
     pools = ServicePools(
         settings.service_urls(),

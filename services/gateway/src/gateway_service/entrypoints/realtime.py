@@ -9,6 +9,10 @@
   asked to watch that user (`presence.watch`).
 - Every heartbeat re-checks each local socket's session: a revoked session's sockets are disconnected.
 - Transport: WebSocket only, so no sticky sessions are needed behind a load balancer (docs/adr/0019).
+- Redis restarts: a push that cannot reach Redis is given back to the broker (pushed again later); a
+  replica whose subscription was interrupted sends its sockets `realtime.resync` (fetch after your last
+  seen `seq`), because Redis pub/sub keeps nothing for an absent subscriber; presence sweeps wait one TTL
+  after an outage, since every replica's entries went stale together (adapters/socketio_redis.py).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,10 +30,17 @@ import socketio
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from servicekit.domain_errors import DomainError
-from servicekit.events import EventEnvelope, EventHandler
+from servicekit.events import EventEnvelope, EventHandler, HandBackEventError
 
 from gateway_service.adapters.presence import RedisPresence
-from gateway_service.domain.pushes import PRESENCE_CHANGED, presence_room, pushes_for, user_room
+from gateway_service.adapters.socketio_redis import RealtimeUnavailable, ResilientRedisManager
+from gateway_service.domain.pushes import (
+    PRESENCE_CHANGED,
+    RESYNC,
+    presence_room,
+    pushes_for,
+    user_room,
+)
 from gateway_service.domain.sessions import AccessClaims
 from gateway_service.service_layer.sessions import SessionService
 
@@ -36,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 SOCKETIO_PATH = "/api/v1/gateway/socket.io"
 WATCH_LIMIT = 200
+# How long a push waits before giving its event back while Redis is unreachable (the broker redelivers it).
+REDIS_OUTAGE_BACKOFF_SECONDS = 1.0
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -51,6 +65,8 @@ class Realtime:
     # This replica's sockets: the claims they connected with (for the revocation check and presence).
     local: dict[str, AccessClaims] = field(default_factory=dict)
     pushes: Counter | None = None
+    # When this replica last found Redis unreachable (monotonic): presence sweeps wait a TTL after it.
+    last_redis_outage: float = float("-inf")
 
     def instrument(self, registry: CollectorRegistry) -> None:
         """`gateway_realtime_sockets` (this replica) and `gateway_realtime_pushes_total{event}`."""
@@ -74,15 +90,33 @@ class Realtime:
                 self.pushes.labels(event=push.event).inc(len(push.user_ids))
 
     async def heartbeat_once(self) -> None:
+        try:
+            await self._heartbeat()
+        except Exception:
+            self.last_redis_outage = time.monotonic()
+            raise
+
+    async def _heartbeat(self) -> None:
         for sid, claims in list(self.local.items()):
             try:
                 await self.sessions.ensure_live(claims)
             except DomainError:
                 logger.info("disconnecting a socket whose session ended")
                 await self.server.disconnect(sid)
-        await self.presence.refresh({sid: claims.user_id for sid, claims in self.local.items()})
+        local = {sid: claims.user_id for sid, claims in self.local.items()}
+        for user_id in await self.presence.refresh(local):
+            await self._announce(user_id, online=True)
+        # After an outage every replica's entries are stale at once, not dead: sweeping now would take the
+        # users of replicas that have not refreshed yet offline. One TTL later, only the dead stay stale.
+        if time.monotonic() - self.last_redis_outage < self.presence.ttl_seconds:
+            return
         for user_id in await self.presence.sweep():
             await self._announce(user_id, online=False)
+
+    async def resync_local_sockets(self) -> None:
+        """This replica's subscription was interrupted: its sockets may have missed pushes (docs/adr/0019)."""
+        self.last_redis_outage = time.monotonic()
+        await self.server.emit(RESYNC, {}, ignore_queue=True)
 
     async def _announce(self, user_id: str, *, online: bool) -> None:
         await self.server.emit(
@@ -107,9 +141,10 @@ def build_realtime(
     cors_origins: list[str],
     heartbeat_seconds: float,
 ) -> Realtime:
+    manager = ResilientRedisManager(redis_url, channel="gw:realtime")
     server = socketio.AsyncServer(
         async_mode="asgi",
-        client_manager=socketio.AsyncRedisManager(redis_url, channel="gw:realtime"),
+        client_manager=manager,
         cors_allowed_origins=cors_origins,
         transports=["websocket"],
         logger=False,
@@ -118,6 +153,7 @@ def build_realtime(
     realtime = Realtime(
         server=server, sessions=sessions, presence=presence, heartbeat_seconds=heartbeat_seconds
     )
+    manager.on_resubscribed = realtime.resync_local_sockets
 
     async def connect(sid: str, environ: dict[str, Any], auth: object = None) -> None:
         token = _bearer(environ, auth)
@@ -154,7 +190,14 @@ def build_realtime(
 
 def realtime_event_handler(realtime: Realtime) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
-        await realtime.push_event(envelope)
+        try:
+            await realtime.push_event(envelope)
+        except RealtimeUnavailable as error:
+            # Redis is restarting: wait a little, then give the event back without it counting as a failed
+            # attempt, so an outage of any length is retried rather than dead-lettered.
+            realtime.last_redis_outage = time.monotonic()
+            await asyncio.sleep(REDIS_OUTAGE_BACKOFF_SECONDS)
+            raise HandBackEventError(str(error)) from error
 
     return handle
 
@@ -184,6 +227,10 @@ def heartbeat_hook(realtime: Realtime) -> Callable[[FastAPI], AbstractAsyncConte
             for sid in list(realtime.local):
                 with contextlib.suppress(Exception):
                     await realtime.server.disconnect(sid)
+            manager = realtime.server.manager
+            if isinstance(manager, ResilientRedisManager):
+                with contextlib.suppress(Exception):
+                    await manager.close()
 
     return hook
 
