@@ -49,13 +49,19 @@ class OrderApi:
     client: httpx.AsyncClient
     issuer: InternalTokenIssuer
     engine: AsyncEngine
-    provider: LocalPaymentProvider
 
     @property
     def deps(self) -> OrderDependencies:
         deps = self.app.state.deps
         assert isinstance(deps, OrderDependencies)
         return deps
+
+    @property
+    def provider(self) -> LocalPaymentProvider:
+        """The app's own local provider (durable, in this database): what the tests drive as "the card"."""
+        provider = self.deps.provider
+        assert isinstance(provider, LocalPaymentProvider)
+        return provider
 
     def as_user(self, user_id: str | None) -> InternalTokenAuth:
         return InternalTokenAuth(self.issuer, subject=user_id)
@@ -150,16 +156,9 @@ async def order_api(
 
 
 @asynccontextmanager
-async def running_order_api(
-    settings: OrderSettings,
-    keypair: tuple[str, str],
-    *,
-    provider: LocalPaymentProvider | None = None,
-    use_settings_provider: bool = False,
-) -> AsyncIterator[OrderApi]:
-    """`use_settings_provider`: the provider the settings choose (Stripe), not a shared local one."""
-    provider = provider or LocalPaymentProvider(WEBHOOK_SECRET)
-    app = create_app(settings, provider=None if use_settings_provider else provider)
+async def running_order_api(settings: OrderSettings, keypair: tuple[str, str]) -> AsyncIterator[OrderApi]:
+    """The app with the provider its settings choose (the durable local one, or Stripe on stripe-mock)."""
+    app = create_app(settings)
     issuer = InternalTokenIssuer(keypair[0])
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
@@ -172,6 +171,6 @@ async def running_order_api(
                 timeout=60,
             ) as client,
         ):
-            yield OrderApi(app=app, client=client, issuer=issuer, engine=engine, provider=provider)
+            yield OrderApi(app=app, client=client, issuer=issuer, engine=engine)
     finally:
         await engine.dispose()

@@ -6,6 +6,9 @@ opens connections on first use, the bus when the lifespan starts the event worke
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -22,6 +25,8 @@ from order_service.service_layer.ports import PaymentProvider
 from order_service.settings import OrderSettings
 
 BROKER_CONNECT_TIMEOUT_SECONDS = 10.0
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,7 @@ def create_engine(settings: OrderSettings) -> AsyncEngine:
     )
 
 
-def create_provider(settings: OrderSettings) -> PaymentProvider:
+def create_provider(settings: OrderSettings, engine: AsyncEngine) -> PaymentProvider:
     secret = settings.payment_webhook_secret.get_secret_value()
     if settings.payment_provider == "stripe":
         assert settings.stripe_secret_key is not None  # settings validation
@@ -68,13 +73,20 @@ def create_provider(settings: OrderSettings) -> PaymentProvider:
             api_base=settings.stripe_api_base,
             timeout_seconds=settings.payment_timeout_seconds,
         )
-    return LocalPaymentProvider(secret)
+    # The local provider's state is its own tables in this database (durable across crashes, ADR 0020).
+    return LocalPaymentProvider(secret, engine)
+
+
+def _crash_now() -> None:
+    """SIGKILL: no shutdown hook, no rollback message, no flush; exactly what a crashed node does."""
+    logger.warning("test fault injection: SIGKILL after the provider's success")
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def bootstrap(settings: OrderSettings, *, provider: PaymentProvider | None = None) -> OrderDependencies:
-    """``provider`` lets tests share one local provider between processes' worth of apps."""
+    """``provider`` lets tests substitute the payment provider (Stripe against stripe-mock, ...)."""
     engine = create_engine(settings)
-    provider = provider or create_provider(settings)
+    provider = provider or create_provider(settings, engine)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
     confirmer = (
         provider if isinstance(provider, LocalPaymentProvider) and settings.dev_confirm_allowed else None
@@ -86,6 +98,7 @@ def bootstrap(settings: OrderSettings, *, provider: PaymentProvider | None = Non
         payment_window=settings.payment_window,
         dev_confirmer=confirmer,
         reconcile_after=settings.reconcile_after,
+        after_provider_success=_crash_now if settings.crash_after_provider_success else None,
     )
     bus = EventBus(
         settings.amqp_url.get_secret_value(),

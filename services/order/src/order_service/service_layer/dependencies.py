@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -18,3 +19,6 @@ class HandlerDependencies:
     dev_confirmer: DevPaymentConfirmer | None = None
     # An intent still unconfirmed this long after creation is checked with the provider (reconciliation).
     reconcile_after: timedelta = timedelta(minutes=2)
+    # Test-only fault injection (settings refuse it elsewhere): called right after the provider confirmed
+    # a payment and before the order is changed; the crash test's hook SIGKILLs the process.
+    after_provider_success: Callable[[], None] | None = None

@@ -86,6 +86,8 @@ async def dev_confirm(user_id: str, order_id: str, deps: HandlerDependencies) ->
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise TransitionNotAllowed(f"The order is {order.status.value}, not awaiting payment")
     webhook = await deps.dev_confirmer.confirm(payment.intent_id)
+    if deps.after_provider_success is not None:
+        deps.after_provider_success()
     return await handle_webhook(webhook.payload, webhook.signature, deps)
 
 
