@@ -13,6 +13,7 @@ import pytest
 from gigstack_testinfra import isolation
 from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
+from gigstack_testinfra.object_store import ObjectStoreBucket
 
 # importlib import mode does not put folders on sys.path: the e2e stack and this suite's helpers.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
@@ -36,6 +37,7 @@ async def stack(
     mariadb_url: str,
     postgres_url: str,
     order_database_url: str,
+    object_store_bucket: ObjectStoreBucket,
     redis_url: str,
     amqp_url: str,
     mail_catcher: MailCatcher,
@@ -46,6 +48,7 @@ async def stack(
         mariadb_url=mariadb_url,
         review_database_url=postgres_url,
         order_database_url=order_database_url,
+        object_store=object_store_bucket,
         redis_url=redis_url,
         amqp_url=amqp_url,
         mail_catcher=mail_catcher,

@@ -6,13 +6,16 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
+from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
 
 DEVELOPMENT_ENVIRONMENTS = ("development", "test")
 MIN_WEBHOOK_SECRET_LENGTH = 16
 
 
-class OrderSettings(ServiceSettings):
+class OrderSettings(ServiceSettings, ObjectStoreSettings):
+    """The OBJECT_STORE_* fields come from ObjectStoreSettings: delivery files are checked in the store."""
+
     service_name: str = "order"
     database_url: SecretStr = Field(description="postgresql+asyncpg://user:pass@host:5432/order")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")

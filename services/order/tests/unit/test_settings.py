@@ -13,6 +13,7 @@ BASE: dict[str, Any] = {
     "amqp_url": "amqp://u:p@localhost/",
     "internal_token_public_key": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----",
     "payment_webhook_secret": "whsec_" + "k" * 24,
+    "object_store_bucket": "gigstack-media",
 }
 
 
