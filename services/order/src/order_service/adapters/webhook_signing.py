@@ -28,7 +28,7 @@ def sign(payload: bytes, secret: str, timestamp: int | None = None) -> str:
 def verify(payload: bytes, signature: str, secret: str) -> PaymentEvent:
     """Verify with the SDK and reduce the event; `PaymentRejected` for a bad signature or shape."""
     # Imported here, not at module level: the local provider (development/test) needs the SDK only when a
-    # webhook arrives, and the SDK costs an idle process ~12 MiB of RSS (docs/benchmarks.md).
+    # webhook arrives, and the SDK costs an idle process ~7 MiB of RSS (docs/benchmarks.md).
     import stripe
 
     try:

@@ -70,7 +70,7 @@ def create_engine(settings: OrderSettings) -> AsyncEngine:
 def create_provider(settings: OrderSettings, engine: AsyncEngine) -> PaymentProvider:
     secret = settings.payment_webhook_secret.get_secret_value()
     if settings.payment_provider == "stripe":
-        # Imported only when chosen: the SDK is ~12 MiB of an idle process's RSS (docs/benchmarks.md).
+        # Imported only when chosen: the SDK is ~7 MiB of an idle process's RSS (docs/benchmarks.md).
         from order_service.adapters.stripe_provider import StripePaymentProvider
 
         assert settings.stripe_secret_key is not None  # settings validation
