@@ -22,6 +22,7 @@ import aio_pika
 import httpx
 import pytest
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 from order_service.adapters.migrations import upgrade_to_head
 from servicekit.events import EventBus, EventEnvelope
@@ -36,7 +37,13 @@ PRICE = 4_200
 
 
 def order_process(
-    database_url: str, amqp_url: str, public_pem: str, log_dir: Path, *, crash: bool
+    database_url: str,
+    amqp_url: str,
+    public_pem: str,
+    media: ObjectStoreBucket,
+    log_dir: Path,
+    *,
+    crash: bool,
 ) -> ServiceProcess:
     port = free_port()
     return ServiceProcess(
@@ -57,6 +64,7 @@ def order_process(
             "RECONCILE_AFTER_SECONDS": "0",
             "CRASH_AFTER_PROVIDER_SUCCESS": "true" if crash else "false",
             "SHUTDOWN_GRACE_SECONDS": "5",
+            **media.settings_env(),  # delivery files' store (unused here, required by the settings)
         },
         port,
         log_dir / ("order-crashing.log" if crash else "order.log"),
@@ -118,14 +126,22 @@ async def drain(amqp_url: str, queue: str) -> list[dict[str, Any]]:
 
 
 async def test_reconciliation_repairs_an_order_whose_process_was_killed_after_the_provider_succeeded(
-    postgres_url: str, amqp_url: str, internal_keypair: tuple[str, str], tmp_path: Path
+    postgres_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    object_store_bucket: ObjectStoreBucket,
+    tmp_path: Path,
 ) -> None:
     await upgrade_to_head(postgres_url)
     engine = create_async_engine(postgres_url)
     issuer = InternalTokenIssuer(internal_keypair[0])
     buyer, seller = str(uuid.uuid4()), str(uuid.uuid4())
-    crashing = order_process(postgres_url, amqp_url, internal_keypair[1], tmp_path, crash=True)
-    restarted = order_process(postgres_url, amqp_url, internal_keypair[1], tmp_path, crash=False)
+    crashing = order_process(
+        postgres_url, amqp_url, internal_keypair[1], object_store_bucket, tmp_path, crash=True
+    )
+    restarted = order_process(
+        postgres_url, amqp_url, internal_keypair[1], object_store_bucket, tmp_path, crash=False
+    )
     try:
         gig_id = await publish_gig(amqp_url, seller)
         crashing.start()
