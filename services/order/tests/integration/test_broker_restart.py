@@ -5,7 +5,7 @@ orders' final states exactly.
 
 RabbitMQ is stopped once a fifth of the flows finished (so transitions run on both sides of the outage) and
 started again two seconds later; the API keeps answering meanwhile (outbox). `ORDER_BROKER_RESTART_ORDERS`
-changes the count (measured: 500 in ~60 s on the quiet 2-core machine, ~100 s at load average 26).
+changes the count (measured on the 2-core machine: the test 41 s at load average ~9, ~100 s at 26).
 """
 
 from __future__ import annotations
@@ -98,9 +98,9 @@ async def _restart_during_transitions(
         f"[order broker restart] {ORDERS} orders; broker stopped after {done_at_stop} finished, started after"
         f" {done_at_start}; all transitions done in {time.monotonic() - started:.1f} s"
     )
-    # The outage fell in the middle of the run: transitions happened before, during and after it.
+    # The outage fell in the middle of the run: transitions happened before it and while the broker was down
+    # (on a quiet machine all of them may finish before it is back; their events wait in the outbox).
     assert done_at_stop < ORDERS
-    assert done_at_start < ORDERS
 
     for _ in range(240):
         pending = await order_api.scalar("SELECT count(*) FROM outbox_events WHERE published_at IS NULL")
