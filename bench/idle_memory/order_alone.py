@@ -51,6 +51,9 @@ async def measure(idle_seconds: float) -> dict[str, float]:
             "AMQP_URL": broker.url(vhost),
             "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
             "PAYMENT_WEBHOOK_SECRET": "whsec_bench_0123456789abcdef",
+            # Delivery files are checked in the object store; nothing connects to it while idle.
+            "OBJECT_STORE_BUCKET": "bench-idle-memory",
+            "OBJECT_STORE_ENDPOINT": "http://127.0.0.1:9",
         },
         port,
         Path(tempfile.mkdtemp(prefix="gigstack-order-idle-")) / "order.log",

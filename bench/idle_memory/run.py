@@ -180,6 +180,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "DATABASE_URL": postgres.url(order_database),
                 "AMQP_URL": broker.url(vhost),
                 "PAYMENT_WEBHOOK_SECRET": "whsec_bench_0123456789abcdef",
+                # Delivery files are checked in the object store; like gig, nothing connects while idle.
+                **ObjectStoreBucket(store, "bench-idle-memory").settings_env(),
             },
             log_dir,
         )

@@ -219,6 +219,8 @@ async def running_stack(
         )
     order = None
     if order_database_url is not None:
+        if object_store is None:
+            raise ValueError("order needs object_store (the object_store_bucket fixture) for delivery files")
         await migrate("order", order_database_url)
         order = _process(
             "order",
@@ -230,6 +232,8 @@ async def running_stack(
                 "PAYMENT_PROVIDER": "local",
                 "PAYMENT_WEBHOOK_SECRET": ORDER_WEBHOOK_SECRET,
                 "SCHEDULER_INTERVAL_SECONDS": "1",
+                # Delivery files are checked in the object store (order has uses_media).
+                **(object_store.settings_env() if object_store is not None else {}),
                 **(order_env or {}),
             },
             log_dir,

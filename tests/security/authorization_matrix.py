@@ -55,3 +55,38 @@ async def check_matrix(client: httpx.AsyncClient, routes: Sequence[Route], calle
             elif not allowed and status not in (401, 403):
                 violations.append(f"{route.method} {route.path} as {caller.name}: {status}, expected 401/403")
     assert not violations, "authorization matrix violations:\n" + "\n".join(violations)
+
+
+@dataclass(frozen=True)
+class PartyRoute:
+    """A route on one resource that only some of its parties may use (an order: buyer, seller)."""
+
+    method: str
+    path: str
+    allowed: frozenset[str]
+    body: Any = None
+
+
+async def check_refusals(
+    client: httpx.AsyncClient,
+    routes: Sequence[PartyRoute],
+    callers: Mapping[str, Callable[[], Mapping[str, str]]],
+) -> int:
+    """Every caller not in a route's `allowed` must be refused: 401, 403, or 404 (a stranger is not told
+    the resource exists); never a 2xx, 409 or 5xx. Returns how many refusals were checked."""
+    violations: list[str] = []
+    checked = 0
+    for route in routes:
+        for name, headers in callers.items():
+            if name in route.allowed:
+                continue
+            response = await client.request(
+                route.method, route.path, json=route.body, headers=dict(headers())
+            )
+            checked += 1
+            if response.status_code not in (401, 403, 404):
+                violations.append(
+                    f"{route.method} {route.path} as {name}: {response.status_code}, expected refusal"
+                )
+    assert not violations, "party authorization violations:\n" + "\n".join(violations)
+    return checked

@@ -24,6 +24,12 @@ DIRECT_ROUTES: dict[str, list[tuple[str, str, dict[str, object] | None]]] = {
         ("POST", "/api/v1/reviews", {"order_id": "fuzz-order", "rating": 5}),
         ("GET", "/api/v1/reviews/seller/fuzz-seller", None),
     ],
+    "order": [
+        ("POST", "/api/v1/orders", {"gig_id": "fuzz-gig"}),
+        ("GET", "/api/v1/orders/fuzz-order", None),
+        ("POST", "/api/v1/orders/fuzz-order/delivery", {"message": "m", "file_keys": []}),
+        ("POST", "/api/v1/payments/webhook", {"id": "evt_fuzz"}),
+    ],
 }
 
 

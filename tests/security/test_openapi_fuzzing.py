@@ -26,6 +26,7 @@ SERVICES: dict[str, Callable[[GigstackStack], str]] = {
     "auth": lambda stack: stack.auth.base_url,
     "notification": lambda stack: stack.notification.base_url,
     "review": lambda stack: stack.service_url("review"),
+    "order": lambda stack: stack.service_url("order"),
 }
 EXAMPLES_PER_OPERATION = 25
 

@@ -6,13 +6,16 @@ from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
+from servicekit.media import ObjectStoreSettings
 from servicekit.settings import ServiceSettings
 
 DEVELOPMENT_ENVIRONMENTS = ("development", "test")
 MIN_WEBHOOK_SECRET_LENGTH = 16
 
 
-class OrderSettings(ServiceSettings):
+class OrderSettings(ServiceSettings, ObjectStoreSettings):
+    """The OBJECT_STORE_* fields come from ObjectStoreSettings: delivery files are checked in the store."""
+
     service_name: str = "order"
     database_url: SecretStr = Field(description="postgresql+asyncpg://user:pass@host:5432/order")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
@@ -34,6 +37,10 @@ class OrderSettings(ServiceSettings):
     # How often the scheduler looks for due expirations, refunds and unsettled payments.
     scheduler_interval_seconds: float = Field(default=5.0, gt=0)
     reconcile_after_seconds: int = Field(default=120, ge=0)
+    # Fault injection for the crash test (tests/reliability/test_order_payment_crash.py): SIGKILL the
+    # process right after the provider confirmed a payment, before the order's state change. Refused
+    # outside development/test.
+    crash_after_provider_success: bool = False
 
     @model_validator(mode="after")
     def _local_provider_only_in_development(self) -> OrderSettings:
@@ -43,6 +50,8 @@ class OrderSettings(ServiceSettings):
             self.stripe_secret_key and self.stripe_secret_key.get_secret_value()
         ):
             raise ValueError("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY")
+        if self.crash_after_provider_success and self.environment not in DEVELOPMENT_ENVIRONMENTS:
+            raise ValueError("CRASH_AFTER_PROVIDER_SUCCESS is a test-only fault injection")
         if len(self.payment_webhook_secret.get_secret_value()) < MIN_WEBHOOK_SECRET_LENGTH:
             raise ValueError(
                 f"PAYMENT_WEBHOOK_SECRET must be at least {MIN_WEBHOOK_SECRET_LENGTH} characters"

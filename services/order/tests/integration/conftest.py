@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from order_service.adapters.local_provider import LocalPaymentProvider
 from order_service.adapters.migrations import upgrade_to_head
 from order_service.entrypoints.app import create_app
@@ -23,6 +24,7 @@ from order_service.entrypoints.bootstrap import OrderDependencies
 from order_service.service_layer.replication import apply_event
 from order_service.settings import OrderSettings
 from servicekit.events import EventEnvelope
+from servicekit.media import MediaArea, plan_upload
 from servicekit.security import InternalTokenIssuer
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -49,13 +51,19 @@ class OrderApi:
     client: httpx.AsyncClient
     issuer: InternalTokenIssuer
     engine: AsyncEngine
-    provider: LocalPaymentProvider
 
     @property
     def deps(self) -> OrderDependencies:
         deps = self.app.state.deps
         assert isinstance(deps, OrderDependencies)
         return deps
+
+    @property
+    def provider(self) -> LocalPaymentProvider:
+        """The app's own local provider (durable, in this database): what the tests drive as "the card"."""
+        provider = self.deps.provider
+        assert isinstance(provider, LocalPaymentProvider)
+        return provider
 
     def as_user(self, user_id: str | None) -> InternalTokenAuth:
         return InternalTokenAuth(self.issuer, subject=user_id)
@@ -109,6 +117,25 @@ class OrderApi:
         assert order["status"] == "in_progress"
         return order
 
+    async def uploaded_file(
+        self, owner: str, area: MediaArea = MediaArea.DELIVERIES, data: bytes = b"%PDF-1.4\n% work\n"
+    ) -> str:
+        """A browser's upload to the real object store: the presigned POST media.createUpload hands out,
+        then the bytes. Returns the key."""
+        content_type = "application/pdf" if area is MediaArea.DELIVERIES else "image/png"
+        form = await plan_upload(
+            self.deps.media,
+            owner=owner,
+            area=area,
+            content_type=content_type,
+            size=len(data),
+            expires_in_seconds=300,
+        )
+        async with httpx.AsyncClient(timeout=30) as client:
+            stored = await client.post(form.url, data=form.fields, files={"file": ("f", data, content_type)})
+        assert stored.status_code in (200, 201, 204), stored.text
+        return str(form.key)
+
     async def outbox(self, event_type: str | None = None) -> list[EventEnvelope]:
         async with self.engine.connect() as connection:
             rows = (await connection.execute(text("SELECT body FROM outbox_events ORDER BY seq"))).all()
@@ -127,8 +154,16 @@ async def database_url(postgres_url: str) -> str:
 
 
 @pytest.fixture
-def order_settings(database_url: str, amqp_url: str, internal_keypair: tuple[str, str]) -> OrderSettings:
+def order_settings(
+    database_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    object_store_bucket: ObjectStoreBucket,
+) -> OrderSettings:
+    # Delivery files are checked in a real object store (s3proxy, this test's own bucket).
+    media = {name.lower(): value for name, value in object_store_bucket.settings_env().items()}
     return OrderSettings(
+        **media,  # type: ignore[arg-type]
         environment="test",
         log_level="WARNING",
         database_url=database_url,
@@ -150,16 +185,9 @@ async def order_api(
 
 
 @asynccontextmanager
-async def running_order_api(
-    settings: OrderSettings,
-    keypair: tuple[str, str],
-    *,
-    provider: LocalPaymentProvider | None = None,
-    use_settings_provider: bool = False,
-) -> AsyncIterator[OrderApi]:
-    """`use_settings_provider`: the provider the settings choose (Stripe), not a shared local one."""
-    provider = provider or LocalPaymentProvider(WEBHOOK_SECRET)
-    app = create_app(settings, provider=None if use_settings_provider else provider)
+async def running_order_api(settings: OrderSettings, keypair: tuple[str, str]) -> AsyncIterator[OrderApi]:
+    """The app with the provider its settings choose (the durable local one, or Stripe on stripe-mock)."""
+    app = create_app(settings)
     issuer = InternalTokenIssuer(keypair[0])
     engine = create_async_engine(settings.database_url.get_secret_value())
     try:
@@ -172,6 +200,6 @@ async def running_order_api(
                 timeout=60,
             ) as client,
         ):
-            yield OrderApi(app=app, client=client, issuer=issuer, engine=engine, provider=provider)
+            yield OrderApi(app=app, client=client, issuer=issuer, engine=engine)
     finally:
         await engine.dispose()

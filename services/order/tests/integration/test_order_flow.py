@@ -48,7 +48,7 @@ async def test_whole_lifecycle(order_api: OrderApi) -> None:
         "POST",
         f"{base}/delivery",
         seller,
-        {"message": "here", "file_keys": [f"deliveries/{seller}/logo.png"]},
+        {"message": "here", "file_keys": [await order_api.uploaded_file(seller)]},
     )
     assert delivered.json()["status"] == "delivered", delivered.text
     approved = await order_api.call("POST", f"{base}/approve", buyer, {})

@@ -144,7 +144,7 @@ async def test_unpaid_order_expires_and_a_later_payment_is_refunded_automaticall
     order = (await order_api.call("GET", f"/api/v1/orders/{order_id}", buyer)).json()
     assert order["status"] == "expired"
     assert order["paid_amount"] == order["refunded_amount"] == created["order"]["total"]
-    refunds = list(order_api.provider.refunds.values())
+    refunds = await order_api.provider.refunds()
     assert [(r.intent_id, r.amount) for r in refunds] == [(created["payment"]["intent_id"], order["total"])]
     assert len(await order_api.outbox("order.order.expired")) == 1
     emails = [json.dumps(e.payload) for e in await order_api.outbox("order.email")]
@@ -162,8 +162,57 @@ async def test_cancellation_after_payment_refunds_through_the_provider(order_api
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["refunded_amount"] == order["total"]
     assert (await tick(order_api.deps.handlers))["refunded"] == 1
-    assert sum(r.amount for r in order_api.provider.refunds.values()) == order["total"]
+    assert sum(r.amount for r in await order_api.provider.refunds()) == order["total"]
     event = (await order_api.outbox("order.order.cancelled"))[0].payload
     assert event["refund_minor"] == order["total"]
     assert event["buyer_id"] == buyer
     assert (await order_api.call("POST", path, seller, {})).status_code == 409
+
+
+async def test_a_verified_success_for_another_amount_or_currency_is_acknowledged_refunded_and_alarmed(
+    order_api: OrderApi,
+) -> None:
+    """Stripe retries any non-2xx for days: a genuine but mismatched event is answered 200, the charge is
+    refunded, the order stays unpaid, the history records it and the alarm counter rises; a retry, the
+    correct event afterwards and reconciliation all leave it so."""
+    from dataclasses import replace
+
+    outcomes = []
+    orders = []
+    for wrong in ({"amount": 1}, {"currency": "EUR"}):
+        buyer, seller = new_user(), new_user()
+        created = await order_api.order_from_gig(buyer, await order_api.add_gig(seller))
+        intent = await order_api.provider.succeed(created["payment"]["intent_id"])
+        mismatched = order_api.provider.webhook("payment_intent.succeeded", replace(intent, **wrong))
+        outcomes.append(await post_webhook(order_api, mismatched.payload, mismatched.signature))
+        outcomes.append(await post_webhook(order_api, mismatched.payload, mismatched.signature))
+        right = order_api.provider.webhook("payment_intent.succeeded", intent)
+        outcomes.append(await post_webhook(order_api, right.payload, right.signature))
+        orders.append((buyer, created, intent))
+
+    assert (
+        outcomes
+        == [
+            (200, "amount_mismatch_refunded"),
+            (200, "duplicate"),
+            (200, "already_refunded"),
+        ]
+        * 2
+    )
+    assert await reconcile(order_api.deps.handlers) == 0
+    assert (await tick(order_api.deps.handlers))["refunded"] == 2
+    refunds = {r.intent_id: r.amount for r in await order_api.provider.refunds()}
+    for buyer, created, _intent in orders:
+        order = (await order_api.call("GET", f"/api/v1/orders/{created['order']['id']}", buyer)).json()
+        assert (order["status"], order["paid_amount"], order["version"]) == ("awaiting_payment", 0, 1)
+        history = await order_api.scalar(
+            "SELECT count(*) FROM order_history"
+            " WHERE order_id = :id AND action = 'payment_mismatch_refunded'",
+            id=created["order"]["id"],
+        )
+        assert history == 1
+    # What the event said was received goes back: 1 (the wrong amount), and the full charge in EUR.
+    assert refunds == {orders[0][2].id: 1, orders[1][2].id: orders[1][2].amount}
+    assert await order_api.outbox("order.order.placed") == []
+    metrics = (await order_api.client.get("/metrics")).text
+    assert 'order_payment_anomalies_total{kind="amount_mismatch"} 2.0' in metrics

@@ -69,7 +69,7 @@ async def test_dev_confirm_does_not_exist_with_stripe(
             "payment_webhook_secret": WEBHOOK_SECRET,
         }
     )
-    async with running_order_api(settings, internal_keypair, use_settings_provider=True) as api:
+    async with running_order_api(settings, internal_keypair) as api:
         buyer, seller = new_user(), new_user()
         created = await api.order_from_gig(buyer, await api.add_gig(seller))
         assert created["payment"]["provider"] == "stripe"

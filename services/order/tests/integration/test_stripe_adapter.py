@@ -9,7 +9,7 @@ import stripe
 from conftest import WEBHOOK_SECRET
 from order_service.adapters.stripe_provider import StripePaymentProvider
 from order_service.adapters.webhook_signing import sign
-from order_service.domain.errors import PaymentRejected
+from order_service.domain.errors import PaymentProviderUnavailable, PaymentRejected
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ async def test_create_retrieve_and_refund(provider: StripePaymentProvider) -> No
     assert refund_id.startswith("re_")
 
 
-async def test_an_unreachable_api_is_a_stripe_error_after_bounded_retries() -> None:
+async def test_an_unreachable_api_is_a_provider_error_after_bounded_retries() -> None:
     from gigstack_testinfra.net import free_port
 
     unreachable = StripePaymentProvider(
@@ -42,8 +42,9 @@ async def test_an_unreachable_api_is_a_stripe_error_after_bounded_retries() -> N
         timeout_seconds=2,
         max_network_retries=1,
     )
-    with pytest.raises(stripe.APIConnectionError):
+    with pytest.raises(PaymentProviderUnavailable) as raised:
         await unreachable.create_intent(order_id="o", amount=100, currency="usd", idempotency_key="k-1")
+    assert isinstance(raised.value.__cause__, stripe.APIConnectionError)
 
 
 def test_webhooks_are_verified_with_the_endpoint_secret(provider: StripePaymentProvider) -> None:

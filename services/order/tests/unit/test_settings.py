@@ -13,6 +13,7 @@ BASE: dict[str, Any] = {
     "amqp_url": "amqp://u:p@localhost/",
     "internal_token_public_key": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----",
     "payment_webhook_secret": "whsec_" + "k" * 24,
+    "object_store_bucket": "gigstack-media",
 }
 
 
@@ -32,3 +33,15 @@ def test_dev_confirm_only_with_the_local_provider_in_development() -> None:
         **BASE, environment="staging", payment_provider="stripe", stripe_secret_key="sk_test_1"
     )
     assert not stripe.dev_confirm_allowed
+
+
+def test_the_crash_fault_injection_is_refused_outside_test_and_development() -> None:
+    assert OrderSettings(**BASE, environment="test", crash_after_provider_success=True)
+    with pytest.raises(ValidationError, match="test-only fault injection"):
+        OrderSettings(
+            **BASE,
+            environment="production",
+            payment_provider="stripe",
+            stripe_secret_key="sk_live_1",
+            crash_after_provider_success=True,
+        )

@@ -178,3 +178,36 @@ directory = Table(
 
 outbox = outbox_table(metadata)
 processed_events = processed_events_table(metadata)
+
+# --- The local payment provider's side (development/test only; adapters/local_provider.py) ---------------
+# What Stripe would hold: its intents, refunds and idempotency keys. They live in the order database only
+# so that the stand-in survives a process crash as Stripe's state would; the order service's own code never
+# reads them (only the provider adapter does, in its own transactions, never inside a unit of work).
+
+local_provider_intents = Table(
+    "local_provider_intents",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("order_id", String(ID), nullable=False),
+    Column("amount", BigInteger(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("client_secret", String(255), nullable=False),
+    # How many times the card was charged: a second charge of one intent would be a double charge.
+    Column("charges", Integer(), nullable=False, server_default="0"),
+    Column("created_at", TIMESTAMP, nullable=False),
+    Column("updated_at", TIMESTAMP, nullable=False),
+    CheckConstraint("amount > 0 AND charges >= 0 AND charges <= 1", name="charged_once"),
+)
+
+local_provider_refunds = Table(
+    "local_provider_refunds",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("intent_id", String(255), nullable=False, index=True),
+    Column("amount", BigInteger(), nullable=False),
+    Column("created_at", TIMESTAMP, nullable=False),
+    CheckConstraint("amount > 0", name="amount_positive"),
+)

@@ -407,7 +407,8 @@ class SqlPaymentStore:
         statement = (
             sa.select(payments)
             .where(
-                payments.c.status != "succeeded",
+                # Settled either way: applied, or refunded as a mismatch (never applied later).
+                payments.c.status.notin_(("succeeded", "amount_mismatch")),
                 payments.c.created_at < created_before,
                 payments.c.created_at > created_after,
             )

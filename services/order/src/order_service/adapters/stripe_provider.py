@@ -7,11 +7,13 @@ tests. Amounts are integer minor units, which is what Stripe's API takes.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import stripe
 
 from order_service.adapters.webhook_signing import verify
+from order_service.domain.errors import PaymentProviderUnavailable
 from order_service.service_layer.ports import IntentStatus, PaymentEvent, PaymentIntent
 
 _STATUS: dict[str, IntentStatus] = {
@@ -19,6 +21,17 @@ _STATUS: dict[str, IntentStatus] = {
     "processing": "processing",
     "canceled": "canceled",
 }
+
+
+T = TypeVar("T")
+
+
+async def _call(request: Awaitable[T]) -> T:
+    """The SDK's errors become the port's: the error table then needs no `stripe` import."""
+    try:
+        return await request
+    except stripe.StripeError as error:
+        raise PaymentProviderUnavailable() from error
 
 
 class StripePaymentProvider:
@@ -58,23 +71,27 @@ class StripePaymentProvider:
     async def create_intent(
         self, *, order_id: str, amount: int, currency: str, idempotency_key: str
     ) -> PaymentIntent:
-        raw = await self._client.v1.payment_intents.create_async(
-            {
-                "amount": amount,
-                "currency": currency.lower(),
-                "metadata": {"order_id": order_id},
-                "automatic_payment_methods": {"enabled": True},
-            },
-            {"idempotency_key": idempotency_key},
+        raw = await _call(
+            self._client.v1.payment_intents.create_async(
+                {
+                    "amount": amount,
+                    "currency": currency.lower(),
+                    "metadata": {"order_id": order_id},
+                    "automatic_payment_methods": {"enabled": True},
+                },
+                {"idempotency_key": idempotency_key},
+            )
         )
         return self._intent(raw, order_id)
 
     async def retrieve_intent(self, intent_id: str) -> PaymentIntent:
-        return self._intent(await self._client.v1.payment_intents.retrieve_async(intent_id))
+        return self._intent(await _call(self._client.v1.payment_intents.retrieve_async(intent_id)))
 
     async def refund(self, *, intent_id: str, amount: int, idempotency_key: str) -> str:
-        refund = await self._client.v1.refunds.create_async(
-            {"payment_intent": intent_id, "amount": amount}, {"idempotency_key": idempotency_key}
+        refund = await _call(
+            self._client.v1.refunds.create_async(
+                {"payment_intent": intent_id, "amount": amount}, {"idempotency_key": idempotency_key}
+            )
         )
         return str(refund["id"])
 

@@ -60,6 +60,13 @@ class PaymentRejected(OrderError):
     default_message = "The payment notification is not valid"
 
 
+class PaymentProviderUnavailable(OrderError):
+    """The payment provider did not answer or refused the call (the adapter's SDK error is the cause)."""
+
+    code = "payment_provider_error"
+    default_message = "The payment provider did not answer"
+
+
 class DevelopmentOnly(OrderError):
     code = "not_available"
     default_message = "Only available in development and test"

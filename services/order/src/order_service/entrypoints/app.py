@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from servicekit.health import sql_check
 from servicekit.http import close_on_shutdown, create_service_app
+from servicekit.metrics import get_app_registry
 
 from order_service.entrypoints.bootstrap import bootstrap
 from order_service.entrypoints.errors import ORDER_ERRORS
@@ -19,7 +20,7 @@ def create_app(settings: OrderSettings | None = None, *, provider: PaymentProvid
     """Build the app; settings come from the environment unless given. Nothing connects before startup."""
     settings = settings or OrderSettings()
     deps = bootstrap(settings, provider=provider)
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="Gigstack order",
         version=VERSION,
@@ -29,9 +30,12 @@ def create_app(settings: OrderSettings | None = None, *, provider: PaymentProvid
         # Exited in reverse: the scheduler and event workers stop before the engine is disposed.
         lifespan_hooks=[
             close_on_shutdown(deps.engine.dispose),
+            close_on_shutdown(deps.media.close),
             deps.events.lifespan_hook,
             deps.scheduler.lifespan_hook,
         ],
         deps=deps,
         errors=ORDER_ERRORS,
     )
+    deps.alarms.bind(get_app_registry(app))
+    return app

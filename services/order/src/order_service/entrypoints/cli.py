@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from servicekit.http import run_service
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from order_service.adapters.migrations import upgrade_to_head
 from order_service.adapters.repositories import SqlReplicaStore
 from order_service.domain.errors import InvalidOrderRequest
 from order_service.service_layer.replication import contact_from_payload
@@ -34,6 +33,9 @@ class StoreSettings(BaseSettings):
 
 
 def migrate() -> None:
+    # Alembic is imported by `migrate` only: the serving process never needs it (idle memory).
+    from order_service.adapters.migrations import upgrade_to_head
+
     settings = StoreSettings()
     asyncio.run(
         upgrade_to_head(

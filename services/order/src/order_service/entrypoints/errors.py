@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from servicekit.error_table import ErrorReport, ErrorTable
+from servicekit.media import MEDIA_ERRORS
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from stripe import StripeError
 
 from order_service.domain.errors import (
     DevelopmentOnly,
@@ -13,6 +13,7 @@ from order_service.domain.errors import (
     NotAllowedForRole,
     NotificationNotFound,
     OrderNotFound,
+    PaymentProviderUnavailable,
     PaymentRejected,
     SourceUnavailable,
     TransitionNotAllowed,
@@ -29,6 +30,7 @@ _STORE_DOWN = ErrorReport(
 
 ORDER_ERRORS = ErrorTable(
     {
+        **MEDIA_ERRORS,
         OrderNotFound: ErrorReport(404),
         NotificationNotFound: ErrorReport(404),
         NotAllowedForRole: ErrorReport(403),
@@ -38,9 +40,9 @@ ORDER_ERRORS = ErrorTable(
         SourceUnavailable: ErrorReport(422),
         PaymentRejected: ErrorReport(400),
         DevelopmentOnly: ErrorReport(404),
-        StripeError: ErrorReport(
-            502, code="payment_provider_error", message="The payment provider did not answer", log=True
-        ),
+        # Raised by the Stripe adapter from the SDK's errors, so this table needs no `stripe` import (the SDK
+        # is loaded only when the Stripe provider is chosen: idle memory, docs/benchmarks.md).
+        PaymentProviderUnavailable: ErrorReport(502, log=True),
         OperationalError: _STORE_DOWN,
         InterfaceError: _STORE_DOWN,
         PoolTimeoutError: _STORE_DOWN,

@@ -158,6 +158,16 @@ async def decide_extension(command: DecideExtension, deps: HandlerDependencies) 
 
 
 async def deliver_order(command: DeliverOrder, deps: HandlerDependencies) -> Order:
+    """Who, which state and the keys' shape first (the aggregate, on the order as read), then each file in
+    the object store (outside any transaction), then the transition itself."""
+    if command.file_keys:
+        async with deps.new_uow() as uow:
+            order = await uow.orders.get(command.order_id)
+        if order is None:
+            raise OrderNotFound()
+        order.deliver(command.user_id, command.message, list(command.file_keys), deps.clock())
+        for key in command.file_keys:
+            await deps.delivery_files.verify(key, order.seller_id)
     return await _transition(
         command.order_id,
         command.expected_version,

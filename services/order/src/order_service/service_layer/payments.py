@@ -14,15 +14,17 @@ import uuid
 from datetime import timedelta
 
 from order_service.domain.errors import DevelopmentOnly, OrderNotFound, TransitionNotAllowed
-from order_service.domain.model import OrderStatus
+from order_service.domain.model import OrderStatus, Transition
 from order_service.service_layer.dependencies import HandlerDependencies
-from order_service.service_layer.ports import PaymentEvent, UnitOfWork
+from order_service.service_layer.ports import PaymentEvent, PaymentRecord, UnitOfWork
 from order_service.service_layer.recording import record
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_CONSUMER = "payments.webhook"
 SUCCEEDED = "payment_intent.succeeded"
+# payments.status of a charge whose amount or currency did not match its intent: refunded, never applied.
+AMOUNT_MISMATCH = "amount_mismatch"
 # Provider event ids are strings (evt_...); the processed-events ledger keys on UUIDs.
 # Intents older than this are no longer asked about (Stripe cancels unconfirmed intents long before).
 RECONCILE_HORIZON = timedelta(days=7)
@@ -58,6 +60,10 @@ async def _apply_success(uow: UnitOfWork, event: PaymentEvent, deps: HandlerDepe
         return "refunded_orphan"
     if payment.status == "succeeded":
         return "already_applied"
+    if payment.status == AMOUNT_MISMATCH:
+        return "already_refunded"
+    if event.amount != payment.amount or event.currency.upper() != payment.currency.upper():
+        return await _refund_mismatch(uow, event, payment, deps)
     await uow.payments.set_status(event.intent_id, "succeeded", now)
     order = await uow.orders.get(payment.order_id, for_update=True)
     if order is None:
@@ -70,6 +76,42 @@ async def _apply_success(uow: UnitOfWork, event: PaymentEvent, deps: HandlerDepe
     await uow.orders.save(order, read_version)
     await record(uow, order, transition, now)
     return transition.action
+
+
+async def _refund_mismatch(
+    uow: UnitOfWork, event: PaymentEvent, payment: PaymentRecord, deps: HandlerDependencies
+) -> str:
+    """A verified success for another amount or currency than the intent asked for (docs/adr/0020).
+
+    Not the order's payment: the order stays as it is (unpaid, so it expires unless paid correctly), the
+    charge is refunded in full through a durable job, the payment is marked so neither a retry nor
+    reconciliation applies it, the history records it, and an alarm is raised. The webhook is acknowledged
+    (200): answering 4xx would only make the provider retry the same event for days.
+    """
+    now = deps.clock()
+    await uow.payments.set_status(event.intent_id, AMOUNT_MISMATCH, now)
+    if event.amount > 0:
+        await uow.payments.add_refund_job(payment.order_id, event.intent_id, event.amount, now)
+    order = await uow.orders.get(payment.order_id, for_update=True)
+    if order is not None:
+        details: dict[str, object] = {
+            "intent_id": event.intent_id,
+            "received": event.amount,
+            "received_currency": event.currency.upper(),
+            "expected": payment.amount,
+            "expected_currency": payment.currency,
+        }
+        transition = Transition(
+            "payment_mismatch_refunded", "system", None, order.status, order.status, details=details
+        )
+        await uow.orders.append_history(order, transition, now)
+    if deps.alarm is not None:
+        deps.alarm(
+            AMOUNT_MISMATCH,
+            f"intent {event.intent_id} of order {payment.order_id}: received {event.amount} "
+            f"{event.currency.upper()}, expected {payment.amount} {payment.currency}; refunded",
+        )
+    return "amount_mismatch_refunded"
 
 
 async def dev_confirm(user_id: str, order_id: str, deps: HandlerDependencies) -> str:
@@ -86,6 +128,8 @@ async def dev_confirm(user_id: str, order_id: str, deps: HandlerDependencies) ->
     if order.status != OrderStatus.AWAITING_PAYMENT:
         raise TransitionNotAllowed(f"The order is {order.status.value}, not awaiting payment")
     webhook = await deps.dev_confirmer.confirm(payment.intent_id)
+    if deps.after_provider_success is not None:
+        deps.after_provider_success()
     return await handle_webhook(webhook.payload, webhook.signature, deps)
 
 

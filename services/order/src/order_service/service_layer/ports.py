@@ -62,6 +62,14 @@ class PaymentProvider(Protocol):
         ...
 
 
+class DeliveryFiles(Protocol):
+    """Checks a delivery file key against the object store (adapters/delivery_files.py)."""
+
+    async def verify(self, key: str, seller_id: str) -> None:
+        """Return if `key` names an object the seller uploaded to their delivery area; raise otherwise."""
+        ...
+
+
 class DevPaymentConfirmer(Protocol):
     """What `payments.devConfirm` drives: completes an intent as a test card would and returns the
     webhook the provider sends for it, signed exactly as Stripe signs."""
