@@ -56,6 +56,8 @@ class GigstackStack:
     redis_url: str
     amqp_url: str
     mariadb_url: str
+    # The bucket gig uploads to (when gig runs): web clients that read media (the storefront) need it too.
+    object_store: ObjectStoreBucket | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -297,6 +299,7 @@ async def running_stack(
         redis_url=redis_url,
         amqp_url=amqp_url,
         mariadb_url=mariadb_url,
+        object_store=object_store,
     )
     started: list[ServiceProcess] = []
     try:

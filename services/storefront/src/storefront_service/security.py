@@ -32,16 +32,18 @@ STRIPE_FRAMES = "frame-src https://js.stripe.com https://hooks.stripe.com"
 STRIPE_CONNECT = " https://api.stripe.com"
 
 
-def content_security_policy(media_origin: str | None, *, stripe: bool = False) -> str:
+def content_security_policy(
+    media_origin: str | None, *, stripe: bool = False, images_same_origin: bool = False
+) -> str:
     """The one policy of every page: nothing inline, nothing from elsewhere but the media origin (uploads
-    straight to the presigned URL, and the images read from it) and, only when Stripe is configured,
-    Stripe's script, frames and API."""
+    straight to the presigned URL, and the images read from it unless the storefront serves them itself at
+    /media/, ``images_same_origin``) and, only when Stripe is configured, Stripe's script, frames and API."""
     media = f" {media_origin}" if media_origin else ""
     directives = (
         "default-src 'self'",
         f"script-src 'self'{STRIPE_SCRIPT if stripe else ''}",
         "style-src 'self'",
-        f"img-src 'self' data:{media}",
+        f"img-src 'self' data:{'' if images_same_origin else media}",
         f"connect-src 'self'{media}{STRIPE_CONNECT if stripe else ''}",
         f"form-action 'self'{media}",
         *((STRIPE_FRAMES,) if stripe else ()),
@@ -53,10 +55,11 @@ def content_security_policy(media_origin: str | None, *, stripe: bool = False) -
 
 
 def security_headers(
-    media_origin: str | None, *, hsts: bool, stripe: bool = False
+    media_origin: str | None, *, hsts: bool, stripe: bool = False, images_same_origin: bool = False
 ) -> list[tuple[bytes, bytes]]:
+    policy = content_security_policy(media_origin, stripe=stripe, images_same_origin=images_same_origin)
     headers = [
-        (b"content-security-policy", content_security_policy(media_origin, stripe=stripe).encode()),
+        (b"content-security-policy", policy.encode()),
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"strict-origin-when-cross-origin"),
         (b"x-frame-options", b"DENY"),
@@ -73,9 +76,19 @@ class SecurityHeadersMiddleware:
     """Adds the headers to every HTTP response, error pages and static files included (pure ASGI, so a
     websocket passes untouched and a streamed body is not buffered)."""
 
-    def __init__(self, app: ASGIApp, *, media_origin: str | None, hsts: bool, stripe: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        media_origin: str | None,
+        hsts: bool,
+        stripe: bool = False,
+        images_same_origin: bool = False,
+    ) -> None:
         self._app = app
-        self._headers = security_headers(media_origin, hsts=hsts, stripe=stripe)
+        self._headers = security_headers(
+            media_origin, hsts=hsts, stripe=stripe, images_same_origin=images_same_origin
+        )
         self._names = {name for name, _ in self._headers}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

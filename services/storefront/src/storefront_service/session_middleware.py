@@ -27,7 +27,7 @@ from storefront_service.sessions import (
 
 logger = logging.getLogger(__name__)
 
-_SKIPPED_PREFIXES = ("/static/", "/health/", "/metrics")
+_SKIPPED_PREFIXES = ("/static/", "/media/gigs/", "/health/", "/metrics")
 _UNAVAILABLE = (
     b"<!doctype html><html lang=en><meta charset=utf-8><title>Unavailable - Gigstack</title>"
     b"<h1>We will be right back</h1><p>Gigstack is unavailable for a moment. Please try again shortly.</p>"

@@ -23,8 +23,12 @@ class StorefrontSettings(ServiceSettings):
     # is read from: the one origin besides its own that pages may talk to (CSP, docs/adr/0025).
     media_public_origin: str | None = None
     # Where public media (gig covers) is read from: ``<media_public_base_url>/<media key>``; without it,
-    # pages show no images.
+    # pages show no images. Ignored when MEDIA_PROXY_ENABLED is on.
     media_public_base_url: str | None = None
+    # Serve gig covers at ``/media/<key>`` on the storefront's own origin, read from the object store with the
+    # OBJECT_STORE_* settings (servicekit.media; read-only use of the bucket), so pages make no cross-origin
+    # GET and the CSP's img-src stays 'self' (docs/adr/0025).
+    media_proxy_enabled: bool = False
     # Stripe's publishable key (pk_...): with it, checkout mounts Stripe's Payment Element and the CSP names
     # Stripe's origins; without it (local), checkout pays through the local provider (payments.devConfirm).
     stripe_publishable_key: str | None = None

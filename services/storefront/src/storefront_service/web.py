@@ -18,6 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from redis.asyncio import Redis
 
+from storefront_service.adapters.media_reader import MediaReader
+from storefront_service.domain.media import is_public_media_key
 from storefront_service.gateway_client import GatewayClient, GatewayError
 from storefront_service.sessions import Session, SessionStore
 from storefront_service.settings import StorefrontSettings
@@ -35,6 +37,7 @@ class StorefrontDeps:
     templates: Jinja2Templates
     static: StaticManifest
     http: httpx.AsyncClient  # the gateway's connection pool, closed at shutdown
+    media: MediaReader | None = None  # with MEDIA_PROXY_ENABLED: serves /media/<key> (pages/media.py)
 
 
 def build_templates(static: StaticManifest, settings: StorefrontSettings) -> Jinja2Templates:
@@ -42,7 +45,9 @@ def build_templates(static: StaticManifest, settings: StorefrontSettings) -> Jin
     env = templates.env
     env.autoescape = True
     env.globals["static_url"] = static.url
-    env.globals["media_url"] = _media_url(settings.media_public_base_url)
+    env.globals["media_url"] = (
+        _proxied_media_url if settings.media_proxy_enabled else _media_url(settings.media_public_base_url)
+    )
     env.filters["money"] = money
     env.filters["stars"] = stars
     return templates
@@ -55,6 +60,13 @@ def _media_url(base: str | None) -> Any:
         return f"{base.rstrip('/')}/{quote(key)}"
 
     return media_url
+
+
+def _proxied_media_url(key: str | None) -> str | None:
+    """Same-origin ``/media/<key>`` for public media (covers); None (no link) for private areas."""
+    if not key or not is_public_media_key(key):
+        return None
+    return f"/media/{quote(key)}"
 
 
 def money(minor_units: int | None, currency: str = "USD") -> str:

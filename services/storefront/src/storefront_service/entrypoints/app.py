@@ -18,6 +18,7 @@ from servicekit.health import redis_check
 from servicekit.http import close_on_shutdown, create_service_app
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storefront_service.adapters.media_reader import MediaReader
 from storefront_service.entrypoints.bootstrap import bootstrap
 from storefront_service.gateway_client import GatewayError, GatewayUnavailable, SignedOutError
 from storefront_service.security import CsrfRefusedError, SecurityHeadersMiddleware, require_csrf
@@ -36,6 +37,7 @@ PAGE_MODULES = (
     "storefront_service.pages.selling",
     "storefront_service.pages.inbox",
     "storefront_service.pages.orders",
+    "storefront_service.pages.media",
     "storefront_service.realtime",
 )
 
@@ -52,19 +54,26 @@ def page_routers() -> list[APIRouter]:
 
 
 def create_app(
-    settings: StorefrontSettings | None = None, *, http: httpx.AsyncClient | None = None
+    settings: StorefrontSettings | None = None,
+    *,
+    http: httpx.AsyncClient | None = None,
+    media: MediaReader | None = None,
 ) -> FastAPI:
     """Build the app; settings come from the environment when not given. Tests pass ``http`` (a client whose
-    transport plays the gateway)."""
+    transport plays the gateway) and ``media`` (an object-store reader)."""
     settings = settings or StorefrontSettings()  # filled from the environment
-    deps = bootstrap(settings, http=http)
+    deps = bootstrap(settings, http=http, media=media)
     app = create_service_app(
         settings,
         title="Gigstack storefront",
         version=VERSION,
         routers=[],
         readiness=[redis_check(deps.redis)],
-        lifespan_hooks=[close_on_shutdown(deps.http.aclose, deps.redis.aclose)],
+        lifespan_hooks=[
+            close_on_shutdown(
+                deps.http.aclose, deps.redis.aclose, *([deps.media.close] if deps.media else [])
+            )
+        ],
         require_internal_token=False,
         deps=deps,
         # Browsers' trace headers are not trusted: every request starts a trace of the storefront's own.
@@ -82,6 +91,7 @@ def create_app(
         media_origin=settings.media_public_origin,
         hsts=settings.secure_cookies,
         stripe=settings.stripe_publishable_key is not None,
+        images_same_origin=settings.media_proxy_enabled,
     )
     return app
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import httpx
 from redis.asyncio import Redis
+from servicekit.media.settings import ObjectStoreSettings
 
+from storefront_service.adapters.media_reader import MediaReader, S3MediaReader
 from storefront_service.gateway_client import GatewayClient
 from storefront_service.sessions import SessionStore
 from storefront_service.settings import StorefrontSettings
@@ -15,7 +17,12 @@ from storefront_service.web import StorefrontDeps, build_templates
 REDIS_TIMEOUT_SECONDS = 2.0
 
 
-def bootstrap(settings: StorefrontSettings, *, http: httpx.AsyncClient | None = None) -> StorefrontDeps:
+def bootstrap(
+    settings: StorefrontSettings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    media: MediaReader | None = None,
+) -> StorefrontDeps:
     redis = Redis.from_url(
         settings.redis_url.get_secret_value(),
         socket_timeout=REDIS_TIMEOUT_SECONDS,
@@ -30,6 +37,9 @@ def bootstrap(settings: StorefrontSettings, *, http: httpx.AsyncClient | None = 
         limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         follow_redirects=False,
     )
+    if media is None and settings.media_proxy_enabled:
+        # OBJECT_STORE_BUCKET and friends, read from the environment like the services that upload.
+        media = S3MediaReader(ObjectStoreSettings())
     static = StaticManifest.scan()
     return StorefrontDeps(
         settings=settings,
@@ -43,4 +53,5 @@ def bootstrap(settings: StorefrontSettings, *, http: httpx.AsyncClient | None = 
         templates=build_templates(static, settings),
         static=static,
         http=http,
+        media=media,
     )
