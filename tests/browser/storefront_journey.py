@@ -140,6 +140,25 @@ async def seller_creates_a_gig_with_a_cover(journey: Journey) -> None:
     await land(tab, form.get_by_role("button", name="Publish gig").click, r"/gigs/[^/]+$", "gig page (owner)")
     await expect(tab.page.get_by_role("heading", level=1)).to_have_text(journey.gig_title)
     journey.gig_path = re.sub(r"^https?://[^/]+", "", tab.page.url)
+    await cover_is_shown_from_the_sites_origin(tab, journey)
+
+
+async def cover_is_shown_from_the_sites_origin(tab: Tab, journey: Journey) -> None:
+    """The gig page's cover ``<img>`` really loads (decoded: naturalWidth > 0), from ``/media/<key>`` on the
+    storefront's own origin (the recorder refuses any GET to the object store's origin)."""
+    cover = tab.page.get_by_role("img", name=f"Cover image of {journey.gig_title}")
+    await expect(cover).to_be_visible()
+
+    async def decoded() -> bool:
+        return bool(await cover.evaluate("img => img.complete && img.naturalWidth > 0"))
+
+    await eventually(decoded, what="the gig's cover image, decoded", within=15.0)
+    source = str(await cover.evaluate("img => img.currentSrc"))
+    if not source.startswith(f"{journey.storefront.url}/media/gigs/"):
+        raise StorefrontPageError(f"the cover is not read from the site's own /media/: {source}")
+    if ("GET", source) not in tab.requests:
+        raise StorefrontPageError(f"no GET of the cover was recorded: {source}")
+    tab.raise_findings()
 
 
 # --- finding and talking ------------------------------------------------------------------------------------
@@ -167,6 +186,7 @@ async def buyer_finds_the_gig_by_search(journey: Journey) -> None:
         await tab.check("search results")
     await land(tab, result.first.click, re.escape(journey.gig_path) + "$", "gig page")
     await expect(tab.page.get_by_role("heading", level=1)).to_have_text(journey.gig_title)
+    await cover_is_shown_from_the_sites_origin(tab, journey)
 
 
 async def buyer_messages_the_seller(journey: Journey) -> None:

@@ -20,6 +20,7 @@ from gigstack_testinfra import isolation
 from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
+from gigstack_testinfra.object_store import ObjectStoreBucket
 from gigstack_testinfra.processes import ServiceProcess
 from marketplace_stack import marketplace_stack
 from stack import GigstackStack
@@ -61,7 +62,13 @@ def storefront_redis_url(allocator: isolation.RedisDatabaseAllocator, taken_url:
 
 
 def storefront_process(
-    port: int, *, gateway_url: str, redis_url: str, media_origin: str, log_dir: Path
+    port: int,
+    *,
+    gateway_url: str,
+    redis_url: str,
+    media_origin: str,
+    log_dir: Path,
+    media_bucket: ObjectStoreBucket | None = None,
 ) -> ServiceProcess:
     env = {
         "ENVIRONMENT": "test",  # session cookie without Secure: the browser talks plain HTTP on loopback
@@ -73,6 +80,11 @@ def storefront_process(
         "MEDIA_PUBLIC_ORIGIN": media_origin,
         "SHUTDOWN_GRACE_SECONDS": "5",
     }
+    if media_bucket is not None:
+        # Covers at /media/<key> on the storefront's own origin, read from gig's (private) bucket: pages then
+        # GET nothing from the object store (docs/adr/0025).
+        env["MEDIA_PROXY_ENABLED"] = "true"
+        env.update(media_bucket.settings_env())
     return ServiceProcess(
         "storefront", [sys.executable, "-m", "storefront_service"], env, port, log_dir / "storefront.log"
     )
@@ -98,6 +110,7 @@ async def storefront_stack(
             redis_url=storefront_redis_url(redis_databases, marketplace.redis_url),
             media_origin=media_origin,
             log_dir=log_dir,
+            media_bucket=marketplace.object_store,
         )
         process.start()
         try:
