@@ -199,7 +199,10 @@ def service_env(spec: ServiceSpec, dev: dict[str, str], running: list[str]) -> d
         # Presigned uploads go from the browser straight to s3proxy: the one other origin its CSP names.
         bucket = media_bucket()
         env["MEDIA_PUBLIC_ORIGIN"] = bucket.url.rstrip("/")
-        env["MEDIA_PUBLIC_BASE_URL"] = f"{bucket.url.rstrip('/')}/{bucket.bucket}"
+        # Covers at /media/<key> on the storefront's own origin, read from the private bucket server-side
+        # (docs/adr/0025): pages GET nothing from s3proxy.
+        env["MEDIA_PROXY_ENABLED"] = "true"
+        env.update(bucket.settings_env())
     if spec.name == "order":
         # PAYMENT_PROVIDER stays `local` (its default, development only): no card network is reachable here.
         env["PAYMENT_WEBHOOK_SECRET"] = dev["PAYMENT_WEBHOOK_SECRET"]
