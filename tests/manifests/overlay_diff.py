@@ -37,10 +37,12 @@ def _object_store_setting(obj: str, path: str) -> bool:
     return (
         (obj.startswith("ConfigMap/") and ".OBJECT_STORE_" in path)
         or (
-            # The storefront's CSP origin and media base URL: the same store's public address (docs/adr/0025).
-            obj == "ConfigMap/storefront-config" and ".MEDIA_PUBLIC_" in path
+            # The storefront's CSP origin and media base URL: the same store's public address, and whether it
+            # serves covers itself from s3proxy (not on eks, where it has no AWS role; docs/adr/0025).
+            obj == "ConfigMap/storefront-config" and (".MEDIA_PUBLIC_" in path or ".MEDIA_PROXY_" in path)
         )
         or (obj.startswith("Deployment/") and ".envFrom[" in path and "secretRef" in path)
+        or (obj == "Deployment/storefront" and path.endswith("labels.gigstack.io/uses-objects"))
     )
 
 
