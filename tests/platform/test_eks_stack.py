@@ -348,12 +348,13 @@ def test_redis_uses_rbac_users_one_per_service_and_no_shared_token(eks: Any) -> 
     (user_group,) = eks.of_type("aws:elasticache/userGroup:UserGroup")
     assert group.inputs["userGroupIds"] == [user_group.inputs["userGroupId"]]
     users = {u.inputs["userName"]: u.inputs for u in eks.of_type("aws:elasticache/user:User")}
-    assert set(users) == {"default", "admin", "gateway", "notification"}
+    assert set(users) == {"default", "admin", "gateway", "notification", "storefront"}
     assert sorted(user_group.inputs["userIds"]) == sorted(u["userId"] for u in users.values())
     assert users["default"]["accessString"].startswith("off")
     assert users["gateway"]["accessString"].startswith("on ~gw:* ")
     assert users["notification"]["accessString"].startswith("on ~notification:* ")
-    for service in ("gateway", "notification"):
+    assert users["storefront"]["accessString"].startswith("on ~sf:* ")
+    for service in ("gateway", "notification", "storefront"):
         assert "-@dangerous" in users[service]["accessString"]
         assert "~*" not in users[service]["accessString"]
     settings = _service_settings(eks)

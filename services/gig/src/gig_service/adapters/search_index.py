@@ -84,6 +84,11 @@ class GigSearchIndex(SearchIndex):
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
+        # Another caller (the projection consumer, another replica) may have created it a moment ago: until
+        # its primary shard is active a search answers 503, so wait for it once, briefly.
+        await self.client.cluster.health(
+            index=self.alias, wait_for_status="yellow", timeout="10s", params={"ignore": 408}
+        )
         self._ensured = True
 
     async def project(self, document: Mapping[str, Any], version: int, *, refresh: bool = False) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
+from opensearchpy.exceptions import TransportError as SearchTransportError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from servicekit.error_table import ErrorReport, ErrorTable
 from servicekit.media import MEDIA_ERRORS
@@ -10,6 +11,12 @@ from servicekit.mongo import ConcurrentUpdateError
 from servicekit.search import InvalidCursorError
 
 from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
+
+
+def _is_search_overloaded_or_starting(error: BaseException) -> bool:
+    # 503 from the engine: shards not yet active (an index created a moment ago) or the cluster unavailable;
+    # 429: rejected under load. Both pass; any other engine answer is a bug and stays an opaque 500.
+    return isinstance(error, SearchTransportError) and error.status_code in (429, 503)
 
 
 def _is_store_outage(error: BaseException) -> bool:
@@ -31,6 +38,14 @@ GIG_ERRORS = ErrorTable(
         InvalidCursorError: ErrorReport(400, code="invalid_cursor", message="The page cursor is not valid"),
         SearchConnectionError: ErrorReport(
             503, code="search_unavailable", message="Search is unavailable", retry_after_seconds=5, log=True
+        ),
+        SearchTransportError: ErrorReport(
+            503,
+            code="search_unavailable",
+            message="Search is unavailable",
+            retry_after_seconds=1,
+            log=True,
+            when=_is_search_overloaded_or_starting,
         ),
         # The write model unreachable: reads by id and writes say so (search keeps answering from its index).
         PyMongoError: ErrorReport(
