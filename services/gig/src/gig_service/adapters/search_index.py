@@ -86,9 +86,9 @@ class GigSearchIndex(SearchIndex):
                 raise
         # Another caller (the projection consumer, another replica) may have created it a moment ago: until
         # its primary shard is active a search answers 503, so wait for it once, briefly.
-        await self.client.cluster.health(
-            index=self.alias, wait_for_status="yellow", timeout="10s", params={"ignore": 408}
-        )
+        # opensearch-py's aiohttp transport takes a `timeout` argument as its own request timeout, so the
+        # client's request timeout bounds the wait; a timeout is a 503 and the next call retries.
+        await self.client.cluster.health(index=self.alias, wait_for_status="yellow", request_timeout=10)
         self._ensured = True
 
     async def project(self, document: Mapping[str, Any], version: int, *, refresh: bool = False) -> bool:
