@@ -23,9 +23,38 @@ from servicekit.media.store import ObjectStoreUnavailable, PresignedPost, Stored
 if TYPE_CHECKING:
     from types_aiobotocore_s3 import S3Client
 
-__all__ = ["S3ObjectStore"]
+__all__ = ["S3ObjectStore", "s3_client_context"]
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+
+
+def s3_client_context(settings: ObjectStoreSettings, *, max_attempts: int = 3) -> Any:
+    """The aiobotocore S3 client context for `settings` (enter it for the client); every media user's."""
+    # Imported on first use: aiobotocore and the S3 model cost ~19 MiB of RSS, which an idle
+    # service (measured against its memory budget, docs/benchmarks.md) does not need to carry.
+    from aiobotocore.session import get_session
+    from botocore.config import Config
+
+    secret = settings.object_store_secret_access_key
+    return get_session().create_client(
+        "s3",
+        region_name=settings.object_store_region,
+        endpoint_url=settings.object_store_endpoint,
+        aws_access_key_id=settings.object_store_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        config=Config(
+            signature_version="s3v4",
+            # Path style works with any endpoint name (s3proxy's Service, a bucket with dots).
+            s3={"addressing_style": "path"} if settings.object_store_endpoint else {},
+            connect_timeout=settings.object_store_timeout_seconds,
+            read_timeout=settings.object_store_timeout_seconds,
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            # Checksums only where S3 requires them: s3proxy refuses the CRC headers botocore
+            # otherwise adds to every request (NotImplemented), and a HEAD carries no body.
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+        ),
+    )
 
 
 class S3ObjectStore:
@@ -39,32 +68,7 @@ class S3ObjectStore:
     async def _s3(self) -> S3Client:
         async with self._lock:
             if self._client is None:
-                # Imported on first use: aiobotocore and the S3 model cost ~19 MiB of RSS, which an idle
-                # service (measured against its memory budget, docs/benchmarks.md) does not need to carry.
-                from aiobotocore.session import get_session
-                from botocore.config import Config
-
-                s = self._settings
-                secret = s.object_store_secret_access_key
-                self._context = get_session().create_client(
-                    "s3",
-                    region_name=s.object_store_region,
-                    endpoint_url=s.object_store_endpoint,
-                    aws_access_key_id=s.object_store_access_key_id,
-                    aws_secret_access_key=secret.get_secret_value() if secret else None,
-                    config=Config(
-                        signature_version="s3v4",
-                        # Path style works with any endpoint name (s3proxy's Service, a bucket with dots).
-                        s3={"addressing_style": "path"} if s.object_store_endpoint else {},
-                        connect_timeout=s.object_store_timeout_seconds,
-                        read_timeout=s.object_store_timeout_seconds,
-                        retries={"max_attempts": 3, "mode": "standard"},
-                        # Checksums only where S3 requires them: s3proxy refuses the CRC headers botocore
-                        # otherwise adds to every request (NotImplemented), and a HEAD carries no body.
-                        request_checksum_calculation="when_required",
-                        response_checksum_validation="when_required",
-                    ),
-                )
+                self._context = s3_client_context(self._settings)
                 self._client = await self._context.__aenter__()
             return self._client
 

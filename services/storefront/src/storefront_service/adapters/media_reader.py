@@ -12,6 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from servicekit.media.s3 import s3_client_context
 from servicekit.media.settings import ObjectStoreSettings
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchBucket"})
@@ -46,29 +47,8 @@ class S3MediaReader:
     async def _s3(self) -> Any:
         async with self._lock:
             if self._client is None:
-                # Imported on first use, like servicekit.media's store: an idle storefront does not carry it.
-                from aiobotocore.session import get_session
-                from botocore.config import Config
-
-                s = self._settings
-                secret = s.object_store_secret_access_key
-                self._context = get_session().create_client(
-                    "s3",
-                    region_name=s.object_store_region,
-                    endpoint_url=s.object_store_endpoint,
-                    aws_access_key_id=s.object_store_access_key_id,
-                    aws_secret_access_key=secret.get_secret_value() if secret else None,
-                    config=Config(
-                        signature_version="s3v4",
-                        s3={"addressing_style": "path"} if s.object_store_endpoint else {},
-                        connect_timeout=s.object_store_timeout_seconds,
-                        read_timeout=s.object_store_timeout_seconds,
-                        retries={"max_attempts": 2, "mode": "standard"},
-                        # s3proxy refuses the CRC headers botocore otherwise adds (servicekit.media.s3).
-                        request_checksum_calculation="when_required",
-                        response_checksum_validation="when_required",
-                    ),
-                )
+                # Fewer attempts than a writer: the whole read is bounded for a page's images.
+                self._context = s3_client_context(self._settings, max_attempts=2)
                 self._client = await self._context.__aenter__()
             return self._client
 
