@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -158,6 +159,18 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 isolation.create_postgres_database(postgres, database)
             try:
                 amqp_url = broker.endpoint.url(vhost)
+                # Every outbox path runs with the same settings; only its database, queue and staging differ.
+                outbox_path = functools.partial(
+                    run_full,
+                    amqp_url,
+                    events=args.events,
+                    prefetch=args.prefetch,
+                    writers=args.writers,
+                    relay_batch=args.relay_batch,
+                    unit_of_work=args.unit_of_work,
+                    claims=args.claims,
+                    loop=args.loop,
+                )
                 raw = await run_raw(
                     amqp_url,
                     events=args.events,
@@ -166,32 +179,8 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     publish_window=args.publish_window,
                     loop=args.loop,
                 )
-                bus = await run_full(
-                    amqp_url,
-                    postgres.url(bus_database),
-                    events=args.events,
-                    queue="bench.bus",
-                    prefetch=args.prefetch,
-                    writers=args.writers,
-                    relay_batch=args.relay_batch,
-                    unit_of_work=args.unit_of_work,
-                    claims=args.claims,
-                    loop=args.loop,
-                    staging="before",
-                )
-                staged = await run_full(
-                    amqp_url,
-                    postgres.url(staged_database),
-                    events=args.events,
-                    queue="bench.staged",
-                    prefetch=args.prefetch,
-                    writers=args.writers,
-                    relay_batch=args.relay_batch,
-                    unit_of_work=args.unit_of_work,
-                    claims=args.claims,
-                    loop=args.loop,
-                    staging="own",
-                )
+                bus = await outbox_path(postgres.url(bus_database), queue="bench.bus", staging="before")
+                staged = await outbox_path(postgres.url(staged_database), queue="bench.staged", staging="own")
                 direct = await run_direct(
                     amqp_url,
                     postgres.url(direct_database),
@@ -201,31 +190,13 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     writers=args.writers,
                     loop=args.loop,
                 )
-                joined = await run_full(
-                    amqp_url,
-                    postgres.url(joined_database),
-                    events=args.events,
-                    queue="bench.joined",
-                    prefetch=args.prefetch,
-                    writers=args.writers,
-                    relay_batch=args.relay_batch,
-                    unit_of_work=args.unit_of_work,
-                    claims=args.claims,
-                    loop=args.loop,
-                    staging="joined",
+                joined = await outbox_path(
+                    postgres.url(joined_database), queue="bench.joined", staging="joined"
                 )
                 joined_sqlalchemy = (
-                    await run_full(
-                        amqp_url,
+                    await outbox_path(
                         postgres.url(ab_database),
-                        events=args.events,
                         queue="bench.joined-sqlalchemy",
-                        prefetch=args.prefetch,
-                        writers=args.writers,
-                        relay_batch=args.relay_batch,
-                        unit_of_work=args.unit_of_work,
-                        claims=args.claims,
-                        loop=args.loop,
                         staging="joined-sqlalchemy",
                     )
                     if args.ab_staging
