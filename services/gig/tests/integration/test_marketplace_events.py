@@ -74,7 +74,7 @@ async def test_each_review_counts_once_despite_redelivery_and_concurrency_and_se
         # Every event twice (a redelivery keeps its event id), the same review again under a new event id
         # (a producer's retry), and a seller's review of the buyer, which is not a gig rating: all published
         # at once, so the consumer (prefetch 16) writes the one gig concurrently.
-        again = [review(gig["id"], 1, review_id=events[0].payload["review_id"])]
+        again = [review(gig["id"], ratings[0], review_id=events[0].payload["review_id"])]
         of_buyer = [review(gig["id"], 1, role="seller")]
         await asyncio.gather(*(bus.publish(e) for e in [*events, *events, *again, *of_buyer]))
 

@@ -7,7 +7,7 @@ from gig_service.entrypoints.errors import GIG_ERRORS
 from opensearchpy.exceptions import TransportError
 
 
-@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("status", [408, 429, 503])
 def test_a_starting_or_overloaded_search_engine_answers_503(status: int) -> None:
     # What a search right after index creation raised before its shard was active (seen in CI: 500 → 502).
     error = TransportError(status, "search_phase_execution_exception", {})

@@ -70,6 +70,7 @@ class GigSearchIndex(SearchIndex):
             return
         if await self.client.indices.exists_alias(name=self.alias):
             await self.client.indices.put_mapping(index=self.alias, body=self.mappings)
+            await self._wait_for_primary_shard()
             self._ensured = True
             return
         try:
@@ -84,12 +85,19 @@ class GigSearchIndex(SearchIndex):
         except RequestError as error:
             if error.error != "resource_already_exists_exception":
                 raise
-        # Another caller (the projection consumer, another replica) may have created it a moment ago: until
-        # its primary shard is active a search answers 503, so wait for it once, briefly.
-        # opensearch-py's aiohttp transport takes a `timeout` argument as its own request timeout, so the
-        # client's request timeout bounds the wait; a timeout is a 503 and the next call retries.
-        await self.client.cluster.health(index=self.alias, wait_for_status="yellow", request_timeout=10)
+        await self._wait_for_primary_shard()
         self._ensured = True
+
+    async def _wait_for_primary_shard(self) -> None:
+        """Wait once, briefly, until the alias's primary shard is active.
+
+        Another caller (the projection consumer, another replica) may have created the index a moment ago,
+        and the alias exists from that moment: until the primary shard is active a search answers 503.
+        The request timeout bounds the wait; a timeout is a 503 and the next call waits again.
+        """
+        await self.client.cluster.health(
+            index=self.alias, wait_for_status="yellow", timeout="10s", request_timeout=12
+        )
 
     async def project(self, document: Mapping[str, Any], version: int, *, refresh: bool = False) -> bool:
         """Write one gig's indexed form at `version`; False when a newer (or the same) version is there."""

@@ -15,8 +15,9 @@ from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, No
 
 def _is_search_overloaded_or_starting(error: BaseException) -> bool:
     # 503 from the engine: shards not yet active (an index created a moment ago) or the cluster unavailable;
-    # 429: rejected under load. Both pass; any other engine answer is a bug and stays an opaque 500.
-    return isinstance(error, SearchTransportError) and error.status_code in (429, 503)
+    # 408: the wait for a new index's primary shard timed out (it is still starting);
+    # 429: rejected under load. All pass; any other engine answer is a bug and stays an opaque 500.
+    return isinstance(error, SearchTransportError) and error.status_code in (408, 429, 503)
 
 
 def _is_store_outage(error: BaseException) -> bool:
