@@ -102,7 +102,12 @@ async def storefront_stack(
     origin = f"http://{LOOPBACK}:{port}"
     media_origin = backend.object_store().url
     async with marketplace_stack(
-        backend, mail, internal_keypair, log_dir, notification_env={"PUBLIC_URL": origin}
+        backend,
+        mail,
+        internal_keypair,
+        log_dir,
+        notification_env={"PUBLIC_URL": origin},
+        redis_databases=redis_databases,
     ) as marketplace:
         process = storefront_process(
             port,

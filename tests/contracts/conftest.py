@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from gigstack_testinfra import isolation
 from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
 
@@ -37,11 +38,17 @@ async def contract_stack(
     gigstack_backend: Backend,
     mail_catcher: MailCatcher,
     internal_keypair: tuple[str, str],
+    _redis_databases: isolation.RedisDatabaseAllocator,
     tmp_path: Path,
 ) -> AsyncIterator[GigstackStack]:
     """Every service of the marketplace (the journey's stack): each public operation reaches its service."""
     async with marketplace_stack(
-        gigstack_backend, mail_catcher, internal_keypair, tmp_path, gateway_env=FUZZING_GATEWAY_ENV
+        gigstack_backend,
+        mail_catcher,
+        internal_keypair,
+        tmp_path,
+        gateway_env=FUZZING_GATEWAY_ENV,
+        redis_databases=_redis_databases,
     ) as stack:
         yield stack
 

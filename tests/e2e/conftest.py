@@ -1,5 +1,8 @@
-"""e2e fixtures: one running stack (notification + auth + gateway processes) per test, on the real servers
-of the ``gigstack_testinfra`` plugin. The stack itself lives in ``stack.py`` so other suites can reuse it."""
+"""e2e fixtures: one running stack (notification, users, gig, review, auth and gateway processes) per test
+module, on the real servers of the ``gigstack_testinfra`` plugin, with namespaces of its own (databases,
+vhost, index prefix, bucket, Redis db). Tests keep out of each other's way by making their own accounts,
+gigs and words; a module shares one stack because starting six processes costs more than most tests.
+The stack itself lives in ``stack.py`` and ``marketplace_stack.py`` so other suites can reuse it."""
 
 from __future__ import annotations
 
@@ -9,41 +12,33 @@ from pathlib import Path
 
 import httpx
 import pytest
+from gigstack_testinfra import isolation
+from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
-from gigstack_testinfra.object_store import ObjectStoreBucket
 
 # importlib import mode does not put this folder on sys.path; the helpers sit beside the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import GigstackStack, running_stack
+from marketplace_stack import marketplace_stack
+from stack import GigstackStack
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def e2e_stack(
-    mariadb_url: str,
-    postgres_url: str,
-    redis_url: str,
-    amqp_url: str,
-    mongodb_url: str,
-    mail_catcher: MailCatcher,
+    gigstack_backend: Backend,
+    _mail_catcher_session: MailCatcher,
     internal_keypair: tuple[str, str],
-    opensearch_url: str,
-    opensearch_index_prefix: str,
-    object_store_bucket: ObjectStoreBucket,
-    tmp_path: Path,
+    _redis_databases: isolation.RedisDatabaseAllocator,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[GigstackStack]:
-    async with running_stack(
-        mariadb_url=mariadb_url,
-        review_database_url=postgres_url,
-        redis_url=redis_url,
-        amqp_url=amqp_url,
-        mongodb_url=mongodb_url,
-        mail_catcher=mail_catcher,
-        internal_keypair=internal_keypair,
-        log_dir=tmp_path,
-        search_url=opensearch_url,
-        search_index_alias=f"{opensearch_index_prefix}gigs",
-        object_store=object_store_bucket,
+    async with marketplace_stack(
+        gigstack_backend,
+        _mail_catcher_session,
+        internal_keypair,
+        Path(tmp_path_factory.mktemp("e2e-logs")),
+        with_order=False,
+        with_chat=False,
+        redis_databases=_redis_databases,
     ) as stack:
         yield stack
 

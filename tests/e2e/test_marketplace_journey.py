@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pytest
 from e2e_mail import VERIFY_TOKEN, wait_for_mail
+from gigstack_testinfra import isolation
 from gigstack_testinfra.backends import Backend
 from gigstack_testinfra.mail import MailCatcher
 from journey_realtime import RealtimeListener
@@ -304,6 +305,7 @@ async def marketplace(
     gigstack_backend: Backend,
     _mail_catcher_session: MailCatcher,
     internal_keypair: tuple[str, str],
+    _redis_databases: isolation.RedisDatabaseAllocator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[GigstackStack]:
     async with marketplace_stack(
@@ -312,6 +314,7 @@ async def marketplace(
         internal_keypair,
         Path(tmp_path_factory.mktemp("journey-logs")),
         order_env={"PAYMENT_WINDOW_SECONDS": str(PAYMENT_WINDOW_SECONDS)},
+        redis_databases=_redis_databases,
     ) as stack:
         yield stack
 

@@ -20,7 +20,7 @@ from .backends import Backend, BrokerControl, choose_backend
 from .endpoints import ObjectStoreEndpoint, OpenSearchEndpoint, RedisEndpoint
 from .keys import generate_ed25519_pem_pair
 from .mail import MailCatcher
-from .processes import processes_started_since
+from .processes import processes_alive_since
 
 _test_started_at = pytest.StashKey[float]()
 
@@ -243,5 +243,5 @@ def pytest_runtest_makereport(
     started_at = item.stash.get(_test_started_at, None)
     if started_at is None:
         return
-    for process in processes_started_since(started_at):
+    for process in processes_alive_since(started_at):
         report.sections.append((f"service log: {process.name} ({process.log_path})", process.log_tail()))

@@ -49,6 +49,7 @@ class ServiceProcess:
         self.env = full_env
         self._process = ManagedProcess(name, self.args, log_path=self.log_path, env=full_env, cwd=cwd)
         self.started_at: float | None = None
+        self.stopped_at: float | None = None
 
     @property
     def base_url(self) -> str:
@@ -68,6 +69,7 @@ class ServiceProcess:
     def start(self) -> None:
         self._process.start()
         self.started_at = time.monotonic()
+        self.stopped_at = None
         _started.add(self)
 
     async def wait_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - polling deadline
@@ -96,11 +98,13 @@ class ServiceProcess:
     def terminate(self, timeout: float = 15.0) -> int | None:
         """SIGTERM (graceful shutdown), wait up to ``timeout``, then SIGKILL; returns the exit code."""
         self._process.stop(timeout=timeout)
+        self.stopped_at = time.monotonic()
         return self.returncode
 
     def kill(self) -> None:
         """SIGKILL the process group: a crash, no shutdown hooks run."""
         self._process.kill()
+        self.stopped_at = time.monotonic()
 
     def restart(self, timeout: float = 15.0) -> None:
         """Terminate if running, then start again with the same arguments; await ``wait_ready()`` after."""
@@ -112,5 +116,17 @@ class ServiceProcess:
         return self._process.log_tail(max_bytes)
 
 
-def processes_started_since(moment: float) -> list[ServiceProcess]:
-    return [p for p in list(_started) if p.started_at is not None and p.started_at >= moment]
+def processes_alive_since(moment: float) -> list[ServiceProcess]:
+    """Processes that ran at some point since `moment`: a module's stack started before the test belongs in
+    its failure report as much as a process the test started itself."""
+    return [process for process in list(_started) if _ran_since(process, moment)]
+
+
+def _ran_since(process: ServiceProcess, moment: float) -> bool:
+    if process.started_at is None:
+        return False
+    if process.started_at >= moment:
+        return True
+    if process.stopped_at is not None:
+        return process.stopped_at >= moment
+    return process.is_running()
