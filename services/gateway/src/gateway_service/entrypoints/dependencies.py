@@ -118,6 +118,13 @@ async def enforce_ip_budget(request: Request) -> None:
         await services.throttle.admit_ip(ip)
         return
     user_id = claims.user_id
+    if services.sessions.known_live(claims):
+        # The usual case (liveness remembered, adapters/session_cache.py): the budgets alone, without a
+        # task per check for an answer already at hand. Same verdicts: the address's refusal is raised, the
+        # account's is left for the session dependency.
+        account_refusal = await services.throttle.admit_ip_and_account(ip, user_id)
+        setattr(request.state, _ADMISSION, _Admission(token, claims, account_refusal))
+        return
 
     async def budgets() -> tuple[BaseException | None]:
         # Wrapped in a tuple: the account's refusal is *returned* (the session verdict goes first), which
