@@ -154,3 +154,18 @@ async def test_ttl_zero_asks_every_time_and_memory_is_bounded() -> None:
     assert inner.liveness_checks == before
     assert await bounded.is_live("a")
     assert inner.liveness_checks == before + 1, "the oldest entry was dropped"
+
+
+async def test_the_remembered_answer_alone_is_known_without_asking_and_only_while_it_holds() -> None:
+    inner, clock = CountingStore(), Clock()
+    cached = LivenessCachingSessionStore(inner, ttl_seconds=2.0, clock=clock)
+    await _start(inner, "s1")
+    assert not cached.remembers_live("s1"), "nothing remembered yet: the edge must ask"
+    assert await cached.is_live("s1")
+    assert cached.remembers_live("s1")
+    clock.now += 2.0
+    assert not cached.remembers_live("s1")
+    assert await cached.is_live("s1")
+    await cached.revoke("s1")
+    assert not cached.remembers_live("s1")
+    assert inner.liveness_checks == 2, "remembers_live never asks the store"

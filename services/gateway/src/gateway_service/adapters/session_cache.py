@@ -47,6 +47,11 @@ class LivenessCachingSessionStore:
         # may predate it, so it is not remembered.
         self._revocations = 0
 
+    def remembers_live(self, session_id: str) -> bool:
+        """The remembered answer alone, no I/O: True only while a live answer is remembered."""
+        until = self._live_until.get(session_id)
+        return until is not None and self._clock() < until
+
     async def is_live(self, session_id: str) -> bool:
         now = self._clock()
         until = self._live_until.get(session_id)

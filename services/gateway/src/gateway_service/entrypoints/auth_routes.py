@@ -6,12 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from servicekit.errors import BadGateway, ServiceError
+from servicekit.errors import BadGateway, ServiceError, Unauthorized
 from servicekit.public_api import ErrorBody
 
 from gateway_service.adapters.downstream import DownstreamClient, DownstreamResponse
+from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.dependencies import (
     ClientIpDep,
     CurrentSessionDep,
@@ -22,6 +23,7 @@ from gateway_service.entrypoints.dependencies import (
     enforce_ip_budget,
     forwarded_headers,
 )
+from gateway_service.entrypoints.fast_routes import FastProxyRoute, fast_path
 from gateway_service.entrypoints.relay import relay, user_from
 from gateway_service.entrypoints.schemas import (
     ChangePasswordIn,
@@ -46,7 +48,13 @@ AUTH_PATH = "/api/v1/auth"
 # ``responses`` here add what the gateway answers itself.
 _ERROR = {"model": ErrorBody}
 
-router = APIRouter(prefix="/api/v1/gateway/auth", tags=["auth"], dependencies=[Depends(enforce_ip_budget)])
+router = APIRouter(
+    prefix="/api/v1/gateway/auth",
+    tags=["auth"],
+    dependencies=[Depends(enforce_ip_budget)],
+    # `me` is a pure proxy of a signed-in read: no per-request dependency solving (entrypoints/fast_routes.py)
+    route_class=FastProxyRoute,
+)
 
 
 async def _call_auth(
@@ -249,12 +257,25 @@ async def change_password(
     return relay(answer)
 
 
-@router.get("/me", operation_id="auth.me")
-async def me(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
-    """The signed-in user."""
+async def _relay_me(downstream: DownstreamClient, session: AccessClaims) -> Response:
     return relay(
         await _call_auth(downstream, "GET", "/me", subject=session.user_id, session_id=session.session_id)
     )
+
+
+async def _me_fast(
+    _: Request, downstream: DownstreamClient, session: AccessClaims | None, __: str | None
+) -> Response:
+    if session is None:  # the fast path has already refused it (session="required"); for the type checker
+        raise Unauthorized("An access token is required", code="missing_token")
+    return await _relay_me(downstream, session)
+
+
+@router.get("/me", operation_id="auth.me")
+@fast_path(_me_fast, session="required", takes_device_id=False)
+async def me(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
+    """The signed-in user."""
+    return await _relay_me(downstream, session)
 
 
 # Development only and not part of the public contract: served, but left out of the published OpenAPI.

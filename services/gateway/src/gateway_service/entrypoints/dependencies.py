@@ -20,7 +20,9 @@ from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 
 # auto_error=False: a missing token must produce our error shape (and anonymous proxying must work).
-_bearer = HTTPBearer(auto_error=False, description="Access token from signin, verify-otp or refresh")
+bearer_credentials = HTTPBearer(
+    auto_error=False, description="Access token from signin, verify-otp or refresh"
+)
 
 
 GatewayDeps = Annotated[GatewayDependencies, Depends(app_deps)]
@@ -63,13 +65,16 @@ async def _client_ip(request: Request) -> str:
 
 
 ClientIpDep = Annotated[str, Depends(_client_ip)]
+# Also checked by the fast path (entrypoints/fast_routes.py), which leaves anything else to FastAPI's 422.
+DEVICE_ID_MAX_LENGTH = 128
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
 DeviceIdHeader = Annotated[
     str | None,
     Header(
         alias="X-Device-Id",
         description="Stable id of the client device (new devices need an OTP): 1-128 of A-Z a-z 0-9 . _ : -",
-        max_length=128,
-        pattern=r"^[A-Za-z0-9._:-]+$",
+        max_length=DEVICE_ID_MAX_LENGTH,
+        pattern=DEVICE_ID_PATTERN,
     ),
 ]
 
@@ -87,7 +92,7 @@ _ADMISSION = "gateway_admission"
 
 
 def _bearer_token(request: Request) -> str | None:
-    # Parsed as HTTPBearer parses it, so `_optional_session` recognises the same token.
+    # Parsed as HTTPBearer parses it, so `optional_session` recognises the same token.
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     return token if scheme.lower() == "bearer" and token else None
 
@@ -97,7 +102,7 @@ async def enforce_ip_budget(request: Request) -> None:
 
     With a valid access token this also counts the account's budget and checks that the session is live,
     all in one Redis round trip (the liveness answer is usually remembered, adapters/session_cache.py), and
-    leaves the verdict for `_optional_session`, which would otherwise make two more round trips (ADR 0024).
+    leaves the verdict for `optional_session`, which would otherwise make two more round trips (ADR 0024).
     A request with a token therefore counts against its account even on an operation that takes no session.
     """
     services = _deps(request)
@@ -113,6 +118,13 @@ async def enforce_ip_budget(request: Request) -> None:
         await services.throttle.admit_ip(ip)
         return
     user_id = claims.user_id
+    if services.sessions.known_live(claims):
+        # The usual case (liveness remembered, adapters/session_cache.py): the budgets alone, without a
+        # task per check for an answer already at hand. Same verdicts: the address's refusal is raised, the
+        # account's is left for the session dependency.
+        account_refusal = await services.throttle.admit_ip_and_account(ip, user_id)
+        setattr(request.state, _ADMISSION, _Admission(token, claims, account_refusal))
+        return
 
     async def budgets() -> tuple[BaseException | None]:
         # Wrapped in a tuple: the account's refusal is *returned* (the session verdict goes first), which
@@ -128,8 +140,8 @@ async def enforce_ip_budget(request: Request) -> None:
     setattr(request.state, _ADMISSION, _Admission(token, claims, refusal))
 
 
-async def _optional_session(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+async def optional_session(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_credentials)]
 ) -> AccessClaims | None:
     if credentials is None:
         return None
@@ -151,16 +163,16 @@ async def _optional_session(
     return claims
 
 
-async def _current_session(
-    claims: Annotated[AccessClaims | None, Depends(_optional_session)],
+async def current_session(
+    claims: Annotated[AccessClaims | None, Depends(optional_session)],
 ) -> AccessClaims:
     if claims is None:
         raise Unauthorized("An access token is required", code="missing_token")
     return claims
 
 
-CurrentSessionDep = Annotated[AccessClaims, Depends(_current_session)]
-OptionalSessionDep = Annotated[AccessClaims | None, Depends(_optional_session)]
+CurrentSessionDep = Annotated[AccessClaims, Depends(current_session)]
+OptionalSessionDep = Annotated[AccessClaims | None, Depends(optional_session)]
 
 
 def forwarded_headers(device_id: str | None) -> dict[str, str]:

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from servicekit.errors import error_body
 from servicekit.logging import get_correlation_id
 
+from gateway_service.adapters.downstream import DownstreamClient
 from gateway_service.domain.sessions import AccessClaims
 from gateway_service.entrypoints.dependencies import (
     CurrentSessionDep,
@@ -26,6 +27,7 @@ from gateway_service.entrypoints.dependencies import (
     enforce_ip_budget,
     forwarded_headers,
 )
+from gateway_service.entrypoints.fast_routes import FastProxyRoute, fast_path
 from gateway_service.entrypoints.public_api import PUBLIC_PREFIX, PublicApi, PublicOperation
 from gateway_service.entrypoints.relay import relay
 
@@ -75,8 +77,18 @@ Endpoint = Callable[..., Awaitable[Response]]
 
 def _endpoint(operation: PublicOperation) -> Endpoint:
     # One signature per session rule: FastAPI reads the dependencies (and the documented security) from it.
+    # The same rule, stated for the fast path, lets `FastProxyRoute` skip solving them per request.
+    async def call(
+        request: Request,
+        downstream: DownstreamClient,
+        session: AccessClaims | None,
+        device_id: str | None,
+    ) -> Response:
+        return await forward(operation, request, downstream, session, device_id)
+
     if operation.session == "required":
 
+        @fast_path(call, session="required", takes_device_id=True)
         async def with_session(
             request: Request,
             downstream: DownstreamDep,
@@ -88,6 +100,7 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
         return with_session
     if operation.session == "optional":
 
+        @fast_path(call, session="optional", takes_device_id=True)
         async def maybe_session(
             request: Request,
             downstream: DownstreamDep,
@@ -98,6 +111,7 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
 
         return maybe_session
 
+    @fast_path(call, session="none", takes_device_id=True)
     async def anonymous(
         request: Request, downstream: DownstreamDep, device_id: DeviceIdHeader = None
     ) -> Response:
@@ -108,7 +122,7 @@ def _endpoint(operation: PublicOperation) -> Endpoint:
 
 def passthrough_router(public_api: PublicApi, handled_elsewhere: Collection[str]) -> APIRouter:
     """Routes for every published operation whose id is not in ``handled_elsewhere``."""
-    router = APIRouter(dependencies=[Depends(enforce_ip_budget)])
+    router = APIRouter(dependencies=[Depends(enforce_ip_budget)], route_class=FastProxyRoute)
     # Fixed paths before templates: `/sellers/random` must not be taken for `/sellers/{seller_id}`.
     for operation in sorted(public_api.operations, key=lambda o: (o.public_path.count("{"), o.public_path)):
         if operation.operation_id in handled_elsewhere:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway_service.domain.rate_limits import RateDecision, RateRule
 from gateway_service.domain.sessions import AccessClaims, RefreshTokenRecord, Session
@@ -46,6 +46,13 @@ class SessionStore(Protocol):
 
     async def revoke_user_sessions(self, user_id: str, *, except_session_id: str | None = None) -> int:
         """Revoke every session of the user except one; returns how many were revoked."""
+
+
+@runtime_checkable
+class RemembersLiveness(Protocol):
+    """A session store that may know, without I/O, that a session is live (adapters/session_cache.py)."""
+
+    def remembers_live(self, session_id: str) -> bool: ...
 
 
 class AccessTokenCodec(Protocol):

@@ -24,7 +24,7 @@ from gateway_service.domain.sessions import (
     new_refresh_token,
     new_session_id,
 )
-from gateway_service.service_layer.ports import AccessTokenCodec, SessionStore
+from gateway_service.service_layer.ports import AccessTokenCodec, RemembersLiveness, SessionStore
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class SessionService:
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         self._store = store
+        self._memory = store if isinstance(store, RemembersLiveness) else None
         self._access_tokens = access_tokens
         self._refresh_ttl_seconds = refresh_ttl_seconds
         self._session_lifetime_seconds = session_lifetime_seconds
@@ -119,6 +120,13 @@ class SessionService:
     def verify_access_token(self, access_token: str) -> AccessClaims:
         """Signature, expiry and shape only (no I/O); ``ensure_live`` completes the check."""
         return self._access_tokens.verify(access_token)
+
+    def known_live(self, claims: AccessClaims) -> bool:
+        """True when the store already knows, without I/O, that the session is live: `ensure_live` would pass.
+
+        False says nothing (not remembered, or no memory): ask `ensure_live`.
+        """
+        return self._memory is not None and self._memory.remembers_live(claims.session_id)
 
     async def ensure_live(self, claims: AccessClaims) -> None:
         # Checked on every request so signout and revocation take effect before the token expires.
