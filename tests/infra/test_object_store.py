@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from aiobotocore.session import get_session
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from gigstack_testinfra import object_store
 from gigstack_testinfra.object_store import ObjectStoreBucket
 
 pytestmark = [pytest.mark.integration]
@@ -74,3 +76,22 @@ async def test_buckets_of_earlier_tests_are_gone(object_store_bucket: ObjectStor
         remaining = [b["Name"] for b in (await client.list_buckets())["Buckets"]]
     assert object_store_bucket.bucket in remaining
     assert not set(_seen_buckets) & set(remaining)
+
+
+async def test_a_bucket_with_nested_keys_is_removed_without_stalling(
+    object_store_bucket: ObjectStoreBucket,
+) -> None:
+    # s3proxy's filesystem backend lists directories ("gigs/", "gigs/u1/") as keys; removing one before what
+    # it holds stalled for the client's whole read timeout, 20 s in every teardown of a test that uploaded.
+    endpoint = object_store_bucket.endpoint
+    bucket = object_store.unique_bucket_name()
+    await asyncio.to_thread(object_store.create_bucket, endpoint, bucket)
+    async with _client(ObjectStoreBucket(endpoint, bucket)) as client:
+        for key in ("gigs/u1/a.png", "gigs/u1/b.png", "deliveries/o1/report.pdf"):
+            await client.put_object(Bucket=bucket, Key=key, Body=b"x")
+    started = time.monotonic()
+    await asyncio.to_thread(object_store.delete_bucket, endpoint, bucket)
+    assert time.monotonic() - started < 10, "the removal stalled on a directory key"
+    async with _client(object_store_bucket) as client:
+        remaining = [b["Name"] for b in (await client.list_buckets())["Buckets"]]
+    assert bucket not in remaining

@@ -71,10 +71,15 @@ def create_bucket(endpoint: ObjectStoreEndpoint, bucket: str) -> None:
 def delete_bucket(endpoint: ObjectStoreEndpoint, bucket: str) -> None:
     async def delete() -> None:
         async with _client(endpoint) as client:
+            keys: list[str] = []
             paginator = client.get_paginator("list_objects_v2")
             async for page in paginator.paginate(Bucket=bucket):
-                for item in page.get("Contents", []):
-                    await client.delete_object(Bucket=bucket, Key=item["Key"])
+                keys += [item["Key"] for item in page.get("Contents", [])]
+            # s3proxy's filesystem backend lists its directories as keys too ("gigs/", "gigs/u/"); deleting
+            # one before the objects under it stalls until the client's read timeout (20 s a bucket, seen
+            # in every teardown), so the deepest keys go first, each directory after what it holds.
+            for key in sorted(keys, key=lambda k: (-k.rstrip("/").count("/"), k.endswith("/"), k)):
+                await client.delete_object(Bucket=bucket, Key=key)
             await client.delete_bucket(Bucket=bucket)
 
     run_in_private_loop(delete)
