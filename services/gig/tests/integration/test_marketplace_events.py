@@ -82,7 +82,9 @@ async def test_each_review_counts_once_despite_redelivery_and_concurrency_and_se
             found = await searched(gig_api, gig["id"])
             return found is not None and found["rating_count"] == len(ratings)
 
-        await eventually(counted, what="every rating in search")
+        # 25 deliveries race for one gig document (FerretDB write claims, retried with backoff): on two
+        # loaded cores that took over 30 s once; the point here is "each once", not how fast.
+        await eventually(counted, within=90, what="every rating in search")
         await asyncio.sleep(2)  # any double count would land by now
         for event in events[:3]:  # and a late redelivery long after the first
             await bus.publish(event)
