@@ -80,7 +80,16 @@ async def whole_app(
             with_chat=True,
             chat_env=level,
         ) as stack:
-            yield stack, {"broker": broker, "vhost": vhost, "log_dir": log_dir}
+            yield (
+                stack,
+                {
+                    "broker": broker,
+                    "vhost": vhost,
+                    "log_dir": log_dir,
+                    # A Redis database of its own for a web client started beside the stack (the storefront).
+                    "spare_redis_url": redis.url(allocator.allocate()),
+                },
+            )
     finally:
         mail.stop()
         backend.close()

@@ -12,11 +12,14 @@ import logging
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import httpx
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
+if TYPE_CHECKING:
+    # Only `http_check` needs httpx, and no service's readiness uses it today: not imported at startup.
+    import httpx
 
 __all__ = [
     "AmqpConnectionProbe",
@@ -204,5 +207,7 @@ def http_check(
     async def check() -> None:
         response = await client.get(url, timeout=timeout)
         response.raise_for_status()
+
+    import httpx
 
     return ReadinessCheck(name=name or httpx.URL(url).host, check=check, timeout=timeout)

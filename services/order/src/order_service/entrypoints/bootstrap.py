@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from servicekit.events import EventBus, EventWorkers, subscription
 from servicekit.media import ObjectStore, S3ObjectStore
+from servicekit.tracing import instrument_httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from order_service.adapters.delivery_files import MediaDeliveryFiles
@@ -73,6 +74,9 @@ def create_provider(settings: OrderSettings, engine: AsyncEngine) -> PaymentProv
         # Imported only when chosen: the SDK is ~7 MiB of an idle process's RSS (docs/benchmarks.md).
         from order_service.adapters.stripe_provider import StripePaymentProvider
 
+        # The Stripe client calls out through httpx: a client span for each call, as before servicekit
+        # stopped instrumenting httpx in every process (ADR 0024, startup second pass).
+        instrument_httpx()
         assert settings.stripe_secret_key is not None  # settings validation
         return StripePaymentProvider(
             secret_key=settings.stripe_secret_key.get_secret_value(),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 from redis.asyncio import Redis
 from servicekit.media.settings import ObjectStoreSettings
+from servicekit.tracing import instrument_httpx
 
 from storefront_service.adapters.media_reader import MediaReader, S3MediaReader
 from storefront_service.gateway_client import GatewayClient
@@ -29,6 +30,8 @@ def bootstrap(
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         health_check_interval=30,
     )
+    # Gateway calls go through httpx: a client span for each (servicekit instruments httpx only when asked).
+    instrument_httpx()
     http = http or httpx.AsyncClient(
         base_url=settings.gateway_url.rstrip("/"),
         timeout=httpx.Timeout(
