@@ -9,6 +9,7 @@ from servicekit.http import close_on_shutdown, create_service_app
 from gig_service.entrypoints import routes_media, routes_read, routes_write
 from gig_service.entrypoints.bootstrap import bootstrap
 from gig_service.entrypoints.errors import GIG_ERRORS
+from gig_service.entrypoints.search_warmup import prepare_search_index_at_startup
 from gig_service.settings import GigSettings
 
 VERSION = "0.1.0"
@@ -30,6 +31,7 @@ def create_app(settings: GigSettings | None = None) -> FastAPI:
             close_on_shutdown(deps.search.close),
             close_on_shutdown(deps.media.close),
             deps.events.lifespan_hook,
+            prepare_search_index_at_startup(deps.search),
         ],
         deps=deps,
         errors=GIG_ERRORS,
