@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from servicekit.health import amqp_check, mongo_check
-from servicekit.http import close_on_shutdown, create_service_app
+from servicekit.http import close_on_shutdown, create_service_app, retry_in_background
 
 from gig_service.entrypoints import routes_media, routes_read, routes_write
 from gig_service.entrypoints.bootstrap import bootstrap
 from gig_service.entrypoints.errors import GIG_ERRORS
-from gig_service.entrypoints.search_warmup import prepare_search_index_at_startup
 from gig_service.settings import GigSettings
 
 VERSION = "0.1.0"
@@ -31,7 +30,9 @@ def create_app(settings: GigSettings | None = None) -> FastAPI:
             close_on_shutdown(deps.search.close),
             close_on_shutdown(deps.media.close),
             deps.events.lifespan_hook,
-            prepare_search_index_at_startup(deps.search),
+            # The first gig of a new deployment then waits only for a refresh to be searchable, not for
+            # the index's creation and shard allocation too; readiness does not wait for it.
+            retry_in_background(deps.search.ensure, name="search index"),
         ],
         deps=deps,
         errors=GIG_ERRORS,

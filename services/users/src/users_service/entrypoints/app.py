@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from servicekit.health import amqp_check, mongo_check
-from servicekit.http import close_on_shutdown, create_service_app
+from servicekit.http import close_on_shutdown, create_service_app, retry_in_background
 
 from users_service import __version__
 from users_service.entrypoints.bootstrap import bootstrap
 from users_service.entrypoints.errors import USERS_ERRORS
-from users_service.entrypoints.lifespan import indexes_hook
 from users_service.entrypoints.routes import buyers, sellers
 from users_service.settings import UsersSettings
 
@@ -28,7 +27,7 @@ def create_app(settings: UsersSettings | None = None) -> FastAPI:
         # Entered in order, left in reverse: the client closes after the consumer has drained.
         lifespan_hooks=[
             close_on_shutdown(deps.mongo.close),
-            indexes_hook(deps.profiles),
+            retry_in_background(deps.profiles.ensure_indexes, name="profile indexes"),
             deps.events.lifespan_hook,
         ],
         deps=deps,
