@@ -7,6 +7,8 @@ gateway's ports behind both; status, body, headers and what reached the service 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,12 +25,17 @@ from gateway_service.entrypoints.dependencies import current_session, optional_s
 from gateway_service.entrypoints.errors import GATEWAY_ERRORS
 from gateway_service.entrypoints.fast_routes import FastProxyRoute, fast_path_of
 from gateway_service.entrypoints.proxy_routes import passthrough_router
-from gateway_service.entrypoints.public_api import PublicApi, PublicOperation, load_public_api
+from gateway_service.entrypoints.public_api import PublicApi, load_public_api
 from gateway_service.service_layer.sessions import SessionService
 from gateway_service.service_layer.throttling import RequestThrottle
 from servicekit.errors import install_error_handlers
 
 from .conftest import InMemoryRateLimiter
+
+# importlib import mode does not put this folder on sys.path; the helper sits beside the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from gateway_public_operations import users_operation
 
 
 class RecordingDownstream:
@@ -46,24 +53,12 @@ class RecordingDownstream:
         )
 
 
-def _operation(operation_id: str, method: str, path: str, session: str) -> PublicOperation:
-    return PublicOperation(
-        operation_id=operation_id,
-        service="users",
-        method=method,
-        service_path=path.replace("/api/v1/gateway/", "/api/v1/"),
-        public_path=path,
-        session=session,  # type: ignore[arg-type]
-        openapi={},
-    )
-
-
 API = PublicApi(
     operations=(
-        _operation("sellers.me", "GET", "/api/v1/gateway/sellers/me", "required"),
-        _operation("sellers.byId", "GET", "/api/v1/gateway/sellers/{seller_id}", "optional"),
-        _operation("sellers.update", "PUT", "/api/v1/gateway/sellers/{seller_id}", "required"),
-        _operation("sellers.search", "GET", "/api/v1/gateway/sellers", "none"),
+        users_operation("sellers.me", "GET", "/api/v1/gateway/sellers/me", "required"),
+        users_operation("sellers.byId", "GET", "/api/v1/gateway/sellers/{seller_id}", "optional"),
+        users_operation("sellers.update", "PUT", "/api/v1/gateway/sellers/{seller_id}", "required"),
+        users_operation("sellers.search", "GET", "/api/v1/gateway/sellers", "none"),
     ),
     schemas={},
 )

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import httpx
 from fastapi import FastAPI
 from gateway_service.entrypoints.dependencies import enforce_ip_budget
 from gateway_service.entrypoints.proxy_routes import passthrough_router
-from gateway_service.entrypoints.public_api import PublicApi, PublicOperation
+from gateway_service.entrypoints.public_api import PublicApi
 
+# importlib import mode does not put this folder on sys.path; the helper sits beside the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-def _operation(operation_id: str, method: str, path: str) -> PublicOperation:
-    return PublicOperation(
-        operation_id=operation_id,
-        service="users",
-        method=method,
-        service_path=path.replace("/api/v1/gateway/", "/api/v1/"),
-        public_path=path,
-        session="optional",
-        openapi={},
-    )
-
+from gateway_public_operations import users_operation
 
 API = PublicApi(
     operations=(
-        _operation("sellers.byId", "GET", "/api/v1/gateway/sellers/{seller_id}"),
-        _operation("sellers.update", "PUT", "/api/v1/gateway/sellers/{seller_id}"),
-        _operation("sellers.random", "GET", "/api/v1/gateway/sellers/random"),
+        users_operation("sellers.byId", "GET", "/api/v1/gateway/sellers/{seller_id}"),
+        users_operation("sellers.update", "PUT", "/api/v1/gateway/sellers/{seller_id}"),
+        users_operation("sellers.random", "GET", "/api/v1/gateway/sellers/random"),
     ),
     schemas={},
 )
