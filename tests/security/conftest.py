@@ -1,6 +1,6 @@
-"""Security suite fixtures: the real stack of ``tests/e2e/stack.py`` (notification, auth and gateway as
-processes on the ``gigstack_testinfra`` servers), reached through the gateway as an attacker would, or
-directly with internal tokens where the point is a service's own API."""
+"""Security suite fixtures: the real stack of ``tests/e2e/marketplace_stack.py`` (notification, auth, review,
+order and gateway as processes on the ``gigstack_testinfra`` servers, one stack per module), reached through
+the gateway as an attacker would, or directly with internal tokens where the point is a service's own API."""
 
 from __future__ import annotations
 
