@@ -53,6 +53,12 @@ def order_completed(order_id: str, buyer: str, seller: str, gig: str | None = "g
     return EventEnvelope.new(type="order.order.completed.v1", producer="order", payload=payload)
 
 
+def order_placed(order_id: str, buyer: str, seller: str, gig: str | None = "gig-1") -> EventEnvelope:
+    order = {"id": order_id, "gig_id": gig, "buyer_id": buyer, "seller_id": seller, "status": "in_progress"}
+    payload = {"order": order, "order_id": order_id, "buyer_id": buyer, "seller_id": seller}
+    return EventEnvelope.new(type="order.order.placed.v1", producer="order", payload=payload)
+
+
 async def eventually(
     predicate: Callable[[], Awaitable[bool]], *, within: float = 30.0, what: str = ""
 ) -> None:
@@ -97,6 +103,18 @@ class ReviewApi:
             return bool(found)
 
         await eventually(replicated, what=f"order {order_id} in the replica")
+        return order_id
+
+    async def placed_order(self, buyer: str = "buyer-1", seller: str = "seller-1") -> str:
+        """Announce a paid order (not completed) and wait until the replica holds its parties."""
+        order_id = str(uuid.uuid4())
+        await self.bus.publish(order_placed(order_id, buyer, seller))
+
+        async def replicated() -> bool:
+            query = "SELECT count(*) FROM completed_orders WHERE order_id = :id"
+            return bool(await self.scalar(query, id=order_id))
+
+        await eventually(replicated, what=f"placed order {order_id} in the replica")
         return order_id
 
     async def review(

@@ -6,8 +6,10 @@ asserts that they stay open and that every refusal of reviews.create leaves noth
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from review_harness import ReviewApi
+from review_harness import ReviewApi, eventually, order_completed
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +27,28 @@ async def test_review_create_refuses_everyone_but_the_parties(review_api: Review
     # The refusals did not use up either side's review.
     assert (await review_api.review("buyer-1", order_id)).status_code == 201
     assert (await review_api.review("seller-1", order_id)).status_code == 201
+
+
+async def test_strangers_get_403_whether_the_order_is_unknown_paid_or_already_reviewed(
+    review_api: ReviewApi,
+) -> None:
+    """Authorization is decided before any 409: a stranger cannot tell an existing order from a made-up id."""
+    reviewed = await review_api.completed_order("buyer-1", "seller-1")
+    assert (await review_api.review("buyer-1", reviewed)).status_code == 201
+    paid = await review_api.placed_order("buyer-1", "seller-1")
+    for order_id in (str(uuid.uuid4()), paid, reviewed):
+        response = await review_api.review("stranger", order_id)
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden"), order_id
+    # Only a party learns that the paid order is not completed yet, and may review once it is.
+    not_yet = await review_api.review("seller-1", paid)
+    assert (not_yet.status_code, not_yet.json()["error"]["code"]) == (409, "order_not_completed")
+    await review_api.bus.publish(order_completed(paid, "buyer-1", "seller-1"))
+
+    async def completed() -> bool:
+        return bool((await review_api.review("seller-1", paid)).status_code != 409)
+
+    await eventually(completed, what="the completion of the paid order to reach the replica")
+    assert await review_api.scalar("SELECT count(*) FROM reviews WHERE order_id = :id", id=paid) == 1
 
 
 async def test_a_party_cannot_review_again_under_another_role(review_api: ReviewApi) -> None:

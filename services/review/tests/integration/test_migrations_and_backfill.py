@@ -35,7 +35,7 @@ async def test_migrations_match_the_declared_schema_and_rerun_harmlessly(databas
     finally:
         await engine.dispose()
     assert differences == []
-    assert revision == "0001"
+    assert revision == "0002"
 
 
 async def test_backfill_fills_the_directory_once_and_reports_bad_lines(

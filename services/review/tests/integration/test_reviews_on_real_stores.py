@@ -74,11 +74,11 @@ async def test_the_database_refuses_a_second_review_of_one_side(review_api: Revi
             await connection.execute(text(insert), {"id": uuid.uuid4(), "order": order_id})
 
 
-async def test_order_not_completed_is_409_and_redelivered_completion_changes_nothing(
+async def test_unknown_order_is_403_and_redelivered_completion_changes_nothing(
     review_api: ReviewApi,
 ) -> None:
     unknown = await review_api.review("buyer-1", str(uuid.uuid4()))
-    assert (unknown.status_code, unknown.json()["error"]["code"]) == (409, "order_not_completed")
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (403, "forbidden")
     order_id = await review_api.completed_order()
     event = order_completed(order_id, "someone-else", "seller-9")
     await review_api.bus.publish(event)

@@ -6,6 +6,7 @@ constraint enforces, so handler tests see the same AlreadyReviewed a concurrent 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Self
 
@@ -47,11 +48,12 @@ class FakeCompletedOrders:
     async def get(self, order_id: str) -> CompletedOrder | None:
         return self.rows.get(order_id)
 
-    async def add_if_absent(self, order: CompletedOrder) -> bool:
-        if order.order_id in self.rows:
-            return False
-        self.rows[order.order_id] = order
-        return True
+    async def record(self, order: CompletedOrder) -> None:
+        known = self.rows.get(order.order_id)
+        if known is None:
+            self.rows[order.order_id] = order
+        elif order.completed_at is not None and known.completed_at is None:
+            self.rows[order.order_id] = dataclasses.replace(known, completed_at=order.completed_at)
 
 
 class FakeDirectory:

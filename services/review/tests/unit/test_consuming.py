@@ -14,7 +14,7 @@ from review_service.entrypoints.consumer import account_handler, order_handler
 from servicekit.events import DuplicateEventError, EventEnvelope, PermanentEventError
 
 
-def completed(**overrides: Any) -> EventEnvelope:
+def completed(type_: str = "order.order.completed.v1", **overrides: Any) -> EventEnvelope:
     payload: dict[str, Any] = {
         "order": {"id": "o1", "gig_id": "g1", "buyer_id": "b", "seller_id": "s", "status": "completed"},
         "order_id": "o1",
@@ -24,7 +24,7 @@ def completed(**overrides: Any) -> EventEnvelope:
         "currency": "USD",
     }
     payload.update(overrides)
-    return EventEnvelope.new(type="order.order.completed.v1", producer="order", payload=payload)
+    return EventEnvelope.new(type=type_, producer="order", payload=payload)
 
 
 async def test_completed_order_enters_the_replica_once() -> None:
@@ -36,6 +36,16 @@ async def test_completed_order_enters_the_replica_once() -> None:
         await handle(event)
     order = uow.orders.rows["o1"]
     assert (order.gig_id, order.buyer_id, order.seller_id) == ("g1", "b", "s")
+
+
+async def test_placed_order_records_its_parties_and_completion_marks_it_completed() -> None:
+    uow = FakeUnitOfWork()
+    handle = order_handler(lambda: uow)
+    await handle(completed("order.order.placed.v1"))
+    placed = uow.orders.rows["o1"]
+    assert (placed.buyer_id, placed.seller_id, placed.is_completed) == ("b", "s", False)
+    await handle(completed())
+    assert uow.orders.rows["o1"].is_completed
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from review_service.service_layer.commands import CreateReview, ListReviews
 
 NOW = datetime(2026, 12, 5, 6, 0, tzinfo=UTC)
 ORDER = CompletedOrder("o1", "g1", buyer_id="buyer", seller_id="seller", completed_at=NOW)
+PAID_NOT_COMPLETED = CompletedOrder("o2", "g1", buyer_id="buyer", seller_id="seller", completed_at=None)
 
 
 def completed_uow() -> FakeUnitOfWork:
@@ -96,10 +97,21 @@ async def test_only_parties_may_review(outsider: str) -> None:
     assert uow.commits == 0
 
 
-async def test_an_order_not_known_as_completed_cannot_be_reviewed() -> None:
+async def test_a_party_of_a_paid_order_not_completed_yet_is_told_not_now() -> None:
     uow = completed_uow()
+    uow.orders.rows["o2"] = PAID_NOT_COMPLETED
     with pytest.raises(OrderNotCompleted):
         await review(uow, "buyer", order="o2")
+    assert uow.commits == 0
+
+
+@pytest.mark.parametrize("order", ["o2", "no-such-order"])
+async def test_strangers_are_refused_before_anything_is_said_about_the_order(order: str) -> None:
+    """A paid but not completed order and an unknown one give a stranger the same 403 as a completed one."""
+    uow = completed_uow()
+    uow.orders.rows["o2"] = PAID_NOT_COMPLETED
+    with pytest.raises(NotAParty):
+        await review(uow, "stranger", order=order)
     assert uow.commits == 0
 
 

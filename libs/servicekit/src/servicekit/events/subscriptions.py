@@ -68,9 +68,10 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     ),
     # The gig service's search read model; a generous limit because the search engine may be down for a while.
     Subscription("gig.search-projection", ("gig.gig.#",), delivery_limit=20),
-    # The review service's replica of completed orders (reviews are allowed on them only) and its directory of
-    # usernames and emails for the review_received email (docs/adr/0021-review-service.md).
-    Subscription("review.completed-orders", ("order.order.completed.v1",)),
+    # The review service's replica of paid orders (their parties decide who may review; reviews are allowed on
+    # completed ones only) and its directory of usernames and emails for the review_received email
+    # (docs/adr/0021-review-service.md).
+    Subscription("review.completed-orders", ("order.order.placed.v1", "order.order.completed.v1")),
     Subscription("review.directory", ("auth.account.created.v1",)),
     # The order service's replicas (gig prices, accepted offers, the directory) and the orders' review fields.
     Subscription("order.events", ("gig.gig.#", "chat.offer.#", "auth.account.created.v1", "review.review.#")),

@@ -52,6 +52,8 @@ reviews = Table(
     Index("ix_reviews_seller_page", "seller_id", "reviewer_role", "created_at", "id"),
 )
 
+# The replica of paid orders (name kept from when it held completed ones only): parties from
+# `order.order.placed.v1`, `completed_at` from `order.order.completed.v1` (NULL until then).
 completed_orders = Table(
     "completed_orders",
     metadata,
@@ -59,7 +61,7 @@ completed_orders = Table(
     Column("gig_id", String(ID_LENGTH), nullable=True),
     Column("buyer_id", String(ID_LENGTH), nullable=False),
     Column("seller_id", String(ID_LENGTH), nullable=False),
-    Column("completed_at", UtcDateTime(), nullable=False),
+    Column("completed_at", UtcDateTime(), nullable=True),
 )
 
 directory = Table(

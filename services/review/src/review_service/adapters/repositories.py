@@ -101,20 +101,28 @@ class SqlCompletedOrderStore:
             completed_at=row.completed_at,
         )
 
-    async def add_if_absent(self, order: CompletedOrder) -> bool:
-        statement = (
-            postgresql.insert(completed_orders)
-            .values(
-                order_id=order.order_id,
-                gig_id=order.gig_id,
-                buyer_id=order.buyer_id,
-                seller_id=order.seller_id,
-                completed_at=order.completed_at,
-            )
-            .on_conflict_do_nothing(index_elements=["order_id"])
+    async def record(self, order: CompletedOrder) -> None:
+        statement = postgresql.insert(completed_orders).values(
+            order_id=order.order_id,
+            gig_id=order.gig_id,
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            completed_at=order.completed_at,
         )
-        result = await self._session.execute(statement)
-        return bool(getattr(result, "rowcount", 0) == 1)
+        if order.completed_at is None:
+            # A placed event: the parties are known; anything already here is at least as recent.
+            statement = statement.on_conflict_do_nothing(index_elements=["order_id"])
+        else:
+            # The completion of an order whose placed event came first: only the completion is new.
+            statement = statement.on_conflict_do_update(
+                index_elements=["order_id"],
+                set_={
+                    "completed_at": statement.excluded.completed_at,
+                    "gig_id": sa.func.coalesce(completed_orders.c.gig_id, statement.excluded.gig_id),
+                },
+                where=completed_orders.c.completed_at.is_(None),
+            )
+        await self._session.execute(statement)
 
 
 class SqlDirectory:

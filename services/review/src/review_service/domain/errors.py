@@ -18,16 +18,20 @@ class InvalidReview(ReviewError):
 
 
 class OrderNotCompleted(ReviewError):
-    """The order is not in the replica of completed orders: unknown, not completed yet, or its completion
-    event has not arrived yet. The three look the same from here, and all three mean "not now"."""
+    """The caller is a party of a paid order whose completion has not reached the replica: not completed yet,
+    or its completion event has not arrived yet. Both mean "not now". Only parties are told (after the
+    authorization check), so the answer says nothing about an order to anyone else."""
 
     code = "order_not_completed"
     default_message = "Reviews are accepted only once the order is completed"
 
 
 class NotAParty(ReviewError):
+    """Also the answer for an order this service has not heard of: nobody is a provable party of it, and a
+    stranger must get the same answer whether or not the order exists."""
+
     code = "forbidden"
-    default_message = "Only the order's buyer or seller may review it"
+    default_message = "Only the buyer or seller of a paid order may review it"
 
 
 class AlreadyReviewed(ReviewError):

@@ -26,13 +26,19 @@ class ReviewerRole(StrEnum):
 
 @dataclass(frozen=True)
 class CompletedOrder:
-    """What the review service keeps of an order once `order.order.completed.v1` arrived."""
+    """What the review service keeps of a paid order: its parties from `order.order.placed.v1`, so that who
+    may review is known before completion, and `completed_at` once `order.order.completed.v1` arrived (None
+    until then; reviews wait for it)."""
 
     order_id: str
     gig_id: str | None
     buyer_id: str
     seller_id: str
-    completed_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
 
     def role_of(self, user_id: str) -> ReviewerRole:
         """The side `user_id` is on; anyone else is refused (a buyer cannot also be the seller)."""

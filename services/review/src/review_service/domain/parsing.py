@@ -1,7 +1,7 @@
 """The consumer side of the events the review service reads (docs/contracts.md); unknown fields are ignored.
 
-`order.order.completed.v1` carries the order state under `order` plus top-level `order_id`, `buyer_id`,
-`seller_id`; `auth.account.created.v1` carries `user_id`, `username`, `email`.
+`order.order.placed.v1` and `order.order.completed.v1` carry the order state under `order` plus top-level
+`order_id`, `buyer_id`, `seller_id`; `auth.account.created.v1` carries `user_id`, `username`, `email`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def _text(payload: Mapping[str, Any], name: str) -> str:
     return value
 
 
-def completed_order(payload: Mapping[str, Any], occurred_at: datetime) -> CompletedOrder:
+def completed_order(payload: Mapping[str, Any], completed_at: datetime | None) -> CompletedOrder:
     state = payload.get("order")
     order: Mapping[str, Any] = state if isinstance(state, Mapping) else {}
     gig_id = order.get("gig_id")
@@ -35,7 +35,7 @@ def completed_order(payload: Mapping[str, Any], occurred_at: datetime) -> Comple
         gig_id=gig_id,
         buyer_id=buyer_id,
         seller_id=seller_id,
-        completed_at=occurred_at,
+        completed_at=completed_at,
     )
 
 

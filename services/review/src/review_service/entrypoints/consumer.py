@@ -1,6 +1,6 @@
 """The bus side: two subscriptions (servicekit.events.subscriptions) and thin handlers: parse → command.
 
-`review.completed-orders` keeps the replica of completed orders reviews are allowed on;
+`review.completed-orders` keeps the replica of paid orders (who may review) and their completion (when);
 `review.directory` keeps usernames and emails for the review_received email.
 """
 
@@ -22,6 +22,7 @@ from review_service.service_layer.handlers import UnitOfWorkFactory
 
 COMPLETED_ORDERS = subscription("review.completed-orders")
 DIRECTORY = subscription("review.directory")
+ORDER_PLACED = "order.order.placed.v1"
 ORDER_COMPLETED = "order.order.completed.v1"
 ACCOUNT_CREATED = "auth.account.created.v1"
 
@@ -30,10 +31,11 @@ def order_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
     """Returning acks; `PermanentEventError` dead-letters (bad payload); anything else is retried."""
 
     async def handle(envelope: EventEnvelope) -> None:
-        if envelope.type != ORDER_COMPLETED:
+        if envelope.type not in (ORDER_PLACED, ORDER_COMPLETED):
             raise PermanentEventError(f"review.completed-orders does not consume {envelope.type}")
+        completed_at = envelope.occurred_at if envelope.type == ORDER_COMPLETED else None
         try:
-            order = completed_order(envelope.payload, envelope.occurred_at)
+            order = completed_order(envelope.payload, completed_at)
         except InvalidEvent as error:
             raise PermanentEventError(error.message) from error
         if not await handlers.record_completed_order(RecordCompletedOrder(str(envelope.id), order), new_uow):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from review_service.domain.errors import AlreadyReviewed, OrderNotCompleted
+from review_service.domain.errors import AlreadyReviewed, NotAParty, OrderNotCompleted
 from review_service.domain.events import ReviewCreated, ReviewReceivedEmail
 from review_service.domain.model import Review
 from review_service.domain.pagination import Position
@@ -39,10 +39,16 @@ class ReviewPage:
 
 
 async def create_review(command: CreateReview, new_uow: UnitOfWorkFactory, clock: Clock = utc_now) -> Review:
-    """The reviewer's side of a completed order, once: 409 not completed/already reviewed, 403 not a party."""
+    """The reviewer's side of a completed order, once: 403 not a party, then 409 not completed/reviewed.
+
+    Authorization is decided before any conflict: a 409 to a stranger would tell them the order exists.
+    """
     async with new_uow() as uow:
         order = await uow.orders.get(command.order_id)
         if order is None:
+            raise NotAParty()
+        order.role_of(command.reviewer_id)  # NotAParty before anything else is said about the order
+        if not order.is_completed:
             raise OrderNotCompleted()
         review = Review.write(order, command.reviewer_id, command.rating, command.comment, clock())
         # A friendly early answer; the unique constraint is what decides under concurrency (at commit).
@@ -64,11 +70,11 @@ async def create_review(command: CreateReview, new_uow: UnitOfWorkFactory, clock
 
 
 async def record_completed_order(command: RecordCompletedOrder, new_uow: UnitOfWorkFactory) -> bool:
-    """Add the order to the replica once; False for a redelivered event (nothing changes)."""
+    """Add the paid order to the replica, or mark it completed, once; False for a redelivered event."""
     async with new_uow() as uow:
         if not await uow.claim(COMPLETED_ORDERS_CONSUMER, command.event_id):
             return False
-        await uow.orders.add_if_absent(command.order)
+        await uow.orders.record(command.order)
         await uow.commit()
     return True
 

@@ -25,7 +25,9 @@ class ReviewStore(Protocol):
 class CompletedOrderStore(Protocol):
     async def get(self, order_id: str) -> CompletedOrder | None: ...
 
-    async def add_if_absent(self, order: CompletedOrder) -> bool: ...
+    async def record(self, order: CompletedOrder) -> None:
+        """Insert the order, or set `completed_at` on the row a placed event left (parties never change)."""
+        ...
 
 
 class Directory(Protocol):
