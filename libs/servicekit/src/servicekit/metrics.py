@@ -228,9 +228,22 @@ class OutboxMetrics:
                 registry=registry,
             ),
         )
+        self.outbox_parked_total = _shared_collector(
+            registry,
+            "outbox_parked_total",
+            lambda: Counter(
+                "outbox_parked_total",
+                "Outbox events set aside after repeated failed publications while the broker was reachable.",
+                ["service", "event_type"],
+                registry=registry,
+            ),
+        )
 
     def record_unroutable(self, event_type: str) -> None:
         self.events_unroutable_total.labels(self.service, event_type).inc()
+
+    def record_parked(self, event_type: str) -> None:
+        self.outbox_parked_total.labels(self.service, event_type).inc()
 
     def set_pending(self, count: int) -> None:
         self.outbox_pending_events.labels(self.service).set(count)

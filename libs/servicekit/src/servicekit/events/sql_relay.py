@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
-from servicekit.events.errors import PublishFailed
+from servicekit.events.errors import PublishFailed, UnroutableEvent
 from servicekit.events.outbox_secrets import published_headers, redacted_body, secret_fields_of
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.sql_schema import OUTBOX
@@ -34,6 +34,14 @@ class SqlOutboxRelay(PollingRelay):
     republishes those rows later, which consumers absorb with `claim_event`. READ COMMITTED matters on
     MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
     inserting new outbox rows while a batch is being published.
+
+    A row the broker keeps refusing while it is reachable (returned unroutable, or failing while other rows
+    of its batch are confirmed) is parked after `park_after_attempts` such failures, one per batch and so
+    spaced by the loop's backoff: `attempts` counts only those failures, the relay skips the row from then
+    on, logs its event id and counts it in `outbox_parked_total`, and the rows behind it flow. Failures of a
+    whole batch (broker away) never count, so an outage parks nothing. A parked row stays unpublished and
+    is never pruned; `UPDATE outbox_events SET attempts = 0 WHERE event_id = ...` hands it back to the
+    relay (docs/runbooks/alerts.md#gigstackoutboxeventsparked).
     """
 
     expected_errors = (PublishFailed, OperationalError, DBAPIError, OSError)
@@ -52,6 +60,7 @@ class SqlOutboxRelay(PollingRelay):
         pending_sample_interval_seconds: float = 5.0,
         backoff: Backoff | None = None,
         scrub_secrets: bool = True,
+        park_after_attempts: int = 10,
     ) -> None:
         super().__init__(
             service_name=service_name,
@@ -68,6 +77,7 @@ class SqlOutboxRelay(PollingRelay):
         bus.add_unroutable_listener(metrics.record_unroutable)
         self._retention = timedelta(hours=retain_published_hours)
         self._prune_interval = prune_interval_seconds
+        self._park_after = park_after_attempts
         self._next_prune: float | None = None
 
     async def maintain(self) -> None:
@@ -106,12 +116,8 @@ class SqlOutboxRelay(PollingRelay):
                     )
                     if self._scrub:
                         await self._scrub_secrets(connection, [row for row in rows if row.seq in confirmed])
-                for seq, error in failed:
-                    await connection.execute(
-                        sa.update(OUTBOX)
-                        .where(OUTBOX.c.seq == seq)
-                        .values(attempts=OUTBOX.c.attempts + 1, last_error=repr(error)[:_MAX_ERROR_CHARS])
-                    )
+                if failed:
+                    await self._record_failures(connection, rows, failed, broker_reachable=bool(confirmed))
         if confirmed:
             self._metrics.record_published(len(confirmed))
         if failed:
@@ -120,6 +126,41 @@ class SqlOutboxRelay(PollingRelay):
                 raise first_error
             raise PublishFailed(f"{len(failed)} of {len(rows)} outbox events not confirmed") from first_error
         return len(confirmed)
+
+    async def _record_failures(
+        self,
+        connection: AsyncConnection,
+        rows: Sequence[Any],
+        failed: Sequence[tuple[int, BaseException]],
+        *,
+        broker_reachable: bool,
+    ) -> None:
+        """Keep each failure's reason; count it against the row (and park it) only if the row is at fault."""
+        by_seq = {row.seq: row for row in rows}
+        for seq, error in failed:
+            reason = repr(error)[:_MAX_ERROR_CHARS]
+            if not (broker_reachable or isinstance(error, UnroutableEvent)):
+                await connection.execute(
+                    sa.update(OUTBOX).where(OUTBOX.c.seq == seq).values(last_error=reason)
+                )
+                continue
+            await connection.execute(
+                sa.update(OUTBOX)
+                .where(OUTBOX.c.seq == seq)
+                .values(attempts=OUTBOX.c.attempts + 1, last_error=reason)
+            )
+            row = by_seq[seq]
+            if row.attempts + 1 >= self._park_after:
+                self._metrics.record_parked(row.event_type)
+                logger.error(
+                    "outbox event %s (%s) of %s parked after %d failed publications: %s; the rows behind it "
+                    "go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
+                    row.event_id,
+                    row.event_type,
+                    self.service_name,
+                    row.attempts + 1,
+                    reason,
+                )
 
     async def _lock_batch(self, connection: AsyncConnection) -> Sequence[Any]:
         statement = (
@@ -132,8 +173,9 @@ class SqlOutboxRelay(PollingRelay):
                 OUTBOX.c.body,
                 OUTBOX.c.headers,
                 OUTBOX.c.occurred_at,
+                OUTBOX.c.attempts,
             )
-            .where(OUTBOX.c.published_at.is_(None))
+            .where(OUTBOX.c.published_at.is_(None), OUTBOX.c.attempts < self._park_after)
             .order_by(OUTBOX.c.seq)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
@@ -165,8 +207,13 @@ class SqlOutboxRelay(PollingRelay):
         )
 
     async def pending_count(self) -> int:
+        """Unpublished rows the relay still tries (parked ones are counted by `outbox_parked_total`)."""
         async with self._engine.connect() as connection:
-            statement = sa.select(sa.func.count()).select_from(OUTBOX).where(OUTBOX.c.published_at.is_(None))
+            statement = (
+                sa.select(sa.func.count())
+                .select_from(OUTBOX)
+                .where(OUTBOX.c.published_at.is_(None), OUTBOX.c.attempts < self._park_after)
+            )
             return int((await connection.execute(statement)).scalar_one())
 
     async def prune(self) -> int:
