@@ -142,6 +142,10 @@ def build_auth_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
             return JSONResponse({"error": {"code": "invalid_token", "message": "Invalid"}}, 400)
         return JSONResponse({"message": "Your password has been reset.", "user_id": ALICE_ID})
 
+    @app.post("/api/v1/auth/resend-verification")
+    async def resend_verification() -> Response:
+        return Response(status_code=202)
+
     @app.post("/api/v1/auth/signout")
     async def signout() -> Response:
         return Response(status_code=204)

@@ -212,6 +212,16 @@ async def test_services_hear_the_session_email_verification_state(
     principal, _ = upstream_log.last("/api/v1/gig/echo")
     assert principal.email_verified is False
 
+    # The gateway's own auth routes send the session's value too, as the pass-through routes do.
+    for headers, verified in ((_bearer(access), True), (carol, False)):
+        assert (await gateway.get("/api/v1/gateway/auth/me", headers=headers)).status_code == 200
+        principal, _ = upstream_log.last("/api/v1/auth/me")
+        assert principal.email_verified is verified
+        resent = await gateway.post("/api/v1/gateway/auth/resend-verification", headers=headers)
+        assert resent.status_code == 202, resent.text
+        principal, _ = upstream_log.last("/api/v1/auth/resend-verification")
+        assert principal.email_verified is verified
+
     # Anonymous calls carry no claim at all.
     assert (await gateway.get("/api/v1/gateway/gig/echo")).is_success
     principal, _ = upstream_log.last("/api/v1/gig/echo")

@@ -64,18 +64,20 @@ async def _call_auth(
     body: Any = None,
     *,
     device_id: str | None = None,
-    subject: str | None = None,
-    session_id: str | None = None,
+    session: AccessClaims | None = None,
     idempotent: bool | None = None,
 ) -> DownstreamResponse:
+    # The internal token carries the session's own claims, email_verified included, exactly as the
+    # pass-through routes send them (proxy_routes.py): auth must hear the same about a user on every route.
     return await downstream.request(
         "auth",
         method,
         AUTH_PATH + path,
         json_body=body,
         forward_headers=forwarded_headers(device_id),
-        subject=subject,
-        session_id=session_id,
+        subject=session.user_id if session else None,
+        session_id=session.session_id if session else None,
+        email_verified=session.email_verified if session else False,
         idempotent=idempotent,
     )
 
@@ -184,9 +186,7 @@ async def signout(session: CurrentSessionDep, sessions: SessionsDep, downstream:
     """End the session: its access and refresh tokens stop working at once."""
     await sessions.end(session.session_id)
     try:
-        await _call_auth(
-            downstream, "POST", "/signout", subject=session.user_id, session_id=session.session_id
-        )
+        await _call_auth(downstream, "POST", "/signout", session=session)
     except ServiceError as error:
         # The session is already revoked, which is what signing out means; auth's bookkeeping can lag.
         logger.warning("auth signout bookkeeping failed", extra={"error_code": error.code})
@@ -207,11 +207,7 @@ async def verify_email(
 @router.post("/resend-verification", status_code=202, operation_id="auth.resendVerification")
 async def resend_verification(session: CurrentSessionDep, downstream: DownstreamDep) -> Response:
     """Send the verification email again to the signed-in user."""
-    return relay(
-        await _call_auth(
-            downstream, "POST", "/resend-verification", subject=session.user_id, session_id=session.session_id
-        )
-    )
+    return relay(await _call_auth(downstream, "POST", "/resend-verification", session=session))
 
 
 @router.post("/forgot-password", status_code=202, operation_id="auth.forgotPassword")
@@ -245,8 +241,7 @@ async def change_password(
         "PUT",
         "/change-password",
         body.model_dump(),
-        subject=session.user_id,
-        session_id=session.session_id,
+        session=session,
         # Not repeated after a transport error: a first run that did land makes the retry fail (and count).
         idempotent=False,
     )
@@ -258,9 +253,7 @@ async def change_password(
 
 
 async def _relay_me(downstream: DownstreamClient, session: AccessClaims) -> Response:
-    return relay(
-        await _call_auth(downstream, "GET", "/me", subject=session.user_id, session_id=session.session_id)
-    )
+    return relay(await _call_auth(downstream, "GET", "/me", session=session))
 
 
 async def _me_fast(
