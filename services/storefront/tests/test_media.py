@@ -101,6 +101,29 @@ async def test_an_unreachable_store_is_a_503_not_a_500(
     assert answer.headers["retry-after"] == "5"
 
 
+@pytest.mark.parametrize(
+    ("environment", "refused"), [("production", True), ("staging", True), ("test", False)]
+)
+def test_a_placeholder_object_store_secret_is_refused_outside_development(
+    storefront_settings: StorefrontSettings,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: str,
+    refused: bool,
+) -> None:
+    monkeypatch.setenv("OBJECT_STORE_BUCKET", "gigstack-media")
+    monkeypatch.setenv("OBJECT_STORE_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("OBJECT_STORE_SECRET_ACCESS_KEY", "changeme-in-production")
+    settings = storefront_settings.model_copy(
+        update={"environment": environment, "media_proxy_enabled": True}
+    )
+    if not refused:
+        assert settings.object_store().object_store_bucket == "gigstack-media"
+        return
+    with pytest.raises(ValueError, match="OBJECT_STORE_SECRET_ACCESS_KEY looks like a placeholder") as error:
+        create_app(settings)
+    assert "changeme" not in str(error.value), "the message names the variable, never its value"
+
+
 async def test_without_the_setting_media_is_not_served(client: httpx.AsyncClient) -> None:
     assert (await client.get(f"/media/{COVER}")).status_code == 404
 

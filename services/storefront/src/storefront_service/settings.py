@@ -4,7 +4,8 @@ factory, ``__main__`` and tests."""
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
-from servicekit.settings import ServiceSettings
+from servicekit.media.settings import ObjectStoreSettings
+from servicekit.settings import ServiceSettings, refuse_placeholder_secrets
 
 _RELAXED = frozenset({"development", "test"})
 
@@ -64,6 +65,15 @@ class StorefrontSettings(ServiceSettings):
         if scheme not in ("http", "https") or not rest or "/" in rest or any(c in rest for c in " ;'\","):
             raise ValueError("MEDIA_PUBLIC_ORIGIN must be scheme://host[:port], nothing more")
         return value
+
+    def object_store(self) -> ObjectStoreSettings:
+        """OBJECT_STORE_* from the environment, held to the house rule for secrets: outside development and
+        test a placeholder OBJECT_STORE_SECRET_ACCESS_KEY is refused, as the services that mix
+        ObjectStoreSettings into their ServiceSettings refuse it. Read only when the media proxy is on (its
+        bucket is required then, and the storefront needs no object store otherwise)."""
+        store = ObjectStoreSettings()
+        refuse_placeholder_secrets(store, self.environment)
+        return store
 
     @property
     def secure_cookies(self) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 from redis.asyncio import Redis
-from servicekit.media.settings import ObjectStoreSettings
 from servicekit.tracing import instrument_httpx
 
 from storefront_service.adapters.media_reader import MediaReader, S3MediaReader
@@ -42,7 +41,7 @@ def bootstrap(
     )
     if media is None and settings.media_proxy_enabled:
         # OBJECT_STORE_BUCKET and friends, read from the environment like the services that upload.
-        media = S3MediaReader(ObjectStoreSettings())
+        media = S3MediaReader(settings.object_store())
     static = StaticManifest.scan()
     return StorefrontDeps(
         settings=settings,
