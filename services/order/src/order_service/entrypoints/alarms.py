@@ -1,6 +1,7 @@
 """Payment alarms: anomalies a person must look at, counted on the app's Prometheus registry.
 
-`order_payment_anomalies_total{kind}` rises on each one (alert on any increase) and an ERROR log line says
+`order_payment_anomalies_total{kind}` rises on each one (alert `GigstackPaymentAnomaly` pages on any increase,
+observability/prometheus/rules) and an ERROR log line says
 which payment. Kinds: `amount_mismatch` (a verified provider event whose amount or currency differs from
 the intent the order asked for; the charge is refunded, docs/adr/0020).
 """
