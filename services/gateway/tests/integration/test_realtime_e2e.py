@@ -124,6 +124,12 @@ async def test_pushes_reach_only_the_users_concerned_across_gateway_processes(st
             "accept": 404,
             "no session": 401,
         }
+        # presence.watch takes user ids only: anything else is answered with the reason, and joins nothing.
+        for bad in (["carol_rt"], [bob, "not-an-id"], "nope", [bob] * 201):
+            refused = await c.client.call("presence.watch", bad, timeout=5)
+            assert refused["error"]["code"] == "invalid_watch_request", refused
+            assert refused["error"]["status"] == 422
+        assert await c.client.call("presence.watch", [bob, bob], timeout=5) == {bob: True}
         await asyncio.sleep(0.5)
         assert c.events == [] or all(e == "presence.changed" for e, _, _ in c.events), c.events
 

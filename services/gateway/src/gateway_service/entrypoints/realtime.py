@@ -34,6 +34,7 @@ from servicekit.events import EventEnvelope, EventHandler, HandBackEventError
 
 from gateway_service.adapters.presence import RedisPresence
 from gateway_service.adapters.socketio_redis import RealtimeUnavailable, ResilientRedisManager
+from gateway_service.domain.presence_watch import InvalidWatchRequestError, watch_list, watch_refusal
 from gateway_service.domain.pushes import (
     PRESENCE_CHANGED,
     RESYNC,
@@ -47,7 +48,6 @@ from gateway_service.service_layer.sessions import SessionService
 logger = logging.getLogger(__name__)
 
 SOCKETIO_PATH = "/api/v1/gateway/socket.io"
-WATCH_LIMIT = 200
 # How long a push waits before giving its event back while Redis is unreachable (the broker redelivers it).
 REDIS_OUTAGE_BACKOFF_SECONDS = 1.0
 Scope = MutableMapping[str, Any]
@@ -173,11 +173,14 @@ def build_realtime(
         if claims is not None and await presence.disconnected(claims.user_id, sid):
             await realtime._announce(claims.user_id, online=False)
 
-    async def watch(sid: str, user_ids: object) -> dict[str, bool]:
-        """Join the presence rooms of up to WATCH_LIMIT users; answers their current state."""
-        if sid not in realtime.local or not isinstance(user_ids, list):
+    async def watch(sid: str, user_ids: object = None) -> dict[str, Any]:
+        """Join the presence rooms of the users asked for; answers their current state, or why not."""
+        if sid not in realtime.local:
             return {}
-        wanted = [u for u in user_ids if isinstance(u, str) and 0 < len(u) <= 64][:WATCH_LIMIT]
+        try:
+            wanted = watch_list(user_ids)
+        except InvalidWatchRequestError as error:
+            return watch_refusal(error)
         for user_id in wanted:
             await server.enter_room(sid, presence_room(user_id))
         return await presence.online(wanted)
