@@ -7,6 +7,7 @@ alike. Reports throughput ratio (gateway / direct, target >= 0.85), p99 ratio (g
 <= 1.2) and the gateway's CPU per request (target <= 1.0 ms), with the load average. Usage::
 
     uv run python bench/gateway_overhead/run.py --duration 30 --concurrency 32
+    uv run python bench/gateway_overhead/run.py --baseline-ref <commit>   # before/after side by side
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,6 +61,18 @@ def _service(name: str, module: str, env: dict[str, str], log_dir: Path) -> Serv
     return ServiceProcess(
         name, [sys.executable, "-m", module], {**env, "PORT": str(port)}, port, log_dir / f"{name}.log"
     )
+
+
+def _export_sources(ref: str, into: Path) -> str:
+    """The gateway's and servicekit's sources at ``ref``, as a PYTHONPATH that shadows the editable ones."""
+    root = Path(__file__).resolve().parents[2]
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref, "services/gateway/src", "libs/servicekit/src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return os.pathsep.join(str(into / part) for part in ("services/gateway/src", "libs/servicekit/src"))
 
 
 async def _migrate_auth(database_url: str) -> None:
@@ -184,7 +198,17 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             },
             log_dir,
         )
-        for process in (auth, gateway):
+        baseline: ServiceProcess | None = None
+        if args.baseline_ref:
+            # The same gateway at another commit, beside this one: its CPU per read is measured in the same
+            # run, under the same machine load, so before/after is a ratio of two figures taken together.
+            baseline = _service(
+                "gateway-baseline",
+                "gateway_service",
+                {**gateway.env, "PYTHONPATH": _export_sources(args.baseline_ref, log_dir)},
+                log_dir,
+            )
+        for process in (auth, gateway, *([baseline] if baseline else [])):
             process.start()
             processes.append(process)
             await process.wait_ready(timeout=90)
@@ -196,6 +220,11 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "direct": (auth.base_url, "/api/v1/auth/me", direct_headers),
             "gateway": (gateway.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers),
         }
+        # The process whose CPU counts as "gateway" for each target.
+        gateway_of = {"direct": gateway, "gateway": gateway}
+        if baseline is not None:
+            targets["baseline"] = (baseline.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers)
+            gateway_of["baseline"] = baseline
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
         # CPU seconds each server process spent while each target was under load.
         cpu: dict[str, dict[str, float]] = {name: {"auth": 0.0, "gateway": 0.0} for name in targets}
@@ -214,14 +243,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.rounds):
             this_round: dict[str, Any] = {}
             for name, (url, path, headers) in targets.items():
-                before = {"auth": _cpu_seconds(auth.pid), "gateway": _cpu_seconds(gateway.pid)}
+                before = {"auth": _cpu_seconds(auth.pid), "gateway": _cpu_seconds(gateway_of[name].pid)}
                 sliced = await run_load(
                     name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
                 )
                 totals[name].merge(sliced)
                 spent = {
                     "auth": _cpu_seconds(auth.pid) - before["auth"],
-                    "gateway": _cpu_seconds(gateway.pid) - before["gateway"],
+                    "gateway": _cpu_seconds(gateway_of[name].pid) - before["gateway"],
                 }
                 cpu[name]["auth"] += spent["auth"]
                 cpu[name]["gateway"] += spent["gateway"]
@@ -289,9 +318,37 @@ def _report(
             }
             for one in rounds
         ],
+        **_baseline_report(totals, cpu, rounds, args),
         "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET
         and p99_ratio <= P99_RATIO_TARGET
         and gateway_cpu_ms <= GATEWAY_CPU_MS_TARGET,
+    }
+
+
+def _baseline_report(
+    totals: dict[str, LoadResult],
+    cpu: dict[str, dict[str, float]],
+    rounds: list[dict[str, Any]],
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """With ``--baseline-ref``: the baseline gateway's figures and this gateway's relative to them."""
+    if "baseline" not in totals:
+        return {}
+    via_gateway, baseline = totals["gateway"], totals["baseline"]
+    gateway_cpu = cpu["gateway"]["gateway"] / max(via_gateway.requests, 1)
+    baseline_cpu = cpu["baseline"]["gateway"] / max(baseline.requests, 1)
+    return {
+        "baseline_ref": args.baseline_ref,
+        "baseline": _summary(baseline, cpu["baseline"]),
+        "baseline_throughput_ratio": round(baseline.throughput / totals["direct"].throughput, 3),
+        "baseline_p99_ratio": round(baseline.percentile(0.99) / totals["direct"].percentile(0.99), 3),
+        "gateway_cpu_vs_baseline": _ratio(gateway_cpu, baseline_cpu),
+        "gateway_cpu_vs_baseline_per_round": [
+            _ratio(
+                one["gateway"]["gateway_cpu_ms_per_request"], one["baseline"]["gateway_cpu_ms_per_request"]
+            )
+            for one in rounds
+        ],
     }
 
 
@@ -305,7 +362,9 @@ def _table(report: dict[str, Any]) -> str:
         "| auth CPU ms/req | gateway CPU ms/req |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name in ("direct", "gateway"):
+    for name in ("direct", "gateway", "baseline"):
+        if name not in report:
+            continue
         cells = [name, *(str(report[name][key]) for key in ("requests", "errors", "throughput_rps"))]
         cells += [str(report[name][key]) for key in ("p50_ms", "p90_ms", "p99_ms")]
         cells += [str(report[name][key]) for key in ("auth_cpu_ms_per_request", "gateway_cpu_ms_per_request")]
@@ -330,6 +389,12 @@ def _table(report: dict[str, Any]) -> str:
         f"gateway CPU ms/req = {report['gateway_cpu_ms_per_request']} (target <= {GATEWAY_CPU_MS_TARGET}); "
         f"load average {report['load_average']}; passed = {report['passed']}"
     )
+    if "baseline" in report:
+        rows.append(
+            f"baseline {report['baseline_ref']}: throughput ratio {report['baseline_throughput_ratio']}, "
+            f"p99 ratio {report['baseline_p99_ratio']}; gateway CPU / baseline gateway CPU = "
+            f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
+        )
     return "\n".join(rows)
 
 
@@ -344,6 +409,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating slices per target")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds per target first")
     parser.add_argument("--json", type=Path, default=RESULTS_DIR / "gateway_overhead.json")
+    parser.add_argument(
+        "--baseline-ref",
+        help="also run the gateway at this git commit (its own process, same auth and Redis) and report this "
+        "gateway's CPU per read relative to it, measured side by side in the same rounds",
+    )
     args = parser.parse_args()
     report = asyncio.run(measure(args))
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,8 @@ ConsumerOutcome = Literal["processed", "failed", "retried", "handed_back", "dead
 
 # Latency buckets sized for internal APIs: most calls are milliseconds, timeouts are seconds.
 _HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# How many label sets HttpMetrics keeps its children for (routes are templates; methods come from clients).
+MAX_REMEMBERED_LABEL_SETS = 4096
 _HANDLING_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 _CollectorT = TypeVar("_CollectorT", bound=Collector)
@@ -122,13 +124,38 @@ class HttpMetrics:
             ),
         )
 
+        # The children of each label set, looked up once: `labels()` validates, stringifies and takes a lock
+        # on every call, three times per request (docs/benchmarks.md, "Gateway overhead, fourth pass"). The
+        # same children prometheus-client keeps itself, so the series and values are identical; bounded,
+        # because the method label comes from the client (past the bound, `labels()` as before).
+        self._observed: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._in_progress: dict[str, Gauge] = {}
+
     def observe(self, *, method: str, route: str, status: int, duration_seconds: float) -> None:
-        self.requests_total.labels(self.service, method, route, str(status)).inc()
-        self.request_duration_seconds.labels(self.service, method, route).observe(duration_seconds)
+        key = (method, route, status)
+        children = self._observed.get(key)
+        if children is None:
+            children = (
+                self.requests_total.labels(self.service, method, route, str(status)),
+                self.request_duration_seconds.labels(self.service, method, route),
+            )
+            if len(self._observed) < MAX_REMEMBERED_LABEL_SETS:
+                self._observed[key] = children
+        children[0].inc()
+        children[1].observe(duration_seconds)
+
+    def in_progress_gauge(self, method: str) -> Gauge:
+        """The in-progress gauge's child for `method` (the caller increments and decrements it)."""
+        gauge = self._in_progress.get(method)
+        if gauge is None:
+            gauge = self.requests_in_progress.labels(self.service, method)
+            if len(self._in_progress) < MAX_REMEMBERED_LABEL_SETS:
+                self._in_progress[method] = gauge
+        return gauge
 
     @contextmanager
     def in_progress(self, method: str) -> Iterator[None]:
-        gauge = self.requests_in_progress.labels(self.service, method)
+        gauge = self.in_progress_gauge(method)
         gauge.inc()
         try:
             yield

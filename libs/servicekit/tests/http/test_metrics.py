@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from prometheus_client.parser import text_string_to_metric_families
 from servicekit.metrics import (
     ConsumerMetrics,
+    HttpMetrics,
     OutboxMetrics,
     create_registry,
     get_app_registry,
@@ -133,3 +134,36 @@ def test_outbox_metrics_record_pending_and_published() -> None:
     exposition = render_metrics(registry).decode()
     assert _samples(exposition, "outbox_pending_events") == [({"service": "order"}, 4.0)]
     assert _samples(exposition, "outbox_published_total") == [({"service": "order"}, 4.0)]
+
+
+def test_http_metrics_count_the_same_past_the_bound_of_remembered_label_sets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Children are looked up once per label set, up to a bound; past it, every request is still counted."""
+    monkeypatch.setattr("servicekit.metrics.MAX_REMEMBERED_LABEL_SETS", 2)
+    registry = create_registry(process_metrics=False)
+    metrics = HttpMetrics(registry, service="svc")
+    requests = [("GET", "/a", 200), ("GET", "/a", 200), ("POST", "/b", 201), ("PUT", "/c", 409)] * 3
+    for method, route, status in requests:
+        metrics.observe(method=method, route=route, status=status, duration_seconds=0.01)
+        for method_seen in ("GET", "BREW", "PROPFIND"):
+            gauge = metrics.in_progress_gauge(method_seen)
+            gauge.inc()
+            gauge.dec()
+    exposition = render_metrics(registry).decode()
+    totals = {
+        (labels["method"], labels["route"], labels["status"]): value
+        for labels, value in _samples(exposition, "http_requests_total")
+    }
+    assert totals == {("GET", "/a", "200"): 6, ("POST", "/b", "201"): 3, ("PUT", "/c", "409"): 3}
+    durations = {
+        labels["route"]: value
+        for labels, value in _samples(exposition, "http_request_duration_seconds_count")
+    }
+    assert durations == {"/a": 6, "/b": 3, "/c": 3}
+    in_progress = {
+        labels["method"]: value for labels, value in _samples(exposition, "http_requests_in_progress")
+    }
+    assert in_progress == {"GET": 0, "BREW": 0, "PROPFIND": 0}
+    assert len(metrics._observed) == 2
+    assert len(metrics._in_progress) == 2

@@ -66,16 +66,20 @@ class HttpMetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        with self.metrics.in_progress(method):
-            try:
-                await self.app(scope, receive, send_recording_status)
-            finally:
-                self.metrics.observe(
-                    method=method,
-                    route=route_template(scope),
-                    status=status,
-                    duration_seconds=time.perf_counter() - started,
-                )
+        # inc/dec around the call rather than `metrics.in_progress()`: a generator context manager per request
+        # for the same two calls.
+        in_progress = self.metrics.in_progress_gauge(method)
+        in_progress.inc()
+        try:
+            await self.app(scope, receive, send_recording_status)
+        finally:
+            in_progress.dec()
+            self.metrics.observe(
+                method=method,
+                route=route_template(scope),
+                status=status,
+                duration_seconds=time.perf_counter() - started,
+            )
 
 
 class RequestContextMiddleware:
