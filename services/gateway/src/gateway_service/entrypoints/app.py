@@ -11,7 +11,6 @@ from gateway_service.entrypoints import auth_routes
 from gateway_service.entrypoints.body_limit import RequestSizeLimitMiddleware
 from gateway_service.entrypoints.bootstrap import bootstrap
 from gateway_service.entrypoints.errors import GATEWAY_ERRORS
-from gateway_service.entrypoints.flat_routes import flatten_included_routers
 from gateway_service.entrypoints.proxy_routes import passthrough_router
 from gateway_service.entrypoints.public_api import PublicApi, install_public_openapi, load_public_api
 from gateway_service.entrypoints.realtime import SocketIOMount, heartbeat_hook
@@ -51,8 +50,6 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         public_edge=True,
     )
     install_public_openapi(app, public_api)
-    # Every route is registered by now: match them flat, without FastAPI's per-include walks (ADR 0024).
-    flatten_included_routers(app)
     # Middleware added last runs first: CORS answers preflights (and decorates 413s) before the size check.
     app.add_middleware(RequestSizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
