@@ -7,7 +7,7 @@ writer fails with servicekit's `ConcurrentUpdateError`.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Self
 
 from gig_service.domain.events import GigChanged
@@ -104,6 +104,8 @@ class FakeUnitOfWork:
         self.sellers = FakeSellerStore()
         self.applied_reviews = FakeAppliedReviews()
         self.commits = 0
+        # Runs once, just before the next commit writes (a concurrent writer getting in between).
+        self.before_commit: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -112,6 +114,11 @@ class FakeUnitOfWork:
         self.gigs.staged.clear()
 
     async def commit(self) -> None:
+        if self.before_commit is not None:
+            hook, self.before_commit = self.before_commit, None
+            staged, self.gigs.staged = self.gigs.staged, []
+            await hook()
+            self.gigs.staged = staged
         for gig, event, read_version in self.gigs.staged:
             stored = self.gigs.rows.get(gig.id)
             if read_version is not None and (stored is None or stored[1] != read_version):

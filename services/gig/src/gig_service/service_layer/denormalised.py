@@ -92,7 +92,7 @@ async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> in
             for gig, version in behind
             if gig.apply_seller(seller)
         ]
-        changed = await uow.gigs.update_batch(batch)
+        changed = await uow.gigs.update_batch(batch) if batch else 0
     if changed < len(batch):
         # Gigs that changed since listed (a rating, an owner edit) or whose write claim was held: one write
         # each on fresh state, retried, as before batching (and taking over a dead writer's expired claim).
