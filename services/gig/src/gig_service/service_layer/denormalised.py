@@ -94,6 +94,10 @@ async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> in
         ]
         changed = await uow.gigs.update_batch(batch) if batch else 0
     if changed < len(batch):
+        logger.info(
+            "seller %s v%d: %d of %d gigs written in the batch; writing the rest one by one",
+            seller.user_id, seller.version, changed, len(batch),
+        )  # fmt: skip
         # Gigs that changed since listed (a rating, an owner edit) or whose write claim was held: one write
         # each on fresh state, retried, as before batching (and taking over a dead writer's expired claim).
         async with new_uow() as uow:
