@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from conftest import GigApi
+from gig_service.adapters.batched_writes import update_versioned_batch
 from gig_service.adapters.unit_of_work import GigUnitOfWork
 from gig_service.domain.model import SellerSummary
 from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
 from pymongo import AsyncMongoClient
 from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
+from servicekit.mongo.unit_of_work import WRITE_CLAIMS_COLLECTION
 
 SELLER = "seller-fan"
 GIGS = 8
@@ -123,3 +126,22 @@ async def test_a_fan_out_racing_ratings_on_the_same_gigs_loses_nothing(gig_api: 
         after = await stored(gig_api, gig["id"])
         assert (after["rating_count"], after["seller_username"]) == (1, "second")
         assert 3 <= after["version"] <= 4  # the rating, then v2 (and v1 if it got there first)
+
+
+async def test_the_claimed_batch_skips_gigs_changed_since_read_or_claimed_by_another_writer(
+    gig_api: GigApi,
+) -> None:
+    database = gig_api.deps.mongo.get_default_database()
+    gigs, claims = database["gigs"], database[WRITE_CLAIMS_COLLECTION]
+    await gigs.insert_many([{"_id": f"b-{n}", "title": "read", "version": 1} for n in range(4)])
+    # after the caller read them all at version 1: another writer wrote b-1, and is writing b-2 right now
+    await gigs.update_one({"_id": "b-1"}, {"$set": {"title": "theirs", "version": 2}})
+    await claims.insert_one({"_id": "gigs:b-2:2", "expires_at": datetime.now(UTC) + timedelta(seconds=30)})
+    items = [(f"b-{n}", 1, {"$set": {"title": "ours", "version": 2}}) for n in range(4)]
+
+    written = await update_versioned_batch(gigs, items, write_claims=True, claim_lease=timedelta(seconds=30))
+
+    assert written == 2
+    titles = {document["_id"]: document["title"] async for document in gigs.find({"_id": {"$regex": "^b-"}})}
+    assert titles == {"b-0": "ours", "b-1": "theirs", "b-2": "read", "b-3": "ours"}
+    assert [document["_id"] async for document in claims.find({})] == ["gigs:b-2:2"]  # ours released
