@@ -179,9 +179,10 @@ async def my_orders(client: httpx.AsyncClient, market: Marketplace) -> Call:
 async def reprice_gig(client: httpx.AsyncClient, market: Marketplace) -> Call:
     """A seller's edit with the version it last read; on 409 it reads the gig again and retries once.
 
-    The version also moves without the seller: a new rating (review's event) or a changed seller summary
-    (users' event, e.g. after a completed order) is a versioned write on the gig too (gig's denormalised.py),
-    so a seller's page can be stale. The retry is what the web client does; it is counted (`conflicts`).
+    The version also moves without the seller (a new rating, a changed seller summary: gig's denormalised.py),
+    but since the gig's `edit_version` those do not refuse the seller's edit; a 409 now means another edit
+    of the seller's got there first (a lost write race retried too often, rarely). The retry is what the web
+    client does; it is counted (`conflicts`) and should stay near 0 with one writer per gig.
     """
     gig = random.choice(market.gigs)
     # One writer per gig at a time from the generator: the conflicts left come from the other services.

@@ -7,6 +7,7 @@ writer fails with servicekit's `ConcurrentUpdateError`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Self
 
 from gig_service.domain.events import GigChanged
@@ -21,6 +22,9 @@ class FakeGigStore:
         self.read_versions: dict[str, int] = {}
         self.staged: list[tuple[Gig, GigChanged, int | None]] = []
         self.published: list[GigChanged] = []
+        self.batches: list[list[str]] = []
+        # Runs once, just before the next batched write lands (a concurrent writer getting in between).
+        self.before_batch_write: Callable[[], None] | None = None
 
     async def get(self, gig_id: str) -> Gig | None:
         row = self.rows.get(gig_id)
@@ -45,12 +49,28 @@ class FakeGigStore:
             if gig.seller_id == seller_id and gig.active == active and not gig.deleted
         ][:limit]
 
-    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[tuple[Gig, int]]:
         return [
-            gig.id
-            for gig, _ in self.rows.values()
+            (copy.deepcopy(gig), version)
+            for gig, version in self.rows.values()
             if gig.seller_id == seller_id and not gig.deleted and gig.seller_version < seller_version
         ]
+
+    async def update_batch(self, changes: Sequence[tuple[Gig, int, GigChanged]]) -> int:
+        """Like the MongoDB one: each gig written only if still at the version read; one call per batch."""
+        self.batches.append([gig.id for gig, _, _ in changes])
+        if self.before_batch_write is not None:
+            hook, self.before_batch_write = self.before_batch_write, None
+            hook()
+        written = 0
+        for gig, version, event in changes:
+            stored = self.rows.get(gig.id)
+            if stored is None or stored[1] != version:
+                continue
+            self.rows[gig.id] = (copy.deepcopy(gig), version + 1)
+            self.published.append(event)
+            written += 1
+        return written
 
 
 class FakeSellerStore:
@@ -84,6 +104,8 @@ class FakeUnitOfWork:
         self.sellers = FakeSellerStore()
         self.applied_reviews = FakeAppliedReviews()
         self.commits = 0
+        # Runs once, just before the next commit writes (a concurrent writer getting in between).
+        self.before_commit: Callable[[], Awaitable[None]] | None = None
 
     async def __aenter__(self) -> Self:
         return self
@@ -92,6 +114,11 @@ class FakeUnitOfWork:
         self.gigs.staged.clear()
 
     async def commit(self) -> None:
+        if self.before_commit is not None:
+            hook, self.before_commit = self.before_commit, None
+            staged, self.gigs.staged = self.gigs.staged, []
+            await hook()
+            self.gigs.staged = staged
         for gig, event, read_version in self.gigs.staged:
             stored = self.gigs.rows.get(gig.id)
             if read_version is not None and (stored is None or stored[1] != read_version):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from servicekit.events import EventEnvelope
-from servicekit.events.mongo import OUTBOX_FIELD
-from servicekit.mongo import VERSION_FIELD, VersionedRepository
+from servicekit.events.mongo import OUTBOX_FIELD, stage_events_update
+from servicekit.mongo import VERSION_FIELD, MongoUnitOfWork, VersionedRepository
 
+from gig_service.adapters.batched_writes import update_versioned_batch
 from gig_service.domain.events import GigChanged
 from gig_service.domain.model import Gig
 
@@ -20,6 +21,8 @@ _FIELDS = tuple(item.name for item in fields(Gig) if item.name != "id")
 
 def gig_from_document(document: Mapping[str, Any]) -> Gig:
     values = {name: document[name] for name in _FIELDS if name in document}
+    # Stored before seller edits had their own mark: only the current version may be edited, as then.
+    values.setdefault("edit_version", int(document.get(VERSION_FIELD, 0)))
     for name in ("created_at", "updated_at"):
         stamp = values.get(name)
         if isinstance(stamp, datetime) and stamp.tzinfo is None:  # FerretDB hands back naive UTC
@@ -29,6 +32,11 @@ def gig_from_document(document: Mapping[str, Any]) -> Gig:
 
 class GigRepository(VersionedRepository[Gig]):
     collection_name = GIGS_COLLECTION
+
+    def __init__(self, uow: MongoUnitOfWork, *, write_claims: bool, claim_lease: timedelta) -> None:
+        super().__init__(uow)
+        self._write_claims = write_claims
+        self._claim_lease = claim_lease
 
     def identity(self, aggregate: Gig) -> Any:
         return aggregate.id
@@ -57,8 +65,8 @@ class GigRepository(VersionedRepository[Gig]):
         )
         return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
 
-    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
-        """Ids of the seller's live gigs holding an older seller summary than `seller_version`."""
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[tuple[Gig, int]]:
+        """The seller's live gigs holding an older seller summary than `seller_version`, with versions."""
         cursor = self.collection.find(
             {
                 "seller_id": seller_id,
@@ -68,9 +76,27 @@ class GigRepository(VersionedRepository[Gig]):
                     {"seller_version": {"$exists": False}},  # stored before the field existed
                 ],
             },
-            {"_id": 1},
+            {OUTBOX_FIELD: 0},
         )
-        return [str(document["_id"]) async for document in cursor]
+        return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
+
+    async def update_batch(self, changes: Sequence[tuple[Gig, int, GigChanged]]) -> int:
+        """Write many gigs in one batched write now (not on commit); returns how many were written.
+
+        Each `(gig, version, event)` is that gig's update conditional on `version` (as read by
+        `behind_seller`), its event pushed onto the same document's outbox, exactly as `update` stages one.
+        A gig that lost a race since it was read is skipped, not an error: the caller lists it again.
+        """
+        items = [
+            (gig.id, version, stage_events_update(self._fields_update(gig, version), _envelope(event)))
+            for gig, version, event in changes
+        ]
+        return await update_versioned_batch(
+            self.collection, items, write_claims=self._write_claims, claim_lease=self._claim_lease
+        )
+
+    def _fields_update(self, gig: Gig, version: int) -> dict[str, Any]:
+        return {"$set": {**self.to_document(gig), VERSION_FIELD: version + 1}}
 
 
 def _envelope(event: GigChanged) -> EventEnvelope:

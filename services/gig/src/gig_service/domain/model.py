@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner
+from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
 
 TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 5000
@@ -50,7 +50,7 @@ EDITABLE = (
 )
 
 
-_INTERNAL_FIELDS = frozenset({"recent_reviews"})
+_INTERNAL_FIELDS = frozenset({"recent_reviews", "edit_version"})
 
 
 def _now() -> datetime:
@@ -93,6 +93,11 @@ class Gig:
     seller_rating_count: int = 0
     seller_version: int = 0
     recent_reviews: list[str] = field(default_factory=list)
+    # The gig version the seller's own last change (create, edit, pause, delete) produced. Ratings and seller
+    # summaries copied in from other services also make new versions (events, search, write races), but they
+    # are not the seller's to reconcile: a seller's change is refused only if it read a version older than
+    # this one. 0 until a store fills it (a document from before the field counts its current version).
+    edit_version: int = 0
     created_at: datetime = field(default_factory=_now)
     updated_at: datetime = field(default_factory=_now)
     id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -142,6 +147,23 @@ class Gig:
     def ensure_exists(self) -> None:
         if self.deleted:
             raise GigNotFound()
+
+    def ensure_seller_read(self, expected_version: int, current_version: int) -> None:
+        """A seller's change must carry a version they read that already held the seller's last change.
+
+        Versions made since by ratings or seller summaries do not refuse it (they touch fields the seller
+        cannot edit); a version before the seller's last change, or one not reached yet, does (409).
+        """
+        if not self.edit_version <= expected_version <= current_version:
+            raise StaleGigVersion(
+                details=[
+                    {
+                        "field": "version",
+                        "message": f"the gig is at version {current_version}; the seller last changed it "
+                        f"at version {self.edit_version}",
+                    }
+                ]
+            )
 
     def change(self, changes: dict[str, Any]) -> None:
         """Apply editable fields; validated as a whole, so a refused change leaves the gig as it was."""

@@ -1,9 +1,13 @@
 """Other services' facts copied into gigs: seller summaries (users.seller.*) and buyers' ratings (reviews).
 
-Both change gigs the seller did not edit, through the same versioned write as an edit, so each one is a
-normal `gig.gig.updated.v1` event and search shows it like any other change. Neither may apply twice:
+Both change gigs the seller did not edit, through versioned writes like an edit's, so each one is a normal
+`gig.gig.updated.v1` event and search shows it like any other change. They do not move the gig's
+`edit_version`, so a seller editing from a version read before them is not refused (domain `Gig`).
+Neither may apply twice:
 - a seller summary carries the users profile version; a gig copies it only if newer than the one it holds,
-  so repeats, late older events and a fan-out resumed after a crash change nothing twice;
+  so repeats, late older events and a fan-out resumed after a crash change nothing twice. All of a
+  seller's gigs are written in one batched write (`GigStore.update_batch`); the few that lost a race then
+  are written one by one;
 - a rating is counted once per review id: the gig document remembers recent review ids in the same write as
   the counters, and the applied-reviews ledger (unique `_id`) remembers every id once that write is done.
 A write that loses a race (another writer, another replica, FerretDB's write claim) is retried on fresh state.
@@ -78,12 +82,28 @@ async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> in
 
     await retry_on_conflict(keep_newest)
     # Even when the replica already had this version (a redelivery), finish the fan-out: a crash may have
-    # interrupted it, and gigs holding this version already are not listed.
+    # interrupted it, and gigs holding this version already are not listed (a full redelivery writes nothing).
     async with new_uow() as uow:
         behind = await uow.gigs.behind_seller(seller.user_id, seller.version)
-    changed = 0
-    for gig_id in behind:
-        changed += await copy_seller(gig_id, seller, new_uow)
+        # `apply_seller` compares the gig's `seller_version` with this one on the very state each write is
+        # conditional on, so an older summary never replaces a newer one, whichever fan-out runs first.
+        batch = [
+            (gig, version, GigChanged(GIG_UPDATED, gig.state(), version + 1))
+            for gig, version in behind
+            if gig.apply_seller(seller)
+        ]
+        changed = await uow.gigs.update_batch(batch) if batch else 0
+    if changed < len(batch):
+        logger.info(
+            "seller %s v%d: %d of %d gigs written in the batch; writing the rest one by one",
+            seller.user_id, seller.version, changed, len(batch),
+        )  # fmt: skip
+        # Gigs that changed since listed (a rating, an owner edit) or whose write claim was held: one write
+        # each on fresh state, retried, as before batching (and taking over a dead writer's expired claim).
+        async with new_uow() as uow:
+            left = await uow.gigs.behind_seller(seller.user_id, seller.version)
+        for gig, _ in left:
+            changed += await copy_seller(gig.id, seller, new_uow)
     return changed
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -20,8 +21,14 @@ class GigStore(Protocol):
 
     async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]: ...
 
-    async def behind_seller(self, seller_id: str, seller_version: int) -> list[str]:
-        """Ids of the seller's live gigs that hold an older seller summary than `seller_version`."""
+    async def behind_seller(self, seller_id: str, seller_version: int) -> list[tuple[Gig, int]]:
+        """The seller's live gigs that hold an older seller summary than `seller_version`, with versions."""
+        ...
+
+    async def update_batch(self, changes: Sequence[tuple[Gig, int, GigChanged]]) -> int:
+        """One batched write of many gigs, now (not on commit): each `(gig, version read, event)` written
+        only if the gig is still at that version, its event in the same document's outbox; returns how many
+        were written (the rest lost a race and are read again by the caller)."""
         ...
 
 
