@@ -67,7 +67,7 @@ async def test_a_batch_goes_out_in_one_write_in_order_with_the_single_publish_pr
     assert first.content_type == "application/json"
     assert first.app_id == "tests"
     assert first.correlation_id == "corr-0"
-    assert first.headers == {"x-n": "0"}
+    assert first.headers["x-n"] == "0"
     assert not channel.confirmations, "no bookkeeping left behind"
     assert not channel.message_id_delivery_tag
 
@@ -90,7 +90,8 @@ async def test_an_unroutable_event_fails_alone_and_the_channel_stays_usable(
     assert await bus.publish_serialized_many([_event(3)]) == [None]
 
 
-async def test_a_failed_write_gives_the_delivery_tags_back(bus: EventBus) -> None:
+async def test_a_failed_write_gives_the_delivery_tags_back(bus: EventBus, probe: Any) -> None:
+    tap = await probe.tap("tests.batch.tags.tap", ROUTED)
     channel = await _underlay(bus)
     tag_before = channel.delivery_tag
 
@@ -107,7 +108,9 @@ async def test_a_failed_write_gives_the_delivery_tags_back(bus: EventBus) -> Non
     assert channel.delivery_tag == tag_before, "the broker saw nothing, so its sequence numbers are reused"
     assert not channel.confirmations
     assert not channel.message_id_delivery_tag
-    assert await bus.publish_serialized_many([_event(9)]) == [None], "later confirms still line up"
+    later = _event(9)
+    assert await bus.publish_serialized_many([later]) == [None], "later confirms still line up"
+    assert [m.message_id for m in await probe.fetch(tap, 1)] == [later.event_id]
 
 
 async def test_a_batch_that_cannot_be_written_is_published_one_by_one(
