@@ -29,8 +29,9 @@ class SqlOutboxRelay(PollingRelay):
     """Publishes outbox rows in `seq` order, at least once, and never deletes an unpublished row.
 
     Each batch runs in one transaction at READ COMMITTED: `SELECT ... FOR UPDATE SKIP LOCKED` (so several
-    replicas share the work without publishing the same row concurrently), publish every row and await the
-    broker's confirms, mark the confirmed rows published, commit. A crash between confirm and commit
+    replicas share the work without publishing the same row concurrently), publish the rows in one write
+    and await the broker's confirms (`EventBus.publish_serialized_many`), mark the confirmed rows published,
+    commit. A crash between confirm and commit
     republishes those rows later, which consumers absorb with `claim_event`. READ COMMITTED matters on
     MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
     inserting new outbox rows while a batch is being published.
