@@ -281,7 +281,9 @@ class EventBus:
                 ],
                 timeout=self._confirm_timeout,
             )
-        except RETRYABLE_PUBLISH_ERRORS as exc:
+        except Exception as exc:
+            # Whatever stopped the batched write (a lost channel, a stuck writer, no connection at all), each
+            # event then takes `publish_serialized`, which retries, reopens the channel or raises as before.
             logger.warning(
                 "batched publish of %d events failed (%r); publishing them one by one", len(events), exc
             )
