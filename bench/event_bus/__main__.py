@@ -25,7 +25,7 @@ consumer batches its claims (`BatchEventConsumer` + `claim_events`, ADR 0024); `
 the one-transaction-per-event `EventConsumer` instead; `--loop uvloop` runs every process on uvloop.
 Usage (from the repository root)::
 
-    uv run python -m bench.event_bus --events 5000 --rounds 2
+    uv run python -m bench.event_bus --events 5000 --rounds 2 [--ab-relay]
 """
 
 from __future__ import annotations
@@ -88,6 +88,10 @@ class Round:
     joined_sqlalchemy_seconds: float
     joined_sqlalchemy_client_cpu_ms_per_event: float
     joined_sqlalchemy_ratio: float
+    # --ab-relay: the staged path once more with the relay publishing row by row (0 when not run)
+    staged_per_message_seconds: float
+    staged_per_message_client_cpu_ms_per_event: float
+    staged_per_message_ratio: float  # raw / it, beside staged_ratio
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -127,6 +131,12 @@ def _arguments() -> argparse.Namespace:
         "ADR 0024's asyncpg staging, side by side)",
     )
     parser.add_argument(
+        "--ab-relay",
+        action="store_true",
+        help="also run the staged path with the relay publishing each row on its own (before/after of "
+        "ADR 0024's batched relay writes, side by side)",
+    )
+    parser.add_argument(
         "--staged-target",
         choices=["joined", "own"],
         default="joined",
@@ -151,8 +161,11 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             joined_database = isolation.unique_name("bench")
             direct_database = isolation.unique_name("bench")
             ab_database = isolation.unique_name("bench")
-            databases = (bus_database, staged_database, joined_database, direct_database) + (
-                (ab_database,) if args.ab_staging else ()
+            ab_relay_database = isolation.unique_name("bench")
+            databases = (
+                (bus_database, staged_database, joined_database, direct_database)
+                + ((ab_database,) if args.ab_staging else ())
+                + ((ab_relay_database,) if args.ab_relay else ())
             )
             isolation.create_vhost(broker.endpoint, vhost)
             for database in databases:
@@ -180,7 +193,23 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     loop=args.loop,
                 )
                 bus = await outbox_path(postgres.url(bus_database), queue="bench.bus", staging="before")
+                # Odd rounds run the before first, even rounds after, so drift hits both alike.
+                staged_per_message = None
+                if args.ab_relay and index % 2 == 1:
+                    staged_per_message = await outbox_path(
+                        postgres.url(ab_relay_database),
+                        queue="bench.staged-per-message",
+                        staging="own",
+                        relay_publishing="per-message",
+                    )
                 staged = await outbox_path(postgres.url(staged_database), queue="bench.staged", staging="own")
+                if args.ab_relay and index % 2 == 0:
+                    staged_per_message = await outbox_path(
+                        postgres.url(ab_relay_database),
+                        queue="bench.staged-per-message",
+                        staging="own",
+                        relay_publishing="per-message",
+                    )
                 direct = await run_direct(
                     amqp_url,
                     postgres.url(direct_database),
@@ -206,7 +235,11 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 isolation.delete_vhost(broker.endpoint, vhost)
                 for database in databases:
                     isolation.drop_postgres_database(postgres, database)
-            outbox_variants = [bus, staged, joined] + ([joined_sqlalchemy] if joined_sqlalchemy else [])
+            outbox_variants = (
+                [bus, staged, joined]
+                + ([joined_sqlalchemy] if joined_sqlalchemy else [])
+                + ([staged_per_message] if staged_per_message else [])
+            )
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
             staged_rate = args.events / staged.seconds
@@ -250,6 +283,15 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     joined_sqlalchemy_ratio=(
                         round(direct.seconds / joined_sqlalchemy.seconds, 3) if joined_sqlalchemy else 0.0
                     ),
+                    staged_per_message_seconds=round(staged_per_message.seconds, 3)
+                    if staged_per_message
+                    else 0.0,
+                    staged_per_message_client_cpu_ms_per_event=(
+                        cpu_ms(staged_per_message.client_cpu_seconds) if staged_per_message else 0.0
+                    ),
+                    staged_per_message_ratio=(
+                        round(raw.seconds / staged_per_message.seconds, 3) if staged_per_message else 0.0
+                    ),
                     # Every outbox variant must be lossless: the figures below add them up.
                     handler_calls=sum(v.handler_calls for v in outbox_variants),
                     distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
@@ -272,7 +314,7 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
     bus_ratio = raw_total / bus_total
     staged_ratio = raw_total / staged_total
     joined_ratio = direct_total / joined_total
-    expected = (OUTBOX_VARIANTS + (1 if args.ab_staging else 0)) * args.events
+    expected = (OUTBOX_VARIANTS + (1 if args.ab_staging else 0) + (1 if args.ab_relay else 0)) * args.events
     lossless = all(r.distinct_claimed == expected and r.outbox_unpublished == 0 for r in rounds)
     staging_ratio = joined_ratio if args.staged_target == "joined" else staged_ratio
     passed = bus_ratio >= THROUGHPUT_RATIO_TARGET and staging_ratio >= STAGED_RATIO_TARGET and lossless
@@ -316,6 +358,16 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
             f"\njoined with the outbox INSERT through SQLAlchemy: joined / direct "
             f"{direct_total / ab_total:.2f} (asyncpg path {joined_ratio:.2f}); client CPU ms/event "
             f"{ab_cpu:.3f} (asyncpg path {joined_cpu:.3f})"
+        )
+    if args.ab_relay:
+        ab_total = sum(r.staged_per_message_seconds for r in rounds)
+        ab_cpu = sum(r.staged_per_message_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        staged_cpu = sum(r.staged_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        print(
+            f"\nstaged with the relay publishing row by row: staged / raw {raw_total / ab_total:.2f} "
+            f"(batched writes {staged_ratio:.2f}; by round "
+            f"{', '.join(f'{r.staged_per_message_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
+            f"client CPU ms/event {ab_cpu:.3f} (batched writes {staged_cpu:.3f})"
         )
     target_on = "joined / direct" if args.staged_target == "joined" else "staged / raw"
     print(

@@ -7,13 +7,17 @@ producing and consuming services would.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventEnvelope
 from servicekit.events import sql as outbox_sql
+from servicekit.events.outbox_secrets import published_headers
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
 from servicekit.events.sql_asyncpg import driver_in_transaction
 from servicekit.metrics import OutboxMetrics
@@ -23,6 +27,23 @@ from bench.event_bus.worker_process import ConsumerWorker, business_table
 
 EVENT_TYPE = "bench.order.placed.v1"
 CONSUMER = "bench"
+
+
+async def _publish_each(bus: EventBus, rows: Sequence[Any]) -> list[BaseException | None]:
+    """The relay's publishing before batched writes: every row its own `publish_serialized`, all gathered."""
+
+    async def publish(row: Any) -> None:
+        await bus.publish_serialized(
+            body=row.body.encode(),
+            event_type=row.event_type,
+            event_id=str(row.event_id),
+            occurred_at=row.occurred_at,
+            producer=row.producer,
+            correlation_id=row.correlation_id,
+            headers=published_headers(row.headers),
+        )
+
+    return await asyncio.gather(*(publish(row) for row in rows), return_exceptions=True)
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ async def run_full(
     claims: str,
     loop: str,
     staging: str,
+    relay_publishing: str = "batched",
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
@@ -62,6 +84,10 @@ async def run_full(
       commits the same business row and then publishes directly;
     * `joined-sqlalchemy`: the same with the outbox INSERT forced through SQLAlchemy (the path before ADR
       0024's asyncpg staging), for a before/after measured side by side.
+
+    `relay_publishing` `per-message` has the relay publish each row on its own (`publish_serialized`, one
+    write and one event-loop turn per row: the relay before ADR 0024's batched writes), for a before/after
+    measured side by side; `batched` is the relay as it is.
 
     The clock stops at the handler commit that claims the last distinct event id. `unit_of_work` is how
     producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
@@ -99,6 +125,8 @@ async def run_full(
         batch_size=relay_batch,
         poll_interval=0.02,
     )
+    if relay_publishing == "per-message":
+        vars(relay)["_publish_rows"] = functools.partial(_publish_each, bus)
 
     async def stage(n: int) -> None:
         envelope = EventEnvelope.new(type=EVENT_TYPE, producer="bench", payload={"n": n})

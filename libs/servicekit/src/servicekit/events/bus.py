@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from aio_pika.exceptions import CONNECTION_EXCEPTIONS, DeliveryError, PublishErr
 from aiormq.abc import DeliveredMessage
 
 from servicekit.events.backoff import Backoff
+from servicekit.events.batch_publish import write_publications
 from servicekit.events.envelope import CONTENT_TYPE, EventEnvelope
 from servicekit.events.errors import PublishFailed, UnroutableEvent
 from servicekit.events.subscriptions import SUBSCRIPTIONS, Subscription, declare_subscriptions
@@ -45,6 +47,19 @@ RETRYABLE_PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 UnroutableListener = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SerializedEvent:
+    """An already serialised envelope and what its message carries besides (an outbox row, ready to go)."""
+
+    body: bytes
+    event_type: str
+    event_id: str
+    occurred_at: datetime | None = None
+    producer: str | None = None
+    correlation_id: str | None = None
+    headers: Mapping[str, Any] | None = None
 
 
 class EventBus:
@@ -194,16 +209,8 @@ class EventBus:
         headers: Mapping[str, Any] | None = None,
     ) -> None:
         """Publish an already serialised envelope (outbox relays store the body and headers at staging)."""
-        message = aio_pika.Message(
-            body=body,
-            content_type=CONTENT_TYPE,
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            message_id=event_id,
-            type=event_type,
-            timestamp=occurred_at,
-            app_id=producer or self.service_name,
-            correlation_id=correlation_id,
-            headers=dict(headers or {}),
+        message = self._message(
+            SerializedEvent(body, event_type, event_id, occurred_at, producer, correlation_id, headers)
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._publish_timeout
@@ -245,6 +252,87 @@ class EventBus:
             if isinstance(result, DeliveredMessage):
                 self._report_unroutable(event_type, event_id)
             return
+
+    async def publish_serialized_many(self, events: Sequence[SerializedEvent]) -> list[BaseException | None]:
+        """Publish a batch in order, written to the broker at once; None per confirmed event, else its error.
+
+        The batch goes out as one socket write with its confirms pipelined (servicekit.events.batch_publish):
+        the same persistent, mandatory messages with the same properties as `publish_serialized`, on the
+        same confirm channel. An event the broker returned as unroutable gets `UnroutableEvent` at once, as
+        from `publish_serialized`. Every other event not confirmed (channel or connection lost, nack, no
+        confirm within `confirm_timeout`) is published again on its own through `publish_serialized`, with
+        its retries across reconnects and its deadline, so no event fails that publishing it alone would
+        have got through; a republished event may reach the broker twice, which consumers absorb by id.
+        """
+        if not events:
+            return []
+        messages = [self._message(event) for event in events]
+        results: list[BaseException | None] = [None] * len(events)
+        retry = list(range(len(events)))
+        try:
+            exchange = await self._usable_exchange(within=self._confirm_timeout)
+            assert self._publish_channel is not None
+            channel = await self._publish_channel.get_underlay_channel()
+            confirmations = await write_publications(
+                channel,
+                exchange=exchange.name,
+                publications=[
+                    (message, event.event_type) for message, event in zip(messages, events, strict=True)
+                ],
+                timeout=self._confirm_timeout,
+            )
+        except Exception as exc:
+            # Whatever stopped the batched write (a lost channel, a stuck writer, no connection at all), each
+            # event then takes `publish_serialized`, which retries, reopens the channel or raises as before.
+            logger.warning(
+                "batched publish of %d events failed (%r); publishing them one by one", len(events), exc
+            )
+        else:
+            await asyncio.wait(confirmations, timeout=self._confirm_timeout)
+            retry = []
+            for index, confirmation in enumerate(confirmations):
+                if not confirmation.done():
+                    confirmation.cancel()
+                    retry.append(index)
+                elif confirmation.cancelled() or confirmation.exception() is not None:
+                    retry.append(index)
+                elif isinstance(confirmation.result(), DeliveredMessage):
+                    event = events[index]
+                    try:
+                        self._report_unroutable(event.event_type, event.event_id)
+                    except UnroutableEvent as unroutable:
+                        results[index] = unroutable
+        if retry:
+            again = await asyncio.gather(
+                *(self._publish_message(messages[i], events[i]) for i in retry), return_exceptions=True
+            )
+            for index, outcome in zip(retry, again, strict=True):
+                results[index] = outcome
+        return results
+
+    async def _publish_message(self, message: aio_pika.Message, event: SerializedEvent) -> None:
+        await self.publish_serialized(
+            body=message.body,
+            event_type=event.event_type,
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            producer=event.producer,
+            correlation_id=event.correlation_id,
+            headers=event.headers,
+        )
+
+    def _message(self, event: SerializedEvent) -> aio_pika.Message:
+        return aio_pika.Message(
+            body=event.body,
+            content_type=CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=event.event_id,
+            type=event.event_type,
+            timestamp=event.occurred_at,
+            app_id=event.producer or self.service_name,
+            correlation_id=event.correlation_id,
+            headers=dict(event.headers or {}),
+        )
 
     def _report_unroutable(self, event_type: str, event_id: str) -> None:
         # Retrying cannot help until a subscription binds this type: raise at once, so an outbox keeps the

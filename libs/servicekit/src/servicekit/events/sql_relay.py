@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from servicekit.events.backoff import Backoff
-from servicekit.events.bus import EventBus
+from servicekit.events.bus import EventBus, SerializedEvent
 from servicekit.events.errors import PublishFailed, UnroutableEvent
 from servicekit.events.outbox_secrets import published_headers, redacted_body, secret_fields_of
 from servicekit.events.relay_loop import PollingRelay
@@ -29,8 +29,9 @@ class SqlOutboxRelay(PollingRelay):
     """Publishes outbox rows in `seq` order, at least once, and never deletes an unpublished row.
 
     Each batch runs in one transaction at READ COMMITTED: `SELECT ... FOR UPDATE SKIP LOCKED` (so several
-    replicas share the work without publishing the same row concurrently), publish every row and await the
-    broker's confirms, mark the confirmed rows published, commit. A crash between confirm and commit
+    replicas share the work without publishing the same row concurrently), publish the rows in one write
+    and await the broker's confirms (`EventBus.publish_serialized_many`), mark the confirmed rows published,
+    commit. A crash between confirm and commit
     republishes those rows later, which consumers absorb with `claim_event`. READ COMMITTED matters on
     MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
     inserting new outbox rows while a batch is being published.
@@ -101,7 +102,7 @@ class SqlOutboxRelay(PollingRelay):
                 rows = await self._lock_batch(connection)
                 if not rows:
                     return 0
-                results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
+                results = await self._publish_rows(rows)
                 confirmed = [row.seq for row, result in zip(rows, results, strict=True) if result is None]
                 failed = [
                     (row.seq, result)
@@ -194,16 +195,21 @@ class SqlOutboxRelay(PollingRelay):
                     .values(body=redacted_body(row.body, fields))
                 )
 
-    async def _publish(self, row: Any) -> None:
-        headers = published_headers(row.headers)
-        await self._bus.publish_serialized(
-            body=row.body.encode(),
-            event_type=row.event_type,
-            event_id=str(row.event_id),
-            occurred_at=row.occurred_at,
-            producer=row.producer,
-            correlation_id=row.correlation_id,
-            headers=headers,
+    async def _publish_rows(self, rows: Sequence[Any]) -> list[BaseException | None]:
+        """The batch in `seq` order, as one write with pipelined confirms (`publish_serialized_many`)."""
+        return await self._bus.publish_serialized_many(
+            [
+                SerializedEvent(
+                    body=row.body.encode(),
+                    event_type=row.event_type,
+                    event_id=str(row.event_id),
+                    occurred_at=row.occurred_at,
+                    producer=row.producer,
+                    correlation_id=row.correlation_id,
+                    headers=published_headers(row.headers),
+                )
+                for row in rows
+            ]
         )
 
     async def pending_count(self) -> int:
