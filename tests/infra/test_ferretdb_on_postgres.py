@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +25,15 @@ from gigstack_testinfra.servers.ferretdb import BACKING_DATABASE
 from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A directory the unprivileged server account can reach (pytest's tmp_path sits under a 0700 one)."""
+    directory = Path(tempfile.mkdtemp(prefix="gigstack-test-ferretdb-"))
+    directory.chmod(0o755)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _group_alive(pgid: int) -> bool:
@@ -84,9 +96,8 @@ def _start_in_another_process(directory: Path, port: int, run: str) -> dict[str,
     return started
 
 
-def test_a_detached_ferretdb_and_its_postgresql_are_found_again_by_a_later_process(tmp_path: Path) -> None:
-    tmp_path.chmod(0o755)  # PostgreSQL runs as the unprivileged server account below it
-    directory, port = tmp_path / "ferretdb", free_port()
+def test_a_detached_ferretdb_and_its_postgresql_are_found_again_by_a_later_process(server_dir: Path) -> None:
+    directory, port = server_dir / "ferretdb", free_port()
     first = _start_in_another_process(directory, port, "first")
     ferretdb, postgres = (int(str(p)) for p in first["pids"])
     groups = [ferretdb, postgres]
@@ -112,9 +123,9 @@ def test_a_detached_ferretdb_and_its_postgresql_are_found_again_by_a_later_proce
 
 
 def test_a_new_postgres_data_directory_is_a_copy_of_the_cached_initdb(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tmp_path.chmod(0o755)
+    tmp_path = server_dir
     monkeypatch.setenv("GIGSTACK_CACHE", str(tmp_path / "cache"))
     PostgresServer(tmp_path / "first", free_port()).prepare()  # initdb, then saved as the template
     templates = list((tmp_path / "cache").glob("postgres-template-*"))
