@@ -1,10 +1,10 @@
 """The MongoDB-API store side by side: FerretDB v1.24 on its SQLite handler vs its PostgreSQL handler.
 
 One run starts both (the SQLite one as the test stack ran it before ADR 0026, the PostgreSQL one through
-``gigstack_testinfra``'s ``FerretDBServer``: its own PostgreSQL cluster, initdb included), timing how long
-each takes to accept connections; loads one collection of ~500-byte aggregate documents (1% with a pending
-outbox entry) to 1,000 and then 10,000 documents, and at each size times, alternating between the two stores
-so machine noise hits both alike:
+``gigstack_testinfra``'s ``FerretDBServer``: its own PostgreSQL cluster), timing how long each takes to accept
+connections (PostgreSQL: with a fresh initdb, from the cached initdb, and a restart on kept data); loads
+one collection of ~500-byte aggregate documents (1% with a pending outbox entry) to 1,000 and then 10,000
+documents, and at each size times, alternating between the two stores so machine noise hits both alike:
 
 - find by `_id` (what every `VersionedRepository.get` does);
 - a command's write: get by `_id`, then servicekit's versioned update with its write claim
@@ -39,6 +39,7 @@ from typing import Any
 
 from gigstack_testinfra.net import LOOPBACK, free_port, port_is_open, wait_until
 from gigstack_testinfra.servers import FerretDBServer, LocalServer
+from gigstack_testinfra.servers import postgres as postgres_server
 from gigstack_testinfra.servers.ferretdb import ferretdb_binary
 from gigstack_testinfra.supervision import ManagedProcess
 from pymongo import AsyncMongoClient
@@ -147,11 +148,19 @@ def started(server: LocalServer) -> float:
 async def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     # Started one after the other (not at once) so each startup time is its own.
     sqlite = SqliteFerretDB(root / "sqlite", free_port())
+    startup = {"sqlite": started(sqlite)}
+    # The first start on a machine runs initdb (and caches it); later ones copy the cached data directory.
+    cached_template = postgres_server._template_dir
+    postgres_server._template_dir = lambda: root / "no-template"
+    first = FerretDBServer(root / "postgresql-initdb", free_port())
+    startup["postgresql, initdb"] = started(first)
+    first.stop()
+    postgres_server._template_dir = cached_template
     postgres = FerretDBServer(root / "postgresql", free_port())
-    servers: dict[str, LocalServer] = {"sqlite": sqlite, "postgresql": postgres}
-    startup = {"sqlite": started(sqlite), "postgresql": started(postgres)}
+    startup["postgresql, cached initdb"] = started(postgres)
     postgres.stop()
-    startup["postgresql restart (data dir kept)"] = started(postgres)
+    startup["postgresql, restart (data kept)"] = started(postgres)
+    servers: dict[str, LocalServer] = {"sqlite": sqlite, "postgresql": postgres}
     ports = {"sqlite": sqlite.port, "postgresql": postgres.port}
     clients: dict[str, AsyncMongoClient[dict[str, Any]]] = {
         name: AsyncMongoClient(f"mongodb://{LOOPBACK}:{port}/bench", timeoutMS=120_000)
