@@ -64,9 +64,19 @@ async def test_each_mongo_database_is_a_schema_in_ferretdbs_own_postgresql(
     conn = await asyncpg.connect(ferretdb.postgres.endpoint.plain_url(BACKING_DATABASE), timeout=10)
     try:
         schemas = await conn.fetch("SELECT schema_name FROM information_schema.schemata")
+        table = await conn.fetchval(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE 'gigs%'", name
+        )
+        # A lookup by `_id` as FerretDB sends it (containment; its key a constant in the custom plan that
+        # plan_cache_mode forces) can use an index: the GIN twin of FerretDB's btree `_id_` index.
+        await conn.execute("SET enable_seqscan = off")
+        query = f"""EXPLAIN SELECT _jsonb FROM "{name}"."{table}" WHERE _jsonb->'_id' @> '"g1"'"""  # noqa: S608
+        plan = "\n".join(row[0] for row in await conn.fetch(query))
     finally:
         await conn.close()
     assert name in {row["schema_name"] for row in schemas}
+    assert "Seq Scan" not in plan, plan
+    assert "Index Scan" in plan, plan
 
 
 # Another process (a second `make up`): starts the same FerretDB directory, prints its process groups.

@@ -27,6 +27,33 @@ from .postgres import PG_BIN, SUPERUSER, PostgresServer
 FERRETDB_VERSION = "v1.24.2"
 # The PostgreSQL database holding every MongoDB database (one schema each).
 BACKING_DATABASE = "ferretdb"
+# FerretDB v1.24 pushes an equality filter down as `_jsonb->$1 @> $2` (the key a parameter, containment),
+# which its own btree indexes on `(_jsonb->'field')` (`_id` included) cannot serve: every lookup by `_id`
+# was a sequential scan, ~0.8 µs per document. A GIN twin of each such index can serve `@>` once the planner
+# sees the key as a constant, i.e. with custom plans (pgx reuses prepared statements; a generic plan would
+# keep the scan). Measured at 10,000 documents: find by `_id` 6.0 -> 1.7 ms, versioned update 6.5 -> 2.1 ms.
+# The twins are invisible to FerretDB (its index list is its own metadata) and dropped with their tables.
+INDEX_TWINS_SQL = """
+ALTER DATABASE ferretdb SET plan_cache_mode = force_custom_plan;
+CREATE OR REPLACE FUNCTION gigstack_gin_twin() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE
+    created record;
+    expression text;
+    target regclass;
+BEGIN
+    FOR created IN SELECT objid FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE INDEX' LOOP
+        SELECT pg_get_expr(i.indexprs, i.indrelid), i.indrelid::regclass INTO expression, target
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+        WHERE i.indexrelid = created.objid AND am.amname = 'btree' AND i.indnatts = 1;
+        IF expression LIKE '(_jsonb -> %' THEN
+            EXECUTE format('CREATE INDEX ON %s USING gin ((%s) jsonb_path_ops)', target, expression);
+        END IF;
+    END LOOP;
+END $$;
+DROP EVENT TRIGGER IF EXISTS gigstack_gin_twin;
+CREATE EVENT TRIGGER gigstack_gin_twin ON ddl_command_end WHEN TAG IN ('CREATE INDEX')
+    EXECUTE FUNCTION gigstack_gin_twin();
+"""
 
 
 def cache_dir() -> Path:
@@ -133,6 +160,19 @@ class FerretDBServer(LocalServer):
         )
         if createdb.returncode != 0 and "already exists" not in createdb.stderr:
             raise ServerStartError(f"createdb {BACKING_DATABASE}: {createdb.stderr.strip()}")
+        twins = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                str(PG_BIN / "psql"),
+                *("-h", LOOPBACK, "-p", str(self.postgres.port), "-U", SUPERUSER, "-d", BACKING_DATABASE),
+                *("-v", "ON_ERROR_STOP=1", "-q", "-c", INDEX_TWINS_SQL),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if twins.returncode != 0:
+            raise ServerStartError(f"index twins in {BACKING_DATABASE}: {twins.stderr.strip()}")
 
     def build_process(self) -> ManagedProcess:
         args = [
