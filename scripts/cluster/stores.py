@@ -213,8 +213,7 @@ def start_stores() -> Ports:
         if not _alive(name):
             started = time.monotonic()
             server.start()
-            pids = server.pids() if isinstance(server, RabbitMQServer) else [server.pid]
-            _record(name, list(pids))
+            _record(name, list(server.pids()))  # several for RabbitMQ (epmd) and FerretDB (PostgreSQL)
             print(f"  {name:<22} started in {time.monotonic() - started:.1f} s")
         _relay(name, STORE_SERVICES[name], _targets(ports)[name])
     if not _alive("mailpit"):

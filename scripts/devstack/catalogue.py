@@ -144,7 +144,7 @@ def build_store(store: str) -> LocalServer | MailCatcher:
             node_name="gigstack-dev@localhost",
         )
     if store == "ferretdb":
-        return FerretDBServer(directory, PORTS["ferretdb"], detached=True)
+        return FerretDBServer(directory, PORTS["ferretdb"], detached=True, durable=True)
     if store == "opensearch":
         return OpenSearchServer(directory, PORTS["opensearch"], PORTS["opensearch-transport"], detached=True)
     if store == "s3proxy":

@@ -24,11 +24,15 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def running_groups(name: str) -> list[int]:
+def recorded_groups(name: str) -> list[int]:
     path = _pid_file(name)
     if not path.exists():
         return []
-    return [int(p) for p in path.read_text().split() if p.strip() and _group_alive(int(p))]
+    return [int(p) for p in path.read_text().split() if p.strip()]
+
+
+def running_groups(name: str) -> list[int]:
+    return [pgid for pgid in recorded_groups(name) if _group_alive(pgid)]
 
 
 def record(name: str, pids: Sequence[int | None]) -> None:

@@ -12,7 +12,7 @@ import time
 import httpx
 from gigstack_testinfra import isolation, object_store
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
-from gigstack_testinfra.servers import MariaDBServer, PostgresServer, RabbitMQServer
+from gigstack_testinfra.servers import LocalServer, MariaDBServer, PostgresServer
 from gigstack_testinfra.supervision import ManagedProcess
 
 from scripts.devstack.catalogue import (
@@ -31,16 +31,22 @@ from scripts.devstack.catalogue import (
     service_env,
 )
 from scripts.devstack.observability import dev as observability
-from scripts.devstack.pidfiles import record, running_groups, stop_groups
+from scripts.devstack.pidfiles import record, recorded_groups, running_groups, stop_groups
 
 
 def start_store(store: str) -> None:
-    if running_groups(store):
+    running = running_groups(store)
+    if running and running == recorded_groups(store):
         print(f"  {store:<13} already running")
         return
+    if running:
+        # Half a store (FerretDB without its PostgreSQL, RabbitMQ without epmd): stop the rest, start afresh.
+        stop_groups(store)
+        print(f"  {store:<13} was partly running, restarting")
     server = build_store(store)
     server.start()
-    pids = server.pids() if isinstance(server, RabbitMQServer) else [server.pid]
+    # Several groups for some stores: RabbitMQ's epmd, FerretDB's PostgreSQL.
+    pids = server.pids() if isinstance(server, LocalServer) else [server.pid]
     record(store, pids)
     # One place for every log: the server writes into its data dir, .local/logs/ links to it.
     link = LOGS / f"{store}.log"

@@ -99,10 +99,13 @@ async def test_of_two_concurrent_writers_of_one_document_exactly_one_wins(
     """FerretDB v1 alone lets both match `version: 1` (query and replace are separate transactions)."""
     await _create(database, Gig("g1", "Logo design"))
 
-    async def rename(title: str) -> str:
+    async def rename(title: str, both_read: asyncio.Barrier) -> str:
         async with GigUnitOfWork(database) as uow:
             gig = await uow.gigs.get("g1")
             assert gig is not None
+            # Both writers hold the same version before either writes: on a fast store the first could
+            # otherwise finish before the second reads, and two sequential wins prove nothing.
+            await both_read.wait()
             gig.title = title
             uow.gigs.save(gig, _event(title))
             try:
@@ -114,7 +117,8 @@ async def test_of_two_concurrent_writers_of_one_document_exactly_one_wins(
     for _ in range(10):  # repeated: one lucky ordering proves nothing about a race
         stored_before = await database["gigs"].find_one({"_id": "g1"})
         assert stored_before is not None
-        outcomes = await asyncio.gather(rename("a"), rename("b"))
+        both_read = asyncio.Barrier(2)
+        outcomes = await asyncio.gather(rename("a", both_read), rename("b", both_read))
         assert sorted(outcomes) == ["conflict", "won"]
         stored = await database["gigs"].find_one({"_id": "g1"})
         assert stored is not None

@@ -6,11 +6,12 @@ update as the state change. `MongoOutboxRelay` publishes those entries and remov
 Only the portable subset is used: `$exists` on an array index, `$push` with `$each`, `$pullAll` of exact
 values, unique `_id`.
 
-Caveat measured on FerretDB v1.24 (SQLite handler): it applies an update as read → modify → replace by `_id`
-without any concurrency control, so two concurrent updates of one document lose one of them (4 writers x
-100 `$push`/`$inc` on one document kept 100). The relay's removal is such an update: on FerretDB it can undo
-a write to the same aggregate that lands within the same millisecond. MongoDB and DocumentDB apply
-single-document updates atomically, where this design is exact; on FerretDB (dev and tests) it is best effort.
+Caveat measured on FerretDB v1.24 (SQLite handler; its PostgreSQL handler, ADR 0026, updates the same way):
+it applies an update as read → modify → replace by `_id` without any concurrency control, so two concurrent
+updates of one document lose one of them (4 writers x 100 `$push`/`$inc` on one document kept 100). The
+relay's removal is such an update: on FerretDB it can undo a write to the same aggregate that lands within the
+same millisecond. MongoDB and DocumentDB apply single-document updates atomically, where this design is
+exact; on FerretDB (dev and tests) it is best effort.
 """
 
 from __future__ import annotations

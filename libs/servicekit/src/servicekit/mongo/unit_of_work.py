@@ -6,7 +6,7 @@ with the aggregate's new events pushed onto its `_outbox` (`servicekit.events.mo
 commit raises `ConcurrentUpdateError`: nothing of the losing command was written, its events included.
 
 FerretDB v1 needs one more step. It applies an update as "query, modify in memory, replace by `_id`" in two
-separate SQLite transactions (internal/handler/msg_update.go, backends/sqlite/collection.go in v1.24), so two
+separate backend transactions (internal/handler/msg_update.go in v1.24; SQLite and PostgreSQL alike), so two
 writers can both match `version: v` and the second silently overwrites the first. The one write it does make
 atomic is an insert with a unique `_id`, so with `write_claims` on (the default) a writer first inserts a
 claim `<collection>:<id>:<v+1>` into `_write_claims`, updates, then deletes the claim: of two concurrent

@@ -36,6 +36,10 @@ class LocalServer(abc.ABC):
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def pids(self) -> list[int]:
+        """Every process group this server runs (what a detached stack records to stop it later)."""
+        return [self.pid] if self.pid is not None else []
+
     def start(self) -> None:
         if self._process is not None and self._process.is_running():
             return
