@@ -6,6 +6,12 @@ update as the state change. `MongoOutboxRelay` publishes those entries and remov
 Only the portable subset is used: `$exists` on an array index, `$push` with `$each`, `$pullAll` of exact
 values, unique `_id`.
 
+The same write also sets a top-level `_outbox_pending: true`, indexed, which the relay's frequent poll
+queries: `{"_outbox.0": {"$exists": true}}` can use no index (FerretDB fetches and decodes every document:
+~1.4 s per poll at 10,000 documents; a collection scan on MongoDB too). The relay unsets the flag only when
+the outbox is empty (a conditional update), and a full scan with the old filter at a long interval relays
+what carries no flag (staged before the flag existed, or a flag lost to FerretDB's unserialised updates).
+
 Caveat measured on FerretDB v1.24 (SQLite handler; its PostgreSQL handler, ADR 0026, updates the same way):
 it applies an update as read → modify → replace by `_id` without any concurrency control, so two concurrent
 updates of one document lose one of them (4 writers x 100 `$push`/`$inc` on one document kept 100). The
@@ -23,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -40,8 +47,18 @@ from servicekit.tracing import inject_trace_headers
 logger = logging.getLogger(__name__)
 
 OUTBOX_FIELD = "_outbox"
+# Top-level, indexed: "this document's outbox may hold entries". Set by every staging write, cleared by the
+# relay once the outbox is empty. Never part of an aggregate: read projections exclude it with the outbox.
+OUTBOX_PENDING_FIELD = "_outbox_pending"
+OUTBOX_PENDING_INDEX = "outbox_pending"
 PROCESSED_EVENTS_COLLECTION = "processed_events"
-PENDING_FILTER: Mapping[str, Any] = {f"{OUTBOX_FIELD}.0": {"$exists": True}}
+# The full (unindexable) test for staged entries: the relay's safety-net scan, and what the flag stands for.
+PENDING_FILTER_KEY = f"{OUTBOX_FIELD}.0"
+PENDING_FILTER: Mapping[str, Any] = {PENDING_FILTER_KEY: {"$exists": True}}
+# The relay's regular poll: an equality on an indexed scalar, served by an index on every target.
+FLAGGED_FILTER: Mapping[str, Any] = {OUTBOX_PENDING_FIELD: True}
+# For reads of aggregate documents: neither the staged events nor their flag belong to the aggregate.
+OUTBOX_EXCLUDED: Mapping[str, Any] = {OUTBOX_FIELD: 0, OUTBOX_PENDING_FIELD: 0}
 
 Document = dict[str, Any]
 
@@ -68,6 +85,8 @@ def with_staged_events(document: Mapping[str, Any], *envelopes: EventEnvelope) -
     """A copy of a new aggregate document carrying `envelopes` in its outbox (for `insert_one`)."""
     staged = dict(document)
     staged[OUTBOX_FIELD] = [*staged.get(OUTBOX_FIELD, []), *(outbox_entry(e) for e in envelopes)]
+    if staged[OUTBOX_FIELD]:
+        staged[OUTBOX_PENDING_FIELD] = True
     return staged
 
 
@@ -81,6 +100,9 @@ def stage_events_update(update: Mapping[str, Any], *envelopes: EventEnvelope) ->
     if OUTBOX_FIELD in staged.get("$push", {}):
         raise ValueError(f"the update already pushes to {OUTBOX_FIELD}")
     staged.setdefault("$push", {})[OUTBOX_FIELD] = {"$each": [outbox_entry(e) for e in envelopes]}
+    if envelopes:
+        # Same update, so the flag is set exactly when the entries land (atomically where updates are).
+        staged.setdefault("$set", {})[OUTBOX_PENDING_FIELD] = True
     return staged
 
 
@@ -111,6 +133,10 @@ class MongoOutboxRelay(PollingRelay):
     An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a
     broker outage leaves it in place to be published again; consumers absorb repeats with `claim_event_mongo`.
     Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
+
+    Every `poll_interval` it reads the documents flagged `_outbox_pending` (indexed; the index is created
+    on the first batch); every `full_scan_interval_seconds` it also scans for any non-empty outbox, flagged
+    or not, so documents staged before the flag existed, or whose flag a FerretDB race lost, still go out.
     """
 
     expected_errors = (PublishFailed, PyMongoError)
@@ -125,6 +151,7 @@ class MongoOutboxRelay(PollingRelay):
         batch_size: int = 100,
         poll_interval: float = 0.2,
         pending_sample_interval_seconds: float = 5.0,
+        full_scan_interval_seconds: float = 30.0,
         backoff: Backoff | None = None,
     ) -> None:
         super().__init__(
@@ -137,18 +164,40 @@ class MongoOutboxRelay(PollingRelay):
         )
         self._collections = tuple(collections)
         self._bus = bus
+        self._full_scan_interval = full_scan_interval_seconds
+        self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
+        self._indexed = False
         bus.add_unroutable_listener(metrics.record_unroutable)
+
+    async def ensure_indexes(self) -> None:
+        """The index the regular poll uses (idempotent; a failure is retried by the next batch)."""
+        for collection in self._collections:
+            await collection.create_index([(OUTBOX_PENDING_FIELD, ASCENDING)], name=OUTBOX_PENDING_INDEX)
+        self._indexed = True
 
     async def relay_batch(self) -> int:
         """Publish the entries of up to `batch_size` documents per collection; returns events published."""
+        if not self._indexed:
+            await self.ensure_indexes()
+        now = asyncio.get_running_loop().time()
+        full_scan = self._next_full_scan is None or now >= self._next_full_scan
         published = 0
         for collection in self._collections:
-            cursor = collection.find(PENDING_FILTER, {OUTBOX_FIELD: 1}).limit(self._batch_size)
-            documents = await cursor.to_list(length=self._batch_size)
-            for document in documents:
-                published += await self._relay_document(collection, document)
+            published += await self._relay_matching(collection, FLAGGED_FILTER)
+            if full_scan:
+                published += await self._relay_matching(collection, PENDING_FILTER)
+        if full_scan:
+            # Scheduled after a successful scan only: a failed one is repeated by the next batch.
+            self._next_full_scan = now + self._full_scan_interval
         if published:
             self._metrics.record_published(published)
+        return published
+
+    async def _relay_matching(self, collection: AsyncCollection[Any], query: Mapping[str, Any]) -> int:
+        cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+        published = 0
+        for document in await cursor.to_list(length=self._batch_size):
+            published += await self._relay_document(collection, document)
         return published
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
@@ -161,6 +210,13 @@ class MongoOutboxRelay(PollingRelay):
             # pushed since the read are different values, so they stay for the next round.
             await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: confirmed}})
         errors = [r for r in results if isinstance(r, BaseException)]
+        if not errors:
+            # Everything read is out (or the flag was stale). Unset the flag only if the outbox is empty now:
+            # an entry pushed since the read (with its own `$set` of the flag) fails the filter and keeps it.
+            await collection.update_one(
+                {"_id": document["_id"], PENDING_FILTER_KEY: {"$exists": False}},
+                {"$unset": {OUTBOX_PENDING_FIELD: ""}},
+            )
         if errors:
             if not isinstance(errors[0], Exception):
                 raise errors[0]
@@ -185,8 +241,11 @@ class MongoOutboxRelay(PollingRelay):
         )
 
     async def pending_count(self) -> int:
-        """Documents (not events) with staged events; a cheap proxy for outbox lag on these stores."""
+        """Flagged documents (not events); a cheap, indexed proxy for outbox lag on these stores.
+
+        Unflagged legacy documents with entries are not counted (finding them is the full scan this avoids).
+        """
         total = 0
         for collection in self._collections:
-            total += await collection.count_documents(PENDING_FILTER)
+            total += await collection.count_documents(FLAGGED_FILTER)
         return total

@@ -35,7 +35,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from servicekit.events.envelope import EventEnvelope
-from servicekit.events.mongo import OUTBOX_FIELD, stage_events_update, with_staged_events
+from servicekit.events.mongo import OUTBOX_EXCLUDED, stage_events_update, with_staged_events
 
 VERSION_FIELD = "version"
 WRITE_CLAIMS_COLLECTION = "_write_claims"
@@ -147,7 +147,7 @@ class VersionedRepository(ABC, Generic[Aggregate]):
         """Rebuild the aggregate from its stored document."""
 
     async def get(self, aggregate_id: Any) -> Aggregate | None:
-        document = await self.collection.find_one({"_id": aggregate_id}, {OUTBOX_FIELD: 0})
+        document = await self.collection.find_one({"_id": aggregate_id}, OUTBOX_EXCLUDED)
         if document is None:
             return None
         self._versions[aggregate_id] = int(document.get(VERSION_FIELD, 0))

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.events import EventEnvelope
+from servicekit.events.mongo import OUTBOX_EXCLUDED
 from servicekit.mongo import VersionedRepository
 
 from chat_service.adapters.documents import (
@@ -112,7 +113,7 @@ class MessageRepository(VersionedRepository[Message]):
             order = DESCENDING
             if before is not None:
                 query["seq"] = {"$lt": before}
-        cursor = self.collection.find(query, {"_outbox": 0}).sort("seq", order).limit(limit)
+        cursor = self.collection.find(query, OUTBOX_EXCLUDED).sort("seq", order).limit(limit)
         return [message_of(document) for document in await cursor.to_list(length=limit)]
 
     async def unread_ids(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from servicekit.events import EventEnvelope
-from servicekit.events.mongo import OUTBOX_FIELD, stage_events_update
+from servicekit.events.mongo import OUTBOX_EXCLUDED, stage_events_update
 from servicekit.mongo import VERSION_FIELD, MongoUnitOfWork, VersionedRepository
 
 from gig_service.adapters.batched_writes import update_versioned_batch
@@ -58,7 +58,7 @@ class GigRepository(VersionedRepository[Gig]):
     async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]:
         cursor = (
             self.collection.find(
-                {"seller_id": seller_id, "active": active, "deleted": False}, {OUTBOX_FIELD: 0}
+                {"seller_id": seller_id, "active": active, "deleted": False}, OUTBOX_EXCLUDED
             )
             .sort("created_at", -1)
             .limit(limit)
@@ -76,7 +76,7 @@ class GigRepository(VersionedRepository[Gig]):
                     {"seller_version": {"$exists": False}},  # stored before the field existed
                 ],
             },
-            {OUTBOX_FIELD: 0},
+            OUTBOX_EXCLUDED,
         )
         return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
 
@@ -105,6 +105,6 @@ def _envelope(event: GigChanged) -> EventEnvelope:
 
 async def all_gigs(repository: GigRepository, *, batch_size: int = 500) -> AsyncIterator[tuple[Gig, int]]:
     """Every stored gig (tombstones included) with its version, in `_id` order: the reindex source."""
-    cursor = repository.collection.find({}, {OUTBOX_FIELD: 0}).sort("_id", 1).batch_size(batch_size)
+    cursor = repository.collection.find({}, OUTBOX_EXCLUDED).sort("_id", 1).batch_size(batch_size)
     async for document in cursor:
         yield gig_from_document(document), int(document[VERSION_FIELD])

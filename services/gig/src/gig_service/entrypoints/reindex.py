@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from servicekit.events.mongo import OUTBOX_FIELD
+from servicekit.events.mongo import OUTBOX_EXCLUDED
 from servicekit.mongo import VERSION_FIELD
 
 from gig_service.adapters.repository import GIGS_COLLECTION, gig_from_document
@@ -23,7 +23,7 @@ async def _documents(
     deps: GigDependencies, query: dict[str, Any]
 ) -> AsyncIterator[tuple[dict[str, Any], int]]:
     collection = deps.mongo.get_default_database()[GIGS_COLLECTION]
-    async for stored in collection.find(query, {OUTBOX_FIELD: 0}).sort("_id", 1).batch_size(500):
+    async for stored in collection.find(query, OUTBOX_EXCLUDED).sort("_id", 1).batch_size(500):
         version = int(stored[VERSION_FIELD])
         yield document_of(gig_from_document(stored), version), version
 
