@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 from servicekit.events import EventEnvelope
-from servicekit.events.mongo import OUTBOX_FIELD, outbox_entry, stage_events_update, with_staged_events
+from servicekit.events.mongo import (
+    OUTBOX_FIELD,
+    OUTBOX_PENDING_FIELD,
+    outbox_entry,
+    stage_events_update,
+    with_staged_events,
+)
 from servicekit.logging import bind_correlation_id
 
 
@@ -52,3 +58,15 @@ def test_stage_events_update_adds_a_push_each_next_to_the_state_change() -> None
 def test_stage_events_update_refuses_a_second_push_to_the_outbox() -> None:
     with pytest.raises(ValueError, match="_outbox"):
         stage_events_update({"$push": {OUTBOX_FIELD: {}}}, _event(1))
+
+
+def test_staging_sets_the_indexed_pending_flag_in_the_same_write() -> None:
+    # The relay's regular poll finds documents by this flag only (an index lookup, not a scan).
+    inserted = with_staged_events({"_id": "u1"}, _event(1))
+    assert inserted[OUTBOX_PENDING_FIELD] is True
+    assert OUTBOX_PENDING_FIELD not in with_staged_events({"_id": "u2"}), "no events, nothing pending"
+    update = {"$set": {"name": "after"}}
+    staged = stage_events_update(update, _event(1))
+    assert staged["$set"] == {"name": "after", OUTBOX_PENDING_FIELD: True}
+    assert update == {"$set": {"name": "after"}}, "the caller's update document must not be mutated"
+    assert stage_events_update({"$inc": {"n": 1}}, _event(2))["$set"] == {OUTBOX_PENDING_FIELD: True}
