@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from servicekit.events import EventBus, EventEnvelope
 from servicekit.events.mongo import (
     OUTBOX_FIELD,
+    OUTBOX_PENDING_FIELD,
+    OUTBOX_PENDING_INDEX,
     MongoOutboxRelay,
     claim_event_mongo,
+    outbox_entry,
     stage_events_update,
     with_staged_events,
 )
@@ -99,10 +103,15 @@ async def test_an_entry_staged_after_the_relay_read_the_document_is_kept_for_the
     assert after_first_round is not None
     assert [entry["id"] for entry in after_first_round[OUTBOX_FIELD]] == [str(second.id)]
     assert after_first_round["n"] == 2
+    assert after_first_round[OUTBOX_PENDING_FIELD] is True, "the entry pushed since the read keeps its flag"
 
     assert await relay.relay_batch() == 1
     messages = await probe.fetch(tap, 2)
     assert [m.message_id for m in messages] == [str(first.id), str(second.id)]
+    drained = await carts.find_one({"_id": "c1"})
+    assert drained is not None
+    assert drained.get(OUTBOX_FIELD) == []
+    assert OUTBOX_PENDING_FIELD not in drained, "the flag is cleared once the outbox is empty"
     assert await relay.relay_batch() == 0
     assert await relay.pending_count() == 0
 
@@ -114,3 +123,77 @@ async def test_claim_event_mongo_rejects_a_duplicate(database: AsyncDatabase[Any
     assert await claim_event_mongo(database, "search", event_id) is True
     results = await asyncio.gather(*(claim_event_mongo(database, "chat", event_id) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
+
+
+class Finds(CommandListener):
+    """The filter of every `find` and `count`/`aggregate` sent, per collection."""
+
+    def __init__(self) -> None:
+        self.filters: list[tuple[str, Any]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.filters.append(("find", event.command.get("filter")))
+        elif event.command_name == "aggregate":
+            self.filters.append(("aggregate", event.command.get("pipeline")))
+        elif event.command_name == "count":
+            self.filters.append(("count", event.command.get("query")))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+async def test_the_regular_poll_queries_the_indexed_flag_and_the_full_scan_runs_only_at_its_interval(
+    mongodb_url: str, bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    finds = Finds()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongodb_url, serverSelectionTimeoutMS=10_000, timeoutMS=10_000, event_listeners=[finds]
+    )
+    try:
+        gigs = client.get_default_database()["gigs"]
+        tap = await probe.tap("tests.mongo.flag.tap", EVENT_TYPE)
+        relay = MongoOutboxRelay(
+            [gigs], bus, service_name="gig", metrics=outbox_metrics, full_scan_interval_seconds=3600
+        )
+        assert await relay.relay_batch() == 0  # creates the index, and the first full scan
+        assert OUTBOX_PENDING_INDEX in await gigs.index_information()
+        event = _event("g1", 1)
+        await gigs.insert_one(with_staged_events({"_id": "g1"}, event))
+        finds.filters.clear()
+
+        assert await relay.relay_batch() == 1
+        assert await relay.pending_count() == 0
+        assert [m.message_id for m in await probe.fetch(tap, 1)] == [str(event.id)]
+        queried = [str(f) for _, f in finds.filters]
+        assert queried, "the relay read nothing"
+        assert all(OUTBOX_PENDING_FIELD in q and f"{OUTBOX_FIELD}.0" not in q for q in queried), queried
+    finally:
+        await client.close()
+
+
+async def test_the_full_scan_relays_a_legacy_document_staged_without_the_flag(
+    database: AsyncDatabase[Any], bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    # Staged before the flag existed (or its flag lost to a FerretDB race): only the safety-net scan sees it.
+    users = database["users"]
+    tap = await probe.tap("tests.mongo.legacy.tap", EVENT_TYPE)
+    relay = MongoOutboxRelay(
+        [users], bus, service_name="users", metrics=outbox_metrics, full_scan_interval_seconds=1.0
+    )
+    assert await relay.relay_batch() == 0
+    legacy = _event("old", 1)
+    await users.insert_one({"_id": "old", "name": "n", OUTBOX_FIELD: [outbox_entry(legacy)]})
+
+    assert await relay.relay_batch() == 0, "the regular poll reads flagged documents only"
+    await asyncio.sleep(1.1)
+    assert await relay.relay_batch() == 1
+    assert [m.message_id for m in await probe.fetch(tap, 1)] == [str(legacy.id)]
+    stored = await users.find_one({"_id": "old"})
+    assert stored is not None
+    assert stored[OUTBOX_FIELD] == []
+    assert stored["name"] == "n"
+    assert OUTBOX_PENDING_FIELD not in stored

@@ -49,7 +49,7 @@ def test_stage_events_update_adds_a_push_each_next_to_the_state_change() -> None
     update = {"$set": {"name": "after"}, "$push": {"tags": "x"}}
     first, second = _event(1), _event(2)
     staged = stage_events_update(update, first, second)
-    assert staged["$set"] == {"name": "after"}
+    assert staged["$set"] == {"name": "after", OUTBOX_PENDING_FIELD: True}
     assert staged["$push"]["tags"] == "x"
     assert [e["id"] for e in staged["$push"][OUTBOX_FIELD]["$each"]] == [str(first.id), str(second.id)]
     assert OUTBOX_FIELD not in update["$push"], "the caller's update document must not be mutated"
