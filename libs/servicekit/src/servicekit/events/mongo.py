@@ -182,23 +182,31 @@ class MongoOutboxRelay(PollingRelay):
         now = asyncio.get_running_loop().time()
         full_scan = self._next_full_scan is None or now >= self._next_full_scan
         published = 0
+        scan_backlog = False
         for collection in self._collections:
-            published += await self._relay_matching(collection, FLAGGED_FILTER)
+            published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
             if full_scan:
-                published += await self._relay_matching(collection, PENDING_FILTER)
-        if full_scan:
-            # Scheduled after a successful scan only: a failed one is repeated by the next batch.
+                scanned_published, scanned = await self._relay_matching(collection, PENDING_FILTER)
+                published += scanned_published
+                scan_backlog = scan_backlog or scanned >= self._batch_size
+        if full_scan and not scan_backlog:
+            # Scheduled once a scan came back short of a batch: a backlog of unflagged documents (staged
+            # before the flag existed) is drained batch after batch, and a failed scan is repeated.
             self._next_full_scan = now + self._full_scan_interval
         if published:
             self._metrics.record_published(published)
         return published
 
-    async def _relay_matching(self, collection: AsyncCollection[Any], query: Mapping[str, Any]) -> int:
-        cursor = collection.find(query, {OUTBOX_FIELD: 1}).limit(self._batch_size)
+    async def _relay_matching(
+        self, collection: AsyncCollection[Any], query: Mapping[str, Any]
+    ) -> tuple[int, int]:
+        """(events published, documents read) for up to `batch_size` documents matching `query`."""
+        cursor = collection.find(query, {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1}).limit(self._batch_size)
+        documents = await cursor.to_list(length=self._batch_size)
         published = 0
-        for document in await cursor.to_list(length=self._batch_size):
+        for document in documents:
             published += await self._relay_document(collection, document)
-        return published
+        return published, len(documents)
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
         entries = [e for e in document.get(OUTBOX_FIELD) or [] if isinstance(e, dict) and "id" in e]
@@ -210,7 +218,7 @@ class MongoOutboxRelay(PollingRelay):
             # pushed since the read are different values, so they stay for the next round.
             await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: confirmed}})
         errors = [r for r in results if isinstance(r, BaseException)]
-        if not errors:
+        if not errors and document.get(OUTBOX_PENDING_FIELD):
             # Everything read is out (or the flag was stale). Unset the flag only if the outbox is empty now:
             # an entry pushed since the read (with its own `$set` of the flag) fails the filter and keeps it.
             await collection.update_one(

@@ -197,3 +197,26 @@ async def test_the_full_scan_relays_a_legacy_document_staged_without_the_flag(
     assert stored[OUTBOX_FIELD] == []
     assert stored["name"] == "n"
     assert OUTBOX_PENDING_FIELD not in stored
+
+
+async def test_a_backlog_of_unflagged_documents_is_scanned_batch_after_batch(
+    database: AsyncDatabase[Any], bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    # After the upgrade every pending document is unflagged: waiting 30 s per batch would stall them.
+    users = database["users"]
+    tap = await probe.tap("tests.mongo.backlog.tap", EVENT_TYPE)
+    legacy = [_event(f"b{n}", 1) for n in range(3)]
+    await users.insert_many([{"_id": f"b{n}", OUTBOX_FIELD: [outbox_entry(e)]} for n, e in enumerate(legacy)])
+    relay = MongoOutboxRelay(
+        [users],
+        bus,
+        service_name="users",
+        metrics=outbox_metrics,
+        batch_size=2,
+        full_scan_interval_seconds=3600,
+    )
+    assert await relay.relay_batch() == 2
+    assert await relay.relay_batch() == 1, "a full batch from the scan means: scan again"
+    assert await relay.relay_batch() == 0
+    messages = await probe.fetch(tap, 3)
+    assert sorted(m.message_id for m in messages) == sorted(str(e.id) for e in legacy)
