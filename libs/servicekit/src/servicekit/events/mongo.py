@@ -209,18 +209,21 @@ class MongoOutboxRelay(PollingRelay):
         return published, len(documents)
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
-        entries = [e for e in document.get(OUTBOX_FIELD) or [] if isinstance(e, dict) and "id" in e]
+        outbox = document.get(OUTBOX_FIELD) or []
+        entries = [e for e in outbox if isinstance(e, dict) and "id" in e]
         results = await asyncio.gather(*(self._publish(e) for e in entries), return_exceptions=True)
         confirmed = [entry for entry, result in zip(entries, results, strict=True) if result is None]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        if not errors and len(entries) == len(outbox) and await self._drain(collection, document, outbox):
+            return len(confirmed)
         if confirmed:
             # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
             # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
             # pushed since the read are different values, so they stay for the next round.
             await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: confirmed}})
-        errors = [r for r in results if isinstance(r, BaseException)]
         if not errors and document.get(OUTBOX_PENDING_FIELD):
-            # Everything read is out (or the flag was stale). Unset the flag only if the outbox is empty now:
-            # an entry pushed since the read (with its own `$set` of the flag) fails the filter and keeps it.
+            # Everything read is out, but more was pushed since (the drain above did not match). Unset the
+            # flag only if the outbox is empty by now: an entry pushed meanwhile set it in its own write.
             await collection.update_one(
                 {"_id": document["_id"], PENDING_FILTER_KEY: {"$exists": False}},
                 {"$unset": {OUTBOX_PENDING_FIELD: ""}},
@@ -232,6 +235,19 @@ class MongoOutboxRelay(PollingRelay):
                 f"{len(errors)} outbox events of {document['_id']!r} not confirmed"
             ) from errors[0]
         return len(confirmed)
+
+    async def _drain(self, collection: AsyncCollection[Any], document: Document, outbox: list[Any]) -> bool:
+        """Empty the outbox and unset the flag in one write, if the outbox is still exactly as read.
+
+        The common case (nothing staged since the read) then costs one update, as the `$pullAll` alone did:
+        on FerretDB each update is an unserialised read-modify-replace, so fewer of them means fewer chances
+        to undo a concurrent writer (module caveat). Equality on the whole array works on every target.
+        """
+        result = await collection.update_one(
+            {"_id": document["_id"], OUTBOX_FIELD: outbox},
+            {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: ""}},
+        )
+        return result.matched_count == 1
 
     async def _publish(self, entry: Document) -> None:
         occurred_at = entry.get("occurred_at")
