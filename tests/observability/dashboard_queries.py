@@ -89,6 +89,11 @@ def scraped_metric_names_in_rules() -> set[str]:
     return names - recorded - {"up", "ALERTS"}
 
 
+def metric_owner(name: str) -> str | None:
+    """The service a metric belongs to when its name says so (`order_payment_anomalies_total`), else None."""
+    return next((service for service in built_services() if name.startswith(f"{service}_")), None)
+
+
 def metric_names(expr: str) -> set[str]:
     """Identifiers of a PromQL expression that are not functions, operators, labels or numbers."""
     bare = _NOT_NAMES.sub(" ", expr)

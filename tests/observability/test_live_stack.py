@@ -15,7 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from dashboard_queries import dashboard_panels, panel_report, scraped_metric_names_in_rules
+from dashboard_queries import (
+    dashboard_panels,
+    metric_owner,
+    panel_report,
+    scraped_metric_names_in_rules,
+)
 from live_queries import (
     alertmanager_alerts,
     eventually,
@@ -157,7 +162,15 @@ async def test_every_dashboard_panel_parses_and_returns_data(live: LiveStack) ->
 async def test_every_metric_the_rules_select_is_scraped_from_the_running_services(live: LiveStack) -> None:
     names = scraped_metric_names_in_rules()
     assert {"outbox_pending_events", "queue_messages_ready", "events_consumed_total"} <= names
-    missing = [n for n in sorted(names) if not await prometheus_query(live.prometheus_url, f"count({n})")]
+    running = {process.name for process in live.stack.processes()}
+    # A service's own metric (its name starts with the service's) can only be scraped where it runs; the
+    # static checks (test_observability.py) cover it elsewhere, and it is reported, not skipped silently.
+    elsewhere = {n for n in names if (owner := metric_owner(n)) is not None and owner not in running}
+    if elsewhere:
+        warnings.warn(f"rule metrics of services outside the live stack: {sorted(elsewhere)}", stacklevel=1)
+    missing = [
+        n for n in sorted(names - elsewhere) if not await prometheus_query(live.prometheus_url, f"count({n})")
+    ]
     assert missing == []
 
 

@@ -255,6 +255,19 @@ class OutboxMetrics:
                 registry=registry,
             ),
         )
+        # The alert reads this gauge, not the counter: it exists at 0 from the first sample (a counter's
+        # series appears only with its first parked event, which `increase()` cannot see), and it stays
+        # up until the rows are replayed, also across restarts.
+        self.outbox_parked_events = _shared_collector(
+            registry,
+            "outbox_parked_events",
+            lambda: Gauge(
+                "outbox_parked_events",
+                "Outbox events set aside (parked) and not replayed yet.",
+                ["service"],
+                registry=registry,
+            ),
+        )
         self.outbox_parked_total = _shared_collector(
             registry,
             "outbox_parked_total",
@@ -268,6 +281,9 @@ class OutboxMetrics:
 
     def record_unroutable(self, event_type: str) -> None:
         self.events_unroutable_total.labels(self.service, event_type).inc()
+
+    def set_parked(self, count: int) -> None:
+        self.outbox_parked_events.labels(self.service).set(count)
 
     def record_parked(self, event_type: str) -> None:
         self.outbox_parked_total.labels(self.service, event_type).inc()

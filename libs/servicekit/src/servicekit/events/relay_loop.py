@@ -50,6 +50,10 @@ class PollingRelay(ABC):
     async def pending_count(self) -> int:
         """How many staged events are not published yet (sampled into the pending gauge)."""
 
+    async def parked_count(self) -> int:
+        """How many staged events were set aside after repeated failures (sampled into the parked gauge)."""
+        return 0
+
     async def maintain(self) -> None:  # noqa: B027 - an optional hook, not an abstract step
         """Periodic housekeeping between batches (pruning); nothing by default."""
 
@@ -83,6 +87,7 @@ class PollingRelay(ABC):
                 if loop.time() >= next_sample:
                     next_sample = loop.time() + self._pending_interval
                     self._metrics.set_pending(await self.pending_count())
+                    self._metrics.set_parked(await self.parked_count())
                 await self.maintain()
             except Exception as exc:
                 failures += 1

@@ -39,10 +39,11 @@ class SqlOutboxRelay(PollingRelay):
     A row the broker keeps refusing while it is reachable (returned unroutable, or failing while other rows
     of its batch are confirmed) is parked after `park_after_attempts` such failures, one per batch and so
     spaced by the loop's backoff: `attempts` counts only those failures, the relay skips the row from then
-    on, logs its event id and counts it in `outbox_parked_total`, and the rows behind it flow. Failures of a
-    whole batch (broker away) never count, so an outage parks nothing. A parked row stays unpublished and
-    is never pruned; `UPDATE outbox_events SET attempts = 0 WHERE event_id = ...` hands it back to the
-    relay (docs/runbooks/alerts.md#gigstackoutboxeventsparked).
+    on, logs its event id, counts it in `outbox_parked_total` (the gauge `outbox_parked_events` holds how
+    many wait), and the rows behind it flow. Failures of a whole batch (broker away) never count, so an
+    outage parks nothing. A parked row stays unpublished and is never pruned;
+    `UPDATE outbox_events SET attempts = 0 WHERE event_id = ...` hands it back to the relay
+    (docs/runbooks/alerts.md#gigstackoutboxeventsparked).
     """
 
     expected_errors = (PublishFailed, OperationalError, DBAPIError, OSError)
@@ -213,12 +214,22 @@ class SqlOutboxRelay(PollingRelay):
         )
 
     async def pending_count(self) -> int:
-        """Unpublished rows the relay still tries (parked ones are counted by `outbox_parked_total`)."""
+        """Unpublished rows the relay still tries (parked ones: `parked_count`)."""
         async with self._engine.connect() as connection:
             statement = (
                 sa.select(sa.func.count())
                 .select_from(OUTBOX)
                 .where(OUTBOX.c.published_at.is_(None), OUTBOX.c.attempts < self._park_after)
+            )
+            return int((await connection.execute(statement)).scalar_one())
+
+    async def parked_count(self) -> int:
+        """Unpublished rows set aside after `park_after_attempts` failures, until replayed."""
+        async with self._engine.connect() as connection:
+            statement = (
+                sa.select(sa.func.count())
+                .select_from(OUTBOX)
+                .where(OUTBOX.c.published_at.is_(None), OUTBOX.c.attempts >= self._park_after)
             )
             return int((await connection.execute(statement)).scalar_one())
 

@@ -91,6 +91,7 @@ async def test_rows_the_broker_keeps_returning_are_parked_and_the_rows_behind_th
     assert [str(row.event_id) for row in parked] == [str(e.id) for e in poison]
     assert all(row.attempts == PARK_AFTER and "unroutable" in row.last_error for row in parked)
     assert await relay.pending_count() == 0
+    assert await relay.parked_count() == len(poison)  # the alert's gauge (outbox_parked_events)
     sample = metrics_registry.get_sample_value(
         "outbox_parked_total", {"service": "servicekit-tests", "event_type": UNBOUND_TYPE}
     )
@@ -110,6 +111,7 @@ async def test_rows_the_broker_keeps_returning_are_parked_and_the_rows_behind_th
     finally:
         await relay.stop()
     assert [m.message_id for m in replayed] == [str(e.id) for e in poison]
+    assert await relay.parked_count() == 0
 
 
 async def test_a_broker_outage_parks_nothing(
