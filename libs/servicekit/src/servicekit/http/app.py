@@ -19,6 +19,7 @@ from servicekit.error_table import ErrorTable
 from servicekit.errors import install_error_handlers
 from servicekit.health import ReadinessCheck, ServiceLifecycle, health_router
 from servicekit.http.middleware import HttpMetricsMiddleware, RequestContextMiddleware
+from servicekit.http.nul_guard import RejectNulCharactersMiddleware
 from servicekit.logging import configure_logging
 from servicekit.metrics import CONTENT_TYPE_LATEST, HttpMetrics, create_registry, render_metrics
 from servicekit.security.dependencies import verify_internal_token
@@ -98,6 +99,7 @@ def create_service_app(
         middleware=[
             Middleware(HttpMetricsMiddleware, metrics=http_metrics),
             Middleware(RequestContextMiddleware),
+            Middleware(RejectNulCharactersMiddleware),
             *middleware,
         ],
     )
