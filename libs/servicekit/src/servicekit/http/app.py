@@ -99,8 +99,9 @@ def create_service_app(
         middleware=[
             Middleware(HttpMetricsMiddleware, metrics=http_metrics),
             Middleware(RequestContextMiddleware),
-            Middleware(RejectNulCharactersMiddleware),
             *middleware,
+            # Innermost: it reads a body whole, so a service's own limits (the gateway's 413) run before it.
+            Middleware(RejectNulCharactersMiddleware),
         ],
     )
     app.state.settings = settings
