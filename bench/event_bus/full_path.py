@@ -7,6 +7,7 @@ producing and consuming services would.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import time
 from collections.abc import Sequence
@@ -17,9 +18,9 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventEnvelope
 from servicekit.events import sql as outbox_sql
-from servicekit.events.outbox_secrets import published_headers
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
 from servicekit.events.sql_asyncpg import driver_in_transaction
+from servicekit.events.sql_relay import serialized_row
 from servicekit.metrics import OutboxMetrics
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
@@ -33,15 +34,7 @@ async def _publish_each(bus: EventBus, rows: Sequence[Any]) -> list[BaseExceptio
     """The relay's publishing before batched writes: every row its own `publish_serialized`, all gathered."""
 
     async def publish(row: Any) -> None:
-        await bus.publish_serialized(
-            body=row.body.encode(),
-            event_type=row.event_type,
-            event_id=str(row.event_id),
-            occurred_at=row.occurred_at,
-            producer=row.producer,
-            correlation_id=row.correlation_id,
-            headers=published_headers(row.headers),
-        )
+        await bus.publish_serialized(**dataclasses.asdict(serialized_row(row)))
 
     return await asyncio.gather(*(publish(row) for row in rows), return_exceptions=True)
 

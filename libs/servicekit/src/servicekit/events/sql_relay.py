@@ -198,20 +198,7 @@ class SqlOutboxRelay(PollingRelay):
 
     async def _publish_rows(self, rows: Sequence[Any]) -> list[BaseException | None]:
         """The batch in `seq` order, as one write with pipelined confirms (`publish_serialized_many`)."""
-        return await self._bus.publish_serialized_many(
-            [
-                SerializedEvent(
-                    body=row.body.encode(),
-                    event_type=row.event_type,
-                    event_id=str(row.event_id),
-                    occurred_at=row.occurred_at,
-                    producer=row.producer,
-                    correlation_id=row.correlation_id,
-                    headers=published_headers(row.headers),
-                )
-                for row in rows
-            ]
-        )
+        return await self._bus.publish_serialized_many([serialized_row(row) for row in rows])
 
     async def pending_count(self) -> int:
         """Unpublished rows the relay still tries (parked ones: `parked_count`)."""
@@ -241,3 +228,16 @@ class SqlOutboxRelay(PollingRelay):
                 sa.delete(OUTBOX).where(OUTBOX.c.published_at.is_not(None), OUTBOX.c.published_at < cutoff)
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def serialized_row(row: Any) -> SerializedEvent:
+    """What an outbox row publishes: its stored body, with the headers staging kept minus the secret marks."""
+    return SerializedEvent(
+        body=row.body.encode(),
+        event_type=row.event_type,
+        event_id=str(row.event_id),
+        occurred_at=row.occurred_at,
+        producer=row.producer,
+        correlation_id=row.correlation_id,
+        headers=published_headers(row.headers),
+    )
