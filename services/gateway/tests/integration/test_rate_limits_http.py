@@ -102,3 +102,27 @@ async def test_with_a_token_both_budgets_and_the_session_are_judged_in_the_docum
     over = await gateway.get("/api/v1/gateway/auth/me", headers=headers)
     assert over.status_code == 429
     assert "retry-after" in over.headers
+
+
+async def test_a_session_ended_through_another_replica_is_refused_by_this_one_at_once(
+    start_gateway: Any,
+) -> None:
+    # The edge's admission reads the session's liveness in the same script call as the budgets (ADR 0024,
+    # edge redesign), so the per-replica memory of live sessions no longer delays a revocation made
+    # elsewhere; a memory of 10 s (the most the setting allows) would otherwise keep it usable on `replica`.
+    replica = await start_gateway(session_liveness_cache_seconds=10)
+    other = await start_gateway(session_liveness_cache_seconds=10)
+    signin = await other.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "alice", "password": "correct horse battery staple"},
+        headers={"X-Device-Id": "device-known"},
+    )
+    headers = {"Authorization": f"Bearer {signin.json()['access_token']}"}
+    assert (await replica.get("/api/v1/gateway/auth/me", headers=headers)).status_code == 200
+    assert (await replica.get("/api/v1/gateway/auth/me", headers=headers)).status_code == 200
+
+    assert (await other.post("/api/v1/gateway/auth/signout", headers=headers)).status_code == 204
+
+    ended = await replica.get("/api/v1/gateway/auth/me", headers=headers)
+    assert ended.status_code == 401, ended.text
+    assert ended.json()["error"]["code"] == "session_revoked"

@@ -141,3 +141,61 @@ async def test_hit_many_counts_on_the_same_counters_as_hit_in_one_round_trip(
         await admin.aclose()
     [other] = await limiter.hit_many([(per_ip, "10.0.0.2")])
     assert other.allowed
+
+
+async def test_the_admission_script_counts_both_budgets_where_hit_does_and_reads_liveness_now(
+    redis: Redis, redis_url: str, sessions: SessionService, redis_with_service_users: RedisWithServiceUsers
+) -> None:
+    # One script call per request at the edge (ADR 0024, edge redesign): limits' sliding window for the
+    # address and the account, and EXISTS on the session, atomically.
+    limiter = RedisRateLimiter(redis, redis_url)
+    per_ip = RateRule("requests_per_ip", limit=3, window_seconds=60)
+    per_account = RateRule("requests_per_account", limit=2, window_seconds=60)
+    issued = await sessions.start(user_id="user-7", device_id=None)
+    session_id = sessions.verify_access_token(issued.access_token).session_id
+
+    assert (await limiter.hit(per_account, "user-7")).allowed
+    by_ip, by_account, live = await limiter.hit_two_and_check_session(
+        (per_ip, "10.0.0.7"), (per_account, "user-7"), session_id
+    )
+    assert (by_ip.allowed, by_account.allowed, live) == (True, True, True)
+    by_ip, by_account, live = await limiter.hit_two_and_check_session(
+        (per_ip, "10.0.0.7"), (per_account, "user-7"), session_id
+    )
+    assert (by_ip.allowed, by_account.allowed, live) == (True, False, True), "hit's account count is shared"
+    assert 1 <= by_account.retry_after_seconds <= 60
+    assert (await limiter.hit(per_ip, "10.0.0.7")).allowed
+    assert not (await limiter.hit(per_ip, "10.0.0.7")).allowed, (
+        "the script's address hits count where hit looks"
+    )
+
+    # Ended elsewhere (another replica): the very next call says so, nothing is remembered.
+    await sessions.end(session_id)
+    by_ip, _, live = await limiter.hit_two_and_check_session(
+        (per_ip, "10.0.0.8"), (per_account, "user-8"), session_id
+    )
+    assert by_ip.allowed
+    assert not live
+
+    # Both budgets are counted whatever the verdicts, as the separate scripts counted them.
+    per_ip_once = RateRule("requests_per_ip_once", limit=1, window_seconds=60)
+    first = await limiter.hit_two_and_check_session(
+        (per_ip_once, "10.0.0.9"), (per_account, "user-9"), "none"
+    )
+    second = await limiter.hit_two_and_check_session(
+        (per_ip_once, "10.0.0.9"), (per_account, "user-9"), "none"
+    )
+    assert [first[0].allowed, first[1].allowed, first[2]] == [True, True, False]
+    assert [second[0].allowed, second[1].allowed] == [False, True]
+    assert not (await limiter.hit(per_account, "user-9")).allowed, "the account was counted twice"
+
+    # Redis restarted and forgot the script: loaded again, nothing lost.
+    admin = Redis.from_url(redis_with_service_users.admin.url(0), socket_timeout=2)
+    try:
+        await admin.script_flush()
+    finally:
+        await admin.aclose()
+    by_ip, by_account, live = await limiter.hit_two_and_check_session(
+        (per_ip, "10.0.0.10"), (per_account, "user-10"), "none"
+    )
+    assert (by_ip.allowed, by_account.allowed, live) == (True, True, False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
@@ -19,11 +19,14 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from gateway_service.adapters.redis_batching import PipelineBatcher
+from gateway_service.adapters.redis_sessions import session_key
 from gateway_service.domain.rate_limits import RateDecision, RateRule
 
 KEY_PREFIX = "gw:limits"
 # limits' sliding-window script arguments: previous window key, current window key, limit, expiry, amount.
 _WindowArguments = tuple[str, str, int, int, int]
+# The edge's admission script (below): both windows' arguments, then the session's key.
+_AdmissionArguments = tuple[_WindowArguments, _WindowArguments, str]
 ATTEMPTS_PREFIX = "gw:attempts"
 
 # Count-then-check in one step: INCR is atomic, so of N parallel callers exactly `limit` are admitted. A
@@ -60,6 +63,9 @@ class RedisRateLimiter:
         self._sliding_window = redis.register_script(_sliding_window_script(storage))
         # Concurrent requests' counts share pipelines (adapters/redis_batching.py).
         self._windows: PipelineBatcher[_WindowArguments] = PipelineBatcher(self._run_sliding_windows)
+        # Both request budgets and the session's liveness in one script call (ADR 0024, edge redesign).
+        self._admission = redis.register_script(_admission_script(storage))
+        self._admissions: PipelineBatcher[_AdmissionArguments] = PipelineBatcher(self._run_admissions)
 
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         if not rule.exact:  # the same script and keys limits' strategy uses, on a shared pipeline
@@ -79,13 +85,7 @@ class RedisRateLimiter:
         """
         if any(rule.exact for rule, _ in hits):
             return [await self.hit(rule, key) for rule, key in hits]
-        arguments: list[_WindowArguments] = []
-        for rule, key in hits:
-            item = _item(rule)
-            window_key = item.key_for(key)
-            previous = self._storage.bridge.prefixed_key(self._storage._previous_window_key(window_key))
-            current = self._storage.bridge.prefixed_key(self._storage._current_window_key(window_key))
-            arguments.append((previous, current, item.amount, item.get_expiry(), 1))
+        arguments = [self._window_arguments(rule, key) for rule, key in hits]
         acquired = await self._windows.submit(arguments)
         decisions = []
         for (rule, key), allowed in zip(hits, acquired, strict=True):
@@ -95,19 +95,68 @@ class RedisRateLimiter:
                 decisions.append(await self._refusal(self._approximate, _item(rule), key))
         return decisions
 
+    async def hit_two_and_check_session(
+        self, first: tuple[RateRule, str], second: tuple[RateRule, str], session_id: str
+    ) -> tuple[RateDecision, RateDecision, bool]:
+        """Count two approximate budgets and read the session's liveness in one script call.
+
+        The counts are limits' own sliding-window script on the same keys as `hit_many` (the script is
+        limits' text, run twice inside ours), so the counters are shared with `hit` and `hit_many`; the
+        liveness is Redis's answer at that moment (`EXISTS` on the session's key), never a remembered one.
+        Concurrent requests' calls share pipelines as `hit_many`'s do.
+        """
+        if first[0].exact or second[0].exact:
+            raise ValueError("exact rules are not counted by the admission script")
+        arguments = (self._window_arguments(*first), self._window_arguments(*second), session_key(session_id))
+        [answer] = await self._admissions.submit([arguments])
+        by_first, by_second, live = cast("list[int]", answer)
+        decisions = []
+        for (rule, key), allowed in ((first, by_first), (second, by_second)):
+            if allowed:
+                decisions.append(RateDecision(allowed=True, retry_after_seconds=0))
+            else:
+                decisions.append(await self._refusal(self._approximate, _item(rule), key))
+        return decisions[0], decisions[1], bool(live)
+
+    def _window_arguments(self, rule: RateRule, key: str) -> _WindowArguments:
+        item = _item(rule)
+        window_key = item.key_for(key)
+        previous = self._storage.bridge.prefixed_key(self._storage._previous_window_key(window_key))
+        current = self._storage.bridge.prefixed_key(self._storage._current_window_key(window_key))
+        return (previous, current, item.amount, item.get_expiry(), 1)
+
     async def _run_sliding_windows(self, arguments: Sequence[_WindowArguments]) -> list[Any]:
+        return await self._run_script(
+            self._sliding_window.sha,
+            self._sliding_window.script,
+            [(2, window) for window in arguments],
+        )
+
+    async def _run_admissions(self, arguments: Sequence[_AdmissionArguments]) -> list[Any]:
+        return await self._run_script(
+            self._admission.sha,
+            self._admission.script,
+            [
+                (5, (first[0], first[1], second[0], second[1], live_key, *first[2:], *second[2:]))
+                for first, second, live_key in arguments
+            ],
+        )
+
+    async def _run_script(
+        self, sha: str, script: Any, calls: Sequence[tuple[int, tuple[str | int, ...]]]
+    ) -> list[Any]:
         # EVALSHA straight on the pipeline: redis-py's Script objects make a pipeline ask SCRIPT EXISTS
         # first, a second round trip each time. The script is loaded once, and again if Redis forgot it.
         for attempt in (1, 2):
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
-                    for previous, current, limit, expiry, amount in arguments:
-                        pipe.evalsha(self._sliding_window.sha, 2, previous, current, limit, expiry, amount)
+                    for number_of_keys, keys_and_args in calls:
+                        pipe.evalsha(sha, number_of_keys, *keys_and_args)
                     return list(await pipe.execute())
             except NoScriptError:
                 if attempt == 2:
                     raise
-                await self._redis.script_load(self._sliding_window.script)
+                await self._redis.script_load(script)
         raise AssertionError("unreachable")
 
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
@@ -133,8 +182,31 @@ class RedisRateLimiter:
 
 
 def _sliding_window_script(storage: RedisStorage) -> str:
-    script: str = storage.bridge.lua_acquire_sliding_window.script  # type: ignore[attr-defined]
-    return script
+    # redis-py keeps a registered script's text as it was given (limits gives bytes).
+    script: str | bytes = storage.bridge.lua_acquire_sliding_window.script  # type: ignore[attr-defined]
+    return script.decode() if isinstance(script, bytes) else script
+
+
+def _admission_script(storage: RedisStorage) -> str:
+    """limits' sliding-window script twice (the address's and the account's budget), then ``EXISTS`` on the
+    session's key, in one atomic call: ``{address allowed, account allowed, session live}`` as 1/0.
+
+    limits' script reads ``KEYS`` and ``ARGV``; as the body of a Lua function whose parameters are named
+    ``KEYS`` and ``ARGV`` it runs unchanged on the arguments each call is given, so the counting is limits'
+    own text for the installed version, not a copy that could drift from it. Both budgets are always
+    counted and the session always read, as when the two scripts and ``EXISTS`` ran side by side: the
+    caller orders the verdicts (address 429, then revoked 401, then account 429).
+    """
+    window = _sliding_window_script(storage)
+    return (
+        "local function sliding_window(KEYS, ARGV)\n"
+        + window
+        + "\nend\n"
+        + "local by_first = sliding_window({KEYS[1], KEYS[2]}, {ARGV[1], ARGV[2], ARGV[3]})\n"
+        + "local by_second = sliding_window({KEYS[3], KEYS[4]}, {ARGV[4], ARGV[5], ARGV[6]})\n"
+        + "local live = redis.call('exists', KEYS[5])\n"
+        + "return {by_first and 1 or 0, by_second and 1 or 0, live}\n"
+    )
 
 
 def _attempts_key(rule: RateRule, key: str) -> str:

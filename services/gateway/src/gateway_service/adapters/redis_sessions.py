@@ -97,7 +97,8 @@ return revoked
 _REFRESH_PREFIX = "gw:refresh:"
 
 
-def _session_key(session_id: str) -> str:
+def session_key(session_id: str) -> str:
+    """The key whose existence is the session's liveness (also read by the edge's admission script)."""
     return f"gw:session:{session_id}"
 
 
@@ -123,7 +124,7 @@ class RedisSessionStore:
     async def create(
         self, session: Session, refresh: RefreshTokenRecord, ttl_seconds: int, *, lifetime_seconds: int
     ) -> None:
-        session_key = _session_key(session.session_id)
+        live_key = session_key(session.session_id)
         family_key = _family_key(session.session_id)
         refresh_key = _refresh_key(refresh.token_hash)
         user_key = _user_sessions_key(session.user_id)
@@ -134,11 +135,11 @@ class RedisSessionStore:
             "email_verified": "1" if session.email_verified else "0",
         }
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(session_key, mapping=session_fields)
+            pipe.hset(live_key, mapping=session_fields)
             pipe.hset(refresh_key, mapping=_refresh_fields(refresh))
             pipe.sadd(family_key, refresh.token_hash)
             pipe.sadd(user_key, session.session_id)
-            for key in (session_key, family_key, user_key):
+            for key in (live_key, family_key, user_key):
                 pipe.expire(key, lifetime_seconds)
             pipe.expire(refresh_key, min(ttl_seconds, lifetime_seconds))
             await pipe.execute()
@@ -161,10 +162,10 @@ class RedisSessionStore:
         )
 
     async def is_live(self, session_id: str) -> bool:
-        return bool(await self._redis.exists(_session_key(session_id)))
+        return bool(await self._redis.exists(session_key(session_id)))
 
     async def get_session(self, session_id: str) -> Session | None:
-        fields = await self._redis.hgetall(_session_key(session_id))
+        fields = await self._redis.hgetall(session_key(session_id))
         if not fields:
             return None
         decoded = {_text(key): _text(value) for key, value in fields.items()}
@@ -188,7 +189,7 @@ class RedisSessionStore:
         keys = [
             _refresh_key(old_token_hash),
             _refresh_key(new.token_hash),
-            _session_key(new.session_id),
+            session_key(new.session_id),
             _family_key(new.session_id),
         ]
         args = [
@@ -204,7 +205,7 @@ class RedisSessionStore:
         return bool(await self._rotate(keys=keys, args=args))
 
     async def revoke(self, session_id: str) -> None:
-        await self._revoke(keys=[_session_key(session_id), _family_key(session_id)], args=[session_id])
+        await self._revoke(keys=[session_key(session_id), _family_key(session_id)], args=[session_id])
 
     async def revoke_user_sessions(self, user_id: str, *, except_session_id: str | None = None) -> int:
         keys = [_user_sessions_key(user_id)]

@@ -118,6 +118,15 @@ async def enforce_ip_budget(request: Request) -> None:
         await services.throttle.admit_ip(ip)
         return
     user_id = claims.user_id
+    if services.throttle.judges_liveness:
+        # Both budgets and the session's liveness in one script call (adapters/rate_limiter.py): one
+        # round trip, and the liveness is Redis's answer now, so a revocation through another replica
+        # takes effect at once. Same verdicts and order: address 429 raised here, then revoked 401, then
+        # account 429 (left for the session dependency).
+        account_refusal, live = await services.throttle.admit_with_liveness(ip, user_id, claims.session_id)
+        verdict: BaseException | None = account_refusal if live else services.sessions.ended()
+        setattr(request.state, _ADMISSION, _Admission(token, claims, verdict))
+        return
     if services.sessions.known_live(claims):
         # The usual case (liveness remembered, adapters/session_cache.py): the budgets alone, without a
         # task per check for an answer already at hand. Same verdicts: the address's refusal is raised, the

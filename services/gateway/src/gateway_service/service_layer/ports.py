@@ -63,6 +63,16 @@ class AccessTokenCodec(Protocol):
         """Return the claims or raise ``InvalidAccessTokenError``."""
 
 
+@runtime_checkable
+class BudgetsWithLiveness(Protocol):
+    """Two request budgets and a session's liveness judged in one round trip (the edge's admission)."""
+
+    async def hit_two_and_check_session(
+        self, first: tuple[RateRule, str], second: tuple[RateRule, str], session_id: str
+    ) -> tuple[RateDecision, RateDecision, bool]:
+        """``hit`` both (rule, key) pairs and say whether the session is live, as the store says now."""
+
+
 class RateLimiter(Protocol):
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
         """Count one event against ``rule`` for ``key`` and say whether it was within the limit."""

@@ -131,7 +131,12 @@ class SessionService:
     async def ensure_live(self, claims: AccessClaims) -> None:
         # Checked on every request so signout and revocation take effect before the token expires.
         if not await self._store.is_live(claims.session_id):
-            raise SessionRevokedError("session has ended")
+            raise self.ended()
+
+    @staticmethod
+    def ended() -> SessionRevokedError:
+        """The verdict on a session that is not live (`ensure_live`'s, for a liveness learnt elsewhere)."""
+        return SessionRevokedError("session has ended")
 
     async def end(self, session_id: str) -> None:
         await self._store.revoke(session_id)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from gateway_service.domain.errors import RateLimitedError
 from gateway_service.domain.rate_limits import RateDecision, RateLimitPolicy, RateRule
-from gateway_service.service_layer.ports import RateLimiter
+from gateway_service.service_layer.ports import BudgetsWithLiveness, RateLimiter
 
 
 class RequestThrottle:
     def __init__(self, limiter: RateLimiter, policy: RateLimitPolicy) -> None:
         self._limiter = limiter
         self._policy = policy
+        # Decided once: a runtime-checked Protocol's isinstance is too slow for every request.
+        self._with_liveness = limiter if isinstance(limiter, BudgetsWithLiveness) else None
 
     async def admit_ip(self, client_ip: str) -> None:
         self._raise_if_refused(
@@ -33,6 +35,29 @@ class RequestThrottle:
         if not by_account.allowed:
             return RateLimitedError(account_rule.name, max(1, by_account.retry_after_seconds))
         return None
+
+    @property
+    def judges_liveness(self) -> bool:
+        """Whether `admit_with_liveness` can judge the session in the same round trip as the budgets."""
+        return self._with_liveness is not None
+
+    async def admit_with_liveness(
+        self, client_ip: str, user_id: str, session_id: str
+    ) -> tuple[RateLimitedError | None, bool]:
+        """`admit_ip_and_account` plus the session's liveness, in one round trip (`judges_liveness` only).
+
+        Raises if the address is over its budget; returns (the account's refusal or None, session live).
+        """
+        if self._with_liveness is None:
+            raise TypeError("this limiter does not judge session liveness")
+        ip_rule, account_rule = self._policy.requests_per_ip, self._policy.requests_per_account
+        by_ip, by_account, live = await self._with_liveness.hit_two_and_check_session(
+            (ip_rule, client_ip), (account_rule, user_id), session_id
+        )
+        self._raise_if_refused(ip_rule, by_ip)
+        if not by_account.allowed:
+            return RateLimitedError(account_rule.name, max(1, by_account.retry_after_seconds)), live
+        return None, live
 
     async def admit_signin_attempt(self, client_ip: str) -> None:
         """Count the attempt against the address's failure budget *before* auth checks the credentials.
