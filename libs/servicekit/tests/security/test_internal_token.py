@@ -7,10 +7,12 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from servicekit.errors import Unauthorized
 from servicekit.security import (
@@ -197,3 +199,26 @@ def test_verifier_accepts_every_key_of_a_rotation_bundle_and_no_other() -> None:
         assert verifier.verify(InternalTokenIssuer(private).issue("auth", subject="u1")).subject == "u1"
     with pytest.raises(Unauthorized):
         verifier.verify(InternalTokenIssuer(stranger_private).issue("auth", subject="u1"))
+
+
+def test_issued_tokens_are_byte_for_byte_what_pyjwt_encodes(
+    keypair: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The issuer signs without PyJWT's generic encode path (ADR 0024, edge redesign); Ed25519 signatures are
+    # deterministic, so the same claims must give the very same token.
+    issuer = InternalTokenIssuer(keypair[0])
+    monkeypatch.setattr("servicekit.security.tokens.time.time", lambda: 1_760_000_000.5)
+    jti = uuid.UUID("0123456789abcdef0123456789abcdef")
+    monkeypatch.setattr("servicekit.security.tokens.uuid.uuid4", lambda: jti)
+    private_key = serialization.load_pem_private_key(keypair[0].encode(), password=None)
+    for audience, subject, session_id, extra in [
+        ("auth", "user-7", "sess-3", {"email_verified": True}),
+        ("gig", None, None, None),
+        ("users", "üser-ø", None, {"roles": ["seller", "buyer"], "n": 1}),
+    ]:
+        token = issuer.issue(audience, subject=subject, session_id=session_id, extra=extra)
+        claims = {**(extra or {}), "iss": "gateway", "aud": audience, "iat": 1_760_000_000}
+        claims |= {"exp": 1_760_000_030, "jti": jti.hex}
+        claims |= {"sub": subject} if subject is not None else {}
+        claims |= {"sid": session_id} if session_id is not None else {}
+        assert token == jwt.encode(claims, private_key, algorithm="EdDSA")  # type: ignore[arg-type]

@@ -7,6 +7,8 @@ classic confusions (`alg: none`, HS256 signed with the public key as the HMAC se
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import time
@@ -105,6 +107,14 @@ class InternalTokenIssuer:
         self._private_key = _load_private_key(private_key_pem)
         self._issuer = issuer
         self._ttl_seconds = ttl_seconds
+        # The protected header is the same for every token: PyJWT's own encoding of it, taken once, so the
+        # tokens stay byte for byte what `jwt.encode` would produce (tests/security pins that).
+        self._signing_prefix = (
+            jwt.encode({}, self._private_key, algorithm=INTERNAL_TOKEN_ALGORITHM)
+            .split(".", 1)[0]
+            .encode("ascii")
+            + b"."
+        )
 
     def issue(
         self,
@@ -130,7 +140,22 @@ class InternalTokenIssuer:
             claims["sub"] = subject
         if session_id is not None:
             claims["sid"] = session_id
-        return jwt.encode(claims, self._private_key, algorithm=INTERNAL_TOKEN_ALGORITHM)
+        return self._sign(claims)
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        """The JWS compact serialization `jwt.encode(claims, key, algorithm="EdDSA")` produces, without its
+        generic path (header built, sorted and encoded, algorithm looked up and key re-checked per call).
+
+        The gateway mints one token per downstream call; the Ed25519 signature itself is the same call
+        PyJWT makes (the key object was loaded once), and every token keeps its own `jti` and `iat`.
+        """
+        payload = json.dumps(claims, separators=(",", ":")).encode("utf-8")
+        signing_input = self._signing_prefix + _base64url(payload)
+        return (signing_input + b"." + _base64url(self._private_key.sign(signing_input))).decode("ascii")
+
+
+def _base64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 class InternalTokenVerifier:
