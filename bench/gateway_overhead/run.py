@@ -49,18 +49,34 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 def _cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
+    """User + system CPU time of a process and its live child processes, from /proc (Linux).
+
+    The children count for servers that run the app in a worker process (granian, `--gateway-server`);
+    uvicorn's single process has none.
+    """
     if pid is None:
         return 0.0
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    child_pids = children.read_text().split() if children.exists() else []
+    return own + sum(_cpu_seconds(int(child)) for child in child_pids)
 
 
-def _service(name: str, module: str, env: dict[str, str], log_dir: Path) -> ServiceProcess:
+def _service(
+    name: str, module: str, env: dict[str, str], log_dir: Path, *, server: str = "uvicorn"
+) -> ServiceProcess:
     port = free_port()
-    return ServiceProcess(
-        name, [sys.executable, "-m", module], {**env, "PORT": str(port)}, port, log_dir / f"{name}.log"
-    )
+    args = [sys.executable, "-m", module]
+    if server == "granian":
+        # Evaluation only (ADR 0024, edge redesign): the same app factory served by granian's ASGI
+        # interface on uvloop, one worker. Needs granian installed: `uv run --with granian==2.8.7 ...`.
+        args = [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--loop", "uvloop",
+            "--workers", "1", "--host", LOOPBACK, "--port", str(port),
+            f"{module}.entrypoints.app:create_app",
+        ]  # fmt: skip
+    return ServiceProcess(name, args, {**env, "PORT": str(port)}, port, log_dir / f"{name}.log")
 
 
 def _export_sources(ref: str, into: Path) -> str:
@@ -197,6 +213,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE": "100000000",
             },
             log_dir,
+            server=args.gateway_server,
         )
         baseline: ServiceProcess | None = None
         if args.baseline_ref:
@@ -339,6 +356,7 @@ def _baseline_report(
     baseline_cpu = cpu["baseline"]["gateway"] / max(baseline.requests, 1)
     return {
         "baseline_ref": args.baseline_ref,
+        "gateway_server": args.gateway_server,
         "baseline": _summary(baseline, cpu["baseline"]),
         "baseline_throughput_ratio": round(baseline.throughput / totals["direct"].throughput, 3),
         "baseline_p99_ratio": round(baseline.percentile(0.99) / totals["direct"].percentile(0.99), 3),
@@ -413,6 +431,13 @@ def main() -> None:
         "--baseline-ref",
         help="also run the gateway at this git commit (its own process, same auth and Redis) and report this "
         "gateway's CPU per read relative to it, measured side by side in the same rounds",
+    )
+    parser.add_argument(
+        "--gateway-server",
+        choices=["uvicorn", "granian"],
+        default="uvicorn",
+        help="the ASGI server of the gateway under test (the baseline always runs its own `python -m`); "
+        "granian is an evaluation and must be installed for the run (`uv run --with granian==2.8.7`)",
     )
     args = parser.parse_args()
     report = asyncio.run(measure(args))
