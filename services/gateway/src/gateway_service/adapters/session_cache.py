@@ -4,6 +4,11 @@ Every authenticated request checks that its session still exists (``is_live``), 
 hot path. A page load sends several requests on the same session within a second or two, so remembering a
 "live" answer for ``ttl_seconds`` saves most of those trips (ADR 0024).
 
+HTTP requests with a token no longer ask it: the edge's admission script reads the session's key in the
+same Redis call as the request budgets (adapters/rate_limiter.py, ADR 0024 "edge redesign"), so their
+liveness is always Redis's. What still asks here is Socket.IO's connect and heartbeat, and the session
+dependency for a request the admission did not judge.
+
 What stays exact:
 
 - only *live* answers are remembered; an ended session is asked about every time;
