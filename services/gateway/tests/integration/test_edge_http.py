@@ -269,3 +269,24 @@ async def test_session_store_outage_is_503_not_500(start_gateway: Any) -> None:
     )
     assert signin.status_code == 503
     assert signin.json()["error"]["code"] == "unavailable"
+
+
+async def test_an_authenticated_request_fails_closed_when_the_admission_script_cannot_run(
+    start_gateway: Any,
+) -> None:
+    # ADR 0022: without Redis nothing about the request can be judged (budgets, session liveness), so a
+    # valid token is refused with 503, never proxied; the single admission script call (ADR 0024) too.
+    gateway = await start_gateway()
+    signin = await gateway.post(
+        "/api/v1/gateway/auth/signin",
+        json={"email_or_username": "alice", "password": "correct horse battery staple"},
+        headers={"X-Device-Id": "device-known"},
+    )
+    headers = {"Authorization": f"Bearer {signin.json()['access_token']}"}
+    assert (await gateway.get("/api/v1/gateway/auth/me", headers=headers)).status_code == 200
+    cut_off = await start_gateway(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+
+    refused = await cut_off.get("/api/v1/gateway/auth/me", headers=headers)
+
+    assert refused.status_code == 503, refused.text
+    assert refused.json()["error"]["code"] == "unavailable"
