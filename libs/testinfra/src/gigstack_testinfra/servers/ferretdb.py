@@ -56,6 +56,25 @@ CREATE EVENT TRIGGER gigstack_gin_twin ON ddl_command_end WHEN TAG IN ('CREATE I
 """
 
 
+# Opt-in instrumentation of the backing cluster (bench/load sets it; tests leave it off): statement
+# statistics, the slow-statement log, I/O timing and autovacuum's log, to find what slows under a soak.
+DIAGNOSTICS_ENV = "GIGSTACK_FERRETDB_DIAGNOSTICS"
+DIAGNOSTIC_SETTINGS = (
+    "shared_preload_libraries=pg_stat_statements",
+    "pg_stat_statements.max=1000",
+    "pg_stat_statements.track=all",
+    "log_min_duration_statement=200ms",
+    "track_io_timing=on",
+    "log_autovacuum_min_duration=0",
+    "log_lock_waits=on",
+    "log_line_prefix=%m [%p] %a ",
+)
+
+
+def diagnostics_requested() -> bool:
+    return os.environ.get(DIAGNOSTICS_ENV, "") not in ("", "0", "false")
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("GIGSTACK_CACHE", Path.home() / ".cache" / "gigstack"))
 
@@ -78,10 +97,12 @@ class FerretDBServer(LocalServer):
         detached: bool = False,
         durable: bool = False,
         postgres_port: int | None = None,
+        diagnostics: bool | None = None,
     ) -> None:
         super().__init__(base_dir, detached=detached)
         self.port = port
         self.durable = durable
+        self.diagnostics = diagnostics_requested() if diagnostics is None else diagnostics
         self.postgres = self._backing_server(postgres_port or self._remembered_port())
         # The postmaster a previous process started (detached) on this data directory, adopted by ``start()``.
         self._adopted_postgres: int | None = None
@@ -100,7 +121,10 @@ class FerretDBServer(LocalServer):
 
     def _backing_server(self, port: int) -> PostgresServer:
         self._port_file.write_text(f"{port}\n")
-        return PostgresServer(self.base_dir / "postgres", port, detached=self.detached, durable=self.durable)
+        settings = DIAGNOSTIC_SETTINGS if self.diagnostics else ()
+        return PostgresServer(
+            self.base_dir / "postgres", port, detached=self.detached, durable=self.durable, settings=settings
+        )
 
     def _remembered_port(self) -> int:
         with contextlib.suppress(OSError, ValueError):
@@ -164,7 +188,7 @@ class FerretDBServer(LocalServer):
             [
                 str(PG_BIN / "psql"),
                 *("-h", LOOPBACK, "-p", str(self.postgres.port), "-U", SUPERUSER, "-d", BACKING_DATABASE),
-                *("-v", "ON_ERROR_STOP=1", "-q", "-c", INDEX_TWINS_SQL),
+                *("-v", "ON_ERROR_STOP=1", "-q", "-c", self._setup_sql()),
             ],
             capture_output=True,
             text=True,
@@ -173,6 +197,11 @@ class FerretDBServer(LocalServer):
         )
         if twins.returncode != 0:
             raise ServerStartError(f"index twins in {BACKING_DATABASE}: {twins.stderr.strip()}")
+
+    def _setup_sql(self) -> str:
+        if self.diagnostics:
+            return INDEX_TWINS_SQL + "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n"
+        return INDEX_TWINS_SQL
 
     def build_process(self) -> ManagedProcess:
         args = [
