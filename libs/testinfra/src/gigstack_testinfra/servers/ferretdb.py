@@ -70,6 +70,12 @@ DIAGNOSTIC_SETTINGS = (
     "log_line_prefix=%m [%p] %a ",
 )
 
+# pgstattuple: the GIN twins' pending lists (pgstatginindex) in the benchmark's snapshots.
+DIAGNOSTIC_SQL = """
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+CREATE EXTENSION IF NOT EXISTS pgstattuple;
+"""
+
 
 def diagnostics_requested() -> bool:
     return os.environ.get(DIAGNOSTICS_ENV, "") not in ("", "0", "false")
@@ -103,6 +109,8 @@ class FerretDBServer(LocalServer):
         self.port = port
         self.durable = durable
         self.diagnostics = diagnostics_requested() if diagnostics is None else diagnostics
+        # With diagnostics, FerretDB's debug handler (Go pprof, /debug/pprof/profile) on a loopback port.
+        self.debug_port: int | None = free_port() if self.diagnostics else None
         self.postgres = self._backing_server(postgres_port or self._remembered_port())
         # The postmaster a previous process started (detached) on this data directory, adopted by ``start()``.
         self._adopted_postgres: int | None = None
@@ -200,7 +208,7 @@ class FerretDBServer(LocalServer):
 
     def _setup_sql(self) -> str:
         if self.diagnostics:
-            return INDEX_TWINS_SQL + "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;\n"
+            return INDEX_TWINS_SQL + DIAGNOSTIC_SQL
         return INDEX_TWINS_SQL
 
     def build_process(self) -> ManagedProcess:
@@ -210,7 +218,7 @@ class FerretDBServer(LocalServer):
             f"--postgresql-url={self.postgres_url}",
             f"--listen-addr={LOOPBACK}:{self.port}",
             "--state-dir=-",
-            "--debug-addr=-",
+            f"--debug-addr={LOOPBACK}:{self.debug_port}" if self.debug_port else "--debug-addr=-",
             "--telemetry=disable",
             "--log-level=warn",
         ]
