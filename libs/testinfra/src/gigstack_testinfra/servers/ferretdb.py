@@ -56,6 +56,21 @@ CREATE EVENT TRIGGER gigstack_gin_twin ON ddl_command_end WHEN TAG IN ('CREATE I
 """
 
 
+# FerretDB's pgx pool to its PostgreSQL (FerretDB's default: 50). FerretDB v1 runs an update (and a delete)
+# as a query whose rows stay open while it writes in a second transaction, i.e. on a second pooled connection
+# (internal/handler/msg_update.go, common.UpdateDocument), and updates carry no deadline (maxTimeMS is only
+# honoured by find/aggregate). With as many concurrent updates as connections, each holds its query's
+# connection and waits forever for a second one: the store stops. Cursors a timed-out client never closed
+# keep their connection too, so the threshold falls as a soak goes on. That was the whole-app soak's late
+# collapse (docs/benchmarks.md, "Soak slowdown of the MongoDB-API store"; a goroutine dump showed 265
+# updates waiting for a connection, 7 holding one and waiting for another, 0 statements running). With
+# fewer concurrent operations than connections one of them can always take a second connection, so the
+# pool is sized above what the services' clients can send together (PyMongo's default maxPoolSize is 100
+# per client; gig, chat and users share a store in the whole app) and the cluster's max_connections above
+# the pool. Connections are opened on demand: a quiet store keeps the handful it uses.
+POOL_MAX_CONNS = 400
+BACKING_SETTINGS = (f"max_connections={POOL_MAX_CONNS + 50}",)
+
 # Opt-in instrumentation of the backing cluster (bench/load sets it; tests leave it off): statement
 # statistics, the slow-statement log, I/O timing and autovacuum's log, to find what slows under a soak.
 DIAGNOSTICS_ENV = "GIGSTACK_FERRETDB_DIAGNOSTICS"
@@ -121,7 +136,10 @@ class FerretDBServer(LocalServer):
 
     @property
     def postgres_url(self) -> str:
-        return f"postgres://{SUPERUSER}@{LOOPBACK}:{self.postgres.port}/{BACKING_DATABASE}"
+        return (
+            f"postgres://{SUPERUSER}@{LOOPBACK}:{self.postgres.port}/{BACKING_DATABASE}"
+            f"?pool_max_conns={POOL_MAX_CONNS}"
+        )
 
     @property
     def _port_file(self) -> Path:
@@ -129,7 +147,7 @@ class FerretDBServer(LocalServer):
 
     def _backing_server(self, port: int) -> PostgresServer:
         self._port_file.write_text(f"{port}\n")
-        settings = DIAGNOSTIC_SETTINGS if self.diagnostics else ()
+        settings = BACKING_SETTINGS + (DIAGNOSTIC_SETTINGS if self.diagnostics else ())
         return PostgresServer(
             self.base_dir / "postgres", port, detached=self.detached, durable=self.durable, settings=settings
         )
