@@ -321,7 +321,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "load",
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "load_average": os.getloadavg(),
-        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "json"},
         "steps": steps,
         "sustainable_rps": sustainable,
         "soak": soak_result,
