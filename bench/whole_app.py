@@ -17,6 +17,7 @@ from typing import Any
 
 from gigstack_testinfra import isolation, object_store
 from gigstack_testinfra.backends import choose_backend
+from gigstack_testinfra.backends.local import LocalBackend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.mail import MailCatcher
 
@@ -86,6 +87,8 @@ async def whole_app(
                     "broker": broker,
                     "vhost": vhost,
                     "log_dir": log_dir,
+                    # FerretDB's server object (local backend only): its backing PostgreSQL's URL and log.
+                    "ferretdb": backend.ferretdb_server() if isinstance(backend, LocalBackend) else None,
                     # A Redis database of its own for a web client started beside the stack (the storefront).
                     "spare_redis_url": redis.url(allocator.allocate()),
                 },

@@ -47,10 +47,12 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "idle_memory"))
 
+from gigstack_testinfra.servers.ferretdb import DIAGNOSTICS_ENV
 from memory import tree_memory
 from servicekit.events.subscriptions import SUBSCRIPTIONS
 from servicekit.events.topology import dead_letter_queue_name
 
+from bench.load.ferretdb_stats import FerretDBStats
 from bench.load.scenario import Marketplace, pick, populate
 from bench.whole_app import GigstackStack, whole_app
 
@@ -277,7 +279,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     random.seed(args.seed)
     # Tokens must outlive the run; the budgets are raised out of the way (all traffic comes from 127.0.0.1).
     gateway_env = {"ACCESS_TOKEN_TTL_SECONDS": "86400"}
-    async with whole_app(log_level=args.log_level, gateway_env=gateway_env) as (stack, _):
+    if args.ferretdb_stats:
+        os.environ[DIAGNOSTICS_ENV] = "1"  # read by the FerretDBServer whole_app starts
+    async with whole_app(log_level=args.log_level, gateway_env=gateway_env) as (stack, extra):
+        stats = (
+            FerretDBStats(extra["ferretdb"], args.ferretdb_stats)
+            if args.ferretdb_stats and extra.get("ferretdb") is not None
+            else None
+        )
+        stats_stop = asyncio.Event()
+        stats_task = asyncio.create_task(stats.run(stats_stop)) if stats else None
         limits = httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=64)
         async with httpx.AsyncClient(
             base_url=stack.gateway_url, timeout=REQUEST_TIMEOUT_SECONDS, limits=limits, trust_env=False
@@ -301,11 +312,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 soak_rate = round((sustainable or args.rates[0]) * args.soak_fraction, 2)
                 soak_result = await soak(client, stack, market, soak_rate, args.soak_seconds)
                 print(f"soak {soak_result}", flush=True)
+        if stats and stats_task:
+            stats_stop.set()
+            await stats_task
+            await stats.snapshot("end")
+            stats.keep_log()
     return {
         "benchmark": "load",
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "load_average": os.getloadavg(),
-        "settings": {k: v for k, v in vars(args).items() if k != "json"},
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items() if k != "json"},
         "steps": steps,
         "sustainable_rps": sustainable,
         "soak": soak_result,
@@ -328,6 +344,12 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO as in the pods)")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--json", type=Path, default=RESULTS_FILE)
+    parser.add_argument(
+        "--ferretdb-stats",
+        type=Path,
+        default=None,
+        help="instrument FerretDB's PostgreSQL and write its per-minute statistics and log to this directory",
+    )
     args = parser.parse_args()
     report = asyncio.run(measure(args))
     args.json.parent.mkdir(parents=True, exist_ok=True)

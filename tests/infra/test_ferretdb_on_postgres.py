@@ -3,6 +3,7 @@ stacks found again by a later process, and PostgreSQL data directories copied fr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -77,6 +78,33 @@ async def test_each_mongo_database_is_a_schema_in_ferretdbs_own_postgresql(
     assert name in {row["schema_name"] for row in schemas}
     assert "Seq Scan" not in plan, plan
     assert "Index Scan" in plan, plan
+
+
+async def test_more_concurrent_updates_than_ferretdbs_default_pool_do_not_stop_the_store(
+    gigstack_backend: Backend, mongodb_url: str
+) -> None:
+    """FerretDB v1 keeps an update's query (and its pooled PostgreSQL connection) open while it takes a second
+    connection to write, and an update has no deadline. With its default pool of 50, 50 concurrent updates
+    each holding one connection wait for ever for a second: the store stops (the whole-app soak's collapse;
+    this test then times out). testinfra's FerretDB pool is larger than its clients' concurrency."""
+    if not isinstance(gigstack_backend, LocalBackend):
+        pytest.skip("the containers backend runs mongo:7 itself")
+    concurrent = 150
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        mongodb_url, maxPoolSize=concurrent, maxConnecting=concurrent, serverSelectionTimeoutMS=10000
+    )
+    try:
+        things = client.get_default_database().pool_things
+        await things.insert_many([{"_id": i, "n": 0} for i in range(concurrent)])
+        # A warm client pool (as after a slow spell in a soak): every update leaves at once.
+        await asyncio.gather(*(things.find_one({"_id": i}) for i in range(concurrent)))
+        for round_ in (1, 2):
+            updates = (things.update_one({"_id": i}, {"$set": {"n": round_}}) for i in range(concurrent))
+            results = await asyncio.wait_for(asyncio.gather(*updates), timeout=30)
+            assert all(result.matched_count == 1 for result in results)
+        assert await things.count_documents({"n": 2}) == concurrent
+    finally:
+        await client.close()
 
 
 # Another process (a second `make up`): starts the same FerretDB directory, prints its process groups.

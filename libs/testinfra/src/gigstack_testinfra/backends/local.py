@@ -88,6 +88,10 @@ class LocalBackend(Backend):
     def _start_mongodb(self) -> MongoEndpoint:
         return self._launch("ferretdb", lambda d: FerretDBServer(d, free_port())).endpoint
 
+    def ferretdb_server(self) -> FerretDBServer | None:
+        """The FerretDB this backend started, if any (benchmarks read its backing cluster's statistics)."""
+        return next((server for server in self._servers if isinstance(server, FerretDBServer)), None)
+
     def _start_opensearch(self) -> OpenSearchEndpoint:
         return self._launch("opensearch", lambda d: OpenSearchServer(d, free_port(), free_port())).endpoint
 

@@ -56,6 +56,46 @@ CREATE EVENT TRIGGER gigstack_gin_twin ON ddl_command_end WHEN TAG IN ('CREATE I
 """
 
 
+# FerretDB's pgx pool to its PostgreSQL (FerretDB's default: 50). FerretDB v1 runs an update (and a delete)
+# as a query whose rows stay open while it writes in a second transaction, i.e. on a second pooled connection
+# (internal/handler/msg_update.go, common.UpdateDocument), and updates carry no deadline (maxTimeMS is only
+# honoured by find/aggregate). With as many concurrent updates as connections, each holds its query's
+# connection and waits forever for a second one: the store stops. Cursors a timed-out client never closed
+# keep their connection too, so the threshold falls as a soak goes on. That was the whole-app soak's late
+# collapse (docs/benchmarks.md, "Soak slowdown of the MongoDB-API store"; a goroutine dump showed 265
+# updates waiting for a connection, 7 holding one and waiting for another, 0 statements running). With
+# fewer concurrent operations than connections one of them can always take a second connection, so the
+# pool is sized above what the services' clients can send together (PyMongo's default maxPoolSize is 100
+# per client; gig, chat and users share a store in the whole app) and the cluster's max_connections above
+# the pool. Connections are opened on demand: a quiet store keeps the handful it uses.
+POOL_MAX_CONNS = 400
+BACKING_SETTINGS = (f"max_connections={POOL_MAX_CONNS + 50}",)
+
+# Opt-in instrumentation of the backing cluster (bench/load sets it; tests leave it off): statement
+# statistics, the slow-statement log, I/O timing and autovacuum's log, to find what slows under a soak.
+DIAGNOSTICS_ENV = "GIGSTACK_FERRETDB_DIAGNOSTICS"
+DIAGNOSTIC_SETTINGS = (
+    "shared_preload_libraries=pg_stat_statements",
+    "pg_stat_statements.max=1000",
+    "pg_stat_statements.track=all",
+    "log_min_duration_statement=200ms",
+    "track_io_timing=on",
+    "log_autovacuum_min_duration=0",
+    "log_lock_waits=on",
+    "log_line_prefix=%m [%p] %a ",
+)
+
+# pgstattuple: the GIN twins' pending lists (pgstatginindex) in the benchmark's snapshots.
+DIAGNOSTIC_SQL = """
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+CREATE EXTENSION IF NOT EXISTS pgstattuple;
+"""
+
+
+def diagnostics_requested() -> bool:
+    return os.environ.get(DIAGNOSTICS_ENV, "") not in ("", "0", "false")
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("GIGSTACK_CACHE", Path.home() / ".cache" / "gigstack"))
 
@@ -78,10 +118,14 @@ class FerretDBServer(LocalServer):
         detached: bool = False,
         durable: bool = False,
         postgres_port: int | None = None,
+        diagnostics: bool | None = None,
     ) -> None:
         super().__init__(base_dir, detached=detached)
         self.port = port
         self.durable = durable
+        self.diagnostics = diagnostics_requested() if diagnostics is None else diagnostics
+        # With diagnostics, FerretDB's debug handler (Go pprof, /debug/pprof/profile) on a loopback port.
+        self.debug_port: int | None = free_port() if self.diagnostics else None
         self.postgres = self._backing_server(postgres_port or self._remembered_port())
         # The postmaster a previous process started (detached) on this data directory, adopted by ``start()``.
         self._adopted_postgres: int | None = None
@@ -92,7 +136,10 @@ class FerretDBServer(LocalServer):
 
     @property
     def postgres_url(self) -> str:
-        return f"postgres://{SUPERUSER}@{LOOPBACK}:{self.postgres.port}/{BACKING_DATABASE}"
+        return (
+            f"postgres://{SUPERUSER}@{LOOPBACK}:{self.postgres.port}/{BACKING_DATABASE}"
+            f"?pool_max_conns={POOL_MAX_CONNS}"
+        )
 
     @property
     def _port_file(self) -> Path:
@@ -100,7 +147,10 @@ class FerretDBServer(LocalServer):
 
     def _backing_server(self, port: int) -> PostgresServer:
         self._port_file.write_text(f"{port}\n")
-        return PostgresServer(self.base_dir / "postgres", port, detached=self.detached, durable=self.durable)
+        settings = BACKING_SETTINGS + (DIAGNOSTIC_SETTINGS if self.diagnostics else ())
+        return PostgresServer(
+            self.base_dir / "postgres", port, detached=self.detached, durable=self.durable, settings=settings
+        )
 
     def _remembered_port(self) -> int:
         with contextlib.suppress(OSError, ValueError):
@@ -164,7 +214,7 @@ class FerretDBServer(LocalServer):
             [
                 str(PG_BIN / "psql"),
                 *("-h", LOOPBACK, "-p", str(self.postgres.port), "-U", SUPERUSER, "-d", BACKING_DATABASE),
-                *("-v", "ON_ERROR_STOP=1", "-q", "-c", INDEX_TWINS_SQL),
+                *("-v", "ON_ERROR_STOP=1", "-q", "-c", self._setup_sql()),
             ],
             capture_output=True,
             text=True,
@@ -174,6 +224,11 @@ class FerretDBServer(LocalServer):
         if twins.returncode != 0:
             raise ServerStartError(f"index twins in {BACKING_DATABASE}: {twins.stderr.strip()}")
 
+    def _setup_sql(self) -> str:
+        if self.diagnostics:
+            return INDEX_TWINS_SQL + DIAGNOSTIC_SQL
+        return INDEX_TWINS_SQL
+
     def build_process(self) -> ManagedProcess:
         args = [
             str(ferretdb_binary()),
@@ -181,7 +236,7 @@ class FerretDBServer(LocalServer):
             f"--postgresql-url={self.postgres_url}",
             f"--listen-addr={LOOPBACK}:{self.port}",
             "--state-dir=-",
-            "--debug-addr=-",
+            f"--debug-addr={LOOPBACK}:{self.debug_port}" if self.debug_port else "--debug-addr=-",
             "--telemetry=disable",
             "--log-level=warn",
         ]

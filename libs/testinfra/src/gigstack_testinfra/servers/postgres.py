@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..accounts import hand_over, server_account
@@ -45,11 +46,21 @@ def _save_template(data_dir: Path, template: Path) -> None:
 class PostgresServer(LocalServer):
     name = "postgres"
 
-    def __init__(self, base_dir: Path, port: int, *, detached: bool = False, durable: bool = False) -> None:
+    def __init__(
+        self,
+        base_dir: Path,
+        port: int,
+        *,
+        detached: bool = False,
+        durable: bool = False,
+        settings: Sequence[str] = (),
+    ) -> None:
         super().__init__(base_dir, detached=detached)
         self.port = port
         # Tests trade crash safety for speed; the dev stack keeps fsync on.
         self.durable = durable
+        # Extra `-c name=value` settings (FerretDB's diagnostics: pg_stat_statements, slow-statement log).
+        self.settings = tuple(settings)
         self.account = server_account()
 
     @property
@@ -98,6 +109,7 @@ class PostgresServer(LocalServer):
         ]
         if not self.durable:
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
+        settings += self.settings
         args = [str(PG_BIN / "postgres"), "-D", str(self.data_dir), "-p", str(self.port)]
         for setting in settings:
             args += ["-c", setting]

@@ -6,6 +6,7 @@ another service. Writes are upserts keyed by the user id, so repeats and the bac
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,8 +24,17 @@ class MongoDirectory:
         return None if document is None else _entry(document)
 
     async def many(self, user_ids: list[str]) -> dict[str, DirectoryEntry]:
-        found = self._collection.find({"_id": {"$in": user_ids}})
-        return {document["_id"]: _entry(document) for document in await found.to_list(length=len(user_ids))}
+        """One `_id` lookup per distinct id, sent concurrently (a conversation page names a few people).
+
+        Not `find({"_id": {"$in": ids}})`: FerretDB v1 pushes down only equality on a scalar, so `$in` made
+        its PostgreSQL ship the whole directory (every account ever created) on each conversation listing,
+        a cost that grew with the signups (docs/benchmarks.md, "Soak slowdown of the MongoDB-API store").
+        An `_id` equality is an index lookup there and on MongoDB alike.
+        """
+        documents = await asyncio.gather(
+            *(self._collection.find_one({"_id": i}) for i in dict.fromkeys(user_ids))
+        )
+        return {document["_id"]: _entry(document) for document in documents if document is not None}
 
     async def by_username(self, username_key: str) -> DirectoryEntry | None:
         document = await self._collection.find_one({"username_key": username_key})

@@ -17,6 +17,7 @@ each update filtered on `{_id, version}`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -75,15 +76,30 @@ async def _claimed_batch(
         # `v + 1` between the caller's read and our claim. A document still at `v` cannot change until the
         # claim is released (every writer claims `<its version> + 1` first), so its update can be filtered
         # on `_id` alone: FerretDB on SQLite pushes down an `_id` filter but scans for `{_id, version}`
-        # (docs/benchmarks.md, relay2), and this is one scan per batch instead of one per document.
-        cursor = collection.find({"_id": {"$in": [item[0] for item in held]}}, {VERSION_FIELD: 1})
-        current = {document["_id"]: document.get(VERSION_FIELD) async for document in cursor}
+        # (docs/benchmarks.md, relay2).
+        current = await _versions(collection, [item[0] for item in held])
         return await _bulk_update(
             collection,
             [({"_id": i}, u) for i, v, u in held if current.get(i) == v],
         )
     finally:
         await claims.delete_many({"_id": {"$in": held_keys}})
+
+
+async def _versions(collection: AsyncCollection[Any], ids: Sequence[Any]) -> dict[Any, Any]:
+    """The stored version of each of `ids`: one `_id` lookup each, sent concurrently.
+
+    Not one `find({"_id": {"$in": ids}})`: FerretDB v1 pushes down only equality on a scalar, so `$in` made
+    PostgreSQL ship the whole collection to FerretDB, which decoded every document to keep ten. That was the
+    soak's slowdown (docs/benchmarks.md, "Soak slowdown of the MongoDB-API store"): a seller's fan-out runs
+    one such read per round of `BATCH_SIZE`, so its cost grew with the seller's gigs times all gigs. An
+    `_id` equality is an index lookup (ADR 0026's twins) whatever the collection's size. This path runs
+    with write claims only, i.e. on FerretDB; MongoDB and DocumentDB skip it.
+    """
+    documents = await asyncio.gather(
+        *(collection.find_one({"_id": document_id}, {VERSION_FIELD: 1}) for document_id in ids)
+    )
+    return {document["_id"]: document.get(VERSION_FIELD) for document in documents if document is not None}
 
 
 async def _bulk_update(

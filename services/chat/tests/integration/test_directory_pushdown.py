@@ -1,0 +1,61 @@
+"""On FerretDB: naming a conversation's participants reads the directory with filters PostgreSQL serves.
+
+FerretDB v1 pushes down only equality on scalar values; `{"_id": {"$in": [...]}}` made its PostgreSQL return
+the whole directory (an entry per account ever created) on every conversation listing, a cost that grew
+with the signups during the whole-app soak (docs/benchmarks.md, "Soak slowdown of the MongoDB-API store").
+Checked with FerretDB's `explain` (its `filterPushdown` extension) on each `find` the lookup sent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chat_service.adapters.directory import MongoDirectory
+from chat_service.adapters.repositories import DIRECTORY
+from chat_service.domain.directory import DirectoryEntry
+from pymongo import AsyncMongoClient
+from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
+
+pytestmark = pytest.mark.integration
+
+
+class Finds(CommandListener):
+    def __init__(self) -> None:
+        self.filters: list[tuple[str, dict[str, Any]]] = []
+
+    def started(self, event: CommandStartedEvent) -> None:
+        if event.command_name == "find":
+            self.filters.append((event.command["find"], dict(event.command.get("filter", {}))))
+
+    def succeeded(self, event: CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: CommandFailedEvent) -> None:
+        pass
+
+
+async def test_many_names_people_with_lookups_pushed_down_to_postgresql(mongodb_url: str) -> None:
+    finds = Finds()
+    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[finds])
+    try:
+        database = client.get_default_database()
+        if "ferretdbVersion" not in await database.command("buildInfo"):
+            pytest.skip("pushdown is FerretDB's; MongoDB serves $in from its _id index")
+        directory = MongoDirectory(database)
+        for i in range(30):
+            await directory.put(DirectoryEntry(f"u{i}", f"user{i}", f"user{i}@example.com"))
+
+        people = await directory.many(["u3", "u7", "u3", "missing"])
+
+        assert {user_id: entry.username for user_id, entry in people.items()} == {
+            "u3": "user3",
+            "u7": "user7",
+        }
+        reads = [query for collection, query in finds.filters if collection == DIRECTORY]
+        assert reads
+        for query in reads:
+            explained = await database.command("explain", {"find": DIRECTORY, "filter": query})
+            assert explained["filterPushdown"] is True, (query, explained["queryPlanner"])
+    finally:
+        await client.close()
