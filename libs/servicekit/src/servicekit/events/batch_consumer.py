@@ -12,9 +12,9 @@ The guarantees are those of `EventConsumer`: every message of a batch is acked o
 returned (its transaction committed); if the batch handler raises, each message of the batch is handled
 again on its own, through the per-event path with the full ack / requeue / dead-letter taxonomy
 (`servicekit.events.disposition`), so one poison message neither fails its neighbours nor uses up their
-delivery attempts. The acks of a committed batch go out in one socket write (`servicekit.events.batch_ack`),
-one `Basic.Ack` per message and never `multiple`, so nothing of a batch still running is acked with it.
-The handler must therefore be idempotent across the two calls, which claiming gives it.
+delivery attempts. The handler must therefore be idempotent across the two calls, which claiming gives it.
+The acks of a committed batch go out in one socket write (`servicekit.events.batch_ack`), one `Basic.Ack`
+per message and never `multiple`, so nothing of a batch still running is acked with it.
 """
 
 from __future__ import annotations
