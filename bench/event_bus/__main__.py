@@ -92,6 +92,11 @@ class Round:
     staged_per_message_seconds: float
     staged_per_message_client_cpu_ms_per_event: float
     staged_per_message_ratio: float  # raw / it, beside staged_ratio
+    # --ab-consumer: the staged path once more with the consumer before the session of 18:35 (each ack its
+    # own write, no linger before a batch; 0 when not run)
+    staged_old_consumer_seconds: float
+    staged_old_consumer_client_cpu_ms_per_event: float
+    staged_old_consumer_ratio: float  # raw / it, beside staged_ratio
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -137,6 +142,12 @@ def _arguments() -> argparse.Namespace:
         "ADR 0024's batched relay writes, side by side)",
     )
     parser.add_argument(
+        "--ab-consumer",
+        action="store_true",
+        help="also run the staged path with the batch consumer acking each message on its own and starting "
+        "a batch at the first message (before/after of the 18:35 session's consumer, side by side)",
+    )
+    parser.add_argument(
         "--staged-target",
         choices=["joined", "own"],
         default="joined",
@@ -162,10 +173,12 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             direct_database = isolation.unique_name("bench")
             ab_database = isolation.unique_name("bench")
             ab_relay_database = isolation.unique_name("bench")
+            ab_consumer_database = isolation.unique_name("bench")
             databases = (
                 (bus_database, staged_database, joined_database, direct_database)
                 + ((ab_database,) if args.ab_staging else ())
                 + ((ab_relay_database,) if args.ab_relay else ())
+                + ((ab_consumer_database,) if args.ab_consumer else ())
             )
             isolation.create_vhost(broker.endpoint, vhost)
             for database in databases:
@@ -202,7 +215,19 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                         staging="own",
                         relay_publishing="per-message",
                     )
+                staged_old_consumer = None
+                old_consumer = functools.partial(
+                    outbox_path,
+                    postgres.url(ab_consumer_database),
+                    queue="bench.staged-old-consumer",
+                    staging="own",
+                    consumer_options=("--batch-acks=per-message", "--batch-linger-ms=0"),
+                )
+                if args.ab_consumer and index % 2 == 1:
+                    staged_old_consumer = await old_consumer()
                 staged = await outbox_path(postgres.url(staged_database), queue="bench.staged", staging="own")
+                if args.ab_consumer and index % 2 == 0:
+                    staged_old_consumer = await old_consumer()
                 if args.ab_relay and index % 2 == 0:
                     staged_per_message = await outbox_path(
                         postgres.url(ab_relay_database),
@@ -239,6 +264,7 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 [bus, staged, joined]
                 + ([joined_sqlalchemy] if joined_sqlalchemy else [])
                 + ([staged_per_message] if staged_per_message else [])
+                + ([staged_old_consumer] if staged_old_consumer else [])
             )
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
@@ -292,6 +318,15 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     staged_per_message_ratio=(
                         round(raw.seconds / staged_per_message.seconds, 3) if staged_per_message else 0.0
                     ),
+                    staged_old_consumer_seconds=round(staged_old_consumer.seconds, 3)
+                    if staged_old_consumer
+                    else 0.0,
+                    staged_old_consumer_client_cpu_ms_per_event=(
+                        cpu_ms(staged_old_consumer.client_cpu_seconds) if staged_old_consumer else 0.0
+                    ),
+                    staged_old_consumer_ratio=(
+                        round(raw.seconds / staged_old_consumer.seconds, 3) if staged_old_consumer else 0.0
+                    ),
                     # Every outbox variant must be lossless: the figures below add them up.
                     handler_calls=sum(v.handler_calls for v in outbox_variants),
                     distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
@@ -314,7 +349,12 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
     bus_ratio = raw_total / bus_total
     staged_ratio = raw_total / staged_total
     joined_ratio = direct_total / joined_total
-    expected = (OUTBOX_VARIANTS + (1 if args.ab_staging else 0) + (1 if args.ab_relay else 0)) * args.events
+    expected = (
+        OUTBOX_VARIANTS
+        + (1 if args.ab_staging else 0)
+        + (1 if args.ab_relay else 0)
+        + (1 if args.ab_consumer else 0)
+    ) * args.events
     lossless = all(r.distinct_claimed == expected and r.outbox_unpublished == 0 for r in rounds)
     staging_ratio = joined_ratio if args.staged_target == "joined" else staged_ratio
     passed = bus_ratio >= THROUGHPUT_RATIO_TARGET and staging_ratio >= STAGED_RATIO_TARGET and lossless
@@ -368,6 +408,16 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
             f"(batched writes {staged_ratio:.2f}; by round "
             f"{', '.join(f'{r.staged_per_message_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
             f"client CPU ms/event {ab_cpu:.3f} (batched writes {staged_cpu:.3f})"
+        )
+    if args.ab_consumer:
+        ab_total = sum(r.staged_old_consumer_seconds for r in rounds)
+        ab_cpu = sum(r.staged_old_consumer_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        staged_cpu = sum(r.staged_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        print(
+            f"\nstaged, consumer acking one by one, no linger: staged / raw {raw_total / ab_total:.2f} "
+            f"(now {staged_ratio:.2f}; by round "
+            f"{', '.join(f'{r.staged_old_consumer_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
+            f"client CPU ms/event {ab_cpu:.3f} (now {staged_cpu:.3f})"
         )
     target_on = "joined / direct" if args.staged_target == "joined" else "staged / raw"
     print(

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import aio_pika
 import uvloop
 from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.exceptions import CONNECTION_EXCEPTIONS
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventConsumer, EventEnvelope
 from servicekit.events.batch_consumer import BatchEventConsumer
@@ -25,6 +26,22 @@ from servicekit.metrics import ConsumerMetrics
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 AMQP_TIMEOUT = 30.0
+
+
+class PerMessageAckConsumer(BatchEventConsumer):
+    """`BatchEventConsumer` as it was before the session of 18:35 (ADR 0024 amendment): each message of a
+    committed batch acked on its own (one write each), for the side-by-side `--ab-consumer`."""
+
+    async def _ack_batch(self, messages: Sequence[AbstractIncomingMessage]) -> list[BaseException | None]:
+        errors: list[BaseException | None] = []
+        for message in messages:
+            try:
+                await message.ack()
+            except CONNECTION_EXCEPTIONS as exc:
+                errors.append(exc)
+            else:
+                errors.append(None)
+        return errors
 
 
 def _report(line: str) -> None:
@@ -100,7 +117,8 @@ async def consume_full(args: argparse.Namespace) -> None:
     metrics = ConsumerMetrics(CollectorRegistry(), service="bench-consumer")
     consumer: EventConsumer
     if args.claims == "batch":
-        consumer = BatchEventConsumer(
+        batch_consumer = PerMessageAckConsumer if args.batch_acks == "per-message" else BatchEventConsumer
+        consumer = batch_consumer(
             bus,
             queue=args.queue,
             routing_keys=[args.routing_key],
@@ -108,6 +126,7 @@ async def consume_full(args: argparse.Namespace) -> None:
             metrics=metrics,
             prefetch=args.prefetch,
             max_batch=args.prefetch,
+            linger_seconds=args.batch_linger_ms / 1000,
         )
     else:
         consumer = EventConsumer(
@@ -138,6 +157,8 @@ def main() -> None:
     parser.add_argument("--consumer", default="bench")
     parser.add_argument("--unit-of-work", choices=["connection", "session"], default="connection")
     parser.add_argument("--claims", choices=["batch", "single"], default="batch")
+    parser.add_argument("--batch-acks", choices=["together", "per-message"], default="together")
+    parser.add_argument("--batch-linger-ms", type=float, default=2.0)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
     # The same event loop as the benchmark's own process (--loop).

@@ -64,6 +64,7 @@ async def run_full(
     loop: str,
     staging: str,
     relay_publishing: str = "batched",
+    consumer_options: Sequence[str] = (),
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
@@ -80,7 +81,9 @@ async def run_full(
 
     `relay_publishing` `per-message` has the relay publish each row on its own (`publish_serialized`, one
     write and one event-loop turn per row: the relay before ADR 0024's batched writes), for a before/after
-    measured side by side; `batched` is the relay as it is.
+    measured side by side; `batched` is the relay as it is. `consumer_options` are passed on to the
+    consumer process (`--batch-acks per-message --batch-linger-ms 0`: the consumer before the session of
+    18:35, for `--ab-consumer`).
 
     The clock stops at the handler commit that claims the last distinct event id. `unit_of_work` is how
     producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
@@ -105,6 +108,7 @@ async def run_full(
         f"--unit-of-work={unit_of_work}",
         f"--claims={claims}",
         f"--loop={loop}",
+        *consumer_options,
     )
     await worker.start()
     bus = EventBus(amqp_url, service_name="bench-producer")
