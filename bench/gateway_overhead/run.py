@@ -8,6 +8,7 @@ alike. Reports throughput ratio (gateway / direct, target >= 0.85), p99 ratio (g
 
     uv run python bench/gateway_overhead/run.py --duration 30 --concurrency 32
     uv run python bench/gateway_overhead/run.py --baseline-ref <commit>   # before/after side by side
+    uv run python bench/gateway_overhead/run.py --floor   # + the thinnest proxies (floor_apps.py)
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ VERIFICATION_EVENT = "auth.email.verification_requested.v1"
 # Internal tokens live 30 s; the direct path re-mints well before that.
 DIRECT_TOKEN_REFRESH_SECONDS = 10.0
 RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+FLOOR_APPS = Path(__file__).resolve().parent / "floor_apps.py"
+# `--floor` targets: the floor_apps.py kind each runs, in the order they are loaded after the gateway.
+FLOOR_KINDS = {"floor_asgi": "asgi", "floor_fastapi": "fastapi", "floor_constant": "constant"}
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -225,7 +229,20 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 {**gateway.env, "PYTHONPATH": _export_sources(args.baseline_ref, log_dir)},
                 log_dir,
             )
-        for process in (auth, gateway, *([baseline] if baseline else [])):
+        floors: dict[str, ServiceProcess] = {}
+        if args.floor:
+            # The thinnest proxies (and a constant answer) as processes of their own, served like the gateway:
+            # their CPU per read is the floor under the gateway's, measured in the same rounds.
+            for name, kind in FLOOR_KINDS.items():
+                port = free_port()
+                floors[name] = ServiceProcess(
+                    name,
+                    [sys.executable, str(FLOOR_APPS), kind],
+                    {"HOST": LOOPBACK, "PORT": str(port), "UPSTREAM_URL": auth.base_url},
+                    port,
+                    log_dir / f"{name}.log",
+                )
+        for process in (auth, gateway, *([baseline] if baseline else []), *floors.values()):
             process.start()
             processes.append(process)
             await process.wait_ready(timeout=90)
@@ -242,6 +259,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if baseline is not None:
             targets["baseline"] = (baseline.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers)
             gateway_of["baseline"] = baseline
+        for name, floor in floors.items():
+            # No token translation in a floor app: it is sent the internal token, as auth is directly.
+            targets[name] = (floor.base_url, "/api/v1/gateway/auth/me", direct_headers)
+            gateway_of[name] = floor
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
         # CPU seconds each server process spent while each target was under load.
         cpu: dict[str, dict[str, float]] = {name: {"auth": 0.0, "gateway": 0.0} for name in targets}
@@ -336,6 +357,7 @@ def _report(
             for one in rounds
         ],
         **_baseline_report(totals, cpu, rounds, args),
+        **_floor_report(totals, cpu, rounds),
         "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET
         and p99_ratio <= P99_RATIO_TARGET
         and gateway_cpu_ms <= GATEWAY_CPU_MS_TARGET,
@@ -368,6 +390,34 @@ def _baseline_report(
             for one in rounds
         ],
     }
+
+
+def _floor_report(
+    totals: dict[str, LoadResult], cpu: dict[str, dict[str, float]], rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """With ``--floor``: each floor app's figures (its own process's CPU in the gateway column), the gateway's
+    CPU per read over the floor's, and throughput and p99 against direct."""
+    names = [name for name in FLOOR_KINDS if name in totals]
+    if not names:
+        return {}
+    direct = totals["direct"]
+    gateway_cpu = cpu["gateway"]["gateway"] / max(totals["gateway"].requests, 1)
+    floor: dict[str, Any] = {}
+    for name in names:
+        result = totals[name]
+        own_cpu = cpu[name]["gateway"] / max(result.requests, 1)
+        floor[name] = {
+            **_summary(result, cpu[name]),
+            "throughput_ratio": _ratio(result.throughput, direct.throughput),
+            "p99_ratio": _ratio(result.percentile(0.99), direct.percentile(0.99)),
+            "gateway_cpu_over_this": _ratio(gateway_cpu, own_cpu),
+            "gateway_cpu_over_this_per_round": [
+                _ratio(one["gateway"]["gateway_cpu_ms_per_request"], one[name]["gateway_cpu_ms_per_request"])
+                for one in rounds
+            ],
+            "cpu_ms_per_request_per_round": [one[name]["gateway_cpu_ms_per_request"] for one in rounds],
+        }
+    return {"floor": floor}
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -413,7 +463,31 @@ def _table(report: dict[str, Any]) -> str:
             f"p99 ratio {report['baseline_p99_ratio']}; gateway CPU / baseline gateway CPU = "
             f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
         )
+    if "floor" in report:
+        rows += ["", *_floor_table(report)]
     return "\n".join(rows)
+
+
+def _floor_table(report: dict[str, Any]) -> list[str]:
+    rows = [
+        "| target | req/s | p99 ms | own CPU ms/req | CPU ms/req per round | throughput / direct "
+        "| p99 / direct | gateway CPU / this |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| gateway | {report['gateway']['throughput_rps']} | {report['gateway']['p99_ms']} "
+        f"| {report['gateway']['gateway_cpu_ms_per_request']} "
+        f"| {[one['gateway_cpu_ms_per_request'] for one in report['rounds_detail']]} "
+        f"| {report['throughput_ratio']} | {report['p99_ratio']} | 1.0 |",
+    ]
+    for name, one in report["floor"].items():
+        rows.append(
+            f"| {name} | {one['throughput_rps']} | {one['p99_ms']} | {one['gateway_cpu_ms_per_request']} "
+            f"| {one['cpu_ms_per_request_per_round']} | {one['throughput_ratio']} | {one['p99_ratio']} "
+            f"| {one['gateway_cpu_over_this']} (per round {one['gateway_cpu_over_this_per_round']}) |"
+        )
+    rows.append(
+        f"(direct = auth: {report['direct']['throughput_rps']} req/s, p99 {report['direct']['p99_ms']} ms)"
+    )
+    return rows
 
 
 def main() -> None:
@@ -438,6 +512,13 @@ def main() -> None:
         default="uvicorn",
         help="the ASGI server of the gateway under test (the baseline always runs its own `python -m`); "
         "granian is an evaluation and must be installed for the run (`uv run --with granian==2.8.7`)",
+    )
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also load the thinnest proxies on the gateway's stack (floor_apps.py: a bare ASGI aiohttp "
+        "proxy, the same as one FastAPI route, a constant 200), in the same rounds, and report the "
+        "gateway's CPU per read over theirs",
     )
     args = parser.parse_args()
     report = asyncio.run(measure(args))
