@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from servicekit.events import EventBus, EventEnvelope
 from servicekit.events.backoff import Backoff
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, stage_event
 from servicekit.metrics import OutboxMetrics
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +23,6 @@ UNBOUND_TYPE = f"tests.parking.unbound{uuid.uuid4().hex[:8]}.v1"
 ROUTED_TYPE = "tests.parking.routed.v1"
 PARK_AFTER = 3
 BATCH = 4
-
-
-@pytest.fixture(params=["postgres_url", "mariadb_url"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    url: str = request.getfixturevalue(request.param)
-    db_engine = create_async_engine(url, pool_size=3, pool_timeout=10)
-    metadata = sa.MetaData()
-    outbox_table(metadata)
-    async with db_engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    try:
-        yield db_engine
-    finally:
-        await db_engine.dispose()
 
 
 async def _stage(engine: AsyncEngine, event_type: str, count: int) -> list[EventEnvelope]:
