@@ -203,6 +203,7 @@ class MongoOutboxRelay(PollingRelay):
         # parked once the pass is over, when it is known whether the broker confirmed anything.
         self._failures: list[tuple[AsyncCollection[Any], Any, int, Document, BaseException]] = []
         self._confirmed_in_pass = False
+        self._failed_documents: set[tuple[str, str]] = set()
         bus.add_unroutable_listener(metrics.record_unroutable)
 
     async def ensure_indexes(self) -> None:
@@ -221,6 +222,7 @@ class MongoOutboxRelay(PollingRelay):
         published = 0
         scan_backlog = False
         self._failures, self._confirmed_in_pass = [], False
+        self._failed_documents.clear()
         for collection in self._collections:
             published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
             if full_scan:
@@ -311,7 +313,9 @@ class MongoOutboxRelay(PollingRelay):
         documents = await cursor.to_list(length=self._batch_size)
         published = 0
         for document in documents:
-            published += await self._relay_document(collection, document)
+            # The pass's full scan also matches a flagged document whose entries just failed: once a pass.
+            if (collection.full_name, repr(document["_id"])) not in self._failed_documents:
+                published += await self._relay_document(collection, document)
         return published, len(documents)
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
@@ -343,7 +347,9 @@ class MongoOutboxRelay(PollingRelay):
         if not failed and document.get(OUTBOX_PENDING_FIELD):
             # Everything read is out, but more was pushed since (the drain above did not match).
             await self._unflag_if_empty(collection, document["_id"])
-        self._failures.extend(failed)
+        if failed:
+            self._failures.extend(failed)
+            self._failed_documents.add((collection.full_name, repr(document["_id"])))
         return len(confirmed)
 
     async def _drain(self, collection: AsyncCollection[Any], document: Document, outbox: list[Any]) -> bool:
