@@ -37,7 +37,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.envelope import EventEnvelope
-from servicekit.events.errors import PublishFailed, UnroutableEvent
+from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
@@ -75,9 +75,15 @@ OUTBOX_EXCLUDED: Mapping[str, Any] = {
     OUTBOX_HAS_PARKED_FIELD: 0,
 }
 _MAX_ERROR_CHARS = 500
-# Failures that are the entry's own whatever the broker's state: returned unroutable, or not serialisable
+# Failures that are the entry's own whatever the broker's state: returned unroutable, nacked, not serialisable
 # (a missing field is a LookupError; pamqp raises TypeError/ValueError for a header it cannot encode).
-_ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (UnroutableEvent, LookupError, TypeError, ValueError)
+_ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (
+    UnroutableEvent,
+    PublishNacked,
+    LookupError,
+    TypeError,
+    ValueError,
+)
 
 Document = dict[str, Any]
 
