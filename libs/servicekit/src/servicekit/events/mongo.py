@@ -231,11 +231,13 @@ class MongoOutboxRelay(PollingRelay):
         self._failed_documents.clear()
         for collection in self._collections:
             published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
-            if full_scan:
+            if full_scan and not self._broker_away():
                 scanned_published, scanned = await self._relay_matching(collection, PENDING_FILTER)
                 published += scanned_published
                 scan_backlog = scan_backlog or scanned >= self._batch_size
-        if full_scan and not scan_backlog:
+            if self._broker_away():
+                break
+        if full_scan and not scan_backlog and not self._failures:
             # Scheduled once a scan came back short of a batch: a backlog of unflagged documents (staged
             # before the flag existed) is drained batch after batch, and a failed scan is repeated.
             self._next_full_scan = now + self._full_scan_interval
@@ -319,10 +321,20 @@ class MongoOutboxRelay(PollingRelay):
         documents = await cursor.to_list(length=self._batch_size)
         published = 0
         for document in documents:
+            if self._broker_away():
+                break
             # The pass's full scan also matches a flagged document whose entries just failed: once a pass.
             if (collection.full_name, repr(document["_id"])) not in self._failed_documents:
                 published += await self._relay_document(collection, document)
         return published, len(documents)
+
+    def _broker_away(self) -> bool:
+        """A publication of this pass failed for a reason other than its entry, and the connection is down:
+        the rest of the pass would only wait out one publish deadline per document (the pass was cut short at
+        the first failing document before parking existed; an outage still is)."""
+        return not self._bus.is_connected and any(
+            not isinstance(failure[4], _ENTRY_AT_FAULT) for failure in self._failures
+        )
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
         """Publish the document's entries; failures are kept for the end of the pass, not raised."""

@@ -156,10 +156,19 @@ async def test_a_broker_outage_parks_no_mongo_entry(
     for n in range(2):
         await gigs.insert_one(with_staged_events({"_id": f"o{n}"}, _event(ROUTED_TYPE, n)))
     relay = MongoOutboxRelay([gigs], bus, service_name="gig", metrics=outbox_metrics, park_after_attempts=1)
+    tried: list[str] = []
+    publish = relay._publish
+
+    async def counting(entry: dict[str, Any]) -> None:
+        tried.append(entry["id"])
+        await publish(entry)
+
+    relay._publish = counting  # type: ignore[method-assign]
     await bus.close()
     for _ in range(3):
         with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the closed bus raises
             await relay.relay_batch()
+    assert len(tried) == 3, "with the connection down, a pass stops at its first failing document"
     async for document in gigs.find({}):
         assert len(document[OUTBOX_FIELD]) == 1
         assert document[OUTBOX_PENDING_FIELD] is True
