@@ -22,7 +22,7 @@ from aiormq.abc import DeliveredMessage
 from servicekit.events.backoff import Backoff
 from servicekit.events.batch_publish import write_publications
 from servicekit.events.envelope import CONTENT_TYPE, EventEnvelope
-from servicekit.events.errors import PublishFailed, UnroutableEvent
+from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
 from servicekit.events.subscriptions import SUBSCRIPTIONS, Subscription, declare_subscriptions
 from servicekit.events.topology import (
     CORRELATION_ID_HEADER,
@@ -215,6 +215,7 @@ class EventBus:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._publish_timeout
         attempt = 0
+        nacked = False
         while True:
             attempt += 1
             try:
@@ -233,9 +234,12 @@ class EventBus:
             except RETRYABLE_PUBLISH_ERRORS as exc:
                 if self._events_exchange is None:
                     raise PublishFailed("the event bus is not connected") from exc
+                # A nack is the broker's answer about this event; the last attempt may still have timed out.
+                nacked = nacked or isinstance(exc, DeliveryError)
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    raise PublishFailed(
+                    error = PublishNacked if nacked else PublishFailed
+                    raise error(
                         f"{event_type} {event_id} not confirmed after {attempt} attempts: {exc!r}"
                     ) from exc
                 delay = min(self._backoff.delay(attempt), remaining)
@@ -263,6 +267,7 @@ class EventBus:
         confirm within `confirm_timeout`) is published again on its own through `publish_serialized`, with
         its retries across reconnects and its deadline, so no event fails that publishing it alone would
         have got through; a republished event may reach the broker twice, which consumers absorb by id.
+        Those republications run one after the other (`_republish_alone`), so only the event at fault fails.
         """
         if not events:
             return []
@@ -303,12 +308,33 @@ class EventBus:
                     except UnroutableEvent as unroutable:
                         results[index] = unroutable
         if retry:
-            again = await asyncio.gather(
-                *(self._publish_message(messages[i], events[i]) for i in retry), return_exceptions=True
-            )
-            for index, outcome in zip(retry, again, strict=True):
-                results[index] = outcome
+            await self._republish_alone(retry, messages, events, results)
         return results
+
+    async def _republish_alone(
+        self,
+        indexes: Sequence[int],
+        messages: Sequence[aio_pika.Message],
+        events: Sequence[SerializedEvent],
+        results: list[BaseException | None],
+    ) -> None:
+        """Publish the events at `indexes` one at a time, in order, each with `publish_serialized`'s retries.
+
+        Not concurrently: a message the broker answers by closing the channel (PRECONDITION_FAILED, e.g. a
+        `CC` header that is not an array) would close it under every publication in flight beside it, again
+        on each of its retries, so the whole batch could fail and count toward parking, or none of it. Alone,
+        only that message fails. Once one fails while the connection is down (an outage), the rest get the
+        same error at once rather than each waiting out its own publish deadline.
+        """
+        for position, index in enumerate(indexes):
+            try:
+                await self._publish_message(messages[index], events[index])
+            except Exception as exc:
+                results[index] = exc
+                if not isinstance(exc, UnroutableEvent | PublishNacked) and not self.is_connected:
+                    for rest in indexes[position + 1 :]:
+                        results[rest] = exc
+                    return
 
     async def _publish_message(self, message: aio_pika.Message, event: SerializedEvent) -> None:
         await self.publish_serialized(

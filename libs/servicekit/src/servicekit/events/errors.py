@@ -39,3 +39,8 @@ class PublishFailed(Exception):  # noqa: N818 - name fixed by docs/servicekit-ap
 
 class UnroutableEvent(PublishFailed):
     """The broker returned the event: no queue is bound for its type (no declared subscription)."""
+
+
+class PublishNacked(PublishFailed):
+    """The broker nacked the event until the publish deadline: it is reachable but refuses this event (e.g.
+    a queue at its length limit with `reject-publish`), so an outbox counts it against the event."""

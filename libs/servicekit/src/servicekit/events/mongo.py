@@ -37,7 +37,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.envelope import EventEnvelope
-from servicekit.events.errors import PublishFailed
+from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
@@ -57,8 +57,33 @@ PENDING_FILTER_KEY = f"{OUTBOX_FIELD}.0"
 PENDING_FILTER: Mapping[str, Any] = {PENDING_FILTER_KEY: {"$exists": True}}
 # The relay's regular poll: an equality on an indexed scalar, served by an index on every target.
 FLAGGED_FILTER: Mapping[str, Any] = {OUTBOX_PENDING_FIELD: True}
-# For reads of aggregate documents: neither the staged events nor their flag belong to the aggregate.
-OUTBOX_EXCLUDED: Mapping[str, Any] = {OUTBOX_FIELD: 0, OUTBOX_PENDING_FIELD: 0}
+# Failed publications per entry id ({"<event id>": n}), counted only while the broker is reachable; an
+# entry is moved to `_outbox_parked` ({"entry", "attempts", "last_error", "parked_at"}) after
+# `park_after_attempts` of them.
+OUTBOX_ATTEMPTS_FIELD = "_outbox_attempts"
+OUTBOX_PARKED_FIELD = "_outbox_parked"
+# Top-level, indexed: "this document holds parked entries" (what the parked gauge counts, without a scan).
+OUTBOX_HAS_PARKED_FIELD = "_outbox_has_parked"
+OUTBOX_PARKED_INDEX = "outbox_parked"
+PARKED_FILTER: Mapping[str, Any] = {OUTBOX_HAS_PARKED_FIELD: True}
+# For reads of aggregate documents: neither the staged events nor their bookkeeping belong to the aggregate.
+OUTBOX_EXCLUDED: Mapping[str, Any] = {
+    OUTBOX_FIELD: 0,
+    OUTBOX_PENDING_FIELD: 0,
+    OUTBOX_ATTEMPTS_FIELD: 0,
+    OUTBOX_PARKED_FIELD: 0,
+    OUTBOX_HAS_PARKED_FIELD: 0,
+}
+_MAX_ERROR_CHARS = 500
+# Failures that are the entry's own whatever the broker's state: returned unroutable, nacked, not serialisable
+# (a missing field is a LookupError; pamqp raises TypeError/ValueError for a header it cannot encode).
+_ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (
+    UnroutableEvent,
+    PublishNacked,
+    LookupError,
+    TypeError,
+    ValueError,
+)
 
 Document = dict[str, Any]
 
@@ -137,6 +162,17 @@ class MongoOutboxRelay(PollingRelay):
     Every `poll_interval` it reads the documents flagged `_outbox_pending` (indexed; the index is created
     on the first batch); every `full_scan_interval_seconds` it also scans for any non-empty outbox, flagged
     or not, so documents staged before the flag existed, or whose flag a FerretDB race lost, still go out.
+
+    A failing document does not stop the pass: the others are published, then the pass raises so the loop
+    backs off. An entry that keeps failing while the broker is reachable (returned unroutable, not
+    serialisable, or failing in a pass in which other entries were confirmed) is parked after
+    `park_after_attempts` such failures (counted in `_outbox_attempts`), as the SQL relay parks a row: it
+    is moved, in one update, from `_outbox` to `_outbox_parked` with its attempts and last error, logged
+    with its event id and counted in `outbox_parked_total`; the document's `_outbox_pending` flag is then
+    unset once nothing else waits, so the poll does not keep reading it. A pass in which nothing was
+    confirmed counts no transport failure, so a broker outage parks nothing. Parked entries are kept (this
+    relay never deletes anything unpublished) until replayed: the runbook
+    (docs/runbooks/alerts.md#gigstackoutboxeventsparked) moves them back to `_outbox` and sets the flag.
     """
 
     expected_errors = (PublishFailed, PyMongoError)
@@ -153,6 +189,7 @@ class MongoOutboxRelay(PollingRelay):
         pending_sample_interval_seconds: float = 5.0,
         full_scan_interval_seconds: float = 30.0,
         backoff: Backoff | None = None,
+        park_after_attempts: int = 10,
     ) -> None:
         super().__init__(
             service_name=service_name,
@@ -167,12 +204,19 @@ class MongoOutboxRelay(PollingRelay):
         self._full_scan_interval = full_scan_interval_seconds
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
+        self._park_after = park_after_attempts
+        # This pass's failed entries, (collection, document id, attempts so far, entry, error); counted and
+        # parked once the pass is over, when it is known whether the broker confirmed anything.
+        self._failures: list[tuple[AsyncCollection[Any], Any, int, Document, BaseException]] = []
+        self._confirmed_in_pass = False
+        self._failed_documents: set[tuple[str, str]] = set()
         bus.add_unroutable_listener(metrics.record_unroutable)
 
     async def ensure_indexes(self) -> None:
         """The index the regular poll uses (idempotent; a failure is retried by the next batch)."""
         for collection in self._collections:
             await collection.create_index([(OUTBOX_PENDING_FIELD, ASCENDING)], name=OUTBOX_PENDING_INDEX)
+            await collection.create_index([(OUTBOX_HAS_PARKED_FIELD, ASCENDING)], name=OUTBOX_PARKED_INDEX)
         self._indexed = True
 
     async def relay_batch(self) -> int:
@@ -183,57 +227,147 @@ class MongoOutboxRelay(PollingRelay):
         full_scan = self._next_full_scan is None or now >= self._next_full_scan
         published = 0
         scan_backlog = False
+        self._failures, self._confirmed_in_pass = [], False
+        self._failed_documents.clear()
         for collection in self._collections:
             published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
-            if full_scan:
+            if full_scan and not self._broker_away():
                 scanned_published, scanned = await self._relay_matching(collection, PENDING_FILTER)
                 published += scanned_published
                 scan_backlog = scan_backlog or scanned >= self._batch_size
-        if full_scan and not scan_backlog:
+            if self._broker_away():
+                break
+        if full_scan and not scan_backlog and not self._failures:
             # Scheduled once a scan came back short of a batch: a backlog of unflagged documents (staged
             # before the flag existed) is drained batch after batch, and a failed scan is repeated.
             self._next_full_scan = now + self._full_scan_interval
         if published:
             self._metrics.record_published(published)
+        if self._failures:
+            failures, self._failures = self._failures, []
+            await self._record_failures(failures)
+            first_error = failures[0][4]
+            if not isinstance(first_error, Exception):
+                raise first_error
+            raise PublishFailed(f"{len(failures)} Mongo outbox events not confirmed") from first_error
         return published
+
+    async def _record_failures(
+        self, failures: Sequence[tuple[AsyncCollection[Any], Any, int, Document, BaseException]]
+    ) -> None:
+        """Count each failure against its entry (and park it) only if the entry is at fault.
+
+        It is when the broker refused it (unroutable), when it could not even be turned into a message (a
+        missing field, a header AMQP cannot encode), or when anything else was confirmed in this pass (the
+        broker was reachable). Any other error of a pass that confirmed nothing (a closed bus, a broker
+        outage) counts against nothing.
+        """
+        for collection, document_id, attempts_so_far, entry, error in failures:
+            if not (isinstance(error, _ENTRY_AT_FAULT) or self._confirmed_in_pass):
+                continue
+            attempts = attempts_so_far + 1
+            entry_id = str(entry["id"])
+            reason = repr(error)[:_MAX_ERROR_CHARS]
+            if attempts < self._park_after:
+                await collection.update_one(
+                    {"_id": document_id}, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}}
+                )
+                continue
+            parked = {
+                "entry": entry,
+                "attempts": attempts,
+                "last_error": reason,
+                "parked_at": datetime.now(UTC),
+            }
+            # One update moves the entry, so it is never in both arrays nor in neither (exact-value removal,
+            # as in `_relay_document`).
+            await collection.update_one(
+                {"_id": document_id},
+                {
+                    "$pullAll": {OUTBOX_FIELD: [entry]},
+                    "$push": {OUTBOX_PARKED_FIELD: parked},
+                    "$set": {OUTBOX_HAS_PARKED_FIELD: True},
+                    "$unset": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": ""},
+                },
+            )
+            await self._unflag_if_empty(collection, document_id)
+            self._metrics.record_parked(str(entry.get("type")))
+            logger.error(
+                "outbox event %s (%s) of %s in %s/%r parked after %d failed publications: %s; the other "
+                "events go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
+                entry_id,
+                entry.get("type"),
+                self.service_name,
+                collection.name,
+                document_id,
+                attempts,
+                reason,
+            )
+
+    @staticmethod
+    async def _unflag_if_empty(collection: AsyncCollection[Any], document_id: Any) -> None:
+        """Unset the pending flag only if the outbox is empty by now: an entry pushed meanwhile set it."""
+        await collection.update_one(
+            {"_id": document_id, PENDING_FILTER_KEY: {"$exists": False}},
+            {"$unset": {OUTBOX_PENDING_FIELD: ""}},
+        )
 
     async def _relay_matching(
         self, collection: AsyncCollection[Any], query: Mapping[str, Any]
     ) -> tuple[int, int]:
         """(events published, documents read) for up to `batch_size` documents matching `query`."""
-        cursor = collection.find(query, {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1}).limit(self._batch_size)
+        projection = {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1, OUTBOX_ATTEMPTS_FIELD: 1}
+        cursor = collection.find(query, projection).limit(self._batch_size)
         documents = await cursor.to_list(length=self._batch_size)
         published = 0
         for document in documents:
-            published += await self._relay_document(collection, document)
+            if self._broker_away():
+                break
+            # The pass's full scan also matches a flagged document whose entries just failed: once a pass.
+            if (collection.full_name, repr(document["_id"])) not in self._failed_documents:
+                published += await self._relay_document(collection, document)
         return published, len(documents)
 
+    def _broker_away(self) -> bool:
+        """A publication of this pass failed for a reason other than its entry, and the connection is down:
+        the rest of the pass would only wait out one publish deadline per document (the pass was cut short at
+        the first failing document before parking existed; an outage still is)."""
+        return not self._bus.is_connected and any(
+            not isinstance(failure[4], _ENTRY_AT_FAULT) for failure in self._failures
+        )
+
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
+        """Publish the document's entries; failures are kept for the end of the pass, not raised."""
         outbox = document.get(OUTBOX_FIELD) or []
         entries = [e for e in outbox if isinstance(e, dict) and "id" in e]
         results = await asyncio.gather(*(self._publish(e) for e in entries), return_exceptions=True)
         confirmed = [entry for entry, result in zip(entries, results, strict=True) if result is None]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if not errors and len(entries) == len(outbox) and await self._drain(collection, document, outbox):
+        attempts = document.get(OUTBOX_ATTEMPTS_FIELD)
+        attempts = attempts if isinstance(attempts, dict) else {}
+        failed = [
+            (collection, document["_id"], _count(attempts.get(str(entry["id"]))), entry, result)
+            for entry, result in zip(entries, results, strict=True)
+            if isinstance(result, BaseException)
+        ]
+        if confirmed:
+            self._confirmed_in_pass = True
+        if not failed and len(entries) == len(outbox) and await self._drain(collection, document, outbox):
             return len(confirmed)
         if confirmed:
             # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
             # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
             # pushed since the read are different values, so they stay for the next round.
-            await collection.update_one({"_id": document["_id"]}, {"$pullAll": {OUTBOX_FIELD: confirmed}})
-        if not errors and document.get(OUTBOX_PENDING_FIELD):
-            # Everything read is out, but more was pushed since (the drain above did not match). Unset the
-            # flag only if the outbox is empty by now: an entry pushed meanwhile set it in its own write.
-            await collection.update_one(
-                {"_id": document["_id"], PENDING_FILTER_KEY: {"$exists": False}},
-                {"$unset": {OUTBOX_PENDING_FIELD: ""}},
-            )
-        if errors:
-            if not isinstance(errors[0], Exception):
-                raise errors[0]
-            raise PublishFailed(
-                f"{len(errors)} outbox events of {document['_id']!r} not confirmed"
-            ) from errors[0]
+            update: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: confirmed}}
+            forgotten = [str(e["id"]) for e in confirmed if str(e["id"]) in attempts]
+            if forgotten:
+                update["$unset"] = {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": "" for entry_id in forgotten}
+            await collection.update_one({"_id": document["_id"]}, update)
+        if not failed and document.get(OUTBOX_PENDING_FIELD):
+            # Everything read is out, but more was pushed since (the drain above did not match).
+            await self._unflag_if_empty(collection, document["_id"])
+        if failed:
+            self._failures.extend(failed)
+            self._failed_documents.add((collection.full_name, repr(document["_id"])))
         return len(confirmed)
 
     async def _drain(self, collection: AsyncCollection[Any], document: Document, outbox: list[Any]) -> bool:
@@ -245,7 +379,7 @@ class MongoOutboxRelay(PollingRelay):
         """
         result = await collection.update_one(
             {"_id": document["_id"], OUTBOX_FIELD: outbox},
-            {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: ""}},
+            {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: "", OUTBOX_ATTEMPTS_FIELD: ""}},
         )
         return result.matched_count == 1
 
@@ -273,3 +407,16 @@ class MongoOutboxRelay(PollingRelay):
         for collection in self._collections:
             total += await collection.count_documents(FLAGGED_FILTER)
         return total
+
+    async def parked_count(self) -> int:
+        """Parked entries waiting for a replay (read from the few documents flagged as holding some)."""
+        total = 0
+        for collection in self._collections:
+            async for document in collection.find(PARKED_FILTER, {OUTBOX_PARKED_FIELD: 1}):
+                parked = document.get(OUTBOX_PARKED_FIELD)
+                total += len(parked) if isinstance(parked, list) else 0
+        return total
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

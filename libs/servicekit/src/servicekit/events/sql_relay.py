@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus, SerializedEvent
-from servicekit.events.errors import PublishFailed, UnroutableEvent
+from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
 from servicekit.events.outbox_secrets import published_headers, redacted_body, secret_fields_of
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.sql_schema import OUTBOX
@@ -36,14 +36,15 @@ class SqlOutboxRelay(PollingRelay):
     MariaDB: at its default REPEATABLE READ the locking scan also takes gap locks that would block producers
     inserting new outbox rows while a batch is being published.
 
-    A row the broker keeps refusing while it is reachable (returned unroutable, or failing while other rows
-    of its batch are confirmed) is parked after `park_after_attempts` such failures, one per batch and so
-    spaced by the loop's backoff: `attempts` counts only those failures, the relay skips the row from then
-    on, logs its event id, counts it in `outbox_parked_total` (the gauge `outbox_parked_events` holds how
-    many wait), and the rows behind it flow. Failures of a whole batch (broker away) never count, so an
-    outage parks nothing. A parked row stays unpublished and is never pruned;
-    `UPDATE outbox_events SET attempts = 0 WHERE event_id = ...` hands it back to the relay
-    (docs/runbooks/alerts.md#gigstackoutboxeventsparked).
+    A row the broker keeps refusing while it is reachable (returned unroutable, nacked until the publish
+    deadline, or failing while other rows of its batch are confirmed: the batch's failures are republished
+    one at a time, so a message that makes the broker close the channel fails alone) is parked after
+    `park_after_attempts` such failures, one per batch and so spaced by the loop's backoff: `attempts`
+    counts only those failures, the relay skips the row from then on, logs its event id, counts it in
+    `outbox_parked_total` (the gauge `outbox_parked_events` holds how many wait), and the rows behind it
+    flow. Failures of a whole batch (broker away) never count, so an outage parks nothing. A parked row
+    stays unpublished and is never pruned; `UPDATE outbox_events SET attempts = 0 WHERE event_id = ...`
+    hands it back to the relay (docs/runbooks/alerts.md#gigstackoutboxeventsparked).
     """
 
     expected_errors = (PublishFailed, OperationalError, DBAPIError, OSError)
@@ -141,7 +142,7 @@ class SqlOutboxRelay(PollingRelay):
         by_seq = {row.seq: row for row in rows}
         for seq, error in failed:
             reason = repr(error)[:_MAX_ERROR_CHARS]
-            if not (broker_reachable or isinstance(error, UnroutableEvent)):
+            if not (broker_reachable or isinstance(error, UnroutableEvent | PublishNacked)):
                 await connection.execute(
                     sa.update(OUTBOX).where(OUTBOX.c.seq == seq).values(last_error=reason)
                 )

@@ -12,11 +12,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aio_pika
 import pytest
+import sqlalchemy as sa
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus
 from servicekit.events.bus import declare_exchanges
+from servicekit.events.sql import outbox_table, processed_events_table
 from servicekit.metrics import ConsumerMetrics, OutboxMetrics, create_registry
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SERVICE = "servicekit-tests"
 AMQP_TIMEOUT = 10.0
@@ -129,6 +132,30 @@ Eventually = Callable[..., Awaitable[None]]
 def eventually() -> Eventually:
     """`await eventually(predicate, within=..., what=...)`: poll a sync or async predicate until true."""
     return _eventually
+
+
+# A service table next to the outbox, to stage events in the same transaction as a state change.
+ORDERS = sa.table("orders", sa.column("id", sa.Integer), sa.column("note", sa.String))
+
+
+@pytest.fixture(params=["postgres_url", "mariadb_url"])
+async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
+    """The SQL outbox tests' store: a fresh PostgreSQL or MariaDB database holding the outbox, the
+    processed-events ledger and `ORDERS`. For one store only:
+    `@pytest.mark.parametrize("engine", ["postgres_url"], indirect=True)`."""
+    db_engine = create_async_engine(request.getfixturevalue(request.param), pool_size=5, pool_timeout=10)
+    metadata = sa.MetaData()
+    outbox_table(metadata)
+    processed_events_table(metadata)
+    sa.Table(
+        "orders", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.String(50))
+    )
+    async with db_engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    try:
+        yield db_engine
+    finally:
+        await db_engine.dispose()
 
 
 @pytest.fixture

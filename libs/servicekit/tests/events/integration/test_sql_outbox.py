@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,39 +16,17 @@ from servicekit.events.sql import (
     SqlOutboxRelay,
     claim_event,
     outbox_table,
-    processed_events_table,
     stage_event,
 )
 from servicekit.logging import bind_correlation_id
 from servicekit.metrics import OutboxMetrics
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from .conftest import ORDERS
 
 pytestmark = pytest.mark.integration
 
 EVENT_TYPE = "order.order.placed.v1"
-
-
-@pytest.fixture(params=["postgres_url", "mariadb_url"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    url: str = request.getfixturevalue(request.param)
-    db_engine = create_async_engine(url, pool_size=5, pool_timeout=10)
-    metadata = sa.MetaData()
-    outbox_table(metadata)
-    processed_events_table(metadata)
-    # A service table in the same MetaData, to stage events next to a state change.
-    sa.Table(
-        "orders", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("note", sa.String(50))
-    )
-    async with db_engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    try:
-        yield db_engine
-    finally:
-        await db_engine.dispose()
-
-
-def _orders() -> sa.TableClause:
-    return sa.table("orders", sa.column("id", sa.Integer), sa.column("note", sa.String))
 
 
 def _outbox() -> sa.Table:
@@ -63,7 +40,7 @@ async def _stage_orders(engine: AsyncEngine, ids: range, *, commit: bool = True)
     async with sessions() as session, session.begin():
         for order_id in ids:
             envelope = EventEnvelope.new(type=EVENT_TYPE, producer="order", payload={"order_id": order_id})
-            await session.execute(sa.insert(_orders()).values(id=order_id, note="placed"))
+            await session.execute(sa.insert(ORDERS).values(id=order_id, note="placed"))
             await stage_event(session, envelope)
             envelopes.append(envelope)
         if not commit:
@@ -138,7 +115,7 @@ async def test_claim_event_is_true_once_per_consumer_and_released_by_rollback(en
     async with sessions() as session, session.begin():
         assert await claim_event(session, "notification", event_id) is False
         # The duplicate did not poison the transaction: the handler can still write and commit.
-        await session.execute(sa.insert(_orders()).values(id=1, note="after duplicate"))
+        await session.execute(sa.insert(ORDERS).values(id=1, note="after duplicate"))
         assert await claim_event(session, "review", event_id) is True
 
     async def failing_handler() -> None:

@@ -13,9 +13,13 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from servicekit.events import EventBus, EventEnvelope
 from servicekit.events.backoff import Backoff
+from servicekit.events.bus import declare_exchanges
+from servicekit.events.errors import PublishFailed
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, stage_event
 from servicekit.metrics import OutboxMetrics
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from .conftest import SERVICE
 
 pytestmark = pytest.mark.integration
 
@@ -24,20 +28,6 @@ UNBOUND_TYPE = f"tests.parking.unbound{uuid.uuid4().hex[:8]}.v1"
 ROUTED_TYPE = "tests.parking.routed.v1"
 PARK_AFTER = 3
 BATCH = 4
-
-
-@pytest.fixture(params=["postgres_url", "mariadb_url"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    url: str = request.getfixturevalue(request.param)
-    db_engine = create_async_engine(url, pool_size=3, pool_timeout=10)
-    metadata = sa.MetaData()
-    outbox_table(metadata)
-    async with db_engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    try:
-        yield db_engine
-    finally:
-        await db_engine.dispose()
 
 
 async def _stage(engine: AsyncEngine, event_type: str, count: int) -> list[EventEnvelope]:
@@ -131,3 +121,75 @@ async def test_a_broker_outage_parks_nothing(
         attempts = (await connection.execute(sa.select(outbox.c.attempts))).scalars().all()
     assert attempts == [0, 0]
     assert await relay.pending_count() == 2
+
+
+@pytest.fixture
+async def quick_bus(amqp_url: str) -> AsyncIterator[EventBus]:
+    """A bus that gives up on an event after 1.5 s (30 s by default), so each failed relay batch is short."""
+    event_bus = EventBus(amqp_url, service_name=SERVICE, confirm_timeout=1.0, publish_timeout=1.5)
+    await event_bus.connect()
+    try:
+        yield event_bus
+    finally:
+        await event_bus.close()
+
+
+async def _attempts(engine: AsyncEngine) -> dict[str, int]:
+    outbox = outbox_table(sa.MetaData())
+    async with engine.connect() as connection:
+        rows = await connection.execute(sa.select(outbox.c.event_id, outbox.c.attempts))
+        return {str(row.event_id): row.attempts for row in rows}
+
+
+async def test_a_row_that_makes_the_broker_close_the_channel_is_parked_alone(
+    engine: AsyncEngine, quick_bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    # A `CC` header that is not an array: RabbitMQ answers the publish with PRECONDITION_FAILED and closes
+    # the channel, under every message of the batch still in flight behind it.
+    tap = await probe.tap(f"tests.parking.closing.{uuid.uuid4().hex[:8]}", ROUTED_TYPE)
+    [culprit] = await _stage(engine, ROUTED_TYPE, 1)
+    outbox = outbox_table(sa.MetaData())
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.update(outbox).where(outbox.c.event_id == culprit.id).values(headers={"CC": "not-an-array"})
+        )
+    relay = SqlOutboxRelay(
+        engine, quick_bus, service_name="order", metrics=outbox_metrics, park_after_attempts=2, batch_size=50
+    )
+    behind: list[EventEnvelope] = []
+    for _ in range(2):
+        # Traffic behind it, in the same batch: what is confirmed beside it shows the broker is reachable.
+        behind += await _stage(engine, ROUTED_TYPE, 10)
+        with pytest.raises(PublishFailed):
+            await relay.relay_batch()
+    delivered = await probe.fetch(tap, len(behind), within=10)
+    assert {m.message_id for m in delivered} == {str(e.id) for e in behind}
+    attempts = await _attempts(engine)
+    assert attempts.pop(str(culprit.id)) == 2, "the culprit alone counts, once per batch"
+    assert set(attempts.values()) == {0}, "no row published beside it counts"
+    assert await relay.parked_count() == 1
+    assert await relay.relay_batch() == 0
+
+
+async def test_a_nacked_row_alone_in_its_batch_counts_toward_parking(
+    engine: AsyncEngine, quick_bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    # A queue at its length limit with reject-publish: the broker (reachable) nacks every event routed to it.
+    nacked_type = f"tests.parking.nacked{uuid.uuid4().hex[:8]}.v1"
+    async with probe.connection.channel() as channel:
+        events = await declare_exchanges(channel, timeout=10)
+        queue = await channel.declare_queue(
+            f"tests.parking.full.{uuid.uuid4().hex[:8]}",
+            arguments={"x-max-length": 0, "x-overflow": "reject-publish", "x-expires": 60_000},
+        )
+        await queue.bind(events, routing_key=nacked_type)
+    [row] = await _stage(engine, nacked_type, 1)
+    relay = SqlOutboxRelay(
+        engine, quick_bus, service_name="order", metrics=outbox_metrics, park_after_attempts=2
+    )
+    for expected in (1, 2):
+        with pytest.raises(PublishFailed):
+            await relay.relay_batch()
+        assert await _attempts(engine) == {str(row.id): expected}
+    assert await relay.parked_count() == 1
+    assert await relay.pending_count() == 0

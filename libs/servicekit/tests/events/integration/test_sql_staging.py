@@ -9,7 +9,6 @@ events in one statement on both stores.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,41 +19,16 @@ from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
 from servicekit.events.sql import outbox_table, stage_event, stage_events
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import bind_correlation_id
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from .conftest import ORDERS
 
 pytestmark = pytest.mark.integration
 
+# The asyncpg driver path exists on PostgreSQL only.
+ON_POSTGRES = pytest.mark.parametrize("engine", ["postgres_url"], indirect=True)
+
 EVENT_TYPE = "order.order.placed.v1"
-ORDERS = sa.table("staging_orders", sa.column("id", sa.Integer))
-
-
-async def _engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=2, pool_timeout=10)
-    metadata = sa.MetaData()
-    outbox_table(metadata)
-    sa.Table("staging_orders", metadata, sa.Column("id", sa.Integer, primary_key=True))
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.drop_all)
-        await connection.run_sync(metadata.create_all)
-    return engine
-
-
-@pytest.fixture
-async def postgres(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = await _engine(postgres_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture(params=["postgres_url", "mariadb_url"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    engine = await _engine(request.getfixturevalue(request.param))
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
@@ -82,39 +56,41 @@ async def _rows(engine: AsyncEngine) -> dict[str, dict[str, Any]]:
         return {str(row.event_id): dict(row._mapping) for row in result}
 
 
+@ON_POSTGRES
 async def test_driver_path_joins_the_callers_transaction(
-    postgres: AsyncEngine, driver_statements: list[int]
+    engine: AsyncEngine, driver_statements: list[int]
 ) -> None:
     kept, dropped = _envelope(1), _envelope(2)
-    async with postgres.begin() as connection:
+    async with engine.begin() as connection:
         await connection.execute(sa.insert(ORDERS).values(id=1))
         await stage_event(connection, kept)
-    sessions = async_sessionmaker(postgres)
+    sessions = async_sessionmaker(engine)
     async with sessions() as session, session.begin():
         await session.execute(sa.insert(ORDERS).values(id=2))
         await stage_event(session, dropped)
         await session.rollback()  # the business write and the event go together
 
     assert driver_statements == [1, 1]
-    rows = await _rows(postgres)
+    rows = await _rows(engine)
     assert set(rows) == {str(kept.id)}
-    async with postgres.connect() as connection:
+    async with engine.connect() as connection:
         orders = (await connection.execute(sa.select(ORDERS.c.id))).scalars().all()
     assert orders == [1]
 
 
+@ON_POSTGRES
 async def test_driver_path_stores_what_the_sqlalchemy_path_stores(
-    postgres: AsyncEngine, driver_statements: list[int]
+    engine: AsyncEngine, driver_statements: list[int]
 ) -> None:
     through_sqlalchemy, through_driver = _envelope(1), _envelope(2)
     with bind_correlation_id("corr-1"):
-        async with postgres.begin() as connection:
+        async with engine.begin() as connection:
             # First statement of the transaction: SQLAlchemy begins it, so this one takes its path.
             await stage_event(connection, through_sqlalchemy, secret_fields=["note"])
             await stage_event(connection, through_driver, secret_fields=["note"])
 
     assert driver_statements == [1]
-    rows = await _rows(postgres)
+    rows = await _rows(engine)
     a, b = rows[str(through_sqlalchemy.id)], rows[str(through_driver.id)]
     for row, envelope in ((a, through_sqlalchemy), (b, through_driver)):
         assert row["event_type"] == EVENT_TYPE
@@ -148,11 +124,12 @@ async def test_stage_events_writes_a_unit_of_work_in_one_statement(
         assert driver_statements == [3]
 
 
+@ON_POSTGRES
 async def test_a_duplicate_event_id_raises_integrity_error_on_the_driver_path(
-    postgres: AsyncEngine, driver_statements: list[int]
+    engine: AsyncEngine, driver_statements: list[int]
 ) -> None:
     envelope = _envelope(1)
-    async with postgres.connect() as connection:
+    async with engine.connect() as connection:
         transaction = await connection.begin()
         await connection.execute(sa.insert(ORDERS).values(id=1))
         await stage_event(connection, envelope)
@@ -160,4 +137,4 @@ async def test_a_duplicate_event_id_raises_integrity_error_on_the_driver_path(
             await stage_event(connection, envelope)
         await transaction.rollback()
     assert driver_statements == [1, 1]
-    assert await _rows(postgres) == {}
+    assert await _rows(engine) == {}
