@@ -10,14 +10,22 @@ import logging
 import re
 import time
 
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import internal_error_response, log_unexpected_error
 from servicekit.logging import CORRELATION_ID_HEADER, bind_correlation_id
 from servicekit.metrics import HttpMetrics
 
-__all__ = ["HttpMetricsMiddleware", "RequestContextMiddleware", "route_template", "sanitized_correlation_id"]
+__all__ = [
+    "CLIENT_CLOSED_REQUEST",
+    "HttpMetricsMiddleware",
+    "RequestContextMiddleware",
+    "route_template",
+    "sanitized_correlation_id",
+]
 
 logger = logging.getLogger("servicekit.http.access")
 
@@ -27,6 +35,12 @@ _VALID_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Probes and scrapes arrive every few seconds from every kubelet/Prometheus; logging them is noise.
 _QUIET_PATHS = frozenset({"/health/live", "/health/ready", "/metrics"})
 UNMATCHED_ROUTE = "unmatched"
+# nginx's "client closed request": the client left before the answer, so no status was ever sent. Counted
+# apart from 5xx because a client that went away (a cancelled upload, a closed tab) is not a server error.
+CLIENT_CLOSED_REQUEST = 499
+# Set in the scope by RequestContextMiddleware (inner) for HttpMetricsMiddleware (outer) to read: the scope
+# dict is shared down the stack, and no response message exists to carry the status.
+_CLIENT_CLOSED_SCOPE_KEY = "gigstack.client_closed"
 
 
 def sanitized_correlation_id(value: str | None) -> str | None:
@@ -74,6 +88,8 @@ class HttpMetricsMiddleware:
             await self.app(scope, receive, send_recording_status)
         finally:
             in_progress.dec()
+            if scope.get(_CLIENT_CLOSED_SCOPE_KEY):
+                status = CLIENT_CLOSED_REQUEST
             self.metrics.observe(
                 method=method,
                 route=route_template(scope),
@@ -113,6 +129,16 @@ class RequestContextMiddleware:
 
             try:
                 await self.app(scope, receive, send_with_correlation_id)
+            except ClientDisconnect:
+                # Raised when the app reads the body of a request whose client already left: nothing to
+                # answer and nobody to answer to, and no fault of ours, so no ERROR, no traceback, no 500.
+                status = CLIENT_CLOSED_REQUEST
+                scope[_CLIENT_CLOSED_SCOPE_KEY] = True
+                trace.get_current_span().set_attribute("http.response.status_code", status)
+                logger.info(
+                    "client closed the request before the answer",
+                    extra={"http_method": scope["method"], "http_route": route_template(scope)},
+                )
             except Exception as error:
                 log_unexpected_error(scope["method"], scope["path"], error)
                 if response_started:

@@ -33,6 +33,7 @@ def create_app(settings: GigSettings | None = None) -> FastAPI:
             # The first gig of a new deployment then waits only for a refresh to be searchable, not for
             # the index's creation and shard allocation too; readiness does not wait for it.
             retry_in_background(deps.search.ensure, name="search index"),
+            retry_in_background(deps.ensure_indexes, name="gig indexes"),
         ],
         deps=deps,
         errors=GIG_ERRORS,

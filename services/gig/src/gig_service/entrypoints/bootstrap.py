@@ -8,8 +8,9 @@ projection, which consumes the service's own gig events).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
@@ -19,7 +20,7 @@ from servicekit.mongo import create_mongo_client
 from servicekit.search import create_search_client
 
 from gig_service.adapters.cover_images import StoredCoverImages
-from gig_service.adapters.repository import GIGS_COLLECTION
+from gig_service.adapters.repository import GIGS_COLLECTION, ensure_gig_indexes
 from gig_service.adapters.search_index import GigSearchIndex
 from gig_service.adapters.search_port import GigSearch
 from gig_service.adapters.unit_of_work import GigUnitOfWork
@@ -49,6 +50,7 @@ class GigDependencies:
     media: ObjectStore
     covers: StoredCoverImages
     upload_expiry_seconds: int
+    ensure_indexes: Callable[[], Awaitable[None]]
 
     @property
     def bus(self) -> EventBus:
@@ -116,4 +118,5 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         media=media,
         covers=StoredCoverImages(media),
         upload_expiry_seconds=settings.object_store_upload_expiry_seconds,
+        ensure_indexes=partial(ensure_gig_indexes, database[GIGS_COLLECTION]),
     )
