@@ -167,10 +167,13 @@ class _CachedToken:
         self._minted_at = -TOKEN_REFRESH_SECONDS
         self._token = ""
 
-    def bearer(self, subject: str | None) -> str:
+    def bearer(self, subject: str, session_id: str, email_verified: bool) -> str:
+        # One user per benchmark run: the token of the last subject is the token of every request.
         now = time.monotonic()
         if now - self._minted_at > TOKEN_REFRESH_SECONDS:
-            self._token = "Bearer " + self._issuer.issue("auth", subject=subject)
+            extra = {"email_verified": email_verified}
+            token = self._issuer.issue("auth", subject=subject, session_id=session_id, extra=extra)
+            self._token = "Bearer " + token
             self._minted_at = now
         return self._token
 
@@ -178,6 +181,8 @@ class _CachedToken:
 def gateway_rung(kind: str) -> FastAPI:
     """The real gateway app with its ``GET me`` route swapped, in place, for the ladder step ``kind``."""
     # Imported here: the floor kinds must not pay for (or depend on) the gateway app's imports.
+    from gateway_service.domain.sessions import AccessClaims
+    from gateway_service.entrypoints import auth_routes
     from gateway_service.entrypoints.app import create_app
     from gateway_service.entrypoints.dependencies import (
         bearer_credentials,
@@ -190,48 +195,54 @@ def gateway_rung(kind: str) -> FastAPI:
 
     settings = GatewaySettings()
     configure_logging(settings.service_name, settings.log_level)  # as run_service does for the gateway
-    gateway = create_app(settings)
-    deps = gateway.state.deps
     issuer = InternalTokenIssuer(settings.internal_token_private_key.get_secret_value())
     cached = _CachedToken(issuer)
     target = URL(os.environ["UPSTREAM_URL"].rstrip("/") + UPSTREAM_PATH, encoded=True)  # auth's URL
     step = LADDER.index(kind)
 
+    # Below `gw_verify` the user still has to be known (auth's `me` needs the subject): the access token's
+    # claims are verified once and looked up by the header's value after that.
+    verified_once: dict[str, AccessClaims] = {}
+
     async def me(request: Request) -> Response:
-        subject: str | None = None
-        session_id: str | None = None
-        email_verified = False
+        deps = request.app.state.deps
+        authorization = request.headers.get("authorization") or ""
+        claims: AccessClaims | None
         if step >= LADDER.index("gw_admit"):
             # The fast path's admission, in its order (entrypoints/fast_routes.py).
             await enforce_ip_budget(request)
-            claims = await current_session(await optional_session(request, await bearer_credentials(request)))
-            subject, session_id, email_verified = claims.user_id, claims.session_id, claims.email_verified
+            credentials = await bearer_credentials(request)
+            claims = await current_session(await optional_session(request, credentials))
         elif step >= LADDER.index("gw_verify"):
-            scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-            claims = deps.sessions.verify_access_token(token if scheme.lower() == "bearer" else "")
-            subject = claims.user_id
+            claims = deps.sessions.verify_access_token(authorization.removeprefix("Bearer "))
+        else:
+            claims = verified_once.get(authorization)
+            if claims is None:
+                claims = deps.sessions.verify_access_token(authorization.removeprefix("Bearer "))
+                verified_once[authorization] = claims
         headers = _forwarded(request.scope["headers"])
         headers.pop("authorization", None)
         if step >= LADDER.index("gw_mint"):
-            headers["Authorization"] = "Bearer " + issuer.issue(
-                "auth",
-                subject=subject,
-                session_id=session_id,
-                extra={"email_verified": email_verified},
-            )
+            extra = {"email_verified": claims.email_verified}
+            token = issuer.issue("auth", subject=claims.user_id, session_id=claims.session_id, extra=extra)
+            headers["Authorization"] = "Bearer " + token
         else:
-            headers["Authorization"] = cached.bearer(subject)
+            headers["Authorization"] = cached.bearer(claims.user_id, claims.session_id, claims.email_verified)
         async with deps.pools.session("auth").get(target, headers=headers, allow_redirects=False) as answer:
             body = await answer.read()
             return Response(body, status_code=answer.status, media_type=answer.headers.get("content-type"))
 
-    routes = gateway.router.routes
+    # Swapped in the gateway's own router (module state) before the app includes it (FastAPI includes routers
+    # lazily): same position, same operation id, none of the router's dependencies (the admission is `me`'s).
+    routes = auth_routes.router.routes
     index = next(
         number
         for number, route in enumerate(routes)
         if isinstance(route, APIRoute) and route.path == PROXIED_PATH and "GET" in (route.methods or ())
     )
-    routes[index] = APIRoute(PROXIED_PATH, me, methods=["GET"])
+    routes[index] = APIRoute(PROXIED_PATH, me, methods=["GET"], operation_id="auth.me")
+    gateway = create_app(settings)
+    deps = gateway.state.deps
     if kind != "gw_routes":
         return gateway
     # The same route table and lifespan (pools, Redis) on an app without the gateway's middleware.

@@ -474,6 +474,7 @@ def _ladder_report(
             "cpu_ms_per_request_per_round": per_round,
             "throughput_rps": round(totals[name].throughput, 1),
             "errors": totals[name].errors,
+            "error_kinds": dict(totals[name].error_kinds),
             "delta_ms": None if below is None else round(own - below["cpu_ms_per_request"], 3),
             "delta_ms_per_round": None
             if below is None
