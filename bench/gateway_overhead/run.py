@@ -60,6 +60,7 @@ LADDER_KINDS = {
     "gw_verify": "gw_verify",
     "gw_admit": "gw_admit",
     "gw_mint": "gw_mint",
+    "gw_routes_gcfreeze": "gw_routes_gcfreeze",
 }
 LADDER_STEPS = {
     "floor_fastapi": "one FastAPI route + aiohttp forward (no middleware)",
@@ -70,6 +71,8 @@ LADDER_STEPS = {
     "gw_mint": "+ internal token minted per request",
     "gateway": "+ DownstreamClient and relay (the real gateway)",
 }
+# Beside the ladder, compared with `gw_routes` only: the same after `gc.freeze()` once the app is built.
+LADDER_SIDE = {"gw_routes_gcfreeze": ("gw_routes", "gw_routes after gc.freeze() (side rung, vs gw_routes)")}
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -459,17 +462,20 @@ def _ladder_report(
 ) -> dict[str, Any]:
     """With ``--ladder``: each rung's own CPU per read (merged and per round) and its step over the rung
     below, the gateway last."""
-    names = [name for name in (*LADDER_KINDS, "gateway") if name in totals]
+    names = [name for name in (*LADDER_STEPS, *LADDER_SIDE) if name in totals]
     if "gw_routes" not in names:
         return {}
     ladder: list[dict[str, Any]] = []
     below: dict[str, Any] | None = None
+    by_name: dict[str, dict[str, Any]] = {}
     for name in names:
+        if name in LADDER_SIDE:
+            below = by_name[LADDER_SIDE[name][0]]
         per_round = [one[name]["gateway_cpu_ms_per_request"] for one in rounds]
         own = cpu[name]["gateway"] * 1000 / max(totals[name].requests, 1)
         rung: dict[str, Any] = {
             "rung": name,
-            "step": LADDER_STEPS[name],
+            "step": LADDER_STEPS[name] if name in LADDER_STEPS else LADDER_SIDE[name][1],
             "cpu_ms_per_request": round(own, 3),
             "cpu_ms_per_request_per_round": per_round,
             "throughput_rps": round(totals[name].throughput, 1),
@@ -483,7 +489,7 @@ def _ladder_report(
             ],
         }
         ladder.append(rung)
-        below = rung
+        by_name[name] = below = rung
     return {"ladder": ladder}
 
 
