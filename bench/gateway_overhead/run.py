@@ -9,6 +9,7 @@ alike. Reports throughput ratio (gateway / direct, target >= 0.85), p99 ratio (g
     uv run python bench/gateway_overhead/run.py --duration 30 --concurrency 32
     uv run python bench/gateway_overhead/run.py --baseline-ref <commit>   # before/after side by side
     uv run python bench/gateway_overhead/run.py --floor   # + the thinnest proxies (floor_apps.py)
+    uv run python bench/gateway_overhead/run.py --ladder  # + the cost ladder from the floor to the gateway
 """
 
 from __future__ import annotations
@@ -50,6 +51,28 @@ RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 FLOOR_APPS = Path(__file__).resolve().parent / "floor_apps.py"
 # `--floor` targets: the floor_apps.py kind each runs, in the order they are loaded after the gateway.
 FLOOR_KINDS = {"floor_asgi": "asgi", "floor_fastapi": "fastapi", "floor_constant": "constant"}
+# `--ladder` rungs, bottom up: the FastAPI floor, then the real gateway app with its `GET me` route swapped
+# for the floor's forwarding plus the gateway's own pieces up to each step (floor_apps.py), then the gateway.
+LADDER_KINDS = {
+    "floor_fastapi": "fastapi",
+    "gw_routes": "gw_routes",
+    "gw_stack": "gw_stack",
+    "gw_verify": "gw_verify",
+    "gw_admit": "gw_admit",
+    "gw_mint": "gw_mint",
+    "gw_routes_gcfreeze": "gw_routes_gcfreeze",
+}
+LADDER_STEPS = {
+    "floor_fastapi": "one FastAPI route + aiohttp forward (no middleware)",
+    "gw_routes": "+ the gateway's route table (no middleware)",
+    "gw_stack": "+ the gateway's middleware stack",
+    "gw_verify": "+ access-token verification",
+    "gw_admit": "+ admission (EVALSHA) and session rule, instead of verification alone",
+    "gw_mint": "+ internal token minted per request",
+    "gateway": "+ DownstreamClient and relay (the real gateway)",
+}
+# Beside the ladder, compared with `gw_routes` only: the same after `gc.freeze()` once the app is built.
+LADDER_SIDE = {"gw_routes_gcfreeze": ("gw_routes", "gw_routes after gc.freeze() (side rung, vs gw_routes)")}
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -230,10 +253,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 log_dir,
             )
         floors: dict[str, ServiceProcess] = {}
+        if args.ladder:
+            # Each rung builds the real gateway app, so it runs with the gateway's environment (same Redis,
+            # keys, budgets and auth); the FastAPI floor only needs the upstream.
+            for name, kind in LADDER_KINDS.items():
+                port = free_port()
+                env = {**gateway.env, "UPSTREAM_URL": auth.base_url, "PORT": str(port)}
+                floors[name] = ServiceProcess(
+                    name, [sys.executable, str(FLOOR_APPS), kind], env, port, log_dir / f"{name}.log"
+                )
         if args.floor:
             # The thinnest proxies (and a constant answer) as processes of their own, served like the gateway:
             # their CPU per read is the floor under the gateway's, measured in the same rounds.
             for name, kind in FLOOR_KINDS.items():
+                if name in floors:
+                    continue
                 port = free_port()
                 floors[name] = ServiceProcess(
                     name,
@@ -260,8 +294,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             targets["baseline"] = (baseline.base_url, "/api/v1/gateway/auth/me", lambda: gateway_headers)
             gateway_of["baseline"] = baseline
         for name, floor in floors.items():
-            # No token translation in a floor app: it is sent the internal token, as auth is directly.
-            targets[name] = (floor.base_url, "/api/v1/gateway/auth/me", direct_headers)
+            # No token translation in a floor app: it is sent the internal token, as auth is directly. The
+            # ladder's gateway rungs are sent the access token, as the gateway is.
+            sent = direct_headers if name in FLOOR_KINDS else (lambda: gateway_headers)
+            targets[name] = (floor.base_url, "/api/v1/gateway/auth/me", sent)
             gateway_of[name] = floor
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
         # CPU seconds each server process spent while each target was under load.
@@ -358,6 +394,7 @@ def _report(
         ],
         **_baseline_report(totals, cpu, rounds, args),
         **_floor_report(totals, cpu, rounds),
+        **_ladder_report(totals, cpu, rounds),
         "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET
         and p99_ratio <= P99_RATIO_TARGET
         and gateway_cpu_ms <= GATEWAY_CPU_MS_TARGET,
@@ -420,6 +457,42 @@ def _floor_report(
     return {"floor": floor}
 
 
+def _ladder_report(
+    totals: dict[str, LoadResult], cpu: dict[str, dict[str, float]], rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """With ``--ladder``: each rung's own CPU per read (merged and per round) and its step over the rung
+    below, the gateway last."""
+    names = [name for name in (*LADDER_STEPS, *LADDER_SIDE) if name in totals]
+    if "gw_routes" not in names:
+        return {}
+    ladder: list[dict[str, Any]] = []
+    below: dict[str, Any] | None = None
+    by_name: dict[str, dict[str, Any]] = {}
+    for name in names:
+        if name in LADDER_SIDE:
+            below = by_name[LADDER_SIDE[name][0]]
+        per_round = [one[name]["gateway_cpu_ms_per_request"] for one in rounds]
+        own = cpu[name]["gateway"] * 1000 / max(totals[name].requests, 1)
+        rung: dict[str, Any] = {
+            "rung": name,
+            "step": LADDER_STEPS[name] if name in LADDER_STEPS else LADDER_SIDE[name][1],
+            "cpu_ms_per_request": round(own, 3),
+            "cpu_ms_per_request_per_round": per_round,
+            "throughput_rps": round(totals[name].throughput, 1),
+            "errors": totals[name].errors,
+            "error_kinds": dict(totals[name].error_kinds),
+            "delta_ms": None if below is None else round(own - below["cpu_ms_per_request"], 3),
+            "delta_ms_per_round": None
+            if below is None
+            else [
+                round(a - b, 3) for a, b in zip(per_round, below["cpu_ms_per_request_per_round"], strict=True)
+            ],
+        }
+        ladder.append(rung)
+        by_name[name] = below = rung
+    return {"ladder": ladder}
+
+
 def _ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
@@ -465,7 +538,27 @@ def _table(report: dict[str, Any]) -> str:
         )
     if "floor" in report:
         rows += ["", *_floor_table(report)]
+    if "ladder" in report:
+        rows += ["", *_ladder_table(report)]
     return "\n".join(rows)
+
+
+def _ladder_table(report: dict[str, Any]) -> list[str]:
+    rows = [
+        "| rung | step | CPU ms/req | per round | delta ms | delta per round | req/s | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rung in report["ladder"]:
+        rows.append(
+            f"| {rung['rung']} | {rung['step']} | {rung['cpu_ms_per_request']} "
+            f"| {rung['cpu_ms_per_request_per_round']} | {rung['delta_ms']} | {rung['delta_ms_per_round']} "
+            f"| {rung['throughput_rps']} | {rung['errors']} |"
+        )
+    rows.append(
+        f"load average {report['load_average']} (1m per round "
+        f"{[one['load_average_1m'] for one in report['rounds_detail']]})"
+    )
+    return rows
 
 
 def _floor_table(report: dict[str, Any]) -> list[str]:
@@ -519,6 +612,13 @@ def main() -> None:
         help="also load the thinnest proxies on the gateway's stack (floor_apps.py: a bare ASGI aiohttp "
         "proxy, the same as one FastAPI route, a constant 200), in the same rounds, and report the "
         "gateway's CPU per read over theirs",
+    )
+    parser.add_argument(
+        "--ladder",
+        action="store_true",
+        help="also load the cost ladder (floor_apps.py: the FastAPI floor, then the real gateway app with "
+        "its `GET me` route built up one step at a time), in the same rounds, and report each rung's CPU "
+        "per read and its step over the rung below",
     )
     args = parser.parse_args()
     report = asyncio.run(measure(args))
