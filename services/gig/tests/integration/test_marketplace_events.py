@@ -83,8 +83,9 @@ async def test_each_review_counts_once_despite_redelivery_and_concurrency_and_se
             return found is not None and found["rating_count"] == len(ratings)
 
         # 25 deliveries race for one gig document (FerretDB write claims, retried with backoff): on two
-        # loaded cores that took over 30 s once; the point here is "each once", not how fast.
-        await eventually(counted, within=90, what="every rating in search")
+        # loaded cores that took over 30 s once, and over 90 s at load 8-20 (other benchmarks running);
+        # the point here is "each once", not how fast. A lost rating still fails, only later.
+        await eventually(counted, within=180, what="every rating in search")
         await asyncio.sleep(2)  # any double count would land by now
         for event in events[:3]:  # and a late redelivery long after the first
             await bus.publish(event)
