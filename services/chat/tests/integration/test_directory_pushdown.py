@@ -14,29 +14,14 @@ import pytest
 from chat_service.adapters.directory import MongoDirectory
 from chat_service.adapters.repositories import DIRECTORY
 from chat_service.domain.directory import DirectoryEntry
+from gigstack_testinfra.mongo_commands import FindFilters
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 pytestmark = pytest.mark.integration
 
 
-class Finds(CommandListener):
-    def __init__(self) -> None:
-        self.filters: list[tuple[str, dict[str, Any]]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name == "find":
-            self.filters.append((event.command["find"], dict(event.command.get("filter", {}))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
 async def test_many_names_people_with_lookups_pushed_down_to_postgresql(mongodb_url: str) -> None:
-    finds = Finds()
+    finds = FindFilters()
     client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[finds])
     try:
         database = client.get_default_database()
@@ -52,7 +37,7 @@ async def test_many_names_people_with_lookups_pushed_down_to_postgresql(mongodb_
             "u3": "user3",
             "u7": "user7",
         }
-        reads = [query for collection, query in finds.filters if collection == DIRECTORY]
+        reads = finds.of(DIRECTORY)
         assert reads
         for query in reads:
             explained = await database.command("explain", {"find": DIRECTORY, "filter": query})

@@ -14,29 +14,14 @@ from typing import Any
 
 import pytest
 from gig_service.adapters.batched_writes import update_versioned_batch
+from gigstack_testinfra.mongo_commands import FindFilters
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 pytestmark = pytest.mark.integration
 
 
-class Finds(CommandListener):
-    def __init__(self) -> None:
-        self.filters: list[tuple[str, dict[str, Any]]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name == "find":
-            self.filters.append((event.command["find"], dict(event.command.get("filter", {}))))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
 async def test_the_batched_writes_version_reads_are_pushed_down_to_postgresql(mongodb_url: str) -> None:
-    finds = Finds()
+    finds = FindFilters()
     client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[finds])
     try:
         database = client.get_default_database()
@@ -51,7 +36,7 @@ async def test_the_batched_writes_version_reads_are_pushed_down_to_postgresql(mo
         )
 
         assert written == 12
-        reads = [query for collection, query in finds.filters if collection == gigs.name]
+        reads = finds.of(gigs.name)
         assert reads, "the batch re-reads the versions it claimed"
         for query in reads:
             explained = await database.command("explain", {"find": gigs.name, "filter": query})

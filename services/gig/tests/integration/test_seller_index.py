@@ -15,28 +15,13 @@ from typing import Any
 import pytest
 from gig_service.adapters.repository import SELLER_INDEX, ensure_gig_indexes
 from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gigstack_testinfra.mongo_commands import FindFilters
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 pytestmark = pytest.mark.integration
 
 _GIGS = 3000  # enough that PostgreSQL prefers the index to a sequential scan
 _SELLERS = 300
-
-
-class Finds(CommandListener):
-    def __init__(self) -> None:
-        self.filters: list[dict[str, Any]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command["find"] == "gigs":
-            self.filters.append(dict(event.command.get("filter", {})))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
 
 
 def _gig(number: int) -> dict[str, Any]:
@@ -56,7 +41,7 @@ def _gig(number: int) -> dict[str, Any]:
 
 
 async def test_behind_seller_is_pushed_down_and_served_by_the_seller_index(mongodb_url: str) -> None:
-    finds = Finds()
+    finds = FindFilters()
     client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[finds])
     try:
         database = client.get_default_database()
@@ -68,7 +53,7 @@ async def test_behind_seller_is_pushed_down_and_served_by_the_seller_index(mongo
 
         expected = {f"g{n}" for n in range(_GIGS) if n % _SELLERS == 7 and n % 7 and n % 3 < 2}
         assert {gig.id for gig, _ in behind} == expected
-        [query] = finds.filters
+        [query] = finds.of("gigs")
         explained = await database.command("explain", {"find": "gigs", "filter": query})
         plan = json.dumps(explained["queryPlanner"])
         if "ferretdbVersion" in await database.command("buildInfo"):
