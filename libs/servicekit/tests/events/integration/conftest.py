@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import aio_pika
 import pytest
 import sqlalchemy as sa
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 from prometheus_client import CollectorRegistry
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.events import EventBus
 from servicekit.events.bus import declare_exchanges
 from servicekit.events.sql import outbox_table, processed_events_table
@@ -202,3 +205,15 @@ def consumed_count(metrics_registry: CollectorRegistry) -> Callable[[str, str, s
         return metrics_registry.get_sample_value("events_consumed_total", labels) or 0.0
 
     return read
+
+
+@pytest.fixture
+async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[Any]]:
+    """The Mongo outbox tests' store: this test's own database on the session's MongoDB-API server."""
+    client: AsyncMongoClient[Any] = AsyncMongoClient(
+        mongodb_url, serverSelectionTimeoutMS=10_000, timeoutMS=10_000
+    )
+    try:
+        yield client.get_default_database()
+    finally:
+        await client.close()

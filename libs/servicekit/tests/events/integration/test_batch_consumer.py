@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,25 +16,11 @@ from servicekit.events.batch_consumer import BatchEventConsumer
 from servicekit.events.bus import SerializedEvent
 from servicekit.events.sql import claim_events, processed_events_table
 from servicekit.metrics import ConsumerMetrics
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 pytestmark = pytest.mark.integration
 
 ROUTING_KEY = "order.order.placed.v1"
-
-
-@pytest.fixture(params=["postgres_url", "mariadb_url"])
-async def engine(request: pytest.FixtureRequest) -> AsyncIterator[AsyncEngine]:
-    url: str = request.getfixturevalue(request.param)
-    db_engine = create_async_engine(url, pool_size=5, pool_timeout=10)
-    metadata = sa.MetaData()
-    processed_events_table(metadata)
-    async with db_engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    try:
-        yield db_engine
-    finally:
-        await db_engine.dispose()
 
 
 async def test_claim_events_returns_only_the_ids_not_claimed_before_and_a_rollback_releases_them(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -29,17 +28,6 @@ from servicekit.metrics import OutboxMetrics
 pytestmark = pytest.mark.integration
 
 EVENT_TYPE = "users.profile.updated.v1"
-
-
-@pytest.fixture
-async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[Any]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(
-        mongodb_url, serverSelectionTimeoutMS=10_000, timeoutMS=10_000
-    )
-    try:
-        yield client.get_default_database()
-    finally:
-        await client.close()
 
 
 def _event(user: str, n: int) -> EventEnvelope:

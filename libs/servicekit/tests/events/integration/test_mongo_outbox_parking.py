@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.events import EventBus, EventEnvelope
@@ -33,17 +31,6 @@ pytestmark = pytest.mark.integration
 
 ROUTED_TYPE = "tests.mongoparking.routed.v1"
 PARK_AFTER = 3
-
-
-@pytest.fixture
-async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[Any]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(
-        mongodb_url, serverSelectionTimeoutMS=10_000, timeoutMS=10_000
-    )
-    try:
-        yield client.get_default_database()
-    finally:
-        await client.close()
 
 
 def _event(event_type: str, n: int) -> EventEnvelope:

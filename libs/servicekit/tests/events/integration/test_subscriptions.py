@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from servicekit.events import (
     EventBus,
@@ -111,15 +110,6 @@ async def test_an_unroutable_publication_raises_and_is_counted(
     await publisher.publish(_event())  # the channel is still usable afterwards
     labels = {"service": "servicekit-tests", "event_type": "tests.nobody.listens.v1"}
     assert metrics_registry.get_sample_value("events_unroutable_total", labels) == 1.0
-
-
-@pytest.fixture
-async def database(mongodb_url: str) -> AsyncIterator[AsyncDatabase[Any]]:
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, timeoutMS=10_000)
-    try:
-        yield client.get_default_database()
-    finally:
-        await client.close()
 
 
 async def test_the_outbox_keeps_an_unroutable_event_unpublished_and_reports_it(
