@@ -36,7 +36,7 @@ SERVICE_IMAGES := $(notdir $(patsubst %/Dockerfile,%,$(wildcard services/*/Docke
 CONTAINER_TESTS := tests/infra/test_sql_stores.py tests/infra/test_redis_and_mongo.py tests/infra/test_rabbitmq.py \
 	services/notification/tests/integration
 
-.PHONY: help deps up down status test test-images test-containers cluster-up cluster-down test-cluster lint fmt
+.PHONY: help deps up down status test fuzz-deep test-images test-containers cluster-up cluster-down test-cluster lint fmt
 
 help:
 	@echo "make deps    install servers and tools (scripts/install-deps.sh; idempotent, cached in ~/.cache/gigstack)"
@@ -44,6 +44,7 @@ help:
 	@echo "make down    stop everything make up started"
 	@echo "make status  what make up left running"
 	@echo "make test    deps + lint + pytest over $(TEST_PATHS) (real servers, see docs/local-development.md)"
+	@echo "make fuzz-deep  the public API's schemathesis run, randomized, FUZZ_EXAMPLES per operation (not in CI)"
 	@echo "make test-images  build every service image from its Dockerfile and run it read-only, non-root"
 	@echo "             (private dockerd, no registry: docs/local-cluster.md)"
 	@echo "make test-containers  infra + notification integration suites on the testcontainers backend, local store images"
@@ -85,6 +86,13 @@ test: deps
 	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) --ignore=$(FULL_CLUSTER_TESTS) $(PYTEST_ARGS)
 	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
 	@if [[ "$(CLUSTER_TIER)" != 0 ]]; then $(MAKE) --no-print-directory test-cluster PYTEST_ARGS=; fi
+
+# A deeper hunt than CI's bounded, derandomized contract run: random data (the seed is printed; FUZZ_SEED replays
+# it), FUZZ_EXAMPLES per operation. Not part of `make test`: its findings become fixes and tests there.
+FUZZ_EXAMPLES ?= 100
+fuzz-deep: deps
+	GIGSTACK_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) GIGSTACK_FUZZ_SEED=$(FUZZ_SEED) GIGSTACK_FUZZ_TIMEOUT_SECONDS=3600 \
+		$(UV_RUN) pytest tests/contracts/test_public_api_fuzzing.py $(PYTEST_ARGS)
 
 # The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
 test-images: deps

@@ -24,6 +24,20 @@ MAX_EXAMPLES_PER_OPERATION = 15
 RUN_TIMEOUT_SECONDS = 300
 
 
+def _generation_options() -> list[str]:
+    """CI's bounded, derandomized run; `GIGSTACK_FUZZ_SEED` / `GIGSTACK_FUZZ_MAX_EXAMPLES` make a deeper hunt
+    (`make fuzz-deep`), random unless a seed is given (a finding is replayed with the seed it printed)."""
+    examples = os.environ.get("GIGSTACK_FUZZ_MAX_EXAMPLES", str(MAX_EXAMPLES_PER_OPERATION))
+    seed = os.environ.get("GIGSTACK_FUZZ_SEED")
+    if seed is None and "GIGSTACK_FUZZ_MAX_EXAMPLES" not in os.environ:
+        return ["--max-examples", examples, "--generation-deterministic"]
+    return ["--max-examples", examples, *(["--seed", seed] if seed else [])]
+
+
+def _timeout_seconds() -> int:
+    return int(os.environ.get("GIGSTACK_FUZZ_TIMEOUT_SECONDS", RUN_TIMEOUT_SECONDS))
+
+
 def run_schemathesis(
     stack: GigstackStack, user: SignedInUser, report_dir: Path
 ) -> subprocess.CompletedProcess[str]:
@@ -39,9 +53,7 @@ def run_schemathesis(
         "all",
         "--header",
         f"X-Device-Id: {user.device_id}",
-        "--max-examples",
-        str(MAX_EXAMPLES_PER_OPERATION),
-        "--generation-deterministic",  # derandomized, and no example database between runs
+        *_generation_options(),  # by default derandomized, and no example database between runs
         "--workers",
         "1",
         "--request-timeout",
@@ -72,7 +84,7 @@ def run_schemathesis(
         cwd=work_dir,
         capture_output=True,
         text=True,
-        timeout=RUN_TIMEOUT_SECONDS,
+        timeout=_timeout_seconds(),
         check=False,
     )
 
