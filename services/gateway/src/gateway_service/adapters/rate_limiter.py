@@ -143,6 +143,12 @@ class RedisRateLimiter:
             ],
         )
 
+    async def aclose(self) -> None:
+        """At shutdown: the batches in flight are answered, then the scripts' own connection is closed."""
+        await self._admissions.aclose()
+        await self._windows.aclose()
+        await self._scripts.aclose()
+
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
         ttl = int(
             await self._acquire(keys=[_attempts_key(rule, key)], args=[rule.limit, rule.window_seconds])

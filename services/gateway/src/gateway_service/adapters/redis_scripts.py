@@ -27,13 +27,19 @@ Any other failure reaches every caller of the batch (the admission then fails cl
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections import deque
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
+import hiredis
 from redis.asyncio import Redis
-from redis.asyncio.connection import Connection
-from redis.exceptions import NoScriptError, ResponseError
+from redis.asyncio.connection import AbstractConnection
+from redis.credentials import UsernamePasswordCredentialProvider
+from redis.exceptions import AuthenticationError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # Keys and arguments of one script call.
 ScriptArgument = str | int
@@ -81,22 +87,28 @@ class LuaScript:
 class ScriptCaller:
     """``await caller.evalsha_many(script, calls)`` -> one answer per call, in order, one round trip.
 
-    At most as many connections as batches are in flight at once (the callers' `PipelineBatcher`s bound
-    that); each is used by one batch at a time.
+    One connection of its own (`_RedisLink`), on which batches may overlap: Redis answers in order, so each
+    batch's replies are the next ones due. Connected on first use, again after a failure.
     """
 
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._idle: list[Connection] = []
+        # Never connected itself: the source of the client's settings (address or socket path, TLS
+        # context, credentials, database, timeouts, retry policy), so they cannot drift from redis-py's.
+        pool = redis.connection_pool
+        self._settings: AbstractConnection = pool.connection_class(**pool.connection_kwargs)
+        self._link: _RedisLink | None = None
+        self._connecting: asyncio.Future[_RedisLink] | None = None
+        self._closed = False
 
     async def evalsha_many(self, script: LuaScript, calls: Sequence[ScriptCall]) -> list[object]:
         commands = [script.command(keys, arguments) for keys, arguments in calls]
-        answers = await self._exchange(commands)
-        refused = [index for index, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+        answers = await self._exchange_with_retries(commands)
+        refused = [index for index, answer in enumerate(answers) if _is_noscript(answer)]
         if refused:
             # Redis forgot the script (a restart, SCRIPT FLUSH): load it, send again only what it refused.
             await self._redis.script_load(script.text)
-            again = await self._exchange([commands[index] for index in refused])
+            again = await self._exchange_with_retries([commands[index] for index in refused])
             for index, answer in zip(refused, again, strict=True):
                 answers[index] = answer
         for answer in answers:
@@ -104,35 +116,178 @@ class ScriptCaller:
                 raise answer  # as a pipeline raises its first error reply: every caller of the batch fails
         return answers
 
+    async def _exchange_with_retries(self, commands: list[bytes]) -> list[object]:
+        # The client's retry policy (`reconnecting()`: connection errors and timeouts, short backoff), as
+        # redis-py's pipeline applies it: a connection that died with a Redis restart is retried on a new one.
+        return cast(
+            "list[object]",
+            await self._settings.retry.call_with_retry(
+                lambda: self._exchange(commands), lambda _error: self._drop()
+            ),
+        )
+
     async def _exchange(self, commands: list[bytes]) -> list[object]:
-        connection = self._idle.pop() if self._idle else await self._checkout()
+        link = self._link if self._link is not None and self._link.usable else await self._connect()
+        return await link.exchange(b"".join(commands), len(commands), self._settings.socket_timeout)
+
+    async def _drop(self) -> None:
+        # Every retryable failure has closed its link already (lost, timed out, never connected); a link
+        # that is still usable is one another batch has just opened, which this failure says nothing about.
+        if self._link is not None and not self._link.usable:
+            self._link = None
+
+    async def _connect(self) -> _RedisLink:
+        if self._closed:
+            raise RedisConnectionError("the script caller is closed")
+        if self._connecting is None:  # one connection attempt, however many batches are waiting for it
+            self._connecting = asyncio.ensure_future(self._open())
+        connecting = self._connecting
         try:
-            return cast(
-                "list[object]",
-                await connection.retry.call_with_retry(
-                    lambda: _send_and_read(connection, commands),
-                    lambda _error: connection.disconnect(),
-                ),
+            link = await asyncio.shield(connecting)
+        finally:
+            if self._connecting is connecting and connecting.done():
+                self._connecting = None
+        self._link = link
+        return link
+
+    async def _open(self) -> _RedisLink:
+        settings = self._settings
+        loop = asyncio.get_running_loop()
+        # redis-py's own address of the connection: host and port (with its TLS context), or a socket path.
+        address: dict[str, Any] = dict(settings._connection_arguments())  # type: ignore[attr-defined]
+        try:
+            async with asyncio.timeout(settings.socket_connect_timeout):
+                if "path" in address:
+                    _, link = await loop.create_unix_connection(_RedisLink, address["path"])
+                else:
+                    _, link = await loop.create_connection(
+                        _RedisLink, address["host"], address["port"], ssl=address.get("ssl")
+                    )
+                await self._handshake(link)
+        except TimeoutError as error:
+            raise RedisTimeoutError("Timeout connecting to Redis") from error
+        except OSError as error:
+            raise RedisConnectionError(f"Error connecting to Redis: {error}") from error
+        return link
+
+    async def _handshake(self, link: _RedisLink) -> None:
+        # What redis-py's `on_connect` sends on a RESP2 connection: AUTH with the URL's user and password
+        # (or the credential provider's), then SELECT of the URL's database.
+        settings = self._settings
+        commands: list[bytes] = []
+        if settings.credential_provider is not None or settings.username or settings.password:
+            provider = settings.credential_provider or UsernamePasswordCredentialProvider(
+                settings.username, settings.password
             )
+            commands.append(_array("AUTH", *await provider.get_credentials_async()))
+        if settings.db:
+            commands.append(_array("SELECT", settings.db))
+        if not commands:
+            return
+        try:
+            answers = await link.exchange(b"".join(commands), len(commands), settings.socket_connect_timeout)
         except BaseException:
-            # Whatever was cut short (a cancellation between reads), the replies still due would be read as
-            # the next batch's: that connection starts again from a new socket.
-            await connection.disconnect(nowait=True)
+            link.close()
+            raise
+        for answer in answers:
+            if isinstance(answer, ResponseError):
+                link.close()
+                if "WRONGPASS" in str(answer) or "NOAUTH" in str(answer):
+                    raise AuthenticationError(str(answer))
+                raise answer
+
+    async def aclose(self) -> None:
+        """Close the connection at shutdown (the client's pool does not know it)."""
+        self._closed = True
+        if self._link is not None:
+            self._link.close()
+            self._link = None
+
+
+def _array(*parts: str | int | bytes) -> bytes:
+    encoded = [_bulk(part) if isinstance(part, bytes) else _encode(part) for part in parts]
+    return b"*%d\r\n" % len(encoded) + b"".join(encoded)
+
+
+def _is_noscript(answer: object) -> bool:
+    return isinstance(answer, ResponseError) and str(answer).startswith("NOSCRIPT")
+
+
+class _RedisLink(asyncio.Protocol):
+    """One Redis connection: requests are written as they come, replies parsed by hiredis and handed to
+    their callers in order (Redis answers a connection's commands in the order it received them)."""
+
+    def __init__(self) -> None:
+        # Error replies become ResponseError values (not raised): one caller's error leaves the rest in step.
+        self._reader = hiredis.Reader(replyError=ResponseError)
+        self._waiting: deque[asyncio.Future[object]] = deque()
+        self._transport: asyncio.Transport | None = None
+        self._lost = False
+
+    @property
+    def usable(self) -> bool:
+        return not self._lost and self._transport is not None and not self._transport.is_closing()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast("asyncio.Transport", transport)
+
+    def data_received(self, data: bytes) -> None:
+        self._reader.feed(data)
+        try:
+            while self._waiting:
+                reply = self._reader.gets()
+                if reply is False:
+                    return
+                waiter = self._waiting.popleft()
+                if not waiter.done():  # a caller gone (cancelled) still consumes its reply: in step
+                    waiter.set_result(reply)
+        except hiredis.ProtocolError as error:
+            self._fail(RedisConnectionError(f"Protocol error from Redis: {error}"))
+            return
+        if self._reader.gets() is not False:  # a reply nobody asked for: this connection is out of step
+            self._fail(RedisConnectionError("Redis sent a reply nobody was waiting for"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._lost = True
+        self._fail_waiting(RedisConnectionError("Connection closed by Redis"))
+
+    def close(self) -> None:
+        self._fail(RedisConnectionError("Connection closed"))
+
+    def _fail(self, error: Exception) -> None:
+        self._lost = True
+        self._fail_waiting(error)
+        if self._transport is not None:
+            self._transport.close()
+
+    def _fail_waiting(self, error: Exception) -> None:
+        waiting, self._waiting = self._waiting, deque()
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_exception(error)
+                waiter.exception()  # retrieved: a caller that stopped waiting leaves no warning behind
+
+    async def exchange(self, data: bytes, replies: int, within: float | None) -> list[object]:
+        """Write ``data`` (``replies`` commands) and wait for their replies, at most ``within`` seconds."""
+        if not self.usable or self._transport is None:
+            raise RedisConnectionError("Connection to Redis lost")
+        loop = asyncio.get_running_loop()
+        waiters = [loop.create_future() for _ in range(replies)]
+        self._waiting.extend(waiters)
+        self._transport.write(data)
+        # A timer rather than a timeout context per batch: the common case costs one call_later and cancel.
+        timer = (
+            loop.call_later(within, self._fail, RedisTimeoutError("Timeout reading from Redis"))
+            if within
+            else None
+        )
+        try:
+            await waiters[-1]  # replies come in order: when the last is here, so are the others
+        except asyncio.CancelledError:
+            # Cut short: the replies still due would be read as the next batch's, so the connection goes.
+            self._fail(RedisConnectionError("Connection abandoned mid-exchange"))
             raise
         finally:
-            self._idle.append(connection)
-
-    async def _checkout(self) -> Connection:
-        # Kept for good, never released: the pool's disconnect (Redis.aclose) still closes in-use connections.
-        return cast("Connection", await self._redis.connection_pool.get_connection())  # type: ignore[no-untyped-call]
-
-
-async def _send_and_read(connection: Connection, commands: list[bytes]) -> list[object]:
-    await connection.send_packed_command(b"".join(commands))
-    answers: list[object] = []
-    for _ in commands:
-        try:
-            answers.append(await connection.read_response())
-        except ResponseError as error:  # an error *reply*: the connection is in step, read the rest
-            answers.append(error)
-    return answers
+            if timer is not None:
+                timer.cancel()
+        return [waiter.result() for waiter in waiters]
