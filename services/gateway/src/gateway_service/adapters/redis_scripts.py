@@ -254,6 +254,9 @@ class _RedisLink(asyncio.Protocol):
     def close(self) -> None:
         self._fail(RedisConnectionError("Connection closed"))
 
+    def _time_out(self) -> None:
+        self._fail(RedisTimeoutError("Timeout reading from Redis"))
+
     def _fail(self, error: Exception) -> None:
         self._lost = True
         self._fail_waiting(error)
@@ -276,11 +279,7 @@ class _RedisLink(asyncio.Protocol):
         self._waiting.extend(waiters)
         self._transport.write(data)
         # A timer rather than a timeout context per batch: the common case costs one call_later and cancel.
-        timer = (
-            loop.call_later(within, self._fail, RedisTimeoutError("Timeout reading from Redis"))
-            if within
-            else None
-        )
+        timer = loop.call_later(within, self._time_out) if within else None
         try:
             await waiters[-1]  # replies come in order: when the last is here, so are the others
         except asyncio.CancelledError:
