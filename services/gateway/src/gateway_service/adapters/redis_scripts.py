@@ -3,26 +3,29 @@
 Every request the gateway admits makes one script call (adapters/rate_limiter.py). Through redis-py's
 pipeline each batch of those calls built a `Pipeline`, checked a connection out of the pool and back
 (redis-py 8 records pool and operation metrics around both), packed every argument through its encoder and
-ran every reply through its response callbacks: the largest Redis share of the gateway's CPU per read.
-`ScriptCaller` keeps what that path guaranteed and drops the rest:
+read every reply through a timeout context and response callbacks: ~150 to 230 µs of CPU per lone admission,
+against ~7 µs for a bare asyncio round trip (docs/benchmarks.md, session of 21:40). `ScriptCaller` keeps
+what that path guaranteed and drops the rest:
 
-- **Connections**: redis-py's own `Connection`s, checked out of the client's pool once and kept (so the
-  URL's TLS, ACL user and password, database, timeouts and redis-py's retry policy are the client's, and
-  `Redis.aclose()` at shutdown closes them with the pool's others). A connection that failed is
-  disconnected by redis-py and connects again on its next use, as a pooled one does.
-- **Retries**: the connection's `Retry` (`reconnecting()`: connection errors and timeouts, a short backoff),
-  disconnecting between attempts, exactly as redis-py's pipeline does it: a connection that died with a
-  Redis restart is retried on a new one instead of failing a request after the outage is over.
+- **One connection of its own**, an asyncio `Protocol` (`_RedisLink`): commands are written as they come,
+  hiredis parses the replies, and each batch gets the next replies due (Redis answers in order), so batches
+  may overlap. Its settings are redis-py's own, read from a never-connected `Connection` of the client's
+  pool class: host and port or socket path, the `rediss://` TLS context, ACL user and password (or the
+  credential provider), database, connect and read timeouts. Closed by the lifespan.
+- **Timeouts**: a batch not answered within the socket timeout fails with redis-py's `TimeoutError`, and
+  its connection is closed so a late reply is never taken for a later call.
+- **Retries**: the client's `Retry` (`reconnecting()`: connection errors and timeouts, a short backoff), as
+  redis-py's pipeline applies it; one reconnection serves every waiting batch, so a connection that died
+  with a Redis restart is replaced instead of failing requests after the outage is over.
 - **Encoding**: the command's fixed part (``EVALSHA``, the SHA, the number of keys) is encoded once per
   script; per call only the keys and arguments are, and the arguments (each rule's limit, expiry, amount:
-  the same few tuples again and again) are remembered once encoded.
-- **Replies**: read with redis-py's parser (hiredis when installed) through `Connection.read_response`,
-  which keeps the socket timeout and disconnects on a broken or timed-out read; an error reply is kept as
-  that call's answer so the connection stays in step with the replies still to come.
-- **NOSCRIPT** (Redis restarted or ``SCRIPT FLUSH``): the script is loaded and only the calls Redis
-  refused are sent again (a call Redis ran is never run twice).
+  the same few tuples again and again) are remembered once encoded. The bytes are redis-py's.
+- **Error replies** are kept as that call's answer (the connection stays in step). **NOSCRIPT** (Redis
+  restarted or ``SCRIPT FLUSH``): the script is loaded and only the calls Redis refused are sent again (a
+  call Redis ran is never run twice).
 
-Any other failure reaches every caller of the batch (the admission then fails closed: 503, ADR 0022).
+Any other failure is a `redis.exceptions.RedisError` for every caller of the batch: the admission fails
+closed (503, ADR 0022).
 """
 
 from __future__ import annotations
