@@ -79,7 +79,7 @@ class RedisRateLimiter:
         return await self._refusal(strategy, item, key)
 
     async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
-        """Count several approximate budgets in one Redis round trip (a pipeline of limits' script).
+        """Count several approximate budgets in one Redis round trip (limits' script once per budget).
 
         Every request on a session counts against the per-IP and the per-account budget: one round trip
         for both, and that pipeline is shared with the other requests counting at the same moment
