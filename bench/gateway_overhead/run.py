@@ -118,6 +118,18 @@ def _export_sources(ref: str, into: Path) -> str:
     return os.pathsep.join(str(into / part) for part in ("services/gateway/src", "libs/servicekit/src"))
 
 
+def _baseline_path(args: argparse.Namespace, into: Path) -> str:
+    sources = _export_sources(args.baseline_ref, into)
+    if not args.baseline_without_hiredis:
+        return sources
+    # A `hiredis` that fails to import shadows the installed one: redis-py then parses replies in Python,
+    # as it does in an environment without hiredis (a lock from before it was added).
+    shim = into / "no-hiredis"
+    (shim / "hiredis").mkdir(parents=True, exist_ok=True)
+    (shim / "hiredis" / "__init__.py").write_text('raise ImportError("hiredis hidden for the baseline")\n')
+    return os.pathsep.join((str(shim), sources))
+
+
 async def _migrate_auth(database_url: str) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -249,7 +261,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             baseline = _service(
                 "gateway-baseline",
                 "gateway_service",
-                {**gateway.env, "PYTHONPATH": _export_sources(args.baseline_ref, log_dir)},
+                {**gateway.env, "PYTHONPATH": _baseline_path(args, log_dir)},
                 log_dir,
             )
         floors: dict[str, ServiceProcess] = {}
@@ -415,6 +427,7 @@ def _baseline_report(
     baseline_cpu = cpu["baseline"]["gateway"] / max(baseline.requests, 1)
     return {
         "baseline_ref": args.baseline_ref,
+        "baseline_without_hiredis": args.baseline_without_hiredis,
         "gateway_server": args.gateway_server,
         "baseline": _summary(baseline, cpu["baseline"]),
         "baseline_throughput_ratio": round(baseline.throughput / totals["direct"].throughput, 3),
@@ -532,7 +545,9 @@ def _table(report: dict[str, Any]) -> str:
     )
     if "baseline" in report:
         rows.append(
-            f"baseline {report['baseline_ref']}: throughput ratio {report['baseline_throughput_ratio']}, "
+            f"baseline {report['baseline_ref']}"
+            f"{' (without hiredis)' if report.get('baseline_without_hiredis') else ''}: "
+            f"throughput ratio {report['baseline_throughput_ratio']}, "
             f"p99 ratio {report['baseline_p99_ratio']}; gateway CPU / baseline gateway CPU = "
             f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
         )
@@ -598,6 +613,12 @@ def main() -> None:
         "--baseline-ref",
         help="also run the gateway at this git commit (its own process, same auth and Redis) and report this "
         "gateway's CPU per read relative to it, measured side by side in the same rounds",
+    )
+    parser.add_argument(
+        "--baseline-without-hiredis",
+        action="store_true",
+        help="run the baseline gateway with hiredis hidden (redis-py's Python parser), as an environment "
+        "locked before the gateway depended on it runs",
     )
     parser.add_argument(
         "--gateway-server",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..endpoints import RedisEndpoint
@@ -15,8 +17,16 @@ from .base import LocalServer
 DATABASES = 1024
 
 
-def redis_ping(port: int, host: str = LOOPBACK, *, username: str | None = None, password: str = "") -> bool:
-    with socket.create_connection((host, port), timeout=2) as conn:
+def redis_ping(
+    port: int,
+    host: str = LOOPBACK,
+    *,
+    username: str | None = None,
+    password: str = "",
+    tls: ssl.SSLContext | None = None,
+) -> bool:
+    with socket.create_connection((host, port), timeout=2) as plain:
+        conn = plain if tls is None else tls.wrap_socket(plain, server_hostname=host)
         if username is not None:
             conn.sendall(_command(b"AUTH", username.encode(), password.encode()))
             if not conn.recv(64).startswith(b"+OK"):
@@ -28,6 +38,18 @@ def redis_ping(port: int, host: str = LOOPBACK, *, username: str | None = None, 
 def _command(*parts: bytes) -> bytes:
     encoded = b"".join(b"$%d\r\n%s\r\n" % (len(part), part) for part in parts)
     return b"*%d\r\n" % len(parts) + encoded
+
+
+@dataclass(frozen=True)
+class RedisTls:
+    """TLS only (no plain port): the server's certificate and key, and the CA that signed it."""
+
+    cert: Path
+    key: Path
+    ca: Path
+
+    def client_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca))
 
 
 class RedisServer(LocalServer):
@@ -42,6 +64,7 @@ class RedisServer(LocalServer):
         durable: bool = False,
         acl: str | None = None,
         admin: tuple[str, str] | None = None,
+        tls: RedisTls | None = None,
     ) -> None:
         """`acl` is an ACL file's text (users and their rules; see gigstack_registry.redis_acl) and `admin`
         the (user, password) of a user in it that may do everything, for readiness and the endpoint."""
@@ -50,6 +73,7 @@ class RedisServer(LocalServer):
         self.durable = durable
         self.acl = acl
         self.admin = admin
+        self.tls = tls
         if (acl is None) != (admin is None):
             raise ValueError("an ACL file needs the admin user that readiness and fixtures use")
 
@@ -63,8 +87,18 @@ class RedisServer(LocalServer):
         return self.base_dir / "redis.conf"
 
     def prepare(self) -> None:
+        listen = [f"port {self.port}"]
+        if self.tls is not None:
+            listen = [
+                "port 0",
+                f"tls-port {self.port}",
+                f"tls-cert-file {self.tls.cert}",
+                f"tls-key-file {self.tls.key}",
+                f"tls-ca-cert-file {self.tls.ca}",
+                "tls-auth-clients no",
+            ]
         lines = [
-            f"port {self.port}",
+            *listen,
             f"bind {LOOPBACK}",
             "protected-mode yes",
             f"dir {self.base_dir}",
@@ -90,6 +124,7 @@ class RedisServer(LocalServer):
         wait_until(lambda: self._ping(), timeout=self.start_timeout, what="redis", abort=self.exit_reason)
 
     def _ping(self) -> bool:
+        tls = None if self.tls is None else self.tls.client_context()
         if self.admin is None:
-            return redis_ping(self.port)
-        return redis_ping(self.port, username=self.admin[0], password=self.admin[1])
+            return redis_ping(self.port, tls=tls)
+        return redis_ping(self.port, username=self.admin[0], password=self.admin[1], tls=tls)

@@ -16,9 +16,9 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from gateway_service.adapters.redis_batching import PipelineBatcher
+from gateway_service.adapters.redis_scripts import LuaScript, ScriptCaller
 from gateway_service.adapters.redis_sessions import session_key
 from gateway_service.domain.rate_limits import RateDecision, RateRule
 
@@ -59,12 +59,15 @@ class RedisRateLimiter:
         self._approximate = SlidingWindowCounterRateLimiter(storage)
         self._acquire = redis.register_script(_ACQUIRE)
         self._refund = redis.register_script(_REFUND)
-        # limits' own sliding-window script, run on our pipeline by `hit_many` (same keys, same counters).
-        self._sliding_window = redis.register_script(_sliding_window_script(storage))
-        # Concurrent requests' counts share pipelines (adapters/redis_batching.py).
+        # The per-request scripts go through `ScriptCaller` (adapters/redis_scripts.py): EVALSHA pre-encoded
+        # on connections of their own, without redis-py's pipeline machinery (ADR 0024, amendment "admit2").
+        self._scripts = ScriptCaller(redis)
+        # limits' own sliding-window script, run by `hit_many` (same keys, same counters).
+        self._sliding_window = LuaScript(_sliding_window_script(storage))
+        # Concurrent requests' counts share one round trip (adapters/redis_batching.py).
         self._windows: PipelineBatcher[_WindowArguments] = PipelineBatcher(self._run_sliding_windows)
         # Both request budgets and the session's liveness in one script call (ADR 0024, edge redesign).
-        self._admission = redis.register_script(_admission_script(storage))
+        self._admission = LuaScript(_admission_script(storage))
         self._admissions: PipelineBatcher[_AdmissionArguments] = PipelineBatcher(self._run_admissions)
 
     async def hit(self, rule: RateRule, key: str) -> RateDecision:
@@ -76,7 +79,7 @@ class RedisRateLimiter:
         return await self._refusal(strategy, item, key)
 
     async def hit_many(self, hits: Sequence[tuple[RateRule, str]]) -> list[RateDecision]:
-        """Count several approximate budgets in one Redis round trip (a pipeline of limits' script).
+        """Count several approximate budgets in one Redis round trip (limits' script once per budget).
 
         Every request on a session counts against the per-IP and the per-account budget: one round trip
         for both, and that pipeline is shared with the other requests counting at the same moment
@@ -126,38 +129,25 @@ class RedisRateLimiter:
         return (previous, current, item.amount, item.get_expiry(), 1)
 
     async def _run_sliding_windows(self, arguments: Sequence[_WindowArguments]) -> list[Any]:
-        return await self._run_script(
-            self._sliding_window.sha,
-            self._sliding_window.script,
-            [(2, window) for window in arguments],
+        return await self._scripts.evalsha_many(
+            self._sliding_window,
+            [((window[0], window[1]), window[2:]) for window in arguments],
         )
 
     async def _run_admissions(self, arguments: Sequence[_AdmissionArguments]) -> list[Any]:
-        return await self._run_script(
-            self._admission.sha,
-            self._admission.script,
+        return await self._scripts.evalsha_many(
+            self._admission,
             [
-                (5, (first[0], first[1], second[0], second[1], live_key, *first[2:], *second[2:]))
+                ((first[0], first[1], second[0], second[1], live_key), (*first[2:], *second[2:]))
                 for first, second, live_key in arguments
             ],
         )
 
-    async def _run_script(
-        self, sha: str, script: Any, calls: Sequence[tuple[int, tuple[str | int, ...]]]
-    ) -> list[Any]:
-        # EVALSHA straight on the pipeline: redis-py's Script objects make a pipeline ask SCRIPT EXISTS
-        # first, a second round trip each time. The script is loaded once, and again if Redis forgot it.
-        for attempt in (1, 2):
-            try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for number_of_keys, keys_and_args in calls:
-                        pipe.evalsha(sha, number_of_keys, *keys_and_args)
-                    return list(await pipe.execute())
-            except NoScriptError:
-                if attempt == 2:
-                    raise
-                await self._redis.script_load(script)
-        raise AssertionError("unreachable")
+    async def aclose(self) -> None:
+        """At shutdown: the batches in flight are answered, then the scripts' own connection is closed."""
+        await self._admissions.aclose()
+        await self._windows.aclose()
+        await self._scripts.aclose()
 
     async def acquire(self, rule: RateRule, key: str) -> RateDecision:
         ttl = int(

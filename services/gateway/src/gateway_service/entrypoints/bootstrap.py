@@ -35,6 +35,7 @@ class GatewayDependencies:
     pools: ServicePools
     sessions: SessionService
     throttle: RequestThrottle
+    rate_limiter: RedisRateLimiter  # closed at shutdown: its scripts' connection is its own
     downstream: DownstreamClient
     realtime: Realtime
     events: EventWorkers | None  # None without AMQP_URL: sockets connect, nothing is pushed
@@ -72,7 +73,8 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         signin_failures_before_lock=settings.signin_failures_before_lock,
         signin_failure_window_seconds=settings.signin_failure_window_seconds,
     )
-    throttle = RequestThrottle(RedisRateLimiter(redis, redis_url), policy)
+    rate_limiter = RedisRateLimiter(redis, redis_url)
+    throttle = RequestThrottle(rate_limiter, policy)
     issuer = InternalTokenIssuer(settings.internal_token_private_key.get_secret_value())
     downstream = DownstreamClient(
         pools, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
@@ -102,6 +104,7 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         pools=pools,
         sessions=sessions,
         throttle=throttle,
+        rate_limiter=rate_limiter,
         downstream=downstream,
         realtime=realtime,
         events=events,
