@@ -176,13 +176,8 @@ class FrontDispatch:
             usable, device_id = device_id_verdict(values)
             if not usable:
                 return False
-        # What Starlette's router and app put in the scope for the same route.
-        scope["app"] = self._app
-        scope["router"] = self._app.router
-        scope["endpoint"] = target.route.endpoint
-        scope["route"] = target.route
-        scope["path_params"] = path_params
-        scope[_TARGET_SCOPE_KEY] = (target, device_id)
+        scope["app"] = self._app  # as Starlette's app does, before any middleware
+        scope[_TARGET_SCOPE_KEY] = _Dispatched(target, path_params, device_id, self._app.router)
         await self._stack(scope, receive, send)
         return True
 
@@ -192,17 +187,31 @@ def _fully_matches(context: RouteContext, scope: Scope) -> bool:
     return bool(match == Match.FULL)
 
 
+@dataclass(frozen=True)
+class _Dispatched:
+    target: _Target
+    path_params: dict[str, Any]
+    device_id: str | None
+    router: object
+
+
 async def _endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     """The innermost app of the fast stack: the marked endpoint's fast call, then its response."""
-    target, device_id = scope[_TARGET_SCOPE_KEY]
+    dispatched: _Dispatched = scope[_TARGET_SCOPE_KEY]
+    # What Starlette's router puts in the scope for the route, here where the router would: an answer
+    # the middleware gives before the route (the NUL guard's 422) stays "unmatched" in metrics and logs.
+    scope["router"] = dispatched.router
+    scope["endpoint"] = dispatched.target.route.endpoint
+    scope["route"] = dispatched.target.route
+    scope["path_params"] = dispatched.path_params
     request = Request(scope, receive, send)
-    response = await run_fast_path(target.spec, request, device_id)
+    response = await run_fast_path(dispatched.target.spec, request, dispatched.device_id)
     await response(scope, receive, send)
 
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, str]]:
     """OpenTelemetry FastAPI's span name and attributes, from the dispatched route instead of a route scan."""
-    target: _Target = scope[_TARGET_SCOPE_KEY][0]
+    target = scope[_TARGET_SCOPE_KEY].target
     method = sanitize_method(str(scope.get("method", "")).strip())
     if method == "_OTHER":
         method = "HTTP"
