@@ -44,7 +44,6 @@ __all__ = [
     "inject_trace_headers",
     "instrument_app",
     "instrument_httpx",
-    "without_client_trace",
 ]
 
 # Probes and scrapes would otherwise produce a span every few seconds per pod and drown real traffic.
@@ -157,23 +156,18 @@ class UntrustedTraceContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        await self.app(without_client_trace(scope), receive, send)
-
-
-def without_client_trace(scope: Scope) -> Scope:
-    """`scope` itself when it has no client trace headers, else a copy without them (a valid
-    `traceparent` kept under `CLIENT_TRACE_SCOPE_KEY` for the span link); what the middleware passes on."""
-    headers = list(scope.get("headers", ()))
-    kept = [(name, value) for name, value in headers if name.lower() not in _CLIENT_TRACE_HEADERS]
-    if len(kept) == len(headers):
-        return scope
-    scope = dict(scope)
-    scope["headers"] = kept
-    client_traceparent = next((value for name, value in headers if name.lower() == b"traceparent"), None)
-    link = _client_span_context(client_traceparent)
-    if link is not None:
-        scope[CLIENT_TRACE_SCOPE_KEY] = link
-    return scope
+        headers = list(scope.get("headers", ()))
+        kept = [(name, value) for name, value in headers if name.lower() not in _CLIENT_TRACE_HEADERS]
+        if len(kept) != len(headers):
+            scope = dict(scope)
+            scope["headers"] = kept
+            client_traceparent = next(
+                (value for name, value in headers if name.lower() == b"traceparent"), None
+            )
+            link = _client_span_context(client_traceparent)
+            if link is not None:
+                scope[CLIENT_TRACE_SCOPE_KEY] = link
+        await self.app(scope, receive, send)
 
 
 def _client_span_context(traceparent: bytes | None) -> SpanContext | None:

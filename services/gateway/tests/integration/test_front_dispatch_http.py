@@ -274,19 +274,7 @@ def _requests(token: str) -> list[tuple[dict[str, Any], bool]]:
     return cases
 
 
-@pytest.fixture(params=["lean span", "instrumentation's middleware"])
-def span_layer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The dispatch's server span from `LeanServerSpan`, or (where it would not apply) a copy of
-    OpenTelemetry's middleware: both must give what FastAPI's path gives."""
-    if request.param != "lean span":
-        monkeypatch.setattr(
-            "gateway_service.entrypoints.front_dispatch.lean_span_applies", lambda middleware: False
-        )
-    return str(request.param)
-
-
 async def test_every_answer_and_its_telemetry_are_the_same_with_and_without_the_dispatch(
-    span_layer: str,
     pair: Pair,
     upstream_log: UpstreamLog,
     router_spy: RouterSpy,

@@ -2,8 +2,7 @@
 
 - every operation marked `fast_path(...)` is dispatched, and for every path of the route table (and every
   method) the dispatch picks exactly the route FastAPI's own matching picks, or leaves the request to it;
-- the fast stack is the built stack's own middleware, in order, without the layers that do nothing here
-  (the trace boundary and OpenTelemetry's middleware as one `LeanServerSpan`);
+- the fast stack is the built stack's own middleware, in order, without the layers that do nothing here;
 - whatever it does not know (a middleware added later) turns it off instead of skipping it.
 """
 
@@ -119,9 +118,9 @@ def test_the_fast_stack_is_the_apps_own_middleware_in_order() -> None:
         layers.append(type(layer).__name__)
         layer = layer.app
     assert layers == [
+        "UntrustedTraceContextMiddleware",
         "ServerErrorMiddleware",
-        # servicekit's trace boundary and OpenTelemetry's middleware as one layer (fast_span.py).
-        "LeanServerSpan",
+        "OpenTelemetryMiddleware",
         "ServerErrorMiddleware",
         "ExceptionHandlerMiddleware",  # OpenTelemetry's: records what escapes into the span
         "CORSMiddleware",

@@ -66,7 +66,6 @@ from gateway_service.entrypoints.fast_routes import (
     fast_path_of,
     run_fast_path,
 )
-from gateway_service.entrypoints.fast_span import LeanServerSpan, lean_span_applies
 from gateway_service.entrypoints.realtime import SOCKETIO_PATH, SocketIOMount
 
 __all__ = ["FrontDispatch", "GatewayApp", "build_front_dispatch"]
@@ -258,14 +257,8 @@ def _fast_stack(app: FastAPI, stack: ASGIApp) -> ASGIApp:
     if not tracing:
         # Without OpenTelemetry's middleware, FastAPI 0.165's native telemetry traces on its own.
         raise _UnsupportedStackError("OpenTelemetry's middleware is not installed")
-    lean = _lean_span(kept)
     inner: Any = _endpoint
     for layer in reversed(kept):
-        if lean and isinstance(layer, UntrustedTraceContextMiddleware):
-            continue  # LeanServerSpan applies the trace boundary itself
-        if lean and isinstance(layer, OpenTelemetryMiddleware):
-            inner = LeanServerSpan(inner, middleware=layer, span_details=_span_details)
-            continue
         fast = copy.copy(layer)
         fast.app = inner  # type: ignore[attr-defined]
         if isinstance(fast, OpenTelemetryMiddleware):
@@ -273,23 +266,6 @@ def _fast_stack(app: FastAPI, stack: ASGIApp) -> ASGIApp:
         inner = fast
     result: ASGIApp = inner
     return result
-
-
-def _lean_span(kept: list[object]) -> bool:
-    """Whether the trace boundary and OpenTelemetry's middleware can become one `LeanServerSpan`: the
-    boundary outside the middleware with nothing but error middleware between, and `lean_span_applies`."""
-    kinds = [type(layer) for layer in kept]
-    if UntrustedTraceContextMiddleware not in kinds or OpenTelemetryMiddleware not in kinds:
-        return False
-    boundary, otel = kinds.index(UntrustedTraceContextMiddleware), kinds.index(OpenTelemetryMiddleware)
-    between = kinds[boundary + 1 : otel]
-    middleware = kept[otel]
-    assert isinstance(middleware, OpenTelemetryMiddleware)
-    return (
-        boundary < otel
-        and all(kind is ServerErrorMiddleware for kind in between)
-        and lean_span_applies(middleware)
-    )
 
 
 def _literal_prefix(path: str) -> str:
