@@ -71,6 +71,43 @@ def test_every_error_status_has_the_one_error_body(published: dict[str, Any]) ->
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path} {status}"
 
 
+def _unbounded_numbers(
+    schema: dict[str, Any], where: str, components: dict[str, Any], seen: frozenset[str] = frozenset()
+) -> list[str]:
+    """Where `schema` lets a client send a number with no upper bound."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        return _unbounded_numbers(components[name], f"{where} ({name})", components, seen | {name})
+    found = []
+    if schema.get("type") in ("integer", "number") and not {"maximum", "exclusiveMaximum"} & schema.keys():
+        found.append(where)
+    for alternative in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
+        found += _unbounded_numbers(alternative, where, components, seen)
+    for name, field in schema.get("properties", {}).items():
+        found += _unbounded_numbers(field, f"{where}.{name}", components, seen)
+    for nested in (schema.get("items"), schema.get("additionalProperties")):
+        if isinstance(nested, dict):
+            found += _unbounded_numbers(nested, f"{where}[]", components, seen)
+    return found
+
+
+def test_every_number_a_client_sends_has_an_upper_bound(published: dict[str, Any]) -> None:
+    """An unbounded integer reaches a driver and overflows there (OpenSearch `long`, PyMongo's 64 bits, 32-bit
+    SQL columns): a 500 for the client's mistake. The fuzzer found one (a gig search price filter)."""
+    components = published["components"]["schemas"]
+    unbounded = []
+    for method, path, operation in _operations(published):
+        for parameter in operation.get("parameters", []):
+            where = f"{method} {path} {parameter['in']} {parameter['name']}"
+            unbounded += _unbounded_numbers(parameter.get("schema", {}), where, components)
+        for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+            where = f"{method} {path} body {media_type}"
+            unbounded += _unbounded_numbers(content.get("schema", {}), where, components)
+    assert unbounded == []
+
+
 def test_signup_schema_states_the_credentials_policy(published: dict[str, Any]) -> None:
     body = published["components"]["schemas"]["auth.SignUpIn"]["properties"]
     assert (body["username"]["minLength"], body["username"]["maxLength"]) == (3, 30)

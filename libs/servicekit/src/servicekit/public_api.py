@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "COUNTER_MAX",
     "GATEWAY_SESSION_KEY",
     "ErrorBody",
     "ErrorDetail",
@@ -24,6 +25,11 @@ __all__ = [
 ]
 
 GATEWAY_SESSION_KEY = "x-gateway-session"
+# The largest version, revision or sequence number a request may name. Every integer a client sends has an
+# upper bound in the published schema: an unbounded one reaches a driver and overflows there (PyMongo refuses
+# ints beyond 64 bits, OpenSearch `long` fields and 32-bit SQL columns likewise), which is a 500 for what is
+# a client's mistake. Versions live in 32-bit columns (order's SQL store), so this is the bound for all.
+COUNTER_MAX = 2_147_483_647
 # "required": the gateway answers 401 without a valid session; "optional": a session is used when sent (and
 # must then be valid); "none": the gateway never reads one.
 SessionRule = Literal["required", "optional", "none"]

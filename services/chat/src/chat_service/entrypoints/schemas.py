@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
+from servicekit.public_api import COUNTER_MAX
 
 from chat_service.domain.message import TEXT_MAX_LENGTH, Message, MessageKind
 from chat_service.domain.offer import (
@@ -57,7 +58,7 @@ class RespondIn(BaseModel):
 
 class MarkReadIn(BaseModel):
     up_to_seq: int | None = Field(
-        default=None, ge=1, description="Mark messages up to this number; all if absent"
+        default=None, ge=1, le=COUNTER_MAX, description="Mark messages up to this number; all if absent"
     )
 
 

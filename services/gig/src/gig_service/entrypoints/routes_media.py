@@ -11,11 +11,14 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
-from servicekit.media import MediaArea, plan_upload
+from servicekit.media import AREA_RULES, MediaArea, plan_upload
 from servicekit.public_api import error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
 from gig_service.entrypoints.dependencies import GigDeps
+
+# The largest any area accepts; each area's own limit is then checked (422 with that limit).
+LARGEST_UPLOAD_BYTES = max(rule.max_bytes for rule in AREA_RULES.values())
 
 router = APIRouter(prefix="/api/v1/media", tags=["media"])
 
@@ -27,7 +30,7 @@ ContentType = Annotated[
 class UploadRequest(BaseModel):
     area: MediaArea = Field(description="What the file is for: gigs (covers), chat (files), deliveries")
     content_type: ContentType = Field(description="The file's MIME type, e.g. image/png")
-    size: int = Field(ge=1, description="The file's size in bytes")
+    size: int = Field(ge=1, le=LARGEST_UPLOAD_BYTES, description="The file's size in bytes")
 
 
 class UploadOut(BaseModel):

@@ -16,6 +16,7 @@ from servicekit.security import CurrentUserIdDep, InternalPrincipalDep
 from gig_service.adapters.search_port import GigHits
 from gig_service.adapters.search_queries import SORTS, GigQuery, SearchSort, build_query, similar_query
 from gig_service.domain.errors import NotGigOwner
+from gig_service.domain.model import MAX_PRICE_MINOR
 from gig_service.entrypoints.dependencies import GigDeps
 from gig_service.entrypoints.schemas import GigListOut, GigOut, GigPageOut
 from gig_service.service_layer import handlers
@@ -23,7 +24,9 @@ from gig_service.service_layer import handlers
 router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
-Price = Annotated[int | None, Query(ge=0, description="Minor units")]
+# No gig costs more than MAX_PRICE_MINOR (1,000,000.00), so a larger bound is a client error (422), never
+# a filter handed to the search engine (whose `long` overflows at 2**63: a 500 before this bound).
+Price = Annotated[int | None, Query(ge=0, le=MAX_PRICE_MINOR, description="Minor units")]
 
 
 def _page(found: GigHits) -> GigPageOut:

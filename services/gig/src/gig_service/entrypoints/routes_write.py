@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from servicekit.public_api import error_responses, public_operation
+from servicekit.public_api import COUNTER_MAX, error_responses, public_operation
 from servicekit.security import CurrentUserIdDep, VerifiedUserIdDep
 
 from gig_service.entrypoints.dependencies import GigDeps
@@ -63,7 +63,7 @@ async def set_gig_active(gig_id: str, body: ActiveIn, user_id: VerifiedUserIdDep
 )
 async def delete_gig(
     gig_id: str,
-    version: Annotated[int, Query(ge=1, description="The version the client read")],
+    version: Annotated[int, Query(ge=1, le=COUNTER_MAX, description="The version the client read")],
     user_id: CurrentUserIdDep,
     deps: GigDeps,
 ) -> Response:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
+from servicekit.public_api import COUNTER_MAX
 
 from gig_service.domain.model import (
     DESCRIPTION_MAX_LENGTH,
@@ -38,7 +39,7 @@ class GigFields(BaseModel):
 class GigChangesIn(BaseModel):
     """Only the fields sent change. `version` is the version the client read (409 if no longer current)."""
 
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=COUNTER_MAX)
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH, pattern=NOT_BLANK)
     description: str | None = Field(
         default=None, min_length=1, max_length=DESCRIPTION_MAX_LENGTH, pattern=NOT_BLANK
@@ -59,7 +60,9 @@ class GigChangesIn(BaseModel):
 
 class ActiveIn(BaseModel):
     active: bool
-    version: int = Field(ge=1, description="The version the client read (409 if no longer current)")
+    version: int = Field(
+        ge=1, le=COUNTER_MAX, description="The version the client read (409 if no longer current)"
+    )
 
 
 class GigOut(BaseModel):

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
+from servicekit.public_api import COUNTER_MAX
 
 from order_service.domain.model import MAX_DELIVERY_FILES, MAX_EXTENSION_DAYS, MAX_TEXT_LENGTH, Order
 from order_service.service_layer.ports import PaymentIntent, StoredNotification
@@ -13,7 +14,8 @@ from order_service.service_layer.ports import PaymentIntent, StoredNotification
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
 Version = Annotated[
-    int | None, Field(default=None, ge=1, description="The version the client read (409 if stale)")
+    int | None,
+    Field(default=None, ge=1, le=COUNTER_MAX, description="The version the client read (409 if stale)"),
 ]
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
+from servicekit.public_api import COUNTER_MAX
 
 from users_service.domain.profile import Profile
 from users_service.domain.seller import (
@@ -87,7 +88,9 @@ class SellerIn(Strict):
 
 
 class SellerUpdateIn(SellerIn):
-    revision: Annotated[int, Field(ge=1, description="the revision this edit is based on (from a read)")]
+    revision: Annotated[
+        int, Field(ge=1, le=COUNTER_MAX, description="the revision this edit is based on (from a read)")
+    ]
 
 
 class RatingsOut(BaseModel):
