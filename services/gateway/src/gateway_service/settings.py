@@ -47,6 +47,9 @@ class GatewaySettings(ServiceSettings):
     downstream_connect_timeout_seconds: float = 2.0
     downstream_read_timeout_seconds: float = 10.0
     downstream_max_retries: int = Field(default=2, ge=0, le=5)
+    # The proxied operations answered by a dispatch in front of FastAPI's routing, through the same
+    # middleware (entrypoints/front_dispatch.py); false sends every request through FastAPI's router.
+    front_dispatch: bool = True
 
     # Realtime (docs/adr/0019): the bus carries chat and order events to push; without it, sockets still
     # connect (presence) but nothing is pushed. Heartbeats refresh presence and re-check sessions.

@@ -48,6 +48,7 @@ def create_service_app(
     deps: object = None,
     errors: ErrorTable | None = None,
     public_edge: bool = False,
+    app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
     """Build the service's app; nothing connects until the lifespan starts.
 
@@ -60,6 +61,8 @@ def create_service_app(
 
     `public_edge` is for the one app clients reach directly: it starts a trace of its own for every request
     instead of continuing the client's (`servicekit.tracing`).
+
+    `app_class` is the FastAPI subclass to build (the gateway's serves some requests before FastAPI routes).
 
     `app.state` carries `settings`, `deps`, `lifecycle` (shutdown flag), `metrics_registry` and, when the
     internal token is required, `internal_token_verifier`.
@@ -90,7 +93,7 @@ def create_service_app(
             # The exporter's flush blocks on network I/O; keep it off the event loop.
             await asyncio.to_thread(flush_traces)
 
-    app = FastAPI(
+    app = app_class(
         title=title,
         version=version,
         lifespan=lifespan,

@@ -11,6 +11,7 @@ from gateway_service.entrypoints import auth_routes
 from gateway_service.entrypoints.body_limit import RequestSizeLimitMiddleware
 from gateway_service.entrypoints.bootstrap import bootstrap
 from gateway_service.entrypoints.errors import GATEWAY_ERRORS
+from gateway_service.entrypoints.front_dispatch import GatewayApp
 from gateway_service.entrypoints.proxy_routes import passthrough_router
 from gateway_service.entrypoints.public_api import PublicApi, install_public_openapi, load_public_api
 from gateway_service.entrypoints.realtime import SocketIOMount, heartbeat_hook
@@ -48,7 +49,12 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         errors=GATEWAY_ERRORS,
         # Clients' trace headers are not trusted: every request starts a trace of the gateway's own.
         public_edge=True,
+        app_class=GatewayApp,
     )
+    assert isinstance(app, GatewayApp)
+    # The proxied operations are answered before FastAPI's routing, through the same middleware
+    # (entrypoints/front_dispatch.py, ADR 0024 amendment "gwasgi"); off, FastAPI answers them as before.
+    app.front_dispatch_enabled = settings.front_dispatch
     install_public_openapi(app, public_api)
     # Middleware added last runs first: CORS answers preflights (and decorates 413s) before the size check.
     app.add_middleware(RequestSizeLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -24,12 +24,12 @@ DRAIN_FACTOR = 8
 
 class RequestSizeLimitMiddleware:
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self._app = app
+        self.app = app
         self._max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self._app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         headers = {name.lower(): value for name, value in scope.get("headers", [])}
         declared = headers.get(b"content-length")
@@ -38,10 +38,10 @@ class RequestSizeLimitMiddleware:
                 await self._refuse(scope, send, headers)
                 return
             if scope["method"] in _METHODS_WITHOUT_BODY or int(declared) == 0:
-                await self._app(scope, receive, send)
+                await self.app(scope, receive, send)
                 return
         elif b"transfer-encoding" not in headers:
-            await self._app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
 
         body = bytearray()
@@ -56,7 +56,7 @@ class RequestSizeLimitMiddleware:
                 drained = not more_body or await self._drain(receive, len(body))
                 await self._refuse(scope, send, headers, close=not drained)
                 return
-        await self._app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _drain(self, receive: Receive, already_read: int) -> bool:
         """Discard the rest of the body; False when it exceeds the drain bound (or the client left)."""

@@ -80,13 +80,31 @@ def fast_path_of(endpoint: object) -> FastPath | None:
 
 def _device_id(request: Request) -> tuple[bool, str | None]:
     """(usable by the fast path, the header's value): FastAPI validates what is refused or ambiguous."""
-    values = request.headers.getlist("x-device-id")
+    return device_id_verdict(request.headers.getlist("x-device-id"))
+
+
+def device_id_verdict(values: list[str]) -> tuple[bool, str | None]:
+    """The same verdict from the header's values (also read straight from the ASGI scope by the front
+    dispatch, entrypoints/front_dispatch.py)."""
     if not values:
         return True, None
     if len(values) > 1:
         return False, None
     value = values[0]
     return len(value) <= DEVICE_ID_MAX_LENGTH and _DEVICE_ID.fullmatch(value) is not None, value
+
+
+async def run_fast_path(spec: FastPath, request: Request, device_id: str | None) -> Response:
+    """Admission, the session rule and the call, as FastAPI would solve them for the marked endpoint."""
+    deps: GatewayDependencies = request.app.state.deps
+    # FastAPI's order: the router's dependency first, then the endpoint's session.
+    await enforce_ip_budget(request)
+    session: AccessClaims | None = None
+    if spec.session != "none":
+        session = await optional_session(request, await bearer_credentials(request))
+        if spec.session == "required":
+            session = await current_session(session)
+    return await spec.call(request, deps.downstream, session, device_id)
 
 
 class FastProxyRoute(APIRoute):
@@ -107,14 +125,6 @@ class FastProxyRoute(APIRoute):
                 usable, device_id = _device_id(request)
                 if not usable:
                     return await standard(request)
-            deps: GatewayDependencies = request.app.state.deps
-            # FastAPI's order: the router's dependency first, then the endpoint's session.
-            await enforce_ip_budget(request)
-            session: AccessClaims | None = None
-            if spec.session != "none":
-                session = await optional_session(request, await bearer_credentials(request))
-                if spec.session == "required":
-                    session = await current_session(session)
-            return await spec.call(request, deps.downstream, session, device_id)
+            return await run_fast_path(spec, request, device_id)
 
         return handler
