@@ -80,8 +80,12 @@ async def stage_events(
     """`stage_event` for the events of one unit of work: one INSERT for all of them; no commit.
 
     On asyncpg, once the caller's transaction has begun (its business write ran first), the rows go straight
-    through the driver connection of that transaction (`servicekit.events.sql_asyncpg`, ADR 0024); otherwise
-    through SQLAlchemy, which begins the transaction if need be. `secret_fields` apply to every event.
+    through the driver connection of that transaction (`servicekit.events.sql_asyncpg`, ADR 0024). If its
+    SQLAlchemy transaction is open but nothing has run in it yet, the rows wait for its first statement
+    (which they precede, in the transaction) or its commit (then one INSERT of their own, without BEGIN and
+    COMMIT; `servicekit.events.sql_deferred`); a failure to write them then fails that statement or the
+    commit. Otherwise (MariaDB, autocommit, no transaction open) the rows go through SQLAlchemy, which
+    begins the transaction if need be. `secret_fields` apply to every event.
     """
     if not envelopes:
         return
