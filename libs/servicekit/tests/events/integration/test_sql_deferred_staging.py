@@ -55,8 +55,9 @@ class _ServerLog:
 
 
 async def _log_driver(connection: AsyncConnection, log: _ServerLog) -> None:
-    raw = await connection.get_raw_connection()
-    raw.driver_connection.add_query_logger(log)
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    driver.add_query_logger(log)
 
 
 @ON_POSTGRES
