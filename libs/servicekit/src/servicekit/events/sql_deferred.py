@@ -34,6 +34,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -105,7 +106,14 @@ async def write_waiting(connection: AsyncConnection) -> bool:
     rows = _take(sync)
     if not rows:
         return False
-    await connection.run_sync(_insert_with_cursor, rows)
+    try:
+        await connection.run_sync(_insert_with_cursor, rows)
+    except sync.dialect.loaded_dbapi.Error as error:
+        # Outside SQLAlchemy's own execution nothing wraps the DBAPI error: raise what `stage_events` raises
+        # on its other paths (`IntegrityError` for a duplicate event id, else `DBAPIError`).
+        raise sa_exc.DBAPIError.instance(
+            insert_statement(rows)[0], None, error, sync.dialect.loaded_dbapi.Error
+        ) from error
     return True
 
 

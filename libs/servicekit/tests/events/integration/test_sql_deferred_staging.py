@@ -184,6 +184,22 @@ async def test_a_duplicate_event_id_fails_the_commit_and_keeps_nothing(engine: A
 
 
 @ON_POSTGRES
+async def test_a_duplicate_among_waiting_rows_raises_integrity_error_at_the_next_staging(
+    engine: AsyncEngine,
+) -> None:
+    envelope = _envelope(1)
+    async with engine.begin() as connection:
+        await stage_event(connection, envelope)
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        await stage_event(connection, envelope)  # waits: nothing else ran
+        with pytest.raises(sa.exc.IntegrityError):
+            await stage_event(connection, _envelope(2))
+        await transaction.rollback()
+    assert await _stored_ids(engine) == [str(envelope.id)]
+
+
+@ON_POSTGRES
 async def test_autocommit_writes_at_once(engine: AsyncEngine) -> None:
     envelope = _envelope(1)
     async with engine.connect() as connection:
