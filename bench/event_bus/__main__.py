@@ -25,7 +25,7 @@ consumer batches its claims (`BatchEventConsumer` + `claim_events`, ADR 0024); `
 the one-transaction-per-event `EventConsumer` instead; `--loop uvloop` runs every process on uvloop.
 Usage (from the repository root)::
 
-    uv run python -m bench.event_bus --events 5000 --rounds 2 [--ab-relay]
+    uv run python -m bench.event_bus --events 5000 --rounds 2 [--ab-relay] [--ab-consumer] [--ab-deferred]
 """
 
 from __future__ import annotations
@@ -97,6 +97,16 @@ class Round:
     staged_old_consumer_seconds: float
     staged_old_consumer_client_cpu_ms_per_event: float
     staged_old_consumer_ratio: float  # raw / it, beside staged_ratio
+    # --ab-deferred: the staged path once more with each outbox row written when staged (BEGIN, INSERT,
+    # COMMIT), as before the session of 21:40's deferred staging (0 when not run)
+    staged_immediate_seconds: float
+    staged_immediate_client_cpu_ms_per_event: float
+    staged_immediate_ratio: float  # raw / it, beside staged_ratio
+    # --ab-relay-batch N: the staged path once more with the relay locking and publishing N rows per batch
+    # instead of --relay-batch (0 when not run)
+    staged_other_batch_seconds: float
+    staged_other_batch_client_cpu_ms_per_event: float
+    staged_other_batch_ratio: float  # raw / it, beside staged_ratio
     handler_calls: int
     distinct_claimed: int
     outbox_unpublished: int
@@ -148,6 +158,21 @@ def _arguments() -> argparse.Namespace:
         "a batch at the first message (before/after of the 18:35 session's consumer, side by side)",
     )
     parser.add_argument(
+        "--ab-deferred",
+        action="store_true",
+        help="also run the staged path with each outbox row written when staged (BEGIN, INSERT, COMMIT) "
+        "instead of deferred to its transaction's commit (before/after of the 21:40 session's deferred "
+        "staging, side by side)",
+    )
+    parser.add_argument(
+        "--ab-relay-batch",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also run the staged path with the relay's batch at N rows instead of --relay-batch, side by "
+        "side (order alternating between rounds)",
+    )
+    parser.add_argument(
         "--staged-target",
         choices=["joined", "own"],
         default="joined",
@@ -174,11 +199,15 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             ab_database = isolation.unique_name("bench")
             ab_relay_database = isolation.unique_name("bench")
             ab_consumer_database = isolation.unique_name("bench")
+            ab_deferred_database = isolation.unique_name("bench")
+            ab_batch_database = isolation.unique_name("bench")
             databases = (
                 (bus_database, staged_database, joined_database, direct_database)
                 + ((ab_database,) if args.ab_staging else ())
                 + ((ab_relay_database,) if args.ab_relay else ())
                 + ((ab_consumer_database,) if args.ab_consumer else ())
+                + ((ab_deferred_database,) if args.ab_deferred else ())
+                + ((ab_batch_database,) if args.ab_relay_batch else ())
             )
             isolation.create_vhost(broker.endpoint, vhost)
             for database in databases:
@@ -225,9 +254,33 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 )
                 if args.ab_consumer and index % 2 == 1:
                     staged_old_consumer = await old_consumer()
+                staged_immediate = None
+                immediate = functools.partial(
+                    outbox_path,
+                    postgres.url(ab_deferred_database),
+                    queue="bench.staged-immediate",
+                    staging="own",
+                    deferred_staging=False,
+                )
+                if args.ab_deferred and index % 2 == 1:
+                    staged_immediate = await immediate()
+                staged_other_batch = None
+                other_batch = functools.partial(
+                    outbox_path,
+                    postgres.url(ab_batch_database),
+                    queue="bench.staged-other-batch",
+                    staging="own",
+                    relay_batch=args.ab_relay_batch,
+                )
+                if args.ab_relay_batch and index % 2 == 1:
+                    staged_other_batch = await other_batch()
                 staged = await outbox_path(postgres.url(staged_database), queue="bench.staged", staging="own")
                 if args.ab_consumer and index % 2 == 0:
                     staged_old_consumer = await old_consumer()
+                if args.ab_deferred and index % 2 == 0:
+                    staged_immediate = await immediate()
+                if args.ab_relay_batch and index % 2 == 0:
+                    staged_other_batch = await other_batch()
                 if args.ab_relay and index % 2 == 0:
                     staged_per_message = await outbox_path(
                         postgres.url(ab_relay_database),
@@ -265,6 +318,8 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                 + ([joined_sqlalchemy] if joined_sqlalchemy else [])
                 + ([staged_per_message] if staged_per_message else [])
                 + ([staged_old_consumer] if staged_old_consumer else [])
+                + ([staged_immediate] if staged_immediate else [])
+                + ([staged_other_batch] if staged_other_batch else [])
             )
             raw_rate = args.events / raw.seconds
             bus_rate = args.events / bus.seconds
@@ -327,6 +382,22 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     staged_old_consumer_ratio=(
                         round(raw.seconds / staged_old_consumer.seconds, 3) if staged_old_consumer else 0.0
                     ),
+                    staged_immediate_seconds=round(staged_immediate.seconds, 3) if staged_immediate else 0.0,
+                    staged_immediate_client_cpu_ms_per_event=(
+                        cpu_ms(staged_immediate.client_cpu_seconds) if staged_immediate else 0.0
+                    ),
+                    staged_immediate_ratio=(
+                        round(raw.seconds / staged_immediate.seconds, 3) if staged_immediate else 0.0
+                    ),
+                    staged_other_batch_seconds=round(staged_other_batch.seconds, 3)
+                    if staged_other_batch
+                    else 0.0,
+                    staged_other_batch_client_cpu_ms_per_event=(
+                        cpu_ms(staged_other_batch.client_cpu_seconds) if staged_other_batch else 0.0
+                    ),
+                    staged_other_batch_ratio=(
+                        round(raw.seconds / staged_other_batch.seconds, 3) if staged_other_batch else 0.0
+                    ),
                     # Every outbox variant must be lossless: the figures below add them up.
                     handler_calls=sum(v.handler_calls for v in outbox_variants),
                     distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
@@ -354,6 +425,8 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
         + (1 if args.ab_staging else 0)
         + (1 if args.ab_relay else 0)
         + (1 if args.ab_consumer else 0)
+        + (1 if args.ab_deferred else 0)
+        + (1 if args.ab_relay_batch else 0)
     ) * args.events
     lossless = all(r.distinct_claimed == expected and r.outbox_unpublished == 0 for r in rounds)
     staging_ratio = joined_ratio if args.staged_target == "joined" else staged_ratio
@@ -418,6 +491,26 @@ def _report(args: argparse.Namespace, rounds: list[Round]) -> bool:
             f"(now {staged_ratio:.2f}; by round "
             f"{', '.join(f'{r.staged_old_consumer_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
             f"client CPU ms/event {ab_cpu:.3f} (now {staged_cpu:.3f})"
+        )
+    if args.ab_deferred:
+        ab_total = sum(r.staged_immediate_seconds for r in rounds)
+        ab_cpu = sum(r.staged_immediate_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        staged_cpu = sum(r.staged_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        print(
+            f"\nstaged with each outbox row written when staged (BEGIN, INSERT, COMMIT): staged / raw "
+            f"{raw_total / ab_total:.2f} (deferred {staged_ratio:.2f}; by round "
+            f"{', '.join(f'{r.staged_immediate_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
+            f"client CPU ms/event {ab_cpu:.3f} (deferred {staged_cpu:.3f})"
+        )
+    if args.ab_relay_batch:
+        ab_total = sum(r.staged_other_batch_seconds for r in rounds)
+        ab_cpu = sum(r.staged_other_batch_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        staged_cpu = sum(r.staged_client_cpu_ms_per_event for r in rounds) / len(rounds)
+        print(
+            f"\nstaged with relay batches of {args.ab_relay_batch}: staged / raw {raw_total / ab_total:.2f} "
+            f"(batches of {args.relay_batch}: {staged_ratio:.2f}; by round "
+            f"{', '.join(f'{r.staged_other_batch_ratio:.2f} vs {r.staged_ratio:.2f}' for r in rounds)}); "
+            f"client CPU ms/event {ab_cpu:.3f} (batches of {args.relay_batch}: {staged_cpu:.3f})"
         )
     target_on = "joined / direct" if args.staged_target == "joined" else "staged / raw"
     print(

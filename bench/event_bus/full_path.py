@@ -20,6 +20,7 @@ from servicekit.events import EventBus, EventEnvelope
 from servicekit.events import sql as outbox_sql
 from servicekit.events.sql import SqlOutboxRelay, outbox_table, processed_events_table, stage_event
 from servicekit.events.sql_asyncpg import driver_in_transaction
+from servicekit.events.sql_deferred import deferrable_connection
 from servicekit.events.sql_relay import serialized_row
 from servicekit.metrics import OutboxMetrics
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -65,6 +66,7 @@ async def run_full(
     staging: str,
     relay_publishing: str = "batched",
     consumer_options: Sequence[str] = (),
+    deferred_staging: bool = True,
 ) -> FullPathResult:
     """Stage `events` events (one transaction each, `writers` at a time) and wait until all are claimed.
 
@@ -83,7 +85,9 @@ async def run_full(
     write and one event-loop turn per row: the relay before ADR 0024's batched writes), for a before/after
     measured side by side; `batched` is the relay as it is. `consumer_options` are passed on to the
     consumer process (`--batch-acks per-message --batch-linger-ms 0`: the consumer before the session of
-    18:35, for `--ab-consumer`).
+    18:35, for `--ab-consumer`). `deferred_staging` False writes each outbox row when it is staged even
+    when nothing else ran in its transaction yet (BEGIN, INSERT, COMMIT: staging before the session of
+    21:40, ADR 0024 amendment "stagebatch"), for `--ab-deferred`.
 
     The clock stops at the handler commit that claims the last distinct event id. `unit_of_work` is how
     producer and handler hold their transaction: `connection` (Core `engine.begin()`) or `session` (ORM).
@@ -162,6 +166,12 @@ async def run_full(
             return None
 
         vars(outbox_sql)["driver_in_transaction"] = no_driver
+    if not deferred_staging:
+        # What `stage_events` did before it learnt to defer: write the rows at once, whatever ran before.
+        async def not_deferrable(session: object) -> None:
+            return None
+
+        vars(outbox_sql)["deferrable_connection"] = not_deferrable
     try:
         if not staging_in_clock:
             await asyncio.gather(*(writer() for _ in range(writers)))
@@ -177,6 +187,7 @@ async def run_full(
         producer_cpu = time.process_time() - cpu_before
     finally:
         vars(outbox_sql)["driver_in_transaction"] = driver_in_transaction
+        vars(outbox_sql)["deferrable_connection"] = deferrable_connection
         await relay.stop()
         await bus.close()
         await worker.stop()

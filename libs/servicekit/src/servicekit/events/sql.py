@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.outbox_secrets import SECRET_FIELDS_HEADER
-from servicekit.events.sql_asyncpg import driver_in_transaction, stage_rows
+from servicekit.events.sql_asyncpg import Row, driver_in_transaction, stage_rows
+from servicekit.events.sql_deferred import defer_rows, deferrable_connection, write_waiting
 from servicekit.events.sql_relay import SqlOutboxRelay
 from servicekit.events.sql_schema import (
     OUTBOX,
@@ -79,8 +80,12 @@ async def stage_events(
     """`stage_event` for the events of one unit of work: one INSERT for all of them; no commit.
 
     On asyncpg, once the caller's transaction has begun (its business write ran first), the rows go straight
-    through the driver connection of that transaction (`servicekit.events.sql_asyncpg`, ADR 0024); otherwise
-    through SQLAlchemy, which begins the transaction if need be. `secret_fields` apply to every event.
+    through the driver connection of that transaction (`servicekit.events.sql_asyncpg`, ADR 0024). If its
+    SQLAlchemy transaction is open but nothing has run in it yet, the rows wait for its first statement
+    (which they precede, in the transaction) or its commit (then one INSERT of their own, without BEGIN and
+    COMMIT; `servicekit.events.sql_deferred`); a failure to write them then fails that statement or the
+    commit. Otherwise (MariaDB, autocommit, no transaction open) the rows go through SQLAlchemy, which
+    begins the transaction if need be. `secret_fields` apply to every event.
     """
     if not envelopes:
         return
@@ -91,25 +96,17 @@ async def stage_events(
     ambient_correlation_id = get_correlation_id()
     now = datetime.now(UTC)
     driver = await driver_in_transaction(session)
+    if driver is None:
+        deferrable = await deferrable_connection(session)
+        if deferrable is not None:
+            if not await write_waiting(deferrable):
+                # Nothing has run in the transaction yet: the rows wait for its first statement or its
+                # commit (`servicekit.events.sql_deferred`, ADR 0024 amendment "stagebatch").
+                defer_rows(deferrable, _driver_rows(envelopes, headers, ambient_correlation_id, now))
+                return
+            driver = await driver_in_transaction(session)  # begun by the rows that were waiting
     if driver is not None:
-        # Naive UTC, as `UtcDateTime` stores it; JSON as text, as the dialect's json codec expects.
-        created_at = now.replace(tzinfo=None)
-        rows = []
-        for envelope in envelopes:
-            correlation_id = envelope.correlation_id or ambient_correlation_id
-            rows.append(
-                (
-                    envelope.id,
-                    envelope.type,
-                    envelope.producer,
-                    correlation_id,
-                    envelope.to_json_bytes().decode(),
-                    json.dumps(_with_correlation(headers, correlation_id), separators=(",", ":")),
-                    envelope.occurred_at.astimezone(UTC).replace(tzinfo=None),
-                    created_at,
-                )
-            )
-        await stage_rows(driver, rows)
+        await stage_rows(driver, _driver_rows(envelopes, headers, ambient_correlation_id, now))
         return
     values = []
     for envelope in envelopes:
@@ -128,6 +125,32 @@ async def stage_events(
             }
         )
     await session.execute(_STAGE, values if len(values) > 1 else values[0])
+
+
+def _driver_rows(
+    envelopes: Sequence[EventEnvelope],
+    headers: dict[str, Any],
+    ambient_correlation_id: str | None,
+    now: datetime,
+) -> list[Row]:
+    # Naive UTC, as `UtcDateTime` stores it; JSON as text, as the dialect's json codec expects.
+    created_at = now.replace(tzinfo=None)
+    rows: list[Row] = []
+    for envelope in envelopes:
+        correlation_id = envelope.correlation_id or ambient_correlation_id
+        rows.append(
+            (
+                envelope.id,
+                envelope.type,
+                envelope.producer,
+                correlation_id,
+                envelope.to_json_bytes().decode(),
+                json.dumps(_with_correlation(headers, correlation_id), separators=(",", ":")),
+                envelope.occurred_at.astimezone(UTC).replace(tzinfo=None),
+                created_at,
+            )
+        )
+    return rows
 
 
 def _with_correlation(headers: dict[str, Any], correlation_id: str | None) -> dict[str, Any]:

@@ -73,15 +73,20 @@ async def driver_in_transaction(session: AsyncSession | AsyncConnection) -> Any 
     return driver
 
 
+def insert_statement(rows: Sequence[Row]) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of outbox rows (values in `_COLUMNS` order) and its positional arguments, for asyncpg."""
+    if len(rows) == 1:
+        return _INSERT_ONE, tuple(rows[0])
+    return _INSERT_MANY, tuple(list(column) for column in zip(*rows, strict=True))
+
+
 async def stage_rows(driver: Any, rows: Sequence[Row]) -> None:
     """INSERT outbox rows (values in `_COLUMNS` order, datetimes naive UTC) on an asyncpg connection."""
     import asyncpg  # only services on PostgreSQL have it installed
 
+    statement, arguments = insert_statement(rows)
     try:
-        if len(rows) == 1:
-            await driver.execute(_INSERT_ONE, *rows[0])
-        else:
-            await driver.execute(_INSERT_MANY, *(list(column) for column in zip(*rows, strict=True)))
+        await driver.execute(statement, *arguments)
     except asyncpg.IntegrityConstraintViolationError as error:
         # The exception classes callers of `stage_event` already handle on the SQLAlchemy path.
         raise sa.exc.IntegrityError(_INSERT_ONE, None, error) from error

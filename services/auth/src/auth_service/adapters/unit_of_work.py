@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from itertools import groupby
 
 from servicekit.events import EventEnvelope
-from servicekit.events.sql import stage_event
+from servicekit.events.sql import stage_events
 from servicekit.logging import get_correlation_id
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -67,15 +68,20 @@ class SqlAlchemyUnitOfWork(AuthUnitOfWork):
     async def _commit(self, events: list[AuthEvent]) -> None:
         session = self._require_session()
         correlation_id = get_correlation_id()
-        for event in events:
-            envelope = EventEnvelope.new(
-                type=event.type,
-                producer=PRODUCER,
-                payload=event.payload(),
-                version=event.version,
-                correlation_id=correlation_id,
-            )
-            await stage_event(session, envelope, secret_fields=event.secret_fields)
+        # One INSERT per run of consecutive events with the same secret fields (`stage_events` applies its
+        # `secret_fields` to every event it is given): usually one for the whole unit of work, in order.
+        for secret_fields, run in groupby(events, key=lambda event: event.secret_fields):
+            envelopes = [
+                EventEnvelope.new(
+                    type=event.type,
+                    producer=PRODUCER,
+                    payload=event.payload(),
+                    version=event.version,
+                    correlation_id=correlation_id,
+                )
+                for event in run
+            ]
+            await stage_events(session, envelopes, secret_fields=secret_fields)
         try:
             await session.commit()
         except IntegrityError as error:

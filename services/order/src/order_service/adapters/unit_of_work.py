@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from servicekit.events import EventEnvelope
-from servicekit.events.sql import claim_event, stage_event
+from servicekit.events.sql import claim_event, stage_events
 from servicekit.logging import get_correlation_id
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -69,10 +69,15 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         session = self._require()
         correlation_id = get_correlation_id()
-        for event in self._staged:
-            envelope = EventEnvelope.new(
-                type=event.type, producer=PRODUCER, payload=event.payload, correlation_id=correlation_id
-            )
-            await stage_event(session, envelope)
+        # One INSERT for all the events of the unit of work, in the order they were published.
+        await stage_events(
+            session,
+            [
+                EventEnvelope.new(
+                    type=event.type, producer=PRODUCER, payload=event.payload, correlation_id=correlation_id
+                )
+                for event in self._staged
+            ],
+        )
         self._staged = []
         await session.commit()

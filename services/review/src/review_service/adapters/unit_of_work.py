@@ -8,7 +8,7 @@ from types import TracebackType
 from typing import Self
 
 from servicekit.events import EventEnvelope
-from servicekit.events.sql import claim_event, stage_event
+from servicekit.events.sql import claim_event, stage_events
 from servicekit.logging import get_correlation_id
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -74,11 +74,19 @@ class SqlAlchemyUnitOfWork:
         try:
             await self.reviews.flush()
             correlation_id = get_correlation_id()
-            for event in events:
-                envelope = EventEnvelope.new(
-                    type=event.type, producer=PRODUCER, payload=event.payload(), correlation_id=correlation_id
-                )
-                await stage_event(session, envelope)
+            # One INSERT for all the events of the unit of work, in the order they were recorded.
+            await stage_events(
+                session,
+                [
+                    EventEnvelope.new(
+                        type=event.type,
+                        producer=PRODUCER,
+                        payload=event.payload(),
+                        correlation_id=correlation_id,
+                    )
+                    for event in events
+                ],
+            )
             await session.commit()
         except IntegrityError as error:
             await session.rollback()
