@@ -5,6 +5,7 @@ No servers needed: the gateway app is built in-process (nothing connects before 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -106,6 +107,25 @@ def test_every_number_a_client_sends_has_an_upper_bound(published: dict[str, Any
             where = f"{method} {path} body {media_type}"
             unbounded += _unbounded_numbers(content.get("schema", {}), where, components)
     assert unbounded == []
+
+
+def _string_schemas(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    alternatives = schema.get("anyOf", [schema])
+    return [alternative for alternative in alternatives if alternative.get("type") == "string"]
+
+
+def test_every_header_a_client_sends_states_its_characters(published: dict[str, Any]) -> None:
+    """The gateway forwards header values only as visible ASCII (a 422 otherwise): each header parameter's
+    schema must say so, or a schema-valid request is refused (the fuzzer found the webhook's signature)."""
+    loose = [
+        f"{method} {path} {parameter['name']}"
+        for method, path, operation in _operations(published)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "header"
+        for schema in _string_schemas(parameter.get("schema", {}))
+        if "pattern" not in schema or any(re.search(schema["pattern"], f"a{c}b") for c in "\t\x7f\u00e9")
+    ]
+    assert loose == []
 
 
 def test_signup_schema_states_the_credentials_policy(published: dict[str, Any]) -> None:
