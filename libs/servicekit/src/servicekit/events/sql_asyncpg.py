@@ -49,11 +49,15 @@ _INSERT_MANY = (
 Row = tuple[Any, ...]
 
 
-async def driver_in_transaction(session: AsyncSession | AsyncConnection) -> Any | None:
-    """The asyncpg connection of `session`'s transaction if that transaction has begun, else None."""
+async def asyncpg_connection_in_transaction(
+    session: AsyncSession | AsyncConnection,
+) -> AsyncConnection | None:
+    """`session`'s connection if it is asyncpg's and inside an open SQLAlchemy transaction, else None.
+
+    Open on SQLAlchemy's side only: whether the server has begun it too is the caller's question.
+    """
     if isinstance(session, AsyncSession):
-        bind = session.get_bind()
-        if bind.dialect.driver != "asyncpg" or not session.in_transaction():
+        if session.get_bind().dialect.driver != "asyncpg" or not session.in_transaction():
             return None
         connection = await session.connection()
     else:
@@ -65,7 +69,15 @@ async def driver_in_transaction(session: AsyncSession | AsyncConnection) -> Any 
     # to reconnect outside the greenlet bridge); the SQLAlchemy path reports those states properly.
     if sync is None or sync.closed or sync.invalidated or not sync.in_transaction():
         return None
-    driver = sync.connection.driver_connection
+    return connection
+
+
+async def driver_in_transaction(session: AsyncSession | AsyncConnection) -> Any | None:
+    """The asyncpg connection of `session`'s transaction if that transaction has begun, else None."""
+    connection = await asyncpg_connection_in_transaction(session)
+    if connection is None or connection.sync_connection is None:
+        return None
+    driver = connection.sync_connection.connection.driver_connection
     # asyncpg knows from the server's ReadyForQuery whether a transaction block is open: only then does a
     # statement on the driver join the caller's transaction rather than commit on its own.
     if driver is None or not driver.is_in_transaction():

@@ -38,7 +38,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, Transaction
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from servicekit.events.sql_asyncpg import Row, insert_statement, stage_rows
+from servicekit.events.sql_asyncpg import Row, asyncpg_connection_in_transaction, insert_statement, stage_rows
 
 try:  # SQLAlchemy 2.1 renamed the greenlet bridge's await (2.0: `await_only`, deprecated from 2.2)
     from sqlalchemy.util import await_ as _await
@@ -56,16 +56,9 @@ _HOOKED: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 async def deferrable_connection(session: AsyncSession | AsyncConnection) -> AsyncConnection | None:
     """The connection of `session` if its rows can be deferred (see the module docstring), else None."""
-    if isinstance(session, AsyncSession):
-        if session.get_bind().dialect.driver != "asyncpg" or not session.in_transaction():
-            return None
-        connection = await session.connection()
-    else:
-        connection = session
-        if connection.dialect.driver != "asyncpg":
-            return None
-    sync = connection.sync_connection
-    if sync is None or sync.closed or sync.invalidated or not sync.in_transaction():
+    connection = await asyncpg_connection_in_transaction(session)
+    sync = connection.sync_connection if connection is not None else None
+    if connection is None or sync is None:
         return None
     if sync.in_nested_transaction():
         return None  # a SAVEPOINT ran, so the server-side transaction has begun
