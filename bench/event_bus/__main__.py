@@ -330,6 +330,20 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
             def cpu_ms(seconds: float) -> float:
                 return round(seconds * 1000 / int(args.events), 3)
 
+            def variant_fields(name: str, result: Any, reference_seconds: float) -> dict[str, Any]:
+                """An optional A/B variant's three `Round` fields (zeros when it did not run)."""
+                if result is None:
+                    return {
+                        f"{name}_seconds": 0.0,
+                        f"{name}_client_cpu_ms_per_event": 0.0,
+                        f"{name}_ratio": 0.0,
+                    }
+                return {
+                    f"{name}_seconds": round(result.seconds, 3),
+                    f"{name}_client_cpu_ms_per_event": cpu_ms(result.client_cpu_seconds),
+                    f"{name}_ratio": round(reference_seconds / result.seconds, 3),
+                }
+
             rounds.append(
                 Round(
                     round=index,
@@ -355,49 +369,11 @@ async def _measure(args: argparse.Namespace) -> list[Round]:
                     bus_ratio=round(bus_rate / raw_rate, 3),
                     staged_ratio=round(staged_rate / raw_rate, 3),
                     joined_ratio=round(joined_rate / direct_rate, 3),
-                    joined_sqlalchemy_seconds=round(joined_sqlalchemy.seconds, 3)
-                    if joined_sqlalchemy
-                    else 0.0,
-                    joined_sqlalchemy_client_cpu_ms_per_event=(
-                        cpu_ms(joined_sqlalchemy.client_cpu_seconds) if joined_sqlalchemy else 0.0
-                    ),
-                    joined_sqlalchemy_ratio=(
-                        round(direct.seconds / joined_sqlalchemy.seconds, 3) if joined_sqlalchemy else 0.0
-                    ),
-                    staged_per_message_seconds=round(staged_per_message.seconds, 3)
-                    if staged_per_message
-                    else 0.0,
-                    staged_per_message_client_cpu_ms_per_event=(
-                        cpu_ms(staged_per_message.client_cpu_seconds) if staged_per_message else 0.0
-                    ),
-                    staged_per_message_ratio=(
-                        round(raw.seconds / staged_per_message.seconds, 3) if staged_per_message else 0.0
-                    ),
-                    staged_old_consumer_seconds=round(staged_old_consumer.seconds, 3)
-                    if staged_old_consumer
-                    else 0.0,
-                    staged_old_consumer_client_cpu_ms_per_event=(
-                        cpu_ms(staged_old_consumer.client_cpu_seconds) if staged_old_consumer else 0.0
-                    ),
-                    staged_old_consumer_ratio=(
-                        round(raw.seconds / staged_old_consumer.seconds, 3) if staged_old_consumer else 0.0
-                    ),
-                    staged_immediate_seconds=round(staged_immediate.seconds, 3) if staged_immediate else 0.0,
-                    staged_immediate_client_cpu_ms_per_event=(
-                        cpu_ms(staged_immediate.client_cpu_seconds) if staged_immediate else 0.0
-                    ),
-                    staged_immediate_ratio=(
-                        round(raw.seconds / staged_immediate.seconds, 3) if staged_immediate else 0.0
-                    ),
-                    staged_other_batch_seconds=round(staged_other_batch.seconds, 3)
-                    if staged_other_batch
-                    else 0.0,
-                    staged_other_batch_client_cpu_ms_per_event=(
-                        cpu_ms(staged_other_batch.client_cpu_seconds) if staged_other_batch else 0.0
-                    ),
-                    staged_other_batch_ratio=(
-                        round(raw.seconds / staged_other_batch.seconds, 3) if staged_other_batch else 0.0
-                    ),
+                    **variant_fields("joined_sqlalchemy", joined_sqlalchemy, direct.seconds),
+                    **variant_fields("staged_per_message", staged_per_message, raw.seconds),
+                    **variant_fields("staged_old_consumer", staged_old_consumer, raw.seconds),
+                    **variant_fields("staged_immediate", staged_immediate, raw.seconds),
+                    **variant_fields("staged_other_batch", staged_other_batch, raw.seconds),
                     # Every outbox variant must be lossless: the figures below add them up.
                     handler_calls=sum(v.handler_calls for v in outbox_variants),
                     distinct_claimed=sum(v.distinct_claimed for v in outbox_variants),
