@@ -54,6 +54,21 @@ async def test_anonymous_and_strangers_are_refused_everything(order_api: OrderAp
     assert (final["status"], final["version"]) == ("in_progress", 2)
 
 
+async def test_a_stranger_naming_a_version_gets_404_not_the_orders_version(order_api: OrderApi) -> None:
+    """The version check comes after the party check: a 409 would reveal the order and its version."""
+    buyer, seller, stranger = new_user(), new_user(), new_user()
+    order = await order_api.paid_order(buyer, seller)
+    for name, method, path, body, _allowed in operations(order["id"], seller):
+        if method != "POST" or name == "payments.devConfirm":
+            continue
+        for version in (1, order["version"]):  # a stale one and the current one
+            response = await order_api.call(method, path, stranger, {**body, "version": version})
+            assert response.status_code == 404, (name, version, response.text)
+            assert str(order["version"]) not in response.json()["error"]["message"]
+    final = (await order_api.call("GET", f"/api/v1/orders/{order['id']}", buyer)).json()
+    assert (final["status"], final["version"]) == ("in_progress", order["version"])
+
+
 @pytest.mark.parametrize(
     ("operation", "state"),
     [

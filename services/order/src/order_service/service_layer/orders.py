@@ -110,6 +110,7 @@ async def list_orders(query: ListOrders, deps: HandlerDependencies) -> Sequence[
 
 
 async def _transition(
+    user_id: str,
     order_id: str,
     expected_version: int | None,
     change: Callable[[Order, datetime], Transition],
@@ -120,6 +121,9 @@ async def _transition(
         order = await uow.orders.get(order_id)
         if order is None:
             raise OrderNotFound()
+        # Who before which version: a stranger naming a stale version must get the same 404 as for an
+        # order that does not exist, not a 409 telling them it exists and at which version.
+        order.role_of(user_id)
         read_version = order.version
         if expected_version is not None and expected_version != read_version:
             raise VersionConflict(f"The order is at version {read_version}, not {expected_version}")
@@ -132,6 +136,7 @@ async def _transition(
 
 async def cancel_order(command: CancelOrder, deps: HandlerDependencies) -> Order:
     return await _transition(
+        command.user_id,
         command.order_id,
         command.expected_version,
         lambda order, now: order.cancel(command.user_id, command.reason, now),
@@ -141,6 +146,7 @@ async def cancel_order(command: CancelOrder, deps: HandlerDependencies) -> Order
 
 async def request_extension(command: RequestExtension, deps: HandlerDependencies) -> Order:
     return await _transition(
+        command.user_id,
         command.order_id,
         command.expected_version,
         lambda order, now: order.request_extension(command.user_id, command.days, command.reason, now),
@@ -150,6 +156,7 @@ async def request_extension(command: RequestExtension, deps: HandlerDependencies
 
 async def decide_extension(command: DecideExtension, deps: HandlerDependencies) -> Order:
     return await _transition(
+        command.user_id,
         command.order_id,
         command.expected_version,
         lambda order, now: order.decide_extension(command.user_id, command.approve, now),
@@ -169,6 +176,7 @@ async def deliver_order(command: DeliverOrder, deps: HandlerDependencies) -> Ord
         for key in command.file_keys:
             await deps.delivery_files.verify(key, order.seller_id)
     return await _transition(
+        command.user_id,
         command.order_id,
         command.expected_version,
         lambda order, now: order.deliver(command.user_id, command.message, list(command.file_keys), now),
@@ -178,6 +186,7 @@ async def deliver_order(command: DeliverOrder, deps: HandlerDependencies) -> Ord
 
 async def approve_delivery(command: ApproveDelivery, deps: HandlerDependencies) -> Order:
     return await _transition(
+        command.user_id,
         command.order_id,
         command.expected_version,
         lambda order, now: order.approve(command.user_id, now),
