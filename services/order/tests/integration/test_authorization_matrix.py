@@ -116,7 +116,7 @@ async def test_orders_from_offers_only_for_the_offers_buyer(order_api: OrderApi)
         "id": str(uuid.uuid4()),
         "conversation_id": "c",
         "message_id": "m",
-        "gig_id": str(uuid.uuid4()),
+        "gig_id": await order_api.add_gig(seller),
         "seller_id": seller,
         "buyer_id": buyer,
         "description": "d",
@@ -149,7 +149,7 @@ async def test_concurrent_orders_of_one_offer_make_one_order(order_api: OrderApi
     buyer, seller = new_user(), new_user()
     offer = {
         "id": str(uuid.uuid4()),
-        "gig_id": str(uuid.uuid4()),
+        "gig_id": await order_api.add_gig(seller),
         "seller_id": seller,
         "buyer_id": buyer,
         "price": 9_000,
@@ -163,3 +163,30 @@ async def test_concurrent_orders_of_one_offer_make_one_order(order_api: OrderApi
     results = await asyncio.gather(*(order_api.call("POST", "/api/v1/orders", buyer, body) for _ in range(5)))
     assert sorted(r.status_code for r in results) == [201, 422, 422, 422, 422], [r.text for r in results]
     assert await order_api.scalar("SELECT count(*) FROM orders WHERE offer_id = :o", o=offer["id"]) == 1
+
+
+async def test_an_offer_orders_only_a_live_gig_of_the_offers_seller(order_api: OrderApi) -> None:
+    """Chat accepts any gig id in an offer; ordering one on someone else's gig (or an unknown or deleted one)
+    would put the order, its review and its rating on a gig its seller never sold."""
+    buyer, seller, victim = new_user(), new_user(), new_user()
+    victims_gig, own_gig = await order_api.add_gig(victim), await order_api.add_gig(seller)
+    deleted = await order_api.add_gig(seller)
+    gone = {"id": deleted, "seller_id": seller, "price": 10_000, "currency": "USD", "delivery_days": 3}
+    await order_api.feed(
+        "gig.gig.deleted.v1", {"gig": {**gone, "active": True, "deleted": True}, "version": 2}
+    )
+    outcomes: dict[str, int] = {}
+    for name, gig_id in (
+        ("victim's", victims_gig),
+        ("unknown", str(uuid.uuid4())),
+        ("deleted", deleted),
+        ("own", own_gig),
+    ):
+        offer = {
+            "id": str(uuid.uuid4()), "gig_id": gig_id, "seller_id": seller, "buyer_id": buyer, "price": 500,
+            "currency": "USD", "delivery_days": 2, "status": "accepted", "version": 1,
+        }  # fmt: skip
+        await order_api.feed("chat.offer.updated.v1", {"offer": offer})
+        response = await order_api.call("POST", "/api/v1/orders", buyer, {"offer_id": offer["id"]})
+        outcomes[name] = response.status_code
+    assert outcomes == {"victim's": 422, "unknown": 422, "deleted": 422, "own": 201}

@@ -63,6 +63,12 @@ async def _order_from_source(
             raise SourceUnavailable("No accepted offer of yours with that id")
         if await orders.by_offer(offer.offer_id) is not None:
             raise SourceUnavailable("This offer has been ordered already")
+        # Chat takes any gig id in an offer (it keeps no gigs): without this, anyone could sell "on" another
+        # seller's gig, and the order, its review and its rating would land on that gig. A paused gig may
+        # still be sold by custom offer; a deleted one, or one that is not the offer's seller's, may not.
+        gig = await replicas.gig(offer.gig_id)
+        if gig is None or gig.deleted or gig.seller_id != offer.seller_id:
+            raise SourceUnavailable("The offer's gig is not a live gig of the offer's seller")
         return Order.place(
             gig_id=offer.gig_id,
             offer_id=offer.offer_id,
