@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 __all__ = [
     "COUNTER_MAX",
     "GATEWAY_SESSION_KEY",
+    "NO_CONTROL_CHARACTERS",
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",
@@ -30,6 +31,10 @@ GATEWAY_SESSION_KEY = "x-gateway-session"
 # ints beyond 64 bits, OpenSearch `long` fields and 32-bit SQL columns likewise), which is a 500 for what is
 # a client's mistake. Versions live in 32-bit columns (order's SQL store), so this is the bound for all.
 COUNTER_MAX = 2_147_483_647
+# The pattern of a free-form identifier a client names in a path (a username, a gig or seller id): any text
+# but control characters. PostgreSQL, and FerretDB on it, refuse a NUL inside a string outright, so without
+# it `/gigs/%00` reached the store and came back as a 500 (a 502 at the gateway) for a client's typo.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 # "required": the gateway answers 401 without a valid session; "optional": a session is used when sent (and
 # must then be valid); "none": the gateway never reads one.
 SessionRule = Literal["required", "optional", "none"]

@@ -62,3 +62,21 @@ async def test_publishing_needs_a_verified_email_but_taking_down_does_not(gig_ap
 
     deleted = await gig_api.client.delete(f"/api/v1/gigs/{gig['id']}?version=1", auth=unverified)
     assert deleted.status_code == 204
+
+
+async def test_a_control_character_in_a_path_id_is_422_not_a_store_failure(gig_api: GigApi) -> None:
+    """FerretDB (on PostgreSQL) refuses a NUL in a string: it answered 500, a 502 at the gateway."""
+    owner = gig_api.as_user("owner")
+    requests: list[tuple[str, str, dict[str, Any] | None]] = [
+        ("GET", "/api/v1/gigs/a%00b", None),
+        ("GET", "/api/v1/gigs/seller/a%00b", None),
+        ("GET", "/api/v1/gigs/a%00b/similar", None),
+        ("PATCH", "/api/v1/gigs/a%00b", {"version": 1, "price": 1}),
+        ("PUT", "/api/v1/gigs/a%00b/active", {"version": 1, "active": False}),
+        ("DELETE", "/api/v1/gigs/a%1fb?version=1", None),
+    ]
+    for method, path, body in requests:
+        kwargs: dict[str, Any] = {"json": body} if body is not None else {}
+        response = await gig_api.client.request(method, path, auth=owner, **kwargs)
+        assert response.status_code == 422, (method, path, response.text)
+        assert response.json()["error"]["code"] == "validation_failed"

@@ -135,3 +135,11 @@ async def test_concurrent_writers_of_one_profile_never_lose_an_update(mongodb_ur
         stored = await MongoProfileReader(database).get(user)
         assert stored is not None
         assert stored.counters.gig_count == 21
+
+
+async def test_a_control_character_in_a_username_is_422_not_a_store_failure(users: Any) -> None:
+    """FerretDB (on PostgreSQL) refuses a NUL in a string: buyers.byUsername answered 500 (a 502 outside)."""
+    running, issuer, _bus = users
+    for path in ("/api/v1/buyers/by-username/a%00b", "/api/v1/sellers/by-username/a%00b"):
+        response = await running.client.get(path, headers=_as(issuer, "someone"))
+        assert response.status_code == 422, (path, response.text)

@@ -18,7 +18,7 @@ from gig_service.adapters.search_queries import SORTS, GigQuery, SearchSort, bui
 from gig_service.domain.errors import NotGigOwner
 from gig_service.domain.model import MAX_PRICE_MINOR
 from gig_service.entrypoints.dependencies import GigDeps
-from gig_service.entrypoints.schemas import GigListOut, GigOut, GigPageOut
+from gig_service.entrypoints.schemas import GigListOut, GigOut, GigPageOut, PathId
 from gig_service.service_layer import handlers
 
 router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
@@ -90,7 +90,7 @@ async def gigs_by_category(
     responses=error_responses(422, 503),
     **public_operation("gigs.bySeller", session="none"),
 )
-async def gigs_by_seller(seller_id: str, deps: GigDeps) -> GigListOut:
+async def gigs_by_seller(seller_id: PathId, deps: GigDeps) -> GigListOut:
     found = await handlers.gigs_by_seller(seller_id, active=True, new_uow=deps.new_uow)
     return GigListOut(items=[GigOut.of(item) for item in found])
 
@@ -100,7 +100,7 @@ async def gigs_by_seller(seller_id: str, deps: GigDeps) -> GigListOut:
     responses=error_responses(401, 403, 422, 503),
     **public_operation("gigs.pausedBySeller", session="required"),
 )
-async def paused_gigs_by_seller(seller_id: str, user_id: CurrentUserIdDep, deps: GigDeps) -> GigListOut:
+async def paused_gigs_by_seller(seller_id: PathId, user_id: CurrentUserIdDep, deps: GigDeps) -> GigListOut:
     if seller_id != user_id:
         raise NotGigOwner("Only the seller sees their paused gigs")
     found = await handlers.gigs_by_seller(seller_id, active=False, new_uow=deps.new_uow)
@@ -112,7 +112,7 @@ async def paused_gigs_by_seller(seller_id: str, user_id: CurrentUserIdDep, deps:
     responses=error_responses(422, 503),
     **public_operation("gigs.similar", session="none"),
 )
-async def similar_gigs(gig_id: str, deps: GigDeps, size: PageSize = 10) -> GigPageOut:
+async def similar_gigs(gig_id: PathId, deps: GigDeps, size: PageSize = 10) -> GigPageOut:
     query = similar_query(deps.search.alias, gig_id)
     return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size))
 
@@ -120,5 +120,5 @@ async def similar_gigs(gig_id: str, deps: GigDeps, size: PageSize = 10) -> GigPa
 @router.get(
     "/{gig_id}", responses=error_responses(404, 503), **public_operation("gigs.byId", session="optional")
 )
-async def gig_by_id(gig_id: str, principal: InternalPrincipalDep, deps: GigDeps) -> GigOut:
+async def gig_by_id(gig_id: PathId, principal: InternalPrincipalDep, deps: GigDeps) -> GigOut:
     return GigOut.of(await handlers.get_gig(gig_id, principal.subject, deps.new_uow))

@@ -16,7 +16,7 @@ from servicekit.public_api import COUNTER_MAX, error_responses, public_operation
 from servicekit.security import CurrentUserIdDep, VerifiedUserIdDep
 
 from gig_service.entrypoints.dependencies import GigDeps
-from gig_service.entrypoints.schemas import ActiveIn, GigChangesIn, GigFields, GigOut
+from gig_service.entrypoints.schemas import ActiveIn, GigChangesIn, GigFields, GigOut, PathId
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 
@@ -40,7 +40,7 @@ async def create_gig(body: GigFields, user_id: VerifiedUserIdDep, deps: GigDeps)
     responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.update", session="required"),
 )
-async def update_gig(gig_id: str, body: GigChangesIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
+async def update_gig(gig_id: PathId, body: GigChangesIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
     return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
 
@@ -50,7 +50,7 @@ async def update_gig(gig_id: str, body: GigChangesIn, user_id: VerifiedUserIdDep
     responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.setActive", session="required"),
 )
-async def set_gig_active(gig_id: str, body: ActiveIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
+async def set_gig_active(gig_id: PathId, body: ActiveIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = SetGigActive(gig_id=gig_id, user_id=user_id, expected_version=body.version, active=body.active)
     return GigOut.of(await handlers.set_gig_active(command, deps.new_uow))
 
@@ -62,7 +62,7 @@ async def set_gig_active(gig_id: str, body: ActiveIn, user_id: VerifiedUserIdDep
     **public_operation("gigs.delete", session="required"),
 )
 async def delete_gig(
-    gig_id: str,
+    gig_id: PathId,
     version: Annotated[int, Query(ge=1, le=COUNTER_MAX, description="The version the client read")],
     user_id: CurrentUserIdDep,
     deps: GigDeps,

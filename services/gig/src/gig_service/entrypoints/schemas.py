@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field, StringConstraints
-from servicekit.public_api import COUNTER_MAX
+from servicekit.public_api import COUNTER_MAX, NO_CONTROL_CHARACTERS
 
 from gig_service.domain.model import (
     DESCRIPTION_MAX_LENGTH,
@@ -19,6 +20,9 @@ from gig_service.service_layer.handlers import VersionedGig
 # The domain refuses blank text, so the schema says so (`\\S`: at least one non-space character).
 NOT_BLANK = r"\S"
 Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NOT_BLANK)]
+# A gig or seller id in a path: opaque to the client, but never a control character (a NUL made the store
+# fail: a 500 for a typo). Long enough for any id this service or auth hands out.
+PathId = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
 COVER_KEY_PATTERN = r"^gigs/[^/]+/[A-Za-z0-9._-]{1,200}$"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from servicekit.public_api import error_responses, public_operation
+from servicekit.public_api import NO_CONTROL_CHARACTERS, error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
 from review_service.entrypoints.dependencies import ReviewDeps
@@ -20,7 +20,7 @@ from review_service.service_layer.commands import CreateReview, ListReviews
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 PageSize = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page")]
-Id = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH)]
+Id = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS)]
 
 
 @router.post(

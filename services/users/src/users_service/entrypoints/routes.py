@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
-from servicekit.public_api import error_responses, public_operation
+from servicekit.public_api import NO_CONTROL_CHARACTERS, error_responses, public_operation
 from servicekit.security import CurrentUserIdDep, VerifiedUserIdDep
 
 from users_service.entrypoints.dependencies import HandlerDeps
@@ -24,7 +24,7 @@ from users_service.service_layer import profiles
 from users_service.service_layer.commands import BecomeSeller, UpdateSeller
 
 UserId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
-Username = Annotated[str, Path(min_length=1, max_length=64)]
+Username = Annotated[str, Path(min_length=1, max_length=64, pattern=NO_CONTROL_CHARACTERS)]
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, object]]:
