@@ -124,10 +124,17 @@ class SearchIndex:
             "track_total_hits": True,
         }
         if cursor is not None:
-            body["search_after"] = decode_cursor(cursor)
+            body["search_after"] = decode_cursor(cursor, length=len(body["sort"]))
         if aggregations:
             body["aggs"] = dict(aggregations)
-        response = await self.client.search(index=index or self.name, body=body)
+        try:
+            response = await self.client.search(index=index or self.name, body=body)
+        except RequestError as error:
+            # The query and sort are the service's own; with a cursor, a refusal is about the cursor: one
+            # from another sort order (same length, other types) is the client's mistake, not a 500.
+            if cursor is None:
+                raise
+            raise InvalidCursorError("the page cursor does not fit this sort order") from error
         hits = response["hits"]["hits"]
         next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size and hits else None
         return SearchPage(
@@ -142,11 +149,15 @@ def encode_cursor(sort_values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(sort_values)).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> list[Any]:
+def decode_cursor(cursor: str, *, length: int | None = None) -> list[Any]:
+    """The sort values in `cursor`; with `length`, exactly that many (one per sort key of the query asking:
+    a cursor handed out for another sort order has another count, which the engine refuses with a 400)."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError) as error:
         raise InvalidCursorError("the page cursor is not valid") from error
     if not isinstance(values, list) or not all(isinstance(v, str | int | float) for v in values):
         raise InvalidCursorError("the page cursor is not valid")
+    if length is not None and len(values) != length:
+        raise InvalidCursorError("the page cursor was made for another sort order")
     return values

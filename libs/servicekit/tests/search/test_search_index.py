@@ -94,6 +94,20 @@ async def test_a_forged_cursor_is_a_client_error(gigs: SearchIndex, cursor: str)
         await gigs.page({"match_all": {}}, cursor=cursor)
 
 
+async def test_a_cursor_from_another_sort_order_is_a_client_error(gigs: SearchIndex) -> None:
+    """A client reusing a cursor with another `sort`: the engine refused it with a 400, which surfaced as a
+    500 (a 502 at the gateway). Another number of sort keys, or the same number of another type."""
+    await gigs.upsert_many([_gig(n, price=n) for n in range(3)], refresh=True)
+    by_price = await gigs.page({"match_all": {}}, sort=[{"price": "asc"}], size=1)
+    by_category = await gigs.page({"match_all": {}}, sort=[{"category": "asc"}], size=1)
+    assert by_price.next_cursor is not None
+    assert by_category.next_cursor is not None
+    with pytest.raises(InvalidCursorError):  # two values for one sort key (the tiebreaker)
+        await gigs.page({"match_all": {}}, cursor=by_price.next_cursor)
+    with pytest.raises(InvalidCursorError):  # a category where an integer price belongs
+        await gigs.page({"match_all": {}}, sort=[{"price": "asc"}], cursor=by_category.next_cursor)
+
+
 def test_the_tiebreaker_must_be_a_keyword_field(client: AsyncOpenSearch) -> None:
     with pytest.raises(ValueError, match="tiebreaker"):
         SearchIndex(client, "gigs", mappings={"properties": {"id": {"type": "text"}}})

@@ -130,7 +130,7 @@ class ElasticsearchGigIndex:
             size=size,
             sort=[*(dict(item) for item in sort), {"id": "asc"}],
             track_total_hits=True,
-            search_after=decode_cursor(cursor) if cursor is not None else None,
+            search_after=decode_cursor(cursor, length=len(sort) + 1) if cursor is not None else None,
             aggregations=FACETS if facets else None,
         )
         hits = response["hits"]["hits"]
