@@ -86,6 +86,9 @@ async def test_a_forged_or_stale_signature_is_refused_and_changes_nothing(order_
     assert (await post_webhook(order_api, tampered, good.signature))[0] == 400
     assert (await post_webhook(order_api, good.payload, ""))[0] == 400
     assert (await post_webhook(order_api, b"not json", sign(b"not json", WEBHOOK_SECRET)))[0] == 400
+    # Beyond what the provider ever sends (64 KiB), below the gateway's 1 MiB limit: the documented 413.
+    huge = good.payload + b" " * (64 * 1024)
+    assert (await post_webhook(order_api, huge, sign(huge, WEBHOOK_SECRET)))[0] == 413
     order = (await order_api.call("GET", f"/api/v1/orders/{created['order']['id']}", buyer)).json()
     assert order["status"] == "awaiting_payment"
 

@@ -60,6 +60,13 @@ class PaymentRejected(OrderError):
     default_message = "The payment notification is not valid"
 
 
+class WebhookTooLarge(PaymentRejected):
+    """Larger than any notification the provider sends: refused unread, as the 413 the API documents."""
+
+    code = "payload_too_large"
+    default_message = "The payment notification is too large"
+
+
 class PaymentProviderUnavailable(OrderError):
     """The payment provider did not answer or refused the call (the adapter's SDK error is the cause)."""
 

@@ -18,6 +18,7 @@ from order_service.domain.errors import (
     SourceUnavailable,
     TransitionNotAllowed,
     VersionConflict,
+    WebhookTooLarge,
 )
 
 _STORE_DOWN = ErrorReport(
@@ -38,6 +39,7 @@ ORDER_ERRORS = ErrorTable(
         VersionConflict: ErrorReport(409),
         InvalidOrderRequest: ErrorReport(422),
         SourceUnavailable: ErrorReport(422),
+        WebhookTooLarge: ErrorReport(413),
         PaymentRejected: ErrorReport(400),
         DevelopmentOnly: ErrorReport(404),
         # Raised by the Stripe adapter from the SDK's errors, so this table needs no `stripe` import (the SDK

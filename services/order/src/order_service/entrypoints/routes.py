@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from servicekit.public_api import error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
-from order_service.domain.errors import PaymentRejected
+from order_service.domain.errors import WebhookTooLarge
 from order_service.entrypoints.dependencies import OrderDeps
 from order_service.entrypoints.schemas import (
     ApproveIn,
@@ -223,7 +223,7 @@ async def payment_webhook(
     """The provider's notification: the raw body is what is signed, so it is read unparsed."""
     payload = await request.body()
     if len(payload) > MAX_WEBHOOK_BYTES:
-        raise PaymentRejected("The webhook body is too large")
+        raise WebhookTooLarge(f"The webhook body exceeds {MAX_WEBHOOK_BYTES} bytes")
     outcome = await payments.handle_webhook(payload, stripe_signature, deps.handlers)
     return WebhookOut(outcome=outcome)
 
