@@ -4,10 +4,12 @@ outside development/test."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from conftest import WEBHOOK_SECRET, OrderApi, running_order_api
 from order_service.entrypoints.cli import backfill_directory
 from order_service.settings import OrderSettings
+from sqlalchemy import text
 
 
 def new_user() -> str:
@@ -100,3 +102,40 @@ async def test_order_lists_page_and_refuse_bad_cursors(order_api: OrderApi) -> N
             "/api/v1/orders/as-buyer", params={"before": bad}, auth=order_api.as_user(buyer)
         )
         assert response.status_code == 422, bad
+
+
+async def _every_page(order_api: OrderApi, path: str, user: str, items: str) -> list[str]:
+    """Follow `next_before` from the first page to the last, two rows a page."""
+    listed: list[str] = []
+    before: str | None = None
+    for _ in range(10):
+        params = {"limit": 2} | ({"before": before} if before else {})
+        page = await order_api.client.get(path, params=params, auth=order_api.as_user(user))
+        assert page.status_code == 200, page.text
+        listed += [item["id"] for item in page.json()[items]]
+        before = page.json()["next_before"]
+        if before is None:
+            return listed
+    raise AssertionError(f"{path}: more pages than rows")
+
+
+async def test_order_and_notification_pages_neither_skip_nor_repeat_rows_of_one_instant(
+    order_api: OrderApi,
+) -> None:
+    """Rows created in the same microsecond straddle a page boundary: a timestamp-only cursor skipped the
+    rest of them; orders.notifications had no cursor at all (only its first 100 were ever reachable)."""
+    buyer = new_user()
+    orders = [await order_api.paid_order(buyer, new_user()) for _ in range(5)]
+    instant = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    async with order_api.engine.begin() as connection:
+        for statement in (
+            "UPDATE orders SET created_at = :at WHERE buyer_id = :user",
+            "UPDATE notifications SET created_at = :at WHERE user_id = :user",
+        ):
+            await connection.execute(text(statement), {"user": buyer, "at": instant})
+    listed_orders = await _every_page(order_api, "/api/v1/orders/as-buyer", buyer, "orders")
+    assert sorted(listed_orders) == sorted(order["id"] for order in orders)
+    notification_ids = await _every_page(order_api, "/api/v1/orders/notifications", buyer, "notifications")
+    stored = await order_api.scalar("SELECT count(*) FROM notifications WHERE user_id = :u", u=buyer)
+    assert stored >= 5
+    assert len(notification_ids) == len(set(notification_ids)) == stored

@@ -25,6 +25,7 @@ from order_service.domain.errors import SourceUnavailable, VersionConflict
 from order_service.domain.events import Contact, NotificationDraft
 from order_service.domain.model import Delivery, Extension, ExtensionStatus, Order, OrderStatus, Transition
 from order_service.domain.replicas import GigReplica, OfferReplica
+from order_service.service_layer.paging import Position
 from order_service.service_layer.ports import PaymentIntent, PaymentRecord, RefundJob, StoredNotification
 
 
@@ -180,13 +181,13 @@ class SqlOrderStore:
         )
 
     async def of_party(
-        self, user_id: str, role: Literal["buyer", "seller"], limit: int, before: datetime | None
+        self, user_id: str, role: Literal["buyer", "seller"], limit: int, before: Position | None
     ) -> Sequence[Order]:
         column = orders.c.buyer_id if role == "buyer" else orders.c.seller_id
         statement = sa.select(orders).where(column == user_id)
         if before is not None:
-            statement = statement.where(orders.c.created_at < before)
-        statement = statement.order_by(orders.c.created_at.desc()).limit(limit)
+            statement = statement.where(_after_in_newest_first(orders, before))
+        statement = statement.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit)
         return [_order_of(row) for row in (await self._session.execute(statement)).mappings()]
 
     async def due_for_expiry(self, now: datetime, limit: int) -> Sequence[Order]:
@@ -281,11 +282,16 @@ class SqlNotificationStore:
             )
         )
 
-    async def of_user(self, user_id: str, limit: int, unread_only: bool) -> Sequence[StoredNotification]:
+    async def of_user(
+        self, user_id: str, limit: int, unread_only: bool, before: Position | None = None
+    ) -> Sequence[StoredNotification]:
         statement = sa.select(notifications).where(notifications.c.user_id == user_id)
         if unread_only:
             statement = statement.where(notifications.c.read_at.is_(None))
-        statement = statement.order_by(notifications.c.created_at.desc()).limit(limit)
+        if before is not None:
+            statement = statement.where(_after_in_newest_first(notifications, before))
+        statement = statement.order_by(notifications.c.created_at.desc(), notifications.c.id.desc())
+        statement = statement.limit(limit)
         return [_notification_of(row) for row in (await self._session.execute(statement)).mappings()]
 
     async def mark_read(self, user_id: str, notification_id: str, at: datetime) -> StoredNotification | None:
@@ -416,3 +422,11 @@ class SqlPaymentStore:
             .limit(limit)
         )
         return [self._record(row) for row in (await self._session.execute(statement)).mappings()]
+
+
+def _after_in_newest_first(table: sa.Table, position: Position) -> sa.ColumnElement[bool]:
+    """The rows after `position` in (created_at, id) descending order; a bare timestamp: the older ones."""
+    older = table.c.created_at < position.created_at
+    if position.id is None:
+        return older
+    return sa.or_(older, sa.and_(table.c.created_at == position.created_at, table.c.id < position.id))

@@ -7,6 +7,7 @@ the action (else 403). Literal paths come before `/{order_id}`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -14,6 +15,7 @@ from servicekit.public_api import error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
 from order_service.domain.errors import WebhookTooLarge
+from order_service.domain.model import Order
 from order_service.entrypoints.dependencies import OrderDeps
 from order_service.entrypoints.schemas import (
     ApproveIn,
@@ -41,6 +43,8 @@ from order_service.service_layer.commands import (
     ListOrders,
     RequestExtension,
 )
+from order_service.service_layer.paging import Position
+from order_service.service_layer.ports import StoredNotification
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 payments_router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
@@ -69,14 +73,22 @@ async def _page(user_id: str, role: str, limit: int, before: str | None, deps: O
         ),
         deps.handlers,
     )
-    next_before = found[-1].created_at.isoformat() if len(found) == limit else None
-    return OrderPageOut(orders=[OrderOut.of(order) for order in found], next_before=next_before)
+    return OrderPageOut(
+        orders=[OrderOut.of(order) for order in found], next_before=_next_before(found, limit)
+    )
+
+
+def _next_before(found: Sequence[Order | StoredNotification], limit: int) -> str | None:
+    """Where the next page starts: after this page's last row (a full page may have more behind it)."""
+    if len(found) < limit or not found:
+        return None
+    return Position(found[-1].created_at, found[-1].id).encode()
 
 
 Before = Annotated[
     str | None,
     Query(
-        pattern=r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(\+00:00|Z)$",
+        pattern=r"^\d{4}-\d{2}-\d{2}T[0-9:.]+(\+00:00|Z)(~[A-Za-z0-9-]{1,64})?$",
         description="`next_before` of the previous page",
     ),
 ]
@@ -110,10 +122,16 @@ async def orders_as_seller(
     **public_operation("orders.notifications", session="required"),
 )
 async def order_notifications(
-    user_id: CurrentUserIdDep, deps: OrderDeps, limit: Limit = 50, unread_only: bool = False
+    user_id: CurrentUserIdDep,
+    deps: OrderDeps,
+    limit: Limit = 50,
+    unread_only: bool = False,
+    before: Before = None,
 ) -> NotificationsOut:
-    found = await notifications.list_notifications(user_id, limit, unread_only, deps.handlers)
-    return NotificationsOut(notifications=[NotificationOut.of(item) for item in found])
+    found = await notifications.list_notifications(user_id, limit, unread_only, before, deps.handlers)
+    return NotificationsOut(
+        notifications=[NotificationOut.of(item) for item in found], next_before=_next_before(found, limit)
+    )
 
 
 @router.post(

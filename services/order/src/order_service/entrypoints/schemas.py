@@ -172,7 +172,7 @@ class CreatedOrderOut(BaseModel):
 
 class OrderPageOut(BaseModel):
     orders: list[OrderOut]
-    next_before: str | None = Field(description="pass as `before` for the next page")
+    next_before: str | None = Field(description="pass as `before` for the next page; null on the last")
 
 
 class NotificationOut(BaseModel):
@@ -197,6 +197,7 @@ class NotificationOut(BaseModel):
 
 class NotificationsOut(BaseModel):
     notifications: list[NotificationOut]
+    next_before: str | None = Field(description="pass as `before` for the next page; null on the last")
 
 
 class WebhookOut(BaseModel):

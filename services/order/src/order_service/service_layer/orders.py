@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from order_service.domain.errors import InvalidOrderRequest, OrderNotFound, SourceUnavailable, VersionConflict
+from order_service.domain.errors import OrderNotFound, SourceUnavailable, VersionConflict
 from order_service.domain.model import Order, Transition
 from order_service.domain.money import breakdown
 from order_service.service_layer.commands import (
@@ -23,6 +23,7 @@ from order_service.service_layer.commands import (
     RequestExtension,
 )
 from order_service.service_layer.dependencies import HandlerDependencies
+from order_service.service_layer.paging import parse_position
 from order_service.service_layer.ports import OrderStore, PaymentIntent, ReplicaStore
 from order_service.service_layer.recording import record
 
@@ -107,10 +108,7 @@ async def get_order(user_id: str, order_id: str, deps: HandlerDependencies) -> O
 
 
 async def list_orders(query: ListOrders, deps: HandlerDependencies) -> Sequence[Order]:
-    try:
-        before = datetime.fromisoformat(query.before) if query.before else None
-    except ValueError as error:
-        raise InvalidOrderRequest("before must be a timestamp from next_before") from error
+    before = parse_position(query.before)
     async with deps.new_uow() as uow:
         return await uow.orders.of_party(query.user_id, query.role, query.limit, before)
 

@@ -12,6 +12,7 @@ from uuid import UUID
 from order_service.domain.events import Contact, NotificationDraft, OutgoingEvent
 from order_service.domain.model import Order, Transition
 from order_service.domain.replicas import GigReplica, OfferReplica
+from order_service.service_layer.paging import Position
 
 IntentStatus = Literal["requires_payment", "processing", "succeeded", "canceled"]
 
@@ -123,8 +124,10 @@ class OrderStore(Protocol):
     async def append_history(self, order: Order, transition: Transition, at: datetime) -> None: ...
 
     async def of_party(
-        self, user_id: str, role: Literal["buyer", "seller"], limit: int, before: datetime | None
-    ) -> Sequence[Order]: ...
+        self, user_id: str, role: Literal["buyer", "seller"], limit: int, before: Position | None
+    ) -> Sequence[Order]:
+        """Newest first by (created_at, id), after `before` when given."""
+        ...
 
     async def due_for_expiry(self, now: datetime, limit: int) -> Sequence[Order]:
         """Unpaid orders past their deadline, locked `FOR UPDATE SKIP LOCKED` for this transaction."""
@@ -152,7 +155,11 @@ class NotificationStore(Protocol):
         self, notification_id: str, draft: NotificationDraft, order_id: str, at: datetime
     ) -> None: ...
 
-    async def of_user(self, user_id: str, limit: int, unread_only: bool) -> Sequence[StoredNotification]: ...
+    async def of_user(
+        self, user_id: str, limit: int, unread_only: bool, before: Position | None = None
+    ) -> Sequence[StoredNotification]:
+        """Newest first by (created_at, id), after `before` when given."""
+        ...
 
     async def mark_read(
         self, user_id: str, notification_id: str, at: datetime
