@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from conftest import GigApi
+from gig_service.adapters.repository import GIGS_COLLECTION
 
 OWNER_OPERATIONS = [
     ("gigs.update", "PATCH", "/api/v1/gigs/{id}", {"version": 1, "price": 1}),
@@ -80,3 +82,42 @@ async def test_a_control_character_in_a_path_id_is_422_not_a_store_failure(gig_a
         response = await gig_api.client.request(method, path, auth=owner, **kwargs)
         assert response.status_code == 422, (method, path, response.text)
         assert response.json()["error"]["code"] == "validation_failed"
+
+
+async def _seller_pages(gig_api: GigApi, path: str, user: str | None) -> list[str]:
+    listed: list[str] = []
+    cursor: str | None = None
+    for _ in range(10):
+        params: dict[str, Any] = {"size": 2} | ({"cursor": cursor} if cursor else {})
+        page = await gig_api.client.get(path, params=params, auth=gig_api.as_user(user))
+        assert page.status_code == 200, page.text
+        listed += [item["id"] for item in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            return listed
+    raise AssertionError(f"{path}: more pages than gigs")
+
+
+async def test_a_sellers_gig_lists_page_with_a_cursor_even_through_ties(gig_api: GigApi) -> None:
+    """gigs.bySeller and gigs.pausedBySeller had no cursor: past their fixed 100 gigs a seller's other gigs
+    were out of reach. Gigs of one millisecond (Mongo's date precision) straddle pages here too."""
+    active = [(await gig_api.create("pager"))["id"] for _ in range(3)]
+    paused = []
+    for _ in range(3):
+        gig = await gig_api.create("pager")
+        changed = await gig_api.client.put(
+            f"/api/v1/gigs/{gig['id']}/active",
+            json={"version": gig["version"], "active": False},
+            auth=gig_api.as_user("pager"),
+        )
+        assert changed.status_code == 200, changed.text
+        paused.append(gig["id"])
+    gigs = gig_api.deps.mongo.get_default_database()[GIGS_COLLECTION]
+    await gigs.update_many(
+        {"seller_id": "pager"}, {"$set": {"created_at": datetime(2026, 12, 1, tzinfo=UTC)}}
+    )
+
+    assert sorted(await _seller_pages(gig_api, "/api/v1/gigs/seller/pager", None)) == sorted(active)
+    assert sorted(await _seller_pages(gig_api, "/api/v1/gigs/seller/pager/paused", "pager")) == sorted(paused)
+    forged = await gig_api.client.get("/api/v1/gigs/seller/pager", params={"cursor": "WyJ4Il0"})
+    assert forged.status_code == 400, forged.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Self
 
 from gig_service.domain.events import GigChanged
@@ -42,12 +43,19 @@ class FakeGigStore:
     def update(self, gig: Gig, event: GigChanged) -> None:
         self.staged.append((gig, event, self.read_versions[gig.id]))
 
-    async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]:
-        return [
-            (gig, version)
-            for gig, version in self.rows.values()
-            if gig.seller_id == seller_id and gig.active == active and not gig.deleted
-        ][:limit]
+    async def by_seller(
+        self, seller_id: str, *, active: bool, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[Gig, int]]:
+        found = sorted(
+            (
+                (gig, version)
+                for gig, version in self.rows.values()
+                if gig.seller_id == seller_id and gig.active == active and not gig.deleted
+            ),
+            key=lambda row: (row[0].created_at, row[0].id),
+            reverse=True,
+        )
+        return [row for row in found if after is None or (row[0].created_at, row[0].id) < after][:limit]
 
     async def behind_seller(self, seller_id: str, seller_version: int) -> list[tuple[Gig, int]]:
         return [

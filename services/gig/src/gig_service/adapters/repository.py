@@ -69,13 +69,19 @@ class GigRepository(VersionedRepository[Gig]):
         """Stage the conditional update (on the version read) with its event in the same write."""
         self.save(gig, _envelope(event))
 
-    async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]:
+    async def by_seller(
+        self, seller_id: str, *, active: bool, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[Gig, int]]:
+        query: dict[str, Any] = {"seller_id": seller_id, "active": active, "deleted": False}
+        if after is not None:
+            # The id breaks ties: gigs created in one millisecond (Mongo dates) straddle pages otherwise.
+            created_at, gig_id = after
+            query["$or"] = [
+                {"created_at": {"$lt": created_at}},
+                {"created_at": created_at, "_id": {"$lt": gig_id}},
+            ]
         cursor = (
-            self.collection.find(
-                {"seller_id": seller_id, "active": active, "deleted": False}, OUTBOX_EXCLUDED
-            )
-            .sort("created_at", -1)
-            .limit(limit)
+            self.collection.find(query, OUTBOX_EXCLUDED).sort([("created_at", -1), ("_id", -1)]).limit(limit)
         )
         return [(gig_from_document(document), int(document[VERSION_FIELD])) async for document in cursor]
 

@@ -7,10 +7,12 @@ The search routes are registered before `/{gig_id}` so their fixed paths win.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from servicekit.public_api import error_responses, public_operation
+from servicekit.search import InvalidCursorError, decode_cursor, encode_cursor
 from servicekit.security import CurrentUserIdDep, InternalPrincipalDep
 
 from gig_service.adapters.search_port import GigHits
@@ -23,6 +25,8 @@ from gig_service.service_layer import handlers
 
 router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
 PageSize = Annotated[int, Query(ge=1, le=100)]
+# A seller's lists answered up to 100 gigs, without a cursor, before they paged: still their default size.
+SELLER_PAGE_DEFAULT = 100
 Cursor = Annotated[str | None, Query(max_length=1000, description="`next_cursor` of the previous page")]
 # No gig costs more than MAX_PRICE_MINOR (1,000,000.00), so a larger bound is a client error (422), never
 # a filter handed to the search engine (whose `long` overflows at 2**63: a 500 before this bound).
@@ -87,24 +91,49 @@ async def gigs_by_category(
 
 @router.get(
     "/seller/{seller_id}",
-    responses=error_responses(422, 503),
+    responses=error_responses(400, 422, 503),
     **public_operation("gigs.bySeller", session="none"),
 )
-async def gigs_by_seller(seller_id: PathId, deps: GigDeps) -> GigListOut:
-    found = await handlers.gigs_by_seller(seller_id, active=True, new_uow=deps.new_uow)
-    return GigListOut(items=[GigOut.of(item) for item in found])
+async def gigs_by_seller(
+    seller_id: PathId, deps: GigDeps, size: PageSize = SELLER_PAGE_DEFAULT, cursor: Cursor = None
+) -> GigListOut:
+    return await _seller_page(seller_id, True, size, cursor, deps)
 
 
 @router.get(
     "/seller/{seller_id}/paused",
-    responses=error_responses(401, 403, 422, 503),
+    responses=error_responses(400, 401, 403, 422, 503),
     **public_operation("gigs.pausedBySeller", session="required"),
 )
-async def paused_gigs_by_seller(seller_id: PathId, user_id: CurrentUserIdDep, deps: GigDeps) -> GigListOut:
+async def paused_gigs_by_seller(
+    seller_id: PathId,
+    user_id: CurrentUserIdDep,
+    deps: GigDeps,
+    size: PageSize = SELLER_PAGE_DEFAULT,
+    cursor: Cursor = None,
+) -> GigListOut:
     if seller_id != user_id:
         raise NotGigOwner("Only the seller sees their paused gigs")
-    found = await handlers.gigs_by_seller(seller_id, active=False, new_uow=deps.new_uow)
-    return GigListOut(items=[GigOut.of(item) for item in found])
+    return await _seller_page(seller_id, False, size, cursor, deps)
+
+
+async def _seller_page(
+    seller_id: str, active: bool, size: int, cursor: str | None, deps: GigDeps
+) -> GigListOut:
+    """A seller's gigs from the write model, newest first; a cursor holds the last one's (created_at, id)."""
+    after = None
+    if cursor is not None:
+        stamp, gig_id = decode_cursor(cursor, length=2)
+        try:
+            after = (datetime.fromisoformat(str(stamp)), str(gig_id))
+        except ValueError as error:
+            raise InvalidCursorError("the page cursor is not valid") from error
+    found = await handlers.gigs_by_seller(
+        seller_id, active=active, new_uow=deps.new_uow, limit=size, after=after
+    )
+    last = found[-1].gig if len(found) == size else None
+    next_cursor = encode_cursor([last.created_at.isoformat(), last.id]) if last is not None else None
+    return GigListOut(items=[GigOut.of(item) for item in found], next_cursor=next_cursor)
 
 
 @router.get(

@@ -104,6 +104,7 @@ class GigOut(BaseModel):
 
 class GigListOut(BaseModel):
     items: list[GigOut]
+    next_cursor: str | None = Field(description="`cursor` for the next page; null on the last")
 
 
 class FacetBucket(BaseModel):

@@ -16,6 +16,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from servicekit.mongo import ConcurrentUpdateError
 
@@ -141,8 +142,13 @@ async def get_gig(gig_id: str, viewer_id: str | None, new_uow: UnitOfWorkFactory
 
 
 async def gigs_by_seller(
-    seller_id: str, *, active: bool, new_uow: UnitOfWorkFactory, limit: int = 100
+    seller_id: str,
+    *,
+    active: bool,
+    new_uow: UnitOfWorkFactory,
+    limit: int = 100,
+    after: tuple[datetime, str] | None = None,
 ) -> list[VersionedGig]:
     async with new_uow() as uow:
-        found = await uow.gigs.by_seller(seller_id, active=active, limit=limit)
+        found = await uow.gigs.by_seller(seller_id, active=active, limit=limit, after=after)
     return [VersionedGig(gig, version) for gig, version in found]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -19,7 +20,11 @@ class GigStore(Protocol):
 
     def update(self, gig: Gig, event: GigChanged) -> None: ...
 
-    async def by_seller(self, seller_id: str, *, active: bool, limit: int) -> list[tuple[Gig, int]]: ...
+    async def by_seller(
+        self, seller_id: str, *, active: bool, limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[tuple[Gig, int]]:
+        """Newest first by (created_at, id); only those after `after` (the last gig of the previous page)."""
+        ...
 
     async def behind_seller(self, seller_id: str, seller_version: int) -> list[tuple[Gig, int]]:
         """The seller's live gigs that hold an older seller summary than `seller_version`, with versions."""
