@@ -487,7 +487,9 @@ def _implied(direct: dict[str, Any], via: dict[str, Any]) -> dict[str, Any]:
 
     A closed loop that keeps the cores busy serves (cores available) / (CPU per read over the whole path)
     reads per second, so gateway / direct throughput = direct path's CPU / gateway path's CPU, whatever the
-    number of cores, as long as both slices get the same share of them. The gateway CPU that would give the
+    number of cores, as long as both slices get the same share of them ("path_cores": the cores the path's
+    processes actually got; measured ratio = implied ratio x gateway slices' cores / direct slices' cores,
+    exactly). The gateway CPU that would give the
     target ratio follows from the same equation, once with the rest of the gateway path as measured in its
     slices, once with the load generator, auth and MariaDB costing what they cost on the direct path (their
     per-read CPU moves between slices with the machine's load; the second figure leaves that out). Each
@@ -508,6 +510,14 @@ def _implied(direct: dict[str, Any], via: dict[str, Any]) -> dict[str, Any]:
         "gateway_cpu_ms_for_target_ratio_rest_as_direct": round(
             direct_total / THROUGHPUT_RATIO_TARGET - direct_total - via_ms["redis"], 3
         ),
+        # With the gateway at exactly its CPU target and the rest of the path as direct.
+        "implied_throughput_ratio_at_gateway_cpu_target": _ratio(
+            direct_total, direct_total + GATEWAY_CPU_MS_TARGET + via_ms["redis"]
+        ),
+        "path_cores": [
+            round(direct_total * direct["throughput_rps"] / 1000, 3),
+            round(via_total * via["throughput_rps"] / 1000, 3),
+        ],
         "machine_cores_busy": [direct["machine_cores_busy"], via["machine_cores_busy"]],
     }
 
@@ -681,21 +691,21 @@ def _cpu_bound_table(report: dict[str, Any]) -> list[str]:
     rows = [
         f"tracing: {report['tracing']}. CPU ms per read, process by process "
         "(loadgen = the benchmark's own process):",
-        "| path | " + " | ".join(roles) + " | total | cores busy (machine) |",
-        "|---|" + "---|" * (len(roles) + 2),
+        "| path | " + " | ".join(roles) + " | total | cores used by the path | cores busy (machine) |",
+        "|---|" + "---|" * (len(roles) + 3),
     ]
     bounds = report["cpu_bound"]
     first = next(iter(bounds.values()))
     direct_cells = [str(first["direct_path_ms"].get(role, "-")) for role in roles]
     rows.append(
         f"| direct | {' | '.join(direct_cells)} | {first['direct_path_total_ms']} "
-        f"| {first['machine_cores_busy'][0]} |"
+        f"| {first['path_cores'][0]} | {first['machine_cores_busy'][0]} |"
     )
     for name, bound in bounds.items():
         cells = [str(bound["gateway_path_ms"][role]) for role in roles]
         rows.append(
             f"| {name} | {' | '.join(cells)} | {bound['gateway_path_total_ms']} "
-            f"| {bound['machine_cores_busy'][1]} |"
+            f"| {bound['path_cores'][1]} | {bound['machine_cores_busy'][1]} |"
         )
     for name, bound in bounds.items():
         rows.append(
@@ -705,7 +715,8 @@ def _cpu_bound_table(report: dict[str, Any]) -> list[str]:
             f"gateway CPU for a ratio of {THROUGHPUT_RATIO_TARGET}: "
             f"{bound['gateway_cpu_ms_for_target_ratio']} ms with the rest of the path as measured, "
             f"{bound['gateway_cpu_ms_for_target_ratio_rest_as_direct']} ms with loadgen, auth and MariaDB "
-            "as on the direct path"
+            f"as on the direct path; a gateway at {GATEWAY_CPU_MS_TARGET} ms implies "
+            f"{bound['implied_throughput_ratio_at_gateway_cpu_target']}"
         )
     return rows
 
