@@ -99,7 +99,12 @@ def configure_tracing(settings: ServiceSettings) -> None:
     trace.set_tracer_provider(provider)
     global _process_root_sampling  # one per process, like the provider it describes
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true":
-        _process_root_sampling = RootSampling(provider=provider, sampler=sampler, ids=ids)
+        _process_root_sampling = RootSampling(
+            provider=provider,
+            sampler=sampler,
+            ids=ids,
+            samples_every_root=settings.otel_traces_sampler_arg >= 1.0,
+        )
 
 
 def instrument_httpx() -> None:
@@ -193,6 +198,8 @@ class RootSampling:
     provider: TracerProvider
     sampler: Sampler
     ids: EdgeTraceIds
+    # A ratio of 1 (minikube, the benchmark's default): every root is sampled, nothing to decide up front.
+    samples_every_root: bool = False
 
 
 _process_root_sampling: RootSampling | None = None
@@ -220,6 +227,7 @@ class UnsampledRequestBypass:
         sampling = self._sampling or _process_root_sampling
         if (
             sampling is None
+            or sampling.samples_every_root
             or scope["type"] != "http"
             or (self._sampling is None and trace.get_tracer_provider() is not sampling.provider)
             or not is_http_instrumentation_enabled()

@@ -51,7 +51,7 @@ class CountingOpenTelemetryMiddleware(OpenTelemetryMiddleware):
 class Edge:
     """The edge's trace layers as `instrument_app(public_edge=True)` stacks them, on a provider of its own."""
 
-    def __init__(self, rate: float, *, bypass: bool) -> None:
+    def __init__(self, rate: float, *, bypass: bool, every_root: bool = False) -> None:
         self.exporter = InMemorySpanExporter()
         ids = EdgeTraceIds()
         self.sampler = ParentBased(TraceIdRatioBased(rate))
@@ -66,7 +66,8 @@ class Edge:
             exclude_spans=["receive", "send"],
         )
         if bypass:
-            middleware = UnsampledRequestBypass(middleware, RootSampling(self.provider, self.sampler, ids))
+            sampling = RootSampling(self.provider, self.sampler, ids, samples_every_root=every_root)
+            middleware = UnsampledRequestBypass(middleware, sampling)
         self.app = UntrustedTraceContextMiddleware(ServerErrorMiddleware(middleware))
         CountingOpenTelemetryMiddleware.entered = 0
 
@@ -135,9 +136,9 @@ async def test_unsampled_traceparent_is_what_the_middleware_alone_gives(bypass: 
     assert {str(seen["traceparent"]).rsplit("-", 1)[1] for seen in edge.seen} == {"02"}
 
 
-@pytest.mark.parametrize("bypass", [False, True])
-async def test_every_request_is_recorded_at_ratio_one(bypass: bool) -> None:
-    edge = Edge(1.0, bypass=bypass)
+@pytest.mark.parametrize(("bypass", "every_root"), [(False, False), (True, False), (True, True)])
+async def test_every_request_is_recorded_at_ratio_one(bypass: bool, every_root: bool) -> None:
+    edge = Edge(1.0, bypass=bypass, every_root=every_root)
     await _get(edge, "/api/v1/gateway/auth/me", 20)
 
     spans = edge.server_spans()
