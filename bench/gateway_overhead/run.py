@@ -44,7 +44,7 @@ from gigstack_testinfra.processes import ServiceProcess
 from loadgen import LoadResult, run_load
 from servicekit.events import EventEnvelope
 from servicekit.security import InternalTokenIssuer
-from tracing_presets import PRESETS, collector_process, tracing_env
+from tracing_presets import PRESETS, TRACING_VARIABLES, collector_process, tracing_env
 
 THROUGHPUT_RATIO_TARGET = 0.85
 P99_RATIO_TARGET = 1.2
@@ -289,12 +289,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.baseline_ref:
             # The same gateway at another commit, beside this one: its CPU per read is measured in the same
             # run, under the same machine load, so before/after is a ratio of two figures taken together.
-            baseline = _service(
-                "gateway-baseline",
-                "gateway_service",
-                {**gateway.env, "PYTHONPATH": _baseline_path(args, log_dir)},
-                log_dir,
-            )
+            baseline_env = {**gateway.env, "PYTHONPATH": _baseline_path(args, log_dir)}
+            if args.baseline_tracing is not None:
+                # The baseline gateway alone under another preset (auth keeps the run's): the same code under
+                # two tracing configurations, side by side, with `--baseline-ref HEAD`.
+                for name in TRACING_VARIABLES:
+                    baseline_env.pop(name, None)
+                baseline_env.update(tracing_env(args.baseline_tracing, collector_url))
+            baseline = _service("gateway-baseline", "gateway_service", baseline_env, log_dir)
         floors: dict[str, ServiceProcess] = {}
         if args.ladder:
             # Each rung builds the real gateway app, so it runs with the gateway's environment (same Redis,
@@ -555,6 +557,7 @@ def _baseline_report(
     return {
         "baseline_ref": args.baseline_ref,
         "baseline_without_hiredis": args.baseline_without_hiredis,
+        "baseline_tracing": args.baseline_tracing or args.tracing,
         "gateway_server": args.gateway_server,
         "baseline": _summary(baseline, cpu["baseline"]),
         "baseline_throughput_ratio": round(baseline.throughput / totals["direct"].throughput, 3),
@@ -673,7 +676,8 @@ def _table(report: dict[str, Any]) -> str:
     if "baseline" in report:
         rows.append(
             f"baseline {report['baseline_ref']}"
-            f"{' (without hiredis)' if report.get('baseline_without_hiredis') else ''}: "
+            f"{' (without hiredis)' if report.get('baseline_without_hiredis') else ''}"
+            f" (tracing {report['baseline_tracing']}): "
             f"throughput ratio {report['baseline_throughput_ratio']}, "
             f"p99 ratio {report['baseline_p99_ratio']}; gateway CPU / baseline gateway CPU = "
             f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
@@ -812,7 +816,15 @@ def main() -> None:
         "exporter (spans recorded, then dropped; what this benchmark has always measured); eks = the eks "
         "overlay's sampler 0.1 with OTLP export to a real collector on loopback",
     )
+    parser.add_argument(
+        "--baseline-tracing",
+        choices=PRESETS,
+        help="run the baseline gateway alone under this tracing preset (auth and the gateway under test keep "
+        "--tracing's); with --baseline-ref HEAD, the same code under two presets side by side",
+    )
     args = parser.parse_args()
+    if args.baseline_tracing == "eks" and args.tracing != "eks":
+        parser.error("--baseline-tracing eks needs the run's collector: use --tracing eks")
     report = asyncio.run(measure(args))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

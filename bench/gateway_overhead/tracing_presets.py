@@ -24,6 +24,8 @@ from gigstack_testinfra.processes import ServiceProcess
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("bench-default", "eks")
 EKS_SAMPLER_ARG = "0.1"  # environments/eks/environment.yaml
+# What the presets set; a process given another preset than the run's drops them first.
+TRACING_VARIABLES = ("OTEL_TRACES_SAMPLER_ARG", "OTEL_EXPORTER_OTLP_ENDPOINT")
 
 # The clusters' trace pipeline (observability/otel/collector.yaml: memory limit, batching) on loopback ports,
 # with the debug exporter as the only destination (no tracing backend runs here). The health-check path is the
