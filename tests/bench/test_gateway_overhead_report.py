@@ -60,6 +60,8 @@ def test_the_default_preset_leaves_the_services_defaults_and_eks_is_the_overlays
         "OTEL_TRACES_SAMPLER_ARG": "0.1",
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318",
     }
+    # What a baseline under another preset drops first is exactly what a preset sets.
+    assert set(tracing_presets.tracing_env("eks", "http://x")) == set(tracing_presets.TRACING_VARIABLES)
     overlay = (Path(run.__file__).resolve().parents[2] / "environments/eks/environment.yaml").read_text()
     assert 'OTEL_TRACES_SAMPLER_ARG: "0.1"' in overlay
 
