@@ -10,6 +10,12 @@ alike. Reports throughput ratio (gateway / direct, target >= 0.85), p99 ratio (g
     uv run python bench/gateway_overhead/run.py --baseline-ref <commit>   # before/after side by side
     uv run python bench/gateway_overhead/run.py --floor   # + the thinnest proxies (floor_apps.py)
     uv run python bench/gateway_overhead/run.py --ladder  # + the cost ladder from the floor to the gateway
+    uv run python bench/gateway_overhead/run.py --tracing eks  # the eks overlay's tracing, tracing_presets.py
+
+Besides the gateway's and auth's CPU, each target's slices count the CPU of every other process on its path
+(this process, i.e. the load generator; Redis; MariaDB; the collector with ``--tracing eks``) and the whole
+machine's busy time, and the report derives the throughput ratio those per-request CPUs imply when the cores
+are the bottleneck ("cpu_bound"; docs/benchmarks.md, "Throughput ratio bound on this machine").
 """
 
 from __future__ import annotations
@@ -30,13 +36,15 @@ from typing import Any
 import aio_pika
 import httpx
 from gigstack_testinfra import isolation
-from gigstack_testinfra.backends import choose_backend
+from gigstack_testinfra.backends import Backend, choose_backend
+from gigstack_testinfra.backends.local import LocalBackend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.net import LOOPBACK, free_port
 from gigstack_testinfra.processes import ServiceProcess
 from loadgen import LoadResult, run_load
 from servicekit.events import EventEnvelope
 from servicekit.security import InternalTokenIssuer
+from tracing_presets import PRESETS, TRACING_VARIABLES, collector_process, tracing_env
 
 THROUGHPUT_RATIO_TARGET = 0.85
 P99_RATIO_TARGET = 1.2
@@ -88,6 +96,20 @@ def _cpu_seconds(pid: int | None) -> float:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     child_pids = children.read_text().split() if children.exists() else []
     return own + sum(_cpu_seconds(int(child)) for child in child_pids)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot, all cores and processes (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pids(backend: Backend) -> dict[str, int | None]:
+    """Redis's and MariaDB's pids where this run started them (local servers; containers: unknown)."""
+    if not isinstance(backend, LocalBackend):
+        return {"redis": None, "mariadb": None}
+    return {"redis": backend.server_pid("redis"), "mariadb": backend.server_pid("mariadb")}
 
 
 def _service(
@@ -225,6 +247,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         redis_url = backend.redis().url(isolation.RedisDatabaseAllocator(backend.redis()).allocate())
         private_pem, public_pem = generate_ed25519_pem_pair()
         await _migrate_auth(mariadb.url(database))
+        collector: ServiceProcess | None = None
+        collector_url: str | None = None
+        if args.tracing == "eks":
+            collector, collector_url = collector_process(log_dir)
+            collector.start()
+            processes.append(collector)
+            await collector.wait_ready(timeout=60)
 
         # Request logs at WARNING on both sides: per-request INFO lines would measure logging, not routing.
         common = {
@@ -232,6 +261,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             "HOST": LOOPBACK,
             "LOG_LEVEL": "WARNING",
             "INTERNAL_TOKEN_PUBLIC_KEY": public_pem,
+            # Every service of the run (auth, the gateway, the baseline) under the same tracing preset.
+            **tracing_env(args.tracing, collector_url),
         }
         auth = _service(
             "auth",
@@ -258,12 +289,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         if args.baseline_ref:
             # The same gateway at another commit, beside this one: its CPU per read is measured in the same
             # run, under the same machine load, so before/after is a ratio of two figures taken together.
-            baseline = _service(
-                "gateway-baseline",
-                "gateway_service",
-                {**gateway.env, "PYTHONPATH": _baseline_path(args, log_dir)},
-                log_dir,
-            )
+            baseline_env = {**gateway.env, "PYTHONPATH": _baseline_path(args, log_dir)}
+            if args.baseline_tracing is not None:
+                # The baseline gateway alone under another preset (auth keeps the run's): the same code under
+                # two tracing configurations, side by side, with `--baseline-ref HEAD`.
+                for name in TRACING_VARIABLES:
+                    baseline_env.pop(name, None)
+                baseline_env.update(tracing_env(args.baseline_tracing, collector_url))
+            baseline = _service("gateway-baseline", "gateway_service", baseline_env, log_dir)
         floors: dict[str, ServiceProcess] = {}
         if args.ladder:
             # Each rung builds the real gateway app, so it runs with the gateway's environment (same Redis,
@@ -312,8 +345,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             targets[name] = (floor.base_url, "/api/v1/gateway/auth/me", sent)
             gateway_of[name] = floor
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
-        # CPU seconds each server process spent while each target was under load.
-        cpu: dict[str, dict[str, float]] = {name: {"auth": 0.0, "gateway": 0.0} for name in targets}
+        # CPU seconds each process spent while each target was under load: auth, the target's gateway, and
+        # the rest of the path (PATH_ROLES), plus the whole machine's busy seconds.
+        shared_pids = {**_server_pids(backend), "collector": collector.pid if collector else None}
+        cpu: dict[str, dict[str, float]] = {
+            name: dict.fromkeys(("auth", "gateway", *PATH_ROLES, "machine"), 0.0) for name in targets
+        }
         for name, (
             url,
             path,
@@ -329,17 +366,16 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         for _ in range(args.rounds):
             this_round: dict[str, Any] = {}
             for name, (url, path, headers) in targets.items():
-                before = {"auth": _cpu_seconds(auth.pid), "gateway": _cpu_seconds(gateway_of[name].pid)}
+                pids = {"auth": auth.pid, "gateway": gateway_of[name].pid, **shared_pids}
+                before = _path_cpu_seconds(pids)
                 sliced = await run_load(
                     name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
                 )
                 totals[name].merge(sliced)
-                spent = {
-                    "auth": _cpu_seconds(auth.pid) - before["auth"],
-                    "gateway": _cpu_seconds(gateway_of[name].pid) - before["gateway"],
-                }
-                cpu[name]["auth"] += spent["auth"]
-                cpu[name]["gateway"] += spent["gateway"]
+                after = _path_cpu_seconds(pids)
+                spent = {role: after[role] - before[role] for role in before}
+                for role, seconds in spent.items():
+                    cpu[name][role] += seconds
                 this_round[name] = _summary(sliced, spent)
             this_round["load_average_1m"] = round(os.getloadavg()[0], 2)
             rounds.append(this_round)
@@ -350,8 +386,21 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         backend.close()
 
 
+# Processes on a read's path besides auth and the gateway. "loadgen" is this process (the load generator and
+# little else while a slice runs); the collector only runs with `--tracing eks`.
+PATH_ROLES = ("loadgen", "redis", "mariadb", "collector")
+
+
+def _path_cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
+    seconds = {role: _cpu_seconds(pid) for role, pid in pids.items()}
+    seconds["loadgen"] = time.process_time()
+    seconds["machine"] = _machine_busy_seconds()
+    return seconds
+
+
 def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
     requests = max(result.requests, 1)
+    seconds = max(result.duration_seconds, 1e-9)
     return {
         "requests": result.requests,
         "errors": result.errors,
@@ -363,6 +412,11 @@ def _summary(result: LoadResult, cpu: dict[str, float]) -> dict[str, Any]:
         "p99_ms": round(result.percentile(0.99) * 1000, 2),
         "auth_cpu_ms_per_request": round(cpu["auth"] * 1000 / requests, 3),
         "gateway_cpu_ms_per_request": round(cpu["gateway"] * 1000 / requests, 3),
+        "path_cpu_ms_per_request": {
+            role: round(cpu.get(role, 0.0) * 1000 / requests, 3) for role in PATH_ROLES
+        },
+        # Cores busy on the whole machine (every process, other sessions' too) while the slice ran.
+        "machine_cores_busy": round(cpu.get("machine", 0.0) / seconds, 2),
     }
 
 
@@ -389,6 +443,7 @@ def _report(
         "p99_ratio_target": P99_RATIO_TARGET,
         "gateway_cpu_ms_per_request": round(gateway_cpu_ms, 3),
         "gateway_cpu_ms_target": GATEWAY_CPU_MS_TARGET,
+        "tracing": args.tracing,
         "load_average": os.getloadavg(),
         "rounds_detail": [
             {
@@ -404,12 +459,86 @@ def _report(
             }
             for one in rounds
         ],
+        "cpu_bound": _cpu_bound(
+            _summary(direct, cpu["direct"]),
+            {name: _summary(totals[name], cpu[name]) for name in ("gateway", "baseline") if name in totals},
+            rounds,
+        ),
         **_baseline_report(totals, cpu, rounds, args),
         **_floor_report(totals, cpu, rounds),
         **_ladder_report(totals, cpu, rounds),
         "passed": throughput_ratio >= THROUGHPUT_RATIO_TARGET
         and p99_ratio <= P99_RATIO_TARGET
         and gateway_cpu_ms <= GATEWAY_CPU_MS_TARGET,
+    }
+
+
+# What a read costs on each path, process by process: straight to auth, and through a gateway (Redis for the
+# admission). MariaDB serves auth's lookup on both; the collector gets both sides' spans (`--tracing eks`).
+DIRECT_PATH = ("loadgen", "auth", "mariadb", "collector")
+GATEWAY_PATH = ("loadgen", "gateway", "auth", "redis", "mariadb", "collector")
+
+
+def _path_ms(summary: dict[str, Any], roles: tuple[str, ...]) -> dict[str, float]:
+    own = {"auth": summary["auth_cpu_ms_per_request"], "gateway": summary["gateway_cpu_ms_per_request"]}
+    return {role: own.get(role, summary["path_cpu_ms_per_request"].get(role, 0.0)) for role in roles}
+
+
+def _implied(direct: dict[str, Any], via: dict[str, Any]) -> dict[str, Any]:
+    """The throughput ratio the per-request CPUs imply if the machine's cores are what limits both paths.
+
+    A closed loop that keeps the cores busy serves (cores available) / (CPU per read over the whole path)
+    reads per second, so gateway / direct throughput = direct path's CPU / gateway path's CPU, whatever the
+    number of cores, as long as both slices get the same share of them ("path_cores": the cores the path's
+    processes actually got; measured ratio = implied ratio x gateway slices' cores / direct slices' cores,
+    exactly). The gateway CPU that would give the
+    target ratio follows from the same equation, once with the rest of the gateway path as measured in its
+    slices, once with the load generator, auth and MariaDB costing what they cost on the direct path (their
+    per-read CPU moves between slices with the machine's load; the second figure leaves that out). Each
+    process is also single-threaded (one core at most), which caps a path at 1000 / its busiest process's
+    ms per second.
+    """
+    direct_ms, via_ms = _path_ms(direct, DIRECT_PATH), _path_ms(via, GATEWAY_PATH)
+    direct_total, via_total = sum(direct_ms.values()), sum(via_ms.values())
+    rest_of_path = via_total - via_ms["gateway"]
+    return {
+        "direct_path_ms": direct_ms,
+        "gateway_path_ms": via_ms,
+        "direct_path_total_ms": round(direct_total, 3),
+        "gateway_path_total_ms": round(via_total, 3),
+        "implied_throughput_ratio": _ratio(direct_total, via_total),
+        "measured_throughput_ratio": _ratio(via["throughput_rps"], direct["throughput_rps"]),
+        "gateway_cpu_ms_for_target_ratio": round(direct_total / THROUGHPUT_RATIO_TARGET - rest_of_path, 3),
+        "gateway_cpu_ms_for_target_ratio_rest_as_direct": round(
+            direct_total / THROUGHPUT_RATIO_TARGET - direct_total - via_ms["redis"], 3
+        ),
+        # With the gateway at exactly its CPU target and the rest of the path as direct.
+        "implied_throughput_ratio_at_gateway_cpu_target": _ratio(
+            direct_total, direct_total + GATEWAY_CPU_MS_TARGET + via_ms["redis"]
+        ),
+        "path_cores": [
+            round(direct_total * direct["throughput_rps"] / 1000, 3),
+            round(via_total * via["throughput_rps"] / 1000, 3),
+        ],
+        "machine_cores_busy": [direct["machine_cores_busy"], via["machine_cores_busy"]],
+    }
+
+
+def _cpu_bound(
+    direct: dict[str, Any], vias: dict[str, dict[str, Any]], rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """`_implied` for the gateway (and the baseline) over the run and per round."""
+    return {
+        name: {
+            **_implied(direct, via),
+            "implied_throughput_ratio_per_round": [
+                _implied(one["direct"], one[name])["implied_throughput_ratio"] for one in rounds
+            ],
+            "measured_throughput_ratio_per_round": [
+                _ratio(one[name]["throughput_rps"], one["direct"]["throughput_rps"]) for one in rounds
+            ],
+        }
+        for name, via in vias.items()
     }
 
 
@@ -428,6 +557,7 @@ def _baseline_report(
     return {
         "baseline_ref": args.baseline_ref,
         "baseline_without_hiredis": args.baseline_without_hiredis,
+        "baseline_tracing": args.baseline_tracing or args.tracing,
         "gateway_server": args.gateway_server,
         "baseline": _summary(baseline, cpu["baseline"]),
         "baseline_throughput_ratio": round(baseline.throughput / totals["direct"].throughput, 3),
@@ -546,16 +676,53 @@ def _table(report: dict[str, Any]) -> str:
     if "baseline" in report:
         rows.append(
             f"baseline {report['baseline_ref']}"
-            f"{' (without hiredis)' if report.get('baseline_without_hiredis') else ''}: "
+            f"{' (without hiredis)' if report.get('baseline_without_hiredis') else ''}"
+            f" (tracing {report['baseline_tracing']}): "
             f"throughput ratio {report['baseline_throughput_ratio']}, "
             f"p99 ratio {report['baseline_p99_ratio']}; gateway CPU / baseline gateway CPU = "
             f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
         )
+    rows += ["", *_cpu_bound_table(report)]
     if "floor" in report:
         rows += ["", *_floor_table(report)]
     if "ladder" in report:
         rows += ["", *_ladder_table(report)]
     return "\n".join(rows)
+
+
+def _cpu_bound_table(report: dict[str, Any]) -> list[str]:
+    roles = GATEWAY_PATH
+    rows = [
+        f"tracing: {report['tracing']}. CPU ms per read, process by process "
+        "(loadgen = the benchmark's own process):",
+        "| path | " + " | ".join(roles) + " | total | cores used by the path | cores busy (machine) |",
+        "|---|" + "---|" * (len(roles) + 3),
+    ]
+    bounds = report["cpu_bound"]
+    first = next(iter(bounds.values()))
+    direct_cells = [str(first["direct_path_ms"].get(role, "-")) for role in roles]
+    rows.append(
+        f"| direct | {' | '.join(direct_cells)} | {first['direct_path_total_ms']} "
+        f"| {first['path_cores'][0]} | {first['machine_cores_busy'][0]} |"
+    )
+    for name, bound in bounds.items():
+        cells = [str(bound["gateway_path_ms"][role]) for role in roles]
+        rows.append(
+            f"| {name} | {' | '.join(cells)} | {bound['gateway_path_total_ms']} "
+            f"| {bound['path_cores'][1]} | {bound['machine_cores_busy'][1]} |"
+        )
+    for name, bound in bounds.items():
+        rows.append(
+            f"{name}: throughput ratio measured {bound['measured_throughput_ratio']} "
+            f"(per round {bound['measured_throughput_ratio_per_round']}), implied by the CPUs "
+            f"{bound['implied_throughput_ratio']} (per round {bound['implied_throughput_ratio_per_round']}); "
+            f"gateway CPU for a ratio of {THROUGHPUT_RATIO_TARGET}: "
+            f"{bound['gateway_cpu_ms_for_target_ratio']} ms with the rest of the path as measured, "
+            f"{bound['gateway_cpu_ms_for_target_ratio_rest_as_direct']} ms with loadgen, auth and MariaDB "
+            f"as on the direct path; a gateway at {GATEWAY_CPU_MS_TARGET} ms implies "
+            f"{bound['implied_throughput_ratio_at_gateway_cpu_target']}"
+        )
+    return rows
 
 
 def _ladder_table(report: dict[str, Any]) -> list[str]:
@@ -641,7 +808,23 @@ def main() -> None:
         "its `GET me` route built up one step at a time), in the same rounds, and report each rung's CPU "
         "per read and its step over the rung below",
     )
+    parser.add_argument(
+        "--tracing",
+        choices=PRESETS,
+        default="bench-default",
+        help="tracing of every service of the run (tracing_presets.py): bench-default = sampler 1.0, no "
+        "exporter (spans recorded, then dropped; what this benchmark has always measured); eks = the eks "
+        "overlay's sampler 0.1 with OTLP export to a real collector on loopback",
+    )
+    parser.add_argument(
+        "--baseline-tracing",
+        choices=PRESETS,
+        help="run the baseline gateway alone under this tracing preset (auth and the gateway under test keep "
+        "--tracing's); with --baseline-ref HEAD, the same code under two presets side by side",
+    )
     args = parser.parse_args()
+    if args.baseline_tracing == "eks" and args.tracing != "eks":
+        parser.error("--baseline-tracing eks needs the run's collector: use --tracing eks")
     report = asyncio.run(measure(args))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")

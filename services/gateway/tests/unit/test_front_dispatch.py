@@ -120,6 +120,7 @@ def test_the_fast_stack_is_the_apps_own_middleware_in_order() -> None:
     assert layers == [
         "UntrustedTraceContextMiddleware",
         "ServerErrorMiddleware",
+        "UnsampledRequestBypass",  # servicekit's: a request not sampled skips OpenTelemetry's middleware
         "OpenTelemetryMiddleware",
         "ServerErrorMiddleware",
         "ExceptionHandlerMiddleware",  # OpenTelemetry's: records what escapes into the span

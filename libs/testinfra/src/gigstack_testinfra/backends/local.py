@@ -92,6 +92,15 @@ class LocalBackend(Backend):
         """The FerretDB this backend started, if any (benchmarks read its backing cluster's statistics)."""
         return next((server for server in self._servers if isinstance(server, FerretDBServer)), None)
 
+    def server_pid(self, name: str) -> int | None:
+        """The pid of the running server of that name ("redis", "mariadb"...), if this backend started one.
+
+        Benchmarks read the server's CPU time from /proc (bench/gateway_overhead counts every process on a
+        request's path).
+        """
+        running = (server for server in self._servers if server.name == name and server.is_running())
+        return next((server.pid for server in running), None)
+
     def _start_opensearch(self) -> OpenSearchEndpoint:
         return self._launch("opensearch", lambda d: OpenSearchServer(d, free_port(), free_port())).endpoint
 
