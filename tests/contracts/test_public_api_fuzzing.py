@@ -89,6 +89,7 @@ def run_schemathesis(
     )
 
 
+@pytest.mark.usefixtures("trading_partner")
 async def test_every_check_passes_against_the_published_openapi(
     contract_stack: GigstackStack, signed_in_user: SignedInUser, tmp_path: Path
 ) -> None:
