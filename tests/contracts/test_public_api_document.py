@@ -72,6 +72,22 @@ def test_every_error_status_has_the_one_error_body(published: dict[str, Any]) ->
                 assert schema == {"$ref": "#/components/schemas/ErrorBody"}, f"{method} {path} {status}"
 
 
+def test_every_success_status_is_one_the_operation_answers(published: dict[str, Any]) -> None:
+    """A documented success has its body's schema or no body: a pass-through route once also published
+    FastAPI's default `200 Successful Response` (any JSON) next to the 201/204 its service answers."""
+    untyped = [
+        f"{method} {path} {status}"
+        for method, path, operation in _operations(published)
+        for status, response in operation["responses"].items()
+        if status.startswith("2") and "content" in response and not _has_schema_everywhere(response)
+    ]
+    assert untyped == []
+
+
+def _has_schema_everywhere(response: dict[str, Any]) -> bool:
+    return all(media.get("schema") for media in response["content"].values())
+
+
 def _unbounded_numbers(
     schema: dict[str, Any], where: str, components: dict[str, Any], seen: frozenset[str] = frozenset()
 ) -> list[str]:

@@ -107,7 +107,15 @@ def _merge_operation(own: dict[str, Any], published: PublicOperation) -> dict[st
     if "requestBody" in source:
         merged["requestBody"] = source["requestBody"]
     responses = dict(source.get("responses", {}))
+    service_succeeds = any(status.startswith("2") for status in responses)
     for status, response in own.get("responses", {}).items():
+        if (
+            status not in responses
+            and status.startswith("2")
+            and service_succeeds
+            and not _has_schema(response)
+        ):
+            continue  # a pass-through route's default "200 Successful Response": the service's success wins
         if status not in responses or _has_schema(response):
             # The links of the answer stay (the table's `$response` pointers are checked against this one).
             links = responses.get(status, {}).get("links")
