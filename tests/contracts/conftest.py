@@ -130,10 +130,6 @@ async def trading_partner(contract_stack: GigstackStack, signed_in_user: SignedI
             lambda: gateway.post(f"{API}/gigs", json=gig_fields, headers=auth), 201
         )
         gig: dict[str, Any] = created.json()
-        hello = {"recipient_id": signed_in_user.user_id, "kind": "text", "text": "Hello, I saw your request."}
-        first = await _once_replicated(
-            lambda: gateway.post(f"{API}/chat/messages", json=hello, headers=auth), 201
-        )
         offer = {
             "gig_id": gig["id"],
             "description": "One logo, two drafts",
@@ -142,7 +138,9 @@ async def trading_partner(contract_stack: GigstackStack, signed_in_user: SignedI
             "delivery_days": 3,
             "expires_at": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
         }
-        message = {"conversation_id": first.json()["conversation_id"], "kind": "offer", "offer": offer}
-        sent = await gateway.post(f"{API}/chat/messages", json=message, headers=auth)
-        assert sent.status_code == 201, sent.text
+        # The offer opens the conversation, so it is the newest message (`chat.messages` `#/items/0/offer`).
+        message = {"recipient_id": signed_in_user.user_id, "kind": "offer", "offer": offer}
+        sent = await _once_replicated(
+            lambda: gateway.post(f"{API}/chat/messages", json=message, headers=auth), 201
+        )
     return {"user": session["user"], "gig": gig, "offer": sent.json()["offer"]}
