@@ -2,7 +2,8 @@
 
 The signed-in session comes from a real sign-in on the known device. Fuzzing ``auth.signout`` ends that
 session, as it should, so the next operation signs in again instead of testing everything after it with a
-dead token.
+dead token. The device is the run's too (``--header X-Device-Id`` on every call), so the fuzzer's view of the
+document leaves that header parameter out (see ``before_load_schema``).
 """
 
 from __future__ import annotations
@@ -46,3 +47,28 @@ class SignedInSession:
 def after_call(context: Any, case: Any, response: Any) -> None:
     if case.operation.definition.raw.get("operationId") == "auth.signout" and response.status_code == 204:
         _session.pop("token", None)
+
+
+DEVICE_HEADER = "x-device-id"
+
+
+@schemathesis.hook
+def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
+    """Leave the `X-Device-Id` header parameter out of what schemathesis reads (the document keeps it).
+
+    The run sends its own device on every call (a generated one would be a new, untrusted device); and
+    schemathesis' dependency analysis reads a parameter named `...Id` as a reference to an "XDevice"
+    resource no operation creates, and takes every operation with it for one that cannot start a stateful
+    scenario: all but `auth.me`, so every scenario began there and the links to orders and offers were
+    never followed.
+    """
+    for path_item in raw_schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [
+                    parameter
+                    for parameter in operation["parameters"]
+                    if not (
+                        parameter.get("in") == "header" and parameter.get("name", "").lower() == DEVICE_HEADER
+                    )
+                ]
