@@ -62,3 +62,18 @@ async def test_publishing_needs_a_verified_email_but_taking_down_does_not(gig_ap
 
     deleted = await gig_api.client.delete(f"/api/v1/gigs/{gig['id']}?version=1", auth=unverified)
     assert deleted.status_code == 204
+
+
+@pytest.mark.parametrize("not_a_boolean", [0, 1, "false", "yes"])
+async def test_set_active_takes_only_a_json_boolean(gig_api: GigApi, not_a_boolean: object) -> None:
+    """The schema says `active` is a boolean; lax parsing took `{"active": 0}` for false and paused the gig
+    (a randomized fuzz run, seed 3: "schema-violating request accepted")."""
+    gig = await gig_api.create("owner")
+    refused = await gig_api.client.put(
+        f"/api/v1/gigs/{gig['id']}/active",
+        json={"version": 1, "active": not_a_boolean},
+        auth=gig_api.as_user("owner"),
+    )
+    assert refused.status_code == 422, refused.text
+    unchanged = (await gig_api.client.get(f"/api/v1/gigs/{gig['id']}")).json()
+    assert (unchanged["version"], unchanged["active"]) == (1, True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 from servicekit.public_api import COUNTER_MAX
 
 from gig_service.domain.model import (
@@ -59,7 +59,8 @@ class GigChangesIn(BaseModel):
 
 
 class ActiveIn(BaseModel):
-    active: bool
+    # Strict: the schema says boolean, and pydantic's lax mode would take 0, 1, "yes" or "off" for one.
+    active: StrictBool
     version: int = Field(
         ge=1, le=COUNTER_MAX, description="The version the client read (409 if no longer current)"
     )
