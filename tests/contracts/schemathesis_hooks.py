@@ -72,3 +72,20 @@ def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
                         parameter.get("in") == "header" and parameter.get("name", "").lower() == DEVICE_HEADER
                     )
                 ]
+
+
+# (operationId, failure class) pairs that are the operation's documented behaviour, each with its reason.
+# A `[[operations]]` entry in schemathesis.toml cannot turn a check off: `--checks all` on the command line
+# wins over it.
+#
+# `gigs.similar` lists gigs like the one named, from the search read model (which keeps answering while the
+# write side is down, so it does not ask whether the gig still exists): for an unknown or deleted gig it
+# answers the documented 200 with an empty page, not a 404. The use-after-free check (a GET under a path that
+# was deleted must be a 404) calls that a leak, but nothing of the deleted gig is answered.
+DOCUMENTED_BEHAVIOUR = frozenset({("gigs.similar", "UseAfterFree")})
+
+
+@schemathesis.hook
+def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+    operation_id = case.operation.definition.raw.get("operationId")
+    return (operation_id, type(failure).__name__) not in DOCUMENTED_BEHAVIOUR
