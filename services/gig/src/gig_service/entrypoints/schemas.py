@@ -16,8 +16,11 @@ from gig_service.domain.model import (
 )
 from gig_service.service_layer.handlers import VersionedGig
 
-# The domain refuses blank text, so the schema says so (`\\S`: at least one non-space character).
-NOT_BLANK = r"\S"
+# The domain refuses blank text, so the schema says so: a character outside the domain's WHITE_SPACE. Not a
+# bare `\S`: ECMA-262 (JSON Schema's regexes), Rust (pydantic's) and Python disagree on U+0085, U+FEFF and
+# U+001C..U+001F, so "\x85" was valid to the published schema and refused by the service. The class names
+# each of those, which leaves one set whichever engine reads it.
+NOT_BLANK = r"[^\s\u001c-\u001f\u0085\ufeff]"
 Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NOT_BLANK)]
 COVER_KEY_PATTERN = r"^gigs/[^/]+/[A-Za-z0-9._-]{1,200}$"
 
