@@ -92,7 +92,7 @@ test: deps
 FUZZ_EXAMPLES ?= 100
 fuzz-deep: deps
 	GIGSTACK_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) GIGSTACK_FUZZ_SEED=$(FUZZ_SEED) GIGSTACK_FUZZ_TIMEOUT_SECONDS=3600 \
-		$(UV_RUN) pytest tests/contracts/test_public_api_fuzzing.py $(PYTEST_ARGS)
+		$(UV_RUN) pytest tests/contracts/test_public_api_fuzzing.py -rP $(PYTEST_ARGS)
 
 # The private dockerd is stopped whatever the result (it leaves no bridge or iptables chain either way).
 test-images: deps

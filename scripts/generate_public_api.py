@@ -5,8 +5,9 @@ A service publishes an operation by declaring it once, on its route, with ``serv
 rule is ``x-gateway-session``. This script renders every service's OpenAPI from its routers (nothing
 connects), keeps
 the operations whose id is a contract id, renames their component schemas ``<service>.<Name>`` so services
-cannot collide, and writes them to ``PUBLIC_OPERATIONS`` inside the gateway package (committed). The gateway
-serves and documents exactly that table; ``tests/contracts`` fails when the file is out of date.
+cannot collide, adds the OpenAPI links declared in ``PUBLIC_LINKS`` to the answers they start from, and writes
+them to ``PUBLIC_OPERATIONS`` inside the gateway package (committed). The gateway serves and documents exactly
+that table; ``tests/contracts`` fails when the file is out of date or a link does not hold.
 
     uv run python scripts/generate_public_api.py          # rewrite the table
     uv run python scripts/generate_public_api.py --check  # exit 1 if the committed table is stale
@@ -18,6 +19,7 @@ import argparse
 import importlib
 import json
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,9 @@ from servicekit.public_api import GATEWAY_SESSION_KEY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PUBLIC_OPERATIONS = REPO_ROOT / "services/gateway/src/gateway_service/entrypoints/public_operations.json"
+# Links cross services (a gig's id is what an order is made from), so they are declared in one table, not on
+# each service's routes, where the target would be missing from the service's own document.
+PUBLIC_LINKS = REPO_ROOT / "scripts/public_api_links.toml"
 # Service name -> the routers holding its HTTP API ("module:attribute"). Adding a service is one line here.
 SERVICE_ROUTERS: dict[str, tuple[str, ...]] = {
     "auth": ("auth_service.entrypoints.routes:router",),
@@ -131,6 +136,51 @@ def public_operations(service: str, spec: dict[str, Any]) -> tuple[list[dict[str
     return operations, reached
 
 
+# (source operationId, status) -> link name -> OpenAPI link object
+AnswerLinks = dict[tuple[str, str], dict[str, dict[str, Any]]]
+
+
+def declared_links(table: dict[str, Any]) -> AnswerLinks:
+    """The links of the table's `[[links]]` entries, by the answer they start from.
+
+    Each entry links every `from` answer to every `to` operation; the link is named after its target.
+    """
+    links: AnswerLinks = {}
+    for entry in table["links"]:
+        unknown = set(entry) - {"from", "to", "parameters", "body"}
+        if unknown:
+            raise SystemExit(f"{PUBLIC_LINKS.name}: unknown keys {sorted(unknown)} in {entry}")
+        for answer in entry["from"]:
+            operation_id, _, status = answer.partition(" ")
+            for target in entry["to"]:
+                link: dict[str, Any] = {"operationId": target}
+                if "parameters" in entry:
+                    link["parameters"] = dict(entry["parameters"])
+                if "body" in entry:
+                    link["requestBody"] = dict(entry["body"])
+                answer_links = links.setdefault((operation_id, status), {})
+                if target in answer_links:
+                    raise SystemExit(f"{PUBLIC_LINKS.name}: {answer} links to {target} twice")
+                answer_links[target] = link
+    return links
+
+
+def add_links(operations: list[dict[str, Any]], links: AnswerLinks) -> None:
+    """Put each link on the answer it starts from; a link from or to an unknown operation or status fails."""
+    by_id = {operation["operation_id"]: operation for operation in operations}
+    for (operation_id, status), answer_links in links.items():
+        source = by_id.get(operation_id)
+        if source is None:
+            raise SystemExit(f"{PUBLIC_LINKS.name}: no public operation {operation_id}")
+        response = source["openapi"].get("responses", {}).get(status)
+        if response is None:
+            raise SystemExit(f"{PUBLIC_LINKS.name}: {operation_id} does not answer {status}")
+        for target in answer_links:
+            if target not in by_id:
+                raise SystemExit(f"{PUBLIC_LINKS.name}: {operation_id} {status} links to unknown {target}")
+        response["links"] = dict(sorted(answer_links.items()))
+
+
 def render() -> str:
     operations: list[dict[str, Any]] = []
     schemas: dict[str, Any] = {}
@@ -139,6 +189,7 @@ def render() -> str:
         operations.extend(found)
         schemas.update(reached)
     operations.sort(key=lambda operation: operation["operation_id"])
+    add_links(operations, declared_links(tomllib.loads(PUBLIC_LINKS.read_text(encoding="utf-8"))))
     document = {
         "generated_by": "scripts/generate_public_api.py (do not edit by hand)",
         "operations": operations,

@@ -27,3 +27,4 @@ class SignedInUser:
     password: str
     device_id: str
     access_token: str
+    user_id: str

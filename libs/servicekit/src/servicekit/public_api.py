@@ -9,9 +9,9 @@ the contract id becomes the ``operationId`` and the session rule travels in the 
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, Strict
 
 __all__ = [
     "COUNTER_MAX",
@@ -35,6 +35,20 @@ COUNTER_MAX = 2_147_483_647
 # but control characters. PostgreSQL, and FerretDB on it, refuse a NUL inside a string outright, so without
 # it `/gigs/%00` reached the store and came back as a 500 (a 502 at the gateway) for a client's typo.
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
+
+
+
+def whole_number(value: object) -> object:
+    """JSON Schema's `integer` includes 3.0, so the published schema allows it (strings and booleans not)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An `integer` of the published schema as a request field: pydantic's lax `int` also takes `true` and `"3"`,
+# which the schema refuses (the fuzzer found `{"up_to_seq": true}` accepted by chat.markRead). Bounds inside
+# an `Annotated` (a field of a union) go before these two, or pydantic leaves them out of the JSON schema.
+JsonInteger = Annotated[int, BeforeValidator(whole_number), Strict()]
 # "required": the gateway answers 401 without a valid session; "optional": a session is used when sent (and
 # must then be valid); "none": the gateway never reads one.
 SessionRule = Literal["required", "optional", "none"]

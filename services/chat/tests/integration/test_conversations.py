@@ -186,3 +186,25 @@ def _in_seconds(seconds: float) -> str:
     from datetime import UTC, datetime, timedelta
 
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.mark.parametrize("not_an_integer", [True, "2", 2.5])
+async def test_marking_read_takes_only_a_json_integer(chat_api: ChatApi, not_an_integer: object) -> None:
+    """The schema says `up_to_seq` is an integer; lax parsing took `true` for 1 and marked a message read
+    (make fuzz-deep FUZZ_SEED=4: "schema-violating request accepted")."""
+    alice, bob = new_user(), new_user()
+    await chat_api.register(alice), await chat_api.register(bob)
+    first = await chat_api.sent(alice, recipient_id=bob, text="one")
+    conversation_id = first["conversation_id"]
+    refused = await chat_api.client.post(
+        f"/api/v1/chat/conversations/{conversation_id}/read",
+        json={"up_to_seq": not_an_integer},
+        auth=chat_api.as_user(bob),
+    )
+    assert refused.status_code == 422, refused.text
+    whole = await chat_api.client.post(
+        f"/api/v1/chat/conversations/{conversation_id}/read",
+        json={"up_to_seq": 1.0},
+        auth=chat_api.as_user(bob),
+    )
+    assert whole.json() == {"marked": 1, "remaining": 0}  # 1.0 is a JSON Schema integer

@@ -93,3 +93,22 @@ async def test_whole_lifecycle(order_api: OrderApi) -> None:
     assert (
         await order_api.call("POST", f"/api/v1/orders/notifications/{first}/read", buyer)
     ).status_code == 404
+
+
+async def test_an_extension_decision_takes_only_a_json_boolean(order_api: OrderApi) -> None:
+    """The schema says `approve` is a boolean; lax parsing took `{"approve": 1}` for an approval (the same
+    defect a randomized fuzz run found in gigs.setActive)."""
+    buyer, seller = new_user(), new_user()
+    order = await order_api.paid_order(buyer, seller)
+    base = f"/api/v1/orders/{order['id']}"
+    requested = await order_api.call(
+        "POST", f"{base}/extension", seller, {"days": 2, "reason": "more polish"}
+    )
+    assert requested.status_code == 200, requested.text
+    for not_a_boolean in (1, 0, "true", "no"):
+        refused = await order_api.call(
+            "POST", f"{base}/extension/decision", buyer, {"approve": not_a_boolean}
+        )
+        assert refused.status_code == 422, refused.text
+    still = await order_api.call("GET", base, buyer)
+    assert still.json()["extension"]["status"] == "requested", still.text

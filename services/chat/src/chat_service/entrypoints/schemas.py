@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
-from servicekit.public_api import COUNTER_MAX
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict
+from servicekit.public_api import COUNTER_MAX, whole_number
 
 from chat_service.domain.message import TEXT_MAX_LENGTH, Message, MessageKind
 from chat_service.domain.offer import (
@@ -57,8 +57,8 @@ class RespondIn(BaseModel):
 
 
 class MarkReadIn(BaseModel):
-    up_to_seq: int | None = Field(
-        default=None, ge=1, le=COUNTER_MAX, description="Mark messages up to this number; all if absent"
+    up_to_seq: Annotated[int, Field(ge=1, le=COUNTER_MAX), BeforeValidator(whole_number), Strict()] | None = (
+        Field(default=None, description="Mark messages up to this number; all if absent")
     )
 
 

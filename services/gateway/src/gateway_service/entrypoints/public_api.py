@@ -90,7 +90,8 @@ def _merge_operation(own: dict[str, Any], published: PublicOperation) -> dict[st
     """The gateway route's own documentation, with the owning service's request and error statuses.
 
     The service's parameters and body win (they carry the enforced constraints). For responses the gateway's
-    wins where it declares a schema of its own (a session instead of auth's user), the service's otherwise.
+    wins where it declares a schema of its own (a session instead of auth's user), the service's otherwise;
+    the OpenAPI links of the table's answer are kept either way.
     """
     source = published.openapi
     merged = dict(own)
@@ -106,9 +107,19 @@ def _merge_operation(own: dict[str, Any], published: PublicOperation) -> dict[st
     if "requestBody" in source:
         merged["requestBody"] = source["requestBody"]
     responses = dict(source.get("responses", {}))
+    service_succeeds = any(status.startswith("2") for status in responses)
     for status, response in own.get("responses", {}).items():
+        if (
+            status not in responses
+            and status.startswith("2")
+            and service_succeeds
+            and not _has_schema(response)
+        ):
+            continue  # a pass-through route's default "200 Successful Response": the service's success wins
         if status not in responses or _has_schema(response):
-            responses[status] = response
+            # The links of the answer stay (the table's `$response` pointers are checked against this one).
+            links = responses.get(status, {}).get("links")
+            responses[status] = {**response, "links": links} if links else response
     merged["responses"] = responses
     for key in ("summary", "description"):
         if key in source and key not in own:

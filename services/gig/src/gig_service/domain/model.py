@@ -24,12 +24,13 @@ RATING_VALUES = range(1, 6)
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 # An uploaded cover belongs to its uploader: media keys are `gigs/<user id>/<object name>`.
 COVER_KEY = re.compile(r"^gigs/(?P<owner>[^/]+)/[A-Za-z0-9._-]{1,200}$")
-# Unicode White_Space: what the API schema's `\S` (a Rust regex) treats as blank. `str.strip()` would also
-# strip the ASCII separators U+001C..U+001F and refuse text the schema had accepted.
+# What counts as blank: Unicode White_Space, plus U+FEFF (whitespace to JSON Schema's ECMA-262 regexes) and
+# the ASCII separators U+001C..U+001F (whitespace to Python's). The API schema's NOT_BLANK pattern names the
+# same set, so a regex engine of any client, the service's own (Rust) and this check agree on blank text.
 WHITE_SPACE = (
-    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
     + "".join(map(chr, range(0x2000, 0x200B)))
-    + "\u2028\u2029\u202f\u205f\u3000"
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
 )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StringConstraints
 from servicekit.public_api import COUNTER_MAX, NO_CONTROL_CHARACTERS
 
 from gig_service.domain.model import (
@@ -17,8 +17,11 @@ from gig_service.domain.model import (
 )
 from gig_service.service_layer.handlers import VersionedGig
 
-# The domain refuses blank text, so the schema says so (`\\S`: at least one non-space character).
-NOT_BLANK = r"\S"
+# The domain refuses blank text, so the schema says so: a character outside the domain's WHITE_SPACE. Not a
+# bare `\S`: ECMA-262 (JSON Schema's regexes), Rust (pydantic's) and Python disagree on U+0085, U+FEFF and
+# U+001C..U+001F, so "\x85" was valid to the published schema and refused by the service. The class names
+# each of those, which leaves one set whichever engine reads it.
+NOT_BLANK = r"[^\s\u001c-\u001f\u0085\ufeff]"
 Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NOT_BLANK)]
 # A gig or seller id in a path: opaque to the client, but never a control character (a NUL made the store
 # fail: a 500 for a typo). Long enough for any id this service or auth hands out.
@@ -63,7 +66,8 @@ class GigChangesIn(BaseModel):
 
 
 class ActiveIn(BaseModel):
-    active: bool
+    # Strict: the schema says boolean, and pydantic's lax mode would take 0, 1, "yes" or "off" for one.
+    active: StrictBool
     version: int = Field(
         ge=1, le=COUNTER_MAX, description="The version the client read (409 if no longer current)"
     )

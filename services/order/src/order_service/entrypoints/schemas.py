@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 from servicekit.public_api import COUNTER_MAX
 
 from order_service.domain.model import MAX_DELIVERY_FILES, MAX_EXTENSION_DAYS, MAX_TEXT_LENGTH, Order
@@ -42,7 +42,8 @@ class ExtensionIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
-    approve: bool
+    # Strict: the schema says boolean, and pydantic's lax mode would take 0, 1, "yes" or "off" for one.
+    approve: StrictBool
     version: Version = None
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
+from servicekit.public_api import JsonInteger
 
 from review_service.domain.model import COMMENT_MAX_LENGTH, RATING_MAX, RATING_MIN, Review
 from review_service.service_layer.handlers import ReviewPage
@@ -13,19 +14,9 @@ from review_service.service_layer.handlers import ReviewPage
 ID_MAX_LENGTH = 64
 
 
-def _integral_number(value: object) -> object:
-    # JSON Schema's `integer` includes 3.0, so the published schema allows it; strings and booleans stay out.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-IntegralNumber = Annotated[int, BeforeValidator(_integral_number)]
-
-
 class ReviewIn(BaseModel):
     order_id: str = Field(min_length=1, max_length=ID_MAX_LENGTH)
-    rating: IntegralNumber = Field(ge=RATING_MIN, le=RATING_MAX, strict=True)
+    rating: JsonInteger = Field(ge=RATING_MIN, le=RATING_MAX)
     comment: str = Field(default="", max_length=COMMENT_MAX_LENGTH)
 
 
