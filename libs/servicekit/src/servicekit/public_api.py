@@ -37,7 +37,6 @@ COUNTER_MAX = 2_147_483_647
 NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 
 
-
 def whole_number(value: object) -> object:
     """JSON Schema's `integer` includes 3.0, so the published schema allows it (strings and booleans not)."""
     if isinstance(value, float) and value.is_integer():

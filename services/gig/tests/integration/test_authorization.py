@@ -122,6 +122,7 @@ async def test_a_sellers_gig_lists_page_with_a_cursor_even_through_ties(gig_api:
     forged = await gig_api.client.get("/api/v1/gigs/seller/pager", params={"cursor": "WyJ4Il0"})
     assert forged.status_code == 400, forged.text
 
+
 @pytest.mark.parametrize("not_a_boolean", [0, 1, "false", "yes"])
 async def test_set_active_takes_only_a_json_boolean(gig_api: GigApi, not_a_boolean: object) -> None:
     """The schema says `active` is a boolean; lax parsing took `{"active": 0}` for false and paused the gig
