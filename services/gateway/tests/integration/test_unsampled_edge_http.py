@@ -30,8 +30,13 @@ async def test_sampled_and_unsampled_requests_both_carry_their_trace_downstream(
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     installed = tracing._process_root_sampling
-    assert installed is not None
-    assert installed.provider is provider
+    if installed is None or installed.provider is not provider:
+        # Another test of this session installed the process's provider first (OpenTelemetry allows one per
+        # process, and `configure_tracing` keeps it): describe that provider instead. Its own id generator then
+        # names a sampled request's trace, which changes nothing checked here.
+        installed = tracing.RootSampling(
+            provider=provider, sampler=provider.sampler, ids=tracing.EdgeTraceIds()
+        )
     half = dataclasses.replace(
         installed, sampler=ParentBased(TraceIdRatioBased(0.5)), samples_every_root=False
     )
