@@ -20,7 +20,9 @@ make_rootfs() {
     local dir
     dir="$(mktemp -d "$CACHE/bookworm-rootfs.XXXXXX")"
     # ca-certificates: uv reaches PyPI over TLS during image builds; tzdata keeps zoneinfo working.
-    debootstrap --variant=minbase --include=python3,ca-certificates,tzdata bookworm "$dir" http://deb.debian.org/debian
+    # Its progress goes to stderr: this script's stdout is the image names its callers read (images.sh), and
+    # debootstrap's "I: ..." lines there made a fresh machine's first build name its base image "I:".
+    debootstrap --variant=minbase --include=python3,ca-certificates,tzdata bookworm "$dir" http://deb.debian.org/debian >&2
     ln -sf /usr/bin/python3.11 "$dir/usr/local/bin/python3.11"
     ln -sf /usr/bin/python3.11 "$dir/usr/local/bin/python3"
     ln -sf /usr/bin/python3.11 "$dir/usr/local/bin/python"

@@ -31,9 +31,9 @@ async def test_sampled_and_unsampled_requests_both_carry_their_trace_downstream(
     assert isinstance(provider, TracerProvider)
     installed = tracing._process_root_sampling
     if installed is None or installed.provider is not provider:
-        # Another test of this session installed the process's provider first (OpenTelemetry allows one per
-        # process, and `configure_tracing` keeps it): describe that provider instead. Its own id generator then
-        # names a sampled request's trace, which changes nothing checked here.
+        # Another test of this session installed the process's provider first (OpenTelemetry allows one
+        # per process, and `configure_tracing` keeps it): describe that provider instead. Its own id
+        # generator then names a sampled request's trace, which changes nothing checked here.
         installed = tracing.RootSampling(
             provider=provider, sampler=provider.sampler, ids=tracing.EdgeTraceIds()
         )
