@@ -19,6 +19,9 @@ APT_PACKAGES=(
     rabbitmq-server erlang-base
     prometheus prometheus-alertmanager
     yamllint
+    # The local cluster's CNI plugins (bridge, host-local, loopback in /usr/lib/cni, scripts/cluster/cluster.sh):
+    # without them no pod gets a sandbox. Earlier machines happened to have them installed.
+    containernetworking-plugins
 )
 
 timed() {
