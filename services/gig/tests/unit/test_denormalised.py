@@ -10,11 +10,13 @@ from gig_service.domain.model import SellerSummary
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig
 from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
+from servicekit.locks import KeyedLocks
 
 FIELDS = {
     "title": "Logo design", "description": "Three concepts", "category": "design", "price": 5000,
     "currency": "USD", "delivery_days": 3,
 }  # fmt: skip
+GIG_WRITES = KeyedLocks()  # as the composition root shares one among its consumers
 
 
 def summary(version: int, rating: float = 0.0, count: int = 0) -> SellerSummary:
@@ -24,10 +26,10 @@ def summary(version: int, rating: float = 0.0, count: int = 0) -> SellerSummary:
 async def test_a_rating_counts_once_per_review_id_and_publishes_the_gig_updated() -> None:
     uow = FakeUnitOfWork()
     gig = (await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())).gig
-    assert await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow)
-    assert not await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow)
+    assert await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow, gig_writes=GIG_WRITES)
+    assert not await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow, gig_writes=GIG_WRITES)
     uow.applied_reviews.ids.clear()  # the ledger write lost (crash): the gig document still remembers r1
-    assert not await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow)
+    assert not await record_rating(BuyerRating("r1", gig.id, 4), lambda: uow, gig_writes=GIG_WRITES)
     stored, version = uow.gigs.rows[gig.id]
     assert (stored.rating_count, stored.rating_average, version) == (1, 4.0, 2)
     assert [event.type for event in uow.gigs.published][-1] == GIG_UPDATED
@@ -36,15 +38,15 @@ async def test_a_rating_counts_once_per_review_id_and_publishes_the_gig_updated(
 
 async def test_a_rating_of_an_unknown_gig_is_refused() -> None:
     with pytest.raises(GigNotFound):
-        await record_rating(BuyerRating("r1", "nope", 4), lambda: FakeUnitOfWork())
+        await record_rating(BuyerRating("r1", "nope", 4), lambda: FakeUnitOfWork(), gig_writes=GIG_WRITES)
 
 
 async def test_seller_summaries_apply_by_version_and_new_gigs_copy_the_newest() -> None:
     uow = FakeUnitOfWork()
     gig = (await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())).gig
-    assert await record_seller(summary(3, 4.5, 2), lambda: uow) == 1
-    assert await record_seller(summary(2, 5.0, 1), lambda: uow) == 0  # late and older
-    assert await record_seller(summary(3, 4.5, 2), lambda: uow) == 0  # repeated
+    assert await record_seller(summary(3, 4.5, 2), lambda: uow, gig_writes=GIG_WRITES) == 1
+    assert await record_seller(summary(2, 5.0, 1), lambda: uow, gig_writes=GIG_WRITES) == 0  # late and older
+    assert await record_seller(summary(3, 4.5, 2), lambda: uow, gig_writes=GIG_WRITES) == 0  # repeated
     stored, version = uow.gigs.rows[gig.id]
     assert (stored.seller_username, stored.seller_rating_count, stored.seller_version, version) == (
         "sam",

@@ -11,12 +11,16 @@ from gig_service.domain.model import SellerSummary
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
+from servicekit.locks import KeyedLocks
 
 FIELDS = {
     "title": "Logo design", "description": "Three concepts", "category": "design", "price": 5000,
     "currency": "USD", "delivery_days": 3,
 }  # fmt: skip
 COVERS = FakeCoverImages()
+
+
+GIG_WRITES = KeyedLocks()  # as the composition root shares one among its consumers
 
 
 def summary(version: int, username: str = "sam", count: int = 0) -> SellerSummary:
@@ -30,8 +34,8 @@ async def new_gig(uow: FakeUnitOfWork) -> str:
 async def test_a_seller_edit_from_the_version_read_succeeds_after_ratings_and_seller_updates_landed() -> None:
     uow = FakeUnitOfWork()
     gig_id = await new_gig(uow)  # the seller reads version 1
-    assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow)  # version 2
-    assert await record_seller(summary(2, count=3), lambda: uow) == 1  # version 3
+    assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # version 2
+    assert await record_seller(summary(2, count=3), lambda: uow, gig_writes=GIG_WRITES) == 1  # version 3
     edited = await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
     assert edited.version == 4
     stored, version = uow.gigs.rows[gig_id]
@@ -39,10 +43,10 @@ async def test_a_seller_edit_from_the_version_read_succeeds_after_ratings_and_se
     assert (stored.price, stored.rating_count, stored.seller_rating_count, version) == (7000, 1, 3, 4)
     assert (uow.gigs.published[-1].type, uow.gigs.published[-1].gig["rating_count"]) == (GIG_UPDATED, 1)
     # pause and delete follow the same rule
-    assert await record_rating(BuyerRating("r2", gig_id, 5), lambda: uow)  # version 5
+    assert await record_rating(BuyerRating("r2", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)  # version 5
     paused = await handlers.set_gig_active(SetGigActive(gig_id, "seller", 4, False), lambda: uow)
     assert paused.version == 6
-    assert await record_rating(BuyerRating("r3", gig_id, 5), lambda: uow)  # version 7
+    assert await record_rating(BuyerRating("r3", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)  # version 7
     await handlers.delete_gig(DeleteGig(gig_id, "seller", 6), lambda: uow)
     assert uow.gigs.rows[gig_id][0].deleted
 
@@ -51,7 +55,7 @@ async def test_a_version_from_before_the_sellers_last_change_is_still_refused() 
     uow = FakeUnitOfWork()
     gig_id = await new_gig(uow)
     await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)  # v2
-    assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow)  # v3
+    assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # v3
     for stale in (1, 4):  # before the seller's change at 2; a version the gig never had
         with pytest.raises(StaleGigVersion):
             await handlers.update_gig(
@@ -60,7 +64,7 @@ async def test_a_version_from_before_the_sellers_last_change_is_still_refused() 
     assert uow.gigs.rows[gig_id][0].price == 7000
     # read after the seller's change, before the rating: accepted (v4); then at the current version (v6)
     await handlers.update_gig(UpdateGig(gig_id, "seller", 2, {"tags": ["x"]}), lambda: uow, COVERS)
-    assert await record_rating(BuyerRating("r2", gig_id, 4), lambda: uow)  # v5
+    assert await record_rating(BuyerRating("r2", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # v5
     await handlers.update_gig(UpdateGig(gig_id, "seller", 5, {"tags": ["y"]}), lambda: uow, COVERS)
     stored, version = uow.gigs.rows[gig_id]
     assert (stored.tags, stored.rating_count, version, stored.edit_version) == (["y"], 2, 6, 6)
@@ -71,7 +75,7 @@ async def test_a_seller_write_that_loses_to_a_rating_is_made_again_and_keeps_the
     gig_id = await new_gig(uow)
 
     async def rating_lands() -> None:
-        assert await record_rating(BuyerRating("r1", gig_id, 5), lambda: uow)
+        assert await record_rating(BuyerRating("r1", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)
 
     uow.before_commit = rating_lands  # between the edit's read and its conditional write
     edited = await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
@@ -96,13 +100,13 @@ async def test_a_seller_fan_out_over_n_gigs_is_one_batched_write_and_a_redeliver
     uow = FakeUnitOfWork()
     gig_ids = {await new_gig(uow) for _ in range(6)}
     uow.gigs.published.clear()
-    assert await record_seller(summary(3, count=2), lambda: uow) == 6
+    assert await record_seller(summary(3, count=2), lambda: uow, gig_writes=GIG_WRITES) == 6
     assert [set(batch) for batch in uow.gigs.batches] == [gig_ids]
     assert sorted(event.gig["id"] for event in uow.gigs.published) == sorted(gig_ids)  # one event each
     assert {event.version for event in uow.gigs.published} == {2}
     # a redelivery, and a late older summary: nothing is listed, nothing written
-    assert await record_seller(summary(3, count=2), lambda: uow) == 0
-    assert await record_seller(summary(2, username="old"), lambda: uow) == 0
+    assert await record_seller(summary(3, count=2), lambda: uow, gig_writes=GIG_WRITES) == 0
+    assert await record_seller(summary(2, username="old"), lambda: uow, gig_writes=GIG_WRITES) == 0
     assert len(uow.gigs.batches) == 1
     assert all(row[0].seller_username == "sam" and row[1] == 2 for row in uow.gigs.rows.values())
 
@@ -121,7 +125,7 @@ async def test_an_older_fan_out_overtaken_by_a_newer_one_mid_batch_overwrites_no
         newer_done.append(1)
 
     uow.gigs.before_batch_write = newer_lands
-    assert await record_seller(summary(2, username="old"), lambda: uow) == 0
+    assert await record_seller(summary(2, username="old"), lambda: uow, gig_writes=GIG_WRITES) == 0
     assert newer_done
     assert all(uow.gigs.rows[gig_id][0].seller_username == "new" for gig_id in gig_ids)
 
@@ -136,7 +140,7 @@ async def test_a_gig_that_changed_mid_batch_gets_the_summary_on_its_own_and_lose
         uow.gigs.rows[gig_ids[0]] = (gig, version + 1)
 
     uow.gigs.before_batch_write = rating_lands
-    assert await record_seller(summary(2, count=1), lambda: uow) == 3
+    assert await record_seller(summary(2, count=1), lambda: uow, gig_writes=GIG_WRITES) == 3
     first, version = uow.gigs.rows[gig_ids[0]]
     assert (first.rating_count, first.seller_version, version) == (1, 2, 3)
     assert all(uow.gigs.rows[gig_id][0].seller_version == 2 for gig_id in gig_ids)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
 from servicekit.events import EventBus, EventWorkers
+from servicekit.locks import KeyedLocks
 from servicekit.media import ObjectStore, S3ObjectStore
 from servicekit.mongo import create_mongo_client
 from servicekit.search import create_search_client
@@ -99,9 +100,11 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
     def new_uow() -> GigUnitOfWork:
         return GigUnitOfWork(database, write_claims=claims)
 
+    # One gig is written by one of this process's consumer deliveries at a time (service_layer.denormalised).
+    gig_writes = KeyedLocks()
     for declared, handler in (
-        (SELLERS_SUBSCRIPTION, seller_handler(new_uow)),
-        (REVIEWS_SUBSCRIPTION, review_handler(new_uow)),
+        (SELLERS_SUBSCRIPTION, seller_handler(new_uow, gig_writes)),
+        (REVIEWS_SUBSCRIPTION, review_handler(new_uow, gig_writes)),
     ):
         events.add_consumer(
             queue=declared.queue,

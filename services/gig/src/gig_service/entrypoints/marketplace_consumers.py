@@ -1,5 +1,10 @@
 """Consumers of other services' events that gigs denormalise: `gig.sellers` (users.seller.*) and
-`gig.reviews` (review.review.created.v1). Parse → service-layer handler; bad payloads are dead-lettered."""
+`gig.reviews` (review.review.created.v1). Parse → service-layer handler; bad payloads are dead-lettered.
+
+Both handlers share one `KeyedLocks` (built by the composition root): one write per gig at a time.
+A gig still busy after the write budget (other replicas) is handed back, not retried in place: the event goes
+to the end of the queue without counting against its delivery limit (5), so a burst of ratings for one gig
+never dead-letters a rating, and the queue's other gigs are not held up behind it meanwhile."""
 
 from __future__ import annotations
 
@@ -10,14 +15,17 @@ from servicekit.events import (
     DuplicateEventError,
     EventEnvelope,
     EventHandler,
+    HandBackEventError,
     PermanentEventError,
     subscription,
 )
+from servicekit.locks import KeyedLocks
 
 from gig_service.domain.errors import GigNotFound
 from gig_service.domain.model import RATING_VALUES, SellerSummary
 from gig_service.service_layer.denormalised import (
     BuyerRating,
+    StoreBusyError,
     UnitOfWorkFactory,
     record_rating,
     record_seller,
@@ -78,16 +86,19 @@ def rating_from(envelope: EventEnvelope) -> BuyerRating | None:
     )
 
 
-def seller_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
+def seller_handler(new_uow: UnitOfWorkFactory, gig_writes: KeyedLocks) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
         if envelope.type not in SELLER_EVENTS:
             return  # a newer users.seller.* event this version does not read
-        await record_seller(seller_from(envelope), new_uow)
+        try:
+            await record_seller(seller_from(envelope), new_uow, gig_writes=gig_writes)
+        except StoreBusyError as error:
+            raise HandBackEventError(str(error)) from error
 
     return handle
 
 
-def review_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
+def review_handler(new_uow: UnitOfWorkFactory, gig_writes: KeyedLocks) -> EventHandler:
     async def handle(envelope: EventEnvelope) -> None:
         if envelope.type != REVIEW_CREATED:
             return
@@ -95,9 +106,11 @@ def review_handler(new_uow: UnitOfWorkFactory) -> EventHandler:
         if rating is None:
             return
         try:
-            applied = await record_rating(rating, new_uow)
+            applied = await record_rating(rating, new_uow, gig_writes=gig_writes)
         except GigNotFound as error:
             raise PermanentEventError(error.message) from error
+        except StoreBusyError as error:
+            raise HandBackEventError(str(error)) from error
         if not applied:
             raise DuplicateEventError(f"review {rating.review_id} was already counted")
 

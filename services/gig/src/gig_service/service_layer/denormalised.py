@@ -10,7 +10,11 @@ Neither may apply twice:
   are written one by one;
 - a rating is counted once per review id: the gig document remembers recent review ids in the same write as
   the counters, and the applied-reviews ledger (unique `_id`) remembers every id once that write is done.
-A write that loses a race (another writer, another replica, FerretDB's write claim) is retried on fresh state.
+Within a process, writes of one gig by these paths are serialised (`servicekit.locks.KeyedLocks`, one shared
+instance built by the composition root): the review consumer holds up to its prefetch (16) deliveries at once,
+and a popular gig's ratings would otherwise race each other for one document, most losing each round and
+backing off, on FerretDB at several round trips per attempt (a write claim). A write that still loses a race
+(another replica, a seller's own edit, FerretDB's write claim) is retried on fresh state.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from servicekit.locks import KeyedLocks
 from servicekit.mongo import ConcurrentUpdateError
 
 from gig_service.domain.errors import GigNotFound
@@ -48,7 +53,8 @@ class BuyerRating:
 
 
 class StoreBusyError(Exception):
-    """A document kept changing under every attempt to write it; the event is retried later."""
+    """A document kept changing under every attempt to write it for the whole budget; the consumer hands the
+    event back (end of its queue, not counted as a failed attempt), so contention never dead-letters it."""
 
 
 async def retry_on_conflict(write: Callable[[], Awaitable[T]], *, budget: float = WRITE_BUDGET_SECONDS) -> T:
@@ -66,7 +72,7 @@ async def retry_on_conflict(write: Callable[[], Awaitable[T]], *, budget: float 
         pause = min(pause * 2, _LONGEST_PAUSE)
 
 
-async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> int:
+async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> int:
     """Keep the newest summary of `seller` and copy it into each of their gigs; returns gigs changed now."""
 
     async def keep_newest() -> None:
@@ -103,12 +109,16 @@ async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> in
         async with new_uow() as uow:
             left = await uow.gigs.behind_seller(seller.user_id, seller.version)
         for gig, _ in left:
-            changed += await copy_seller(gig.id, seller, new_uow)
+            async with gig_writes.hold(gig.id):
+                changed += await copy_seller(gig.id, seller, new_uow)
     return changed
 
 
 async def copy_seller(gig_id: str, seller: SellerSummary, new_uow: UnitOfWorkFactory) -> int:
-    """Copy `seller` into one gig unless it holds that version or a newer one; 1 if it changed the gig."""
+    """Copy `seller` into one gig unless it holds that version or a newer one; 1 if it changed the gig.
+
+    Unserialised: callers that may run alongside others of the same process hold the gig's lock.
+    """
 
     async def write() -> int:
         async with new_uow() as uow:
@@ -123,7 +133,7 @@ async def copy_seller(gig_id: str, seller: SellerSummary, new_uow: UnitOfWorkFac
     return await retry_on_conflict(write)
 
 
-async def record_rating(rating: BuyerRating, new_uow: UnitOfWorkFactory) -> bool:
+async def record_rating(rating: BuyerRating, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> bool:
     """Count a buyer's rating into its gig once per review id; False when it was already counted."""
     async with new_uow() as uow:
         if await uow.applied_reviews.contains(rating.review_id):
@@ -141,7 +151,8 @@ async def record_rating(rating: BuyerRating, new_uow: UnitOfWorkFactory) -> bool
             await uow.commit()
             return True
 
-    applied = await retry_on_conflict(write)
+    async with gig_writes.hold(rating.gig_id):
+        applied = await retry_on_conflict(write)
     async with new_uow() as uow:
         await uow.applied_reviews.record(rating.review_id, rating.gig_id)
     return applied
@@ -149,7 +160,9 @@ async def record_rating(rating: BuyerRating, new_uow: UnitOfWorkFactory) -> bool
 
 async def refresh_new_gig_seller(gig_id: str, seller_id: str, held: int, new_uow: UnitOfWorkFactory) -> int:
     """After creating a gig with seller summary version `held`: a concurrent users.seller.* fan-out may
-    have listed the seller's gigs just before this one existed; copy a newer summary if there is one."""
+    have listed the seller's gigs just before this one existed; copy a newer summary if there is one.
+
+    Not serialised with the consumers: only that rare fan-out can race a gig this new (optimistic retry)."""
     async with new_uow() as uow:
         latest = await uow.sellers.get(seller_id)
     if latest is None or latest.version <= held:

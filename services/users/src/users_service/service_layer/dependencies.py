@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from users_service.service_layer.locks import KeyedLocks
+from servicekit.locks import KeyedLocks
+
 from users_service.service_layer.ports import AppliedEventLedger, ProfileReader
 from users_service.service_layer.writes import ProfileWriter, UnitOfWorkFactory
 

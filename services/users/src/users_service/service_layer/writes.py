@@ -7,8 +7,9 @@ import logging
 import random
 from collections.abc import Callable
 
+from servicekit.locks import KeyedLocks
+
 from users_service.domain.profile import Profile
-from users_service.service_layer.locks import KeyedLocks
 from users_service.service_layer.ports import ConcurrentUpdateError, ProfileUnitOfWork, StoreBusyError
 
 logger = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ class ProfileWriter:
     lease runs out) the profile is read again after a short jittered pause and the change re-applied to the
     fresh state, for up to `budget_seconds`; then `StoreBusyError`. The budget must outlast the claim lease,
     or a crashed writer's claim would turn into dead-lettered events. A change returning the profile it was
-    given writes nothing. Within a process, writes to one profile are serialised (see `locks.py`).
+    given writes nothing. Within a process, writes to one profile are serialised (`servicekit.locks`).
     """
 
     def __init__(
