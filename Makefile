@@ -24,6 +24,8 @@ TEST_PATHS := $(wildcard libs services tests)
 # its import name (gateway_service.x), not by its path (services.gateway.src.gateway_service.x).
 MYPYPATH := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src platform/src))
 PYTEST_ARGS ?=
+# The suites' slowest tests at the end of every run, so CI's log tail shows where the time went.
+SUITE_REPORT_ARGS := --durations=25
 
 # Image tests need a private dockerd and minutes cold: their own target (make test-images), not `make test`.
 IMAGE_TESTS := tests/cluster/images
@@ -83,7 +85,8 @@ IMAGE_TIERS ?= 1
 CLUSTER_TIER ?= 1
 test: deps
 	@$(MAKE) --no-print-directory lint
-	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) --ignore=$(FULL_CLUSTER_TESTS) $(PYTEST_ARGS)
+	$(UV_RUN) pytest $(TEST_PATHS) --ignore=$(IMAGE_TESTS) --ignore=$(FULL_CLUSTER_TESTS) $(SUITE_REPORT_ARGS) \
+		$(PYTEST_ARGS)
 	@if [[ "$(IMAGE_TIERS)" != 0 ]]; then $(MAKE) --no-print-directory test-images test-containers PYTEST_ARGS=; fi
 	@if [[ "$(CLUSTER_TIER)" != 0 ]]; then $(MAKE) --no-print-directory test-cluster PYTEST_ARGS=; fi
 
