@@ -184,7 +184,14 @@ async def running_stack(
     auth = _process(
         "auth",
         "auth_service",
-        {**common, "DATABASE_URL": mariadb_url, "AMQP_URL": amqp_url, **(auth_env or {})},
+        {
+            **common,
+            "DATABASE_URL": mariadb_url,
+            "AMQP_URL": amqp_url,
+            # Every test here signs accounts up and in; none measures hashing (tests/security does, alone).
+            "HASHING_COST": "fast-for-tests",
+            **(auth_env or {}),
+        },
         log_dir,
     )
     users = None

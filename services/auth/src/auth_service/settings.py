@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from servicekit.settings import ServiceSettings
@@ -23,6 +24,10 @@ class AuthSettings(ServiceSettings):
     # RAM the argon2 hashes in flight may use together (64 MiB each): the pod limit minus the service's
     # baseline, with headroom. 128 MiB = 2 concurrent hashes under a 320 MiB limit.
     hashing_memory_budget_mib: int = Field(default=128, ge=64)
+    # `fast-for-tests`: argon2id at its minimum cost (~1 ms instead of ~0.2-0.4 s a hash on two cores), for
+    # the test stacks that run auth as a process and sign many accounts up and in (tests/e2e/stack.py).
+    # Refused unless ENVIRONMENT=test: no deployment can weaken its password hashes by configuration.
+    hashing_cost: Literal["production", "fast-for-tests"] = "production"
     # Blank reset tokens and OTPs in published outbox rows (docs/security.md). Only development and test may
     # keep them, for tests that read the emailed secrets from the outbox.
     outbox_scrub_secrets: bool = True
@@ -31,6 +36,12 @@ class AuthSettings(ServiceSettings):
     def _scrubbing_only_off_in_development(self) -> AuthSettings:
         if not self.outbox_scrub_secrets and self.environment not in ("development", "test"):
             raise ValueError("OUTBOX_SCRUB_SECRETS may be false only in development and test")
+        return self
+
+    @model_validator(mode="after")
+    def _fast_hashing_only_in_test(self) -> AuthSettings:
+        if self.hashing_cost != "production" and self.environment != "test":
+            raise ValueError("HASHING_COST may be other than production only with ENVIRONMENT=test")
         return self
 
     @property

@@ -127,7 +127,7 @@ async def loaded_auth_api(
 ) -> AsyncIterator[AuthApi]:
     """The real app with production pool settings, but argon2 cheap enough for requests to collide in the
     database (with full-cost hashing a 2-core machine serialises them in the hasher instead)."""
-    cheap_hasher = Argon2idPasswordHasher(time_cost=1, memory_cost_kib=1024, parallelism=1)
+    cheap_hasher = Argon2idPasswordHasher.fast_for_tests()
     async with running_auth_api(auth_settings, internal_keypair, hasher=cheap_hasher) as api:
         yield api
 

@@ -51,6 +51,11 @@ class Argon2idPasswordHasher:
         # Hash of a random secret nobody knows: verifying against it costs what a real verification does.
         self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
 
+    @classmethod
+    def fast_for_tests(cls) -> Argon2idPasswordHasher:
+        """argon2id at its minimum cost: only for tests (settings allow it with ENVIRONMENT=test only)."""
+        return cls(time_cost=1, memory_cost_kib=1024, parallelism=1)
+
     async def hash(self, secret: str) -> str:
         async with self._slots:
             return await asyncio.to_thread(self._hasher.hash, secret)

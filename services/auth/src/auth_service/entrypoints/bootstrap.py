@@ -42,7 +42,10 @@ def bootstrap(settings: AuthSettings, *, hasher: PasswordHasher | None = None) -
         bus, service_name=settings.service_name, grace_seconds=settings.shutdown_grace_seconds
     ).add_sql_outbox(engine, scrub_secrets=settings.outbox_scrub_secrets)
     session_factory = async_sessionmaker(engine, expire_on_commit=False)
-    password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
+    if settings.hashing_cost == "fast-for-tests":
+        password_hasher = Argon2idPasswordHasher.fast_for_tests()
+    else:
+        password_hasher = Argon2idPasswordHasher(memory_budget_kib=settings.hashing_memory_budget_mib * 1024)
     handlers = HandlerDependencies(
         uow_factory=lambda: SqlAlchemyUnitOfWork(session_factory),
         hasher=hasher or password_hasher,
