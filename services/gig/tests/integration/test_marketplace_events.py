@@ -74,6 +74,8 @@ async def settled(api: GigApi, queue: str) -> None:
 
 async def searched(api: GigApi, gig_id: str) -> dict[str, Any] | None:
     response = await api.client.get("/api/v1/gigs/search", params={"q": "logo", "size": 50})
+    if response.status_code == 503:  # OpenSearch slow to answer on loaded cores: not there yet, ask again
+        return None
     assert response.status_code == 200, response.text
     return next((item for item in response.json()["items"] if item["id"] == gig_id), None)
 
