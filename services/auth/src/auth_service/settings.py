@@ -26,7 +26,7 @@ class AuthSettings(ServiceSettings):
     hashing_memory_budget_mib: int = Field(default=128, ge=64)
     # `fast-for-tests`: argon2id at its minimum cost (~1 ms instead of ~0.2-0.4 s a hash on two cores), for
     # the test stacks that run auth as a process and sign many accounts up and in (tests/e2e/stack.py).
-    # Refused unless ENVIRONMENT=test: no deployment can weaken its password hashes by configuration.
+    # Refused outside development and test: no deployment can weaken its password hashes by configuration.
     hashing_cost: Literal["production", "fast-for-tests"] = "production"
     # Blank reset tokens and OTPs in published outbox rows (docs/security.md). Only development and test may
     # keep them, for tests that read the emailed secrets from the outbox.
@@ -39,9 +39,9 @@ class AuthSettings(ServiceSettings):
         return self
 
     @model_validator(mode="after")
-    def _fast_hashing_only_in_test(self) -> AuthSettings:
-        if self.hashing_cost != "production" and self.environment != "test":
-            raise ValueError("HASHING_COST may be other than production only with ENVIRONMENT=test")
+    def _fast_hashing_only_in_development_and_test(self) -> AuthSettings:
+        if self.hashing_cost != "production" and self.environment not in ("development", "test"):
+            raise ValueError("HASHING_COST may be other than production only in development and test")
         return self
 
     @property

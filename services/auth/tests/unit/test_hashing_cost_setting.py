@@ -1,4 +1,4 @@
-"""The test-only hashing cost: allowed with ENVIRONMENT=test only; production cost by default."""
+"""The test-only hashing cost: allowed in development and test only; production cost by default."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def hasher_of(settings: AuthSettings) -> Argon2idPasswordHasher:
     return hasher
 
 
-@pytest.mark.parametrize("environment", ["production", "staging", "development"])
-def test_fast_hashing_is_refused_outside_test(environment: str) -> None:
+@pytest.mark.parametrize("environment", ["production", "staging"])
+def test_fast_hashing_is_refused_outside_development_and_test(environment: str) -> None:
     with pytest.raises(ValidationError, match="HASHING_COST"):
         settings(environment, hashing_cost="fast-for-tests")
 

@@ -53,7 +53,7 @@ class Argon2idPasswordHasher:
 
     @classmethod
     def fast_for_tests(cls) -> Argon2idPasswordHasher:
-        """argon2id at its minimum cost: only for tests (settings allow it with ENVIRONMENT=test only)."""
+        """argon2id at its minimum cost: only for tests (settings allow it in development and test only)."""
         return cls(time_cost=1, memory_cost_kib=1024, parallelism=1)
 
     async def hash(self, secret: str) -> str:
