@@ -128,10 +128,12 @@ async def _seller_page(
             after = (datetime.fromisoformat(str(stamp)), str(gig_id))
         except ValueError as error:
             raise InvalidCursorError("the page cursor is not valid") from error
+    # One gig past the page says whether another page exists: a full last page gets no cursor.
     found = await handlers.gigs_by_seller(
-        seller_id, active=active, new_uow=deps.new_uow, limit=size, after=after
+        seller_id, active=active, new_uow=deps.new_uow, limit=size + 1, after=after
     )
-    last = found[-1].gig if len(found) == size else None
+    more, found = len(found) > size, found[:size]
+    last = found[-1].gig if more else None
     next_cursor = encode_cursor([last.created_at.isoformat(), last.id]) if last is not None else None
     return GigListOut(items=[GigOut.of(item) for item in found], next_cursor=next_cursor)
 
