@@ -71,10 +71,13 @@ async def search_gigs(
     **public_operation("gigs.topRated", session="none"),
 )
 async def top_rated_gigs(
-    deps: GigDeps, category: Annotated[str | None, Query(max_length=50)] = None, size: PageSize = 10
+    deps: GigDeps,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    size: PageSize = 10,
+    cursor: Cursor = None,
 ) -> GigPageOut:
     query = build_query(GigQuery(category=category))
-    return _page(await deps.search.find(query, sort=SORTS["rating"], size=size))
+    return _page(await deps.search.find(query, sort=SORTS["rating"], size=size, cursor=cursor))
 
 
 @router.get(
@@ -143,9 +146,11 @@ async def _seller_page(
     responses=error_responses(422, 503),
     **public_operation("gigs.similar", session="none"),
 )
-async def similar_gigs(gig_id: PathId, deps: GigDeps, size: PageSize = 10) -> GigPageOut:
+async def similar_gigs(
+    gig_id: PathId, deps: GigDeps, size: PageSize = 10, cursor: Cursor = None
+) -> GigPageOut:
     query = similar_query(deps.search.alias, gig_id)
-    return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size))
+    return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size, cursor=cursor))
 
 
 @router.get(
