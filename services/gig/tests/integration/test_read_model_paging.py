@@ -61,3 +61,10 @@ async def test_top_rated_and_similar_page_with_their_cursor(gig_api: GigApi) -> 
     assert len(similar) > 1
     assert len(seen) == len(set(seen))
     assert set(created[1:]) <= set(seen)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/gigs/top-rated", "/api/v1/gigs/some-gig/similar"])
+async def test_a_foreign_cursor_is_the_documented_400(gig_api: GigApi, path: str) -> None:
+    answer = await gig_api.client.get(path, params={"cursor": "0" * 40})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == "invalid_cursor"

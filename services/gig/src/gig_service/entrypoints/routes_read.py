@@ -143,7 +143,7 @@ async def _seller_page(
 
 @router.get(
     "/{gig_id}/similar",
-    responses=error_responses(422, 503),
+    responses=error_responses(400, 422, 503),
     **public_operation("gigs.similar", session="none"),
 )
 async def similar_gigs(
