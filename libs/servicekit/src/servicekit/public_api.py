@@ -20,9 +20,12 @@ __all__ = [
     "ErrorBody",
     "ErrorDetail",
     "ErrorInfo",
+    "JsonCounter",
+    "JsonInteger",
     "SessionRule",
     "error_responses",
     "public_operation",
+    "whole_number",
 ]
 
 GATEWAY_SESSION_KEY = "x-gateway-session"
@@ -48,6 +51,9 @@ def whole_number(value: object) -> object:
 # which the schema refuses (the fuzzer found `{"up_to_seq": true}` accepted by chat.markRead). Bounds inside
 # an `Annotated` (a field of a union) go before these two, or pydantic leaves them out of the JSON schema.
 JsonInteger = Annotated[int, BeforeValidator(whole_number), Strict()]
+# A version, revision or sequence number a client sends back: a JsonInteger in 1..COUNTER_MAX, the bounds
+# first so that `JsonCounter | None` still publishes them.
+JsonCounter = Annotated[int, Field(ge=1, le=COUNTER_MAX), BeforeValidator(whole_number), Strict()]
 # "required": the gateway answers 401 without a valid session; "optional": a session is used when sent (and
 # must then be valid); "none": the gateway never reads one.
 SessionRule = Literal["required", "optional", "none"]

@@ -119,7 +119,8 @@ class SearchIndex:
         """
         body: Document = {
             "query": query,
-            "size": size,
+            # One hit past the page says whether another page exists: a full last page gets no cursor.
+            "size": size + 1,
             "sort": [*sort, {self.tiebreaker: "asc"}],
             "track_total_hits": True,
         }
@@ -135,8 +136,9 @@ class SearchIndex:
             if cursor is None:
                 raise
             raise InvalidCursorError("the page cursor does not fit this sort order") from error
-        hits = response["hits"]["hits"]
-        next_cursor = encode_cursor(hits[-1]["sort"]) if len(hits) == size and hits else None
+        found = response["hits"]["hits"]
+        hits = found[:size]
+        next_cursor = encode_cursor(hits[-1]["sort"]) if len(found) > size and hits else None
         return SearchPage(
             hits=[hit["_source"] for hit in hits],
             total=int(response["hits"]["total"]["value"]),

@@ -124,3 +124,16 @@ async def test_ensure_reports_a_real_creation_error(
     )
     with pytest.raises(RequestError):
         await broken.ensure()
+
+
+async def test_a_full_last_page_has_no_cursor(gigs: SearchIndex) -> None:
+    """A page of exactly `size` hits with nothing after it handed out a cursor that led only to an empty
+    page; now a cursor comes only when another hit exists."""
+    await gigs.upsert_many([_gig(n, price=n) for n in range(4)], refresh=True)
+    whole = await gigs.page({"match_all": {}}, sort=[{"price": "asc"}], size=4)
+    assert (len(whole.hits), whole.next_cursor) == (4, None)
+    first = await gigs.page({"match_all": {}}, sort=[{"price": "asc"}], size=3)
+    assert [hit["id"] for hit in first.hits] == ["gig-000", "gig-001", "gig-002"]
+    assert first.next_cursor is not None
+    rest = await gigs.page({"match_all": {}}, sort=[{"price": "asc"}], size=3, cursor=first.next_cursor)
+    assert ([hit["id"] for hit in rest.hits], rest.next_cursor) == (["gig-003"], None)

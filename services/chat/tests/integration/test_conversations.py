@@ -208,3 +208,38 @@ async def test_marking_read_takes_only_a_json_integer(chat_api: ChatApi, not_an_
         auth=chat_api.as_user(bob),
     )
     assert whole.json() == {"marked": 1, "remaining": 0}  # 1.0 is a JSON Schema integer
+
+
+async def test_a_full_last_page_has_no_cursor(chat_api: ChatApi) -> None:
+    """A page of exactly `limit` items with nothing behind it handed out a `next_cursor` that led only to an
+    empty page (chat.messages and chat.conversations); now a cursor comes only when more exists."""
+    alice, bob, carol = new_user(), new_user(), new_user()
+    await chat_api.register(alice), await chat_api.register(bob), await chat_api.register(carol)
+    first = await chat_api.sent(alice, recipient_id=bob, text="m1")
+    conversation_id = first["conversation_id"]
+    for n in range(2, 5):
+        await chat_api.sent(alice, conversation_id=conversation_id, text=f"m{n}")
+    await chat_api.sent(carol, recipient_id=alice, text="hello")
+
+    async def page(path: str, **params: Any) -> Any:
+        answer = await chat_api.client.get(path, params=params, auth=chat_api.as_user(alice))
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    messages = f"/api/v1/chat/conversations/{conversation_id}/messages"
+    whole = await page(messages, limit=4)
+    assert ([m["seq"] for m in whole["items"]], whole["next_cursor"]) == ([4, 3, 2, 1], None)
+    newest = await page(messages, limit=2)
+    assert ([m["seq"] for m in newest["items"]], newest["next_cursor"]) == ([4, 3], "3")
+    oldest = await page(messages, limit=2, before=newest["next_cursor"])
+    assert ([m["seq"] for m in oldest["items"]], oldest["next_cursor"]) == ([2, 1], None)
+    caught_up = await page(messages, limit=2, after="2")
+    assert ([m["seq"] for m in caught_up["items"]], caught_up["next_cursor"]) == ([3, 4], None)
+
+    conversations = "/api/v1/chat/conversations"
+    both = await page(conversations, limit=2)
+    assert (len(both["items"]), both["next_cursor"]) == (2, None)
+    one = await page(conversations, limit=1)
+    assert one["next_cursor"] is not None
+    other = await page(conversations, limit=1, cursor=one["next_cursor"])
+    assert (len(other["items"]), other["next_cursor"]) == (1, None)

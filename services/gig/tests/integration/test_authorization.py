@@ -123,6 +123,24 @@ async def test_a_sellers_gig_lists_page_with_a_cursor_even_through_ties(gig_api:
     assert forged.status_code == 400, forged.text
 
 
+async def test_a_full_last_page_of_a_sellers_gigs_has_no_cursor(gig_api: GigApi) -> None:
+    """A page of exactly `size` gigs with nothing after it handed out a cursor that led only to an empty
+    page; now a cursor comes only when another gig exists."""
+    created = [(await gig_api.create("boundary"))["id"] for _ in range(2)]
+
+    async def page(**params: Any) -> Any:
+        answer = await gig_api.client.get("/api/v1/gigs/seller/boundary", params=params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    whole = await page(size=2)
+    assert (sorted(item["id"] for item in whole["items"]), whole["next_cursor"]) == (sorted(created), None)
+    first = await page(size=1)
+    assert first["next_cursor"] is not None
+    last = await page(size=1, cursor=first["next_cursor"])
+    assert (len(last["items"]), last["next_cursor"]) == (1, None)
+
+
 @pytest.mark.parametrize("not_a_boolean", [0, 1, "false", "yes"])
 async def test_set_active_takes_only_a_json_boolean(gig_api: GigApi, not_a_boolean: object) -> None:
     """The schema says `active` is a boolean; lax parsing took `{"active": 0}` for false and paused the gig

@@ -78,6 +78,7 @@ async def test_projection_through_the_elasticsearch_adapter_keeps_the_newest_and
         build_query(GigQuery("portrait")), sort=SORTS["price_asc"], size=2, cursor=first.next_cursor
     )
     assert [hit["id"] for hit in rest.hits] == ["gig-4", "gig-1"]
+    assert rest.next_cursor is None  # a full last page: no cursor to an empty page
 
     async def source() -> AsyncIterator[tuple[dict[str, Any], int]]:
         yield {**stored["_source"], "title": "Rebuilt portrait"}, 3

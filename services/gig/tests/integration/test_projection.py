@@ -81,3 +81,4 @@ async def test_search_finds_by_title_word_with_facets_and_pages_with_a_cursor(in
     assert first.facets["categories"] == [{"key": "art", "count": 4}]
     second = await index.find(query, sort=SORTS["price_asc"], size=2, cursor=first.next_cursor)
     assert [hit["price"] for hit in second.hits] == [1002, 1003]
+    assert second.next_cursor is None  # a full last page: no cursor to an empty page

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from conftest import WEBHOOK_SECRET, OrderApi, running_order_api
 from order_service.entrypoints.cli import backfill_directory
 from order_service.settings import OrderSettings
@@ -139,3 +141,39 @@ async def test_order_and_notification_pages_neither_skip_nor_repeat_rows_of_one_
     stored = await order_api.scalar("SELECT count(*) FROM notifications WHERE user_id = :u", u=buyer)
     assert stored >= 5
     assert len(notification_ids) == len(set(notification_ids)) == stored
+
+
+async def _page_at(order_api: OrderApi, path: str, user: str, limit: int, before: str | None = None) -> Any:
+    params: dict[str, Any] = {"limit": limit} | ({"before": before} if before else {})
+    page = await order_api.client.get(path, params=params, auth=order_api.as_user(user))
+    assert page.status_code == 200, page.text
+    return page.json()
+
+
+@pytest.mark.parametrize(
+    ("path", "items", "side"),
+    [
+        ("/api/v1/orders/as-buyer", "orders", "buyer"),
+        ("/api/v1/orders/as-seller", "orders", "seller"),
+        ("/api/v1/orders/notifications", "notifications", "buyer"),
+    ],
+)
+async def test_a_full_last_page_has_no_next_before(
+    order_api: OrderApi, path: str, items: str, side: str
+) -> None:
+    """A page of exactly `limit` rows with nothing behind it handed out a `next_before` that led only to an
+    empty page; now a position comes only when another row exists."""
+    buyer, seller = new_user(), new_user()
+    await order_api.paid_order(buyer, seller)
+    await order_api.paid_order(buyer, seller)
+    user = buyer if side == "buyer" else seller
+    rows = len((await _page_at(order_api, path, user, 100))[items])
+    assert rows >= 2
+
+    whole = await _page_at(order_api, path, user, rows)
+    assert (len(whole[items]), whole["next_before"]) == (rows, None)
+    first = await _page_at(order_api, path, user, rows - 1)
+    assert len(first[items]) == rows - 1
+    assert first["next_before"] is not None
+    last = await _page_at(order_api, path, user, rows - 1, first["next_before"])
+    assert (len(last[items]), last["next_before"]) == (1, None)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Strict
-from servicekit.public_api import COUNTER_MAX, whole_number
+from pydantic import AwareDatetime, BaseModel, Field
+from servicekit.public_api import JsonCounter, JsonInteger
 
 from chat_service.domain.message import TEXT_MAX_LENGTH, Message, MessageKind
 from chat_service.domain.offer import (
@@ -27,9 +27,9 @@ ID_PATTERN = r"^[A-Za-z0-9-]{1,64}$"
 class OfferIn(BaseModel):
     gig_id: str = Field(min_length=1, max_length=64, pattern=ID_PATTERN)
     description: str = Field(min_length=1, max_length=DESCRIPTION_MAX_LENGTH)
-    price: int = Field(ge=1, le=PRICE_MAX_MINOR, description="Integer minor units (cents)")
+    price: JsonInteger = Field(ge=1, le=PRICE_MAX_MINOR, description="Integer minor units (cents)")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    delivery_days: int = Field(ge=1, le=DELIVERY_DAYS_MAX)
+    delivery_days: JsonInteger = Field(ge=1, le=DELIVERY_DAYS_MAX)
     expires_at: AwareDatetime = Field(description="At most 30 days ahead")
 
     def terms(self) -> OfferTerms:
@@ -57,8 +57,8 @@ class RespondIn(BaseModel):
 
 
 class MarkReadIn(BaseModel):
-    up_to_seq: Annotated[int, Field(ge=1, le=COUNTER_MAX), BeforeValidator(whole_number), Strict()] | None = (
-        Field(default=None, description="Mark messages up to this number; all if absent")
+    up_to_seq: JsonCounter | None = Field(
+        default=None, description="Mark messages up to this number; all if absent"
     )
 
 

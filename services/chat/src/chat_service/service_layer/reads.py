@@ -69,7 +69,9 @@ async def my_conversations(
 ) -> Page[ConversationView]:
     before = None if cursor is None else decode_conversation_cursor(cursor)
     async with deps.new_uow() as uow:
-        conversations = await uow.conversations.page_of(user_id, before=before, limit=limit)
+        # One row past the page says whether another page exists: a full last page gets no cursor.
+        conversations = await uow.conversations.page_of(user_id, before=before, limit=limit + 1)
+        more, conversations = len(conversations) > limit, conversations[:limit]
         counts = [await uow.messages.unread_count(c.id, user_id) for c in conversations]
     others = [c.other(user_id) for c in conversations]
     people = await deps.directory.many(others) if others else {}
@@ -77,7 +79,7 @@ async def my_conversations(
         ConversationView(c, people.get(other), other, count, started=True)
         for c, other, count in zip(conversations, others, counts, strict=True)
     ]
-    next_cursor = encode_conversation_cursor(conversations[-1]) if len(conversations) == limit else None
+    next_cursor = encode_conversation_cursor(conversations[-1]) if more else None
     return Page(views, next_cursor)
 
 
@@ -117,6 +119,10 @@ async def messages_of(
         conversation = await uow.conversations.get(conversation_id)
         if conversation is None or not conversation.is_participant(user_id):
             raise ConversationNotFound()
-        messages = await uow.messages.page(conversation_id, before=before_seq, after=after_seq, limit=limit)
-    next_cursor = str(messages[-1].seq) if len(messages) == limit else None
+        messages = await uow.messages.page(
+            conversation_id, before=before_seq, after=after_seq, limit=limit + 1
+        )
+    # One message past the page says whether another page exists: a full last page gets no cursor.
+    more, messages = len(messages) > limit, messages[:limit]
+    next_cursor = str(messages[-1].seq) if more else None
     return Page(messages, next_cursor)

@@ -19,6 +19,7 @@ from servicekit.logging import get_correlation_id
 
 from gateway_service.adapters.downstream import DownstreamClient
 from gateway_service.domain.sessions import AccessClaims
+from gateway_service.entrypoints.client_disconnect import unless_client_leaves
 from gateway_service.entrypoints.dependencies import (
     CurrentSessionDep,
     DeviceIdHeader,
@@ -58,18 +59,19 @@ async def forward(
     for name in _FORWARDED_REQUEST_HEADERS:
         if name in request.headers:
             headers[name] = request.headers[name]
-    answer = await downstream.request(
+    body = await request.body()  # whole, before the call: then the next message can only be a disconnect
+    call = downstream.request(
         operation.service,
         request.method,
         _SERVICE_PREFIX + raw_path.removeprefix(PUBLIC_PREFIX),
-        content=await request.body(),
+        content=body,
         params=list(request.query_params.multi_items()),
         forward_headers=headers,
         subject=session.user_id if session else None,
         session_id=session.session_id if session else None,
         email_verified=session.email_verified if session else False,
     )
-    return relay(answer)
+    return relay(await unless_client_leaves(request.receive, call))
 
 
 Endpoint = Callable[..., Awaitable[Response]]

@@ -127,17 +127,18 @@ class ElasticsearchGigIndex:
         response = await self.client.search(
             index=self.alias,
             query=dict(query),
-            size=size,
+            size=size + 1,  # one hit past the page says whether another page exists
             sort=[*(dict(item) for item in sort), {"id": "asc"}],
             track_total_hits=True,
             search_after=decode_cursor(cursor, length=len(sort) + 1) if cursor is not None else None,
             aggregations=FACETS if facets else None,
         )
-        hits = response["hits"]["hits"]
+        found = response["hits"]["hits"]
+        hits = found[:size]
         return GigHits(
             hits=[hit["_source"] for hit in hits],
             total=int(response["hits"]["total"]["value"]),
-            next_cursor=encode_cursor(hits[-1]["sort"]) if hits and len(hits) == size else None,
+            next_cursor=encode_cursor(hits[-1]["sort"]) if hits and len(found) > size else None,
             facets=facets_of(response.body.get("aggregations", {}), facets),
         )
 

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StringConstraints
 from servicekit.media import AREA_RULES, MediaArea, plan_upload
-from servicekit.public_api import error_responses, public_operation
+from servicekit.public_api import JsonInteger, error_responses, public_operation
 from servicekit.security import CurrentUserIdDep
 
 from gig_service.entrypoints.dependencies import GigDeps
@@ -30,7 +30,7 @@ ContentType = Annotated[
 class UploadRequest(BaseModel):
     area: MediaArea = Field(description="What the file is for: gigs (covers), chat (files), deliveries")
     content_type: ContentType = Field(description="The file's MIME type, e.g. image/png")
-    size: int = Field(ge=1, le=LARGEST_UPLOAD_BYTES, description="The file's size in bytes")
+    size: JsonInteger = Field(ge=1, le=LARGEST_UPLOAD_BYTES, description="The file's size in bytes")
 
 
 class UploadOut(BaseModel):

@@ -71,10 +71,13 @@ async def search_gigs(
     **public_operation("gigs.topRated", session="none"),
 )
 async def top_rated_gigs(
-    deps: GigDeps, category: Annotated[str | None, Query(max_length=50)] = None, size: PageSize = 10
+    deps: GigDeps,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    size: PageSize = 10,
+    cursor: Cursor = None,
 ) -> GigPageOut:
     query = build_query(GigQuery(category=category))
-    return _page(await deps.search.find(query, sort=SORTS["rating"], size=size))
+    return _page(await deps.search.find(query, sort=SORTS["rating"], size=size, cursor=cursor))
 
 
 @router.get(
@@ -128,22 +131,26 @@ async def _seller_page(
             after = (datetime.fromisoformat(str(stamp)), str(gig_id))
         except ValueError as error:
             raise InvalidCursorError("the page cursor is not valid") from error
+    # One gig past the page says whether another page exists: a full last page gets no cursor.
     found = await handlers.gigs_by_seller(
-        seller_id, active=active, new_uow=deps.new_uow, limit=size, after=after
+        seller_id, active=active, new_uow=deps.new_uow, limit=size + 1, after=after
     )
-    last = found[-1].gig if len(found) == size else None
+    more, found = len(found) > size, found[:size]
+    last = found[-1].gig if more else None
     next_cursor = encode_cursor([last.created_at.isoformat(), last.id]) if last is not None else None
     return GigListOut(items=[GigOut.of(item) for item in found], next_cursor=next_cursor)
 
 
 @router.get(
     "/{gig_id}/similar",
-    responses=error_responses(422, 503),
+    responses=error_responses(400, 422, 503),
     **public_operation("gigs.similar", session="none"),
 )
-async def similar_gigs(gig_id: PathId, deps: GigDeps, size: PageSize = 10) -> GigPageOut:
+async def similar_gigs(
+    gig_id: PathId, deps: GigDeps, size: PageSize = 10, cursor: Cursor = None
+) -> GigPageOut:
     query = similar_query(deps.search.alias, gig_id)
-    return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size))
+    return _page(await deps.search.find(query, sort=SORTS["relevance"], size=size, cursor=cursor))
 
 
 @router.get(

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, Field, StrictBool, StringConstraints
-from servicekit.public_api import COUNTER_MAX, NO_CONTROL_CHARACTERS
+from pydantic import BaseModel, BeforeValidator, Field, Strict, StrictBool, StringConstraints
+from servicekit.public_api import NO_CONTROL_CHARACTERS, JsonCounter, whole_number
 
 from gig_service.domain.model import (
     DESCRIPTION_MAX_LENGTH,
@@ -27,6 +27,10 @@ Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=NO
 # fail: a 500 for a typo). Long enough for any id this service or auth hands out.
 PathId = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS)]
 COVER_KEY_PATTERN = r"^gigs/[^/]+/[A-Za-z0-9._-]{1,200}$"
+# JSON integers only (servicekit.public_api.JsonInteger), the bounds first so that an optional field still
+# publishes them.
+Price = Annotated[int, Field(ge=1, le=MAX_PRICE_MINOR), BeforeValidator(whole_number), Strict()]
+DeliveryDays = Annotated[int, Field(ge=1, le=MAX_DELIVERY_DAYS), BeforeValidator(whole_number), Strict()]
 
 
 class GigFields(BaseModel):
@@ -35,9 +39,9 @@ class GigFields(BaseModel):
     category: str = Field(min_length=1, max_length=50, pattern=NOT_BLANK)
     sub_categories: list[Label] = Field(default_factory=list, max_length=5)
     tags: list[Label] = Field(default_factory=list, max_length=10)
-    price: int = Field(ge=1, le=MAX_PRICE_MINOR, description="In minor units (cents)")
+    price: Price = Field(description="In minor units (cents)")
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
-    delivery_days: int = Field(ge=1, le=MAX_DELIVERY_DAYS)
+    delivery_days: DeliveryDays
     cover_image_key: str | None = Field(
         default=None, pattern=COVER_KEY_PATTERN, description="An upload of yours: gigs/<your id>/..."
     )
@@ -46,7 +50,7 @@ class GigFields(BaseModel):
 class GigChangesIn(BaseModel):
     """Only the fields sent change. `version` is the version the client read (409 if no longer current)."""
 
-    version: int = Field(ge=1, le=COUNTER_MAX)
+    version: JsonCounter
     title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX_LENGTH, pattern=NOT_BLANK)
     description: str | None = Field(
         default=None, min_length=1, max_length=DESCRIPTION_MAX_LENGTH, pattern=NOT_BLANK
@@ -54,9 +58,9 @@ class GigChangesIn(BaseModel):
     category: str | None = Field(default=None, min_length=1, max_length=50, pattern=NOT_BLANK)
     sub_categories: list[Label] | None = Field(default=None, max_length=5)
     tags: list[Label] | None = Field(default=None, max_length=10)
-    price: int | None = Field(default=None, ge=1, le=MAX_PRICE_MINOR)
+    price: Price | None = None
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    delivery_days: int | None = Field(default=None, ge=1, le=MAX_DELIVERY_DAYS)
+    delivery_days: DeliveryDays | None = None
     cover_image_key: str | None = Field(default=None, pattern=COVER_KEY_PATTERN)
 
     def changes(self) -> dict[str, Any]:
@@ -68,9 +72,7 @@ class GigChangesIn(BaseModel):
 class ActiveIn(BaseModel):
     # Strict: the schema says boolean, and pydantic's lax mode would take 0, 1, "yes" or "off" for one.
     active: StrictBool
-    version: int = Field(
-        ge=1, le=COUNTER_MAX, description="The version the client read (409 if no longer current)"
-    )
+    version: JsonCounter = Field(description="The version the client read (409 if no longer current)")
 
 
 class GigOut(BaseModel):

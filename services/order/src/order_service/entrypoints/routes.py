@@ -69,20 +69,22 @@ async def create_order(body: CreateOrderIn, user_id: CurrentUserIdDep, deps: Ord
 async def _page(user_id: str, role: str, limit: int, before: str | None, deps: OrderDeps) -> OrderPageOut:
     found = await orders.list_orders(
         ListOrders(
-            user_id=user_id, role="buyer" if role == "buyer" else "seller", limit=limit, before=before
+            user_id=user_id, role="buyer" if role == "buyer" else "seller", limit=limit + 1, before=before
         ),
         deps.handlers,
     )
     return OrderPageOut(
-        orders=[OrderOut.of(order) for order in found], next_before=_next_before(found, limit)
+        orders=[OrderOut.of(order) for order in found[:limit]], next_before=_next_before(found, limit)
     )
 
 
 def _next_before(found: Sequence[Order | StoredNotification], limit: int) -> str | None:
-    """Where the next page starts: after this page's last row (a full page may have more behind it)."""
-    if len(found) < limit or not found:
+    """Where the next page starts, when there is one: `found` holds up to one row past the page (`limit + 1`
+    were asked for), so a full last page gets no position that would only lead to an empty page."""
+    if len(found) <= limit:
         return None
-    return Position(found[-1].created_at, found[-1].id).encode()
+    last = found[limit - 1]
+    return Position(last.created_at, last.id).encode()
 
 
 Before = Annotated[
@@ -128,9 +130,10 @@ async def order_notifications(
     unread_only: bool = False,
     before: Before = None,
 ) -> NotificationsOut:
-    found = await notifications.list_notifications(user_id, limit, unread_only, before, deps.handlers)
+    found = await notifications.list_notifications(user_id, limit + 1, unread_only, before, deps.handlers)
     return NotificationsOut(
-        notifications=[NotificationOut.of(item) for item in found], next_before=_next_before(found, limit)
+        notifications=[NotificationOut.of(item) for item in found[:limit]],
+        next_before=_next_before(found, limit),
     )
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
-from servicekit.public_api import COUNTER_MAX
+from servicekit.public_api import JsonCounter, JsonInteger
 
 from order_service.domain.model import MAX_DELIVERY_FILES, MAX_EXTENSION_DAYS, MAX_TEXT_LENGTH, Order
 from order_service.service_layer.ports import PaymentIntent, StoredNotification
@@ -14,8 +14,7 @@ from order_service.service_layer.ports import PaymentIntent, StoredNotification
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
 Version = Annotated[
-    int | None,
-    Field(default=None, ge=1, le=COUNTER_MAX, description="The version the client read (409 if stale)"),
+    JsonCounter | None, Field(default=None, description="The version the client read (409 if stale)")
 ]
 
 
@@ -36,7 +35,7 @@ class CancelIn(BaseModel):
 
 
 class ExtensionIn(BaseModel):
-    days: int = Field(ge=1, le=MAX_EXTENSION_DAYS)
+    days: JsonInteger = Field(ge=1, le=MAX_EXTENSION_DAYS)
     reason: Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_LENGTH)]
     version: Version = None
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints
-from servicekit.public_api import COUNTER_MAX
+import pydantic
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, HttpUrl, StringConstraints
+from servicekit.public_api import JsonCounter, JsonInteger, whole_number
 
 from users_service.domain.profile import Profile
 from users_service.domain.seller import (
@@ -21,7 +22,8 @@ from users_service.domain.seller import (
 )
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Year = Annotated[int, Field(ge=1950, le=2100)]
+# A JSON integer only (servicekit.public_api.JsonInteger), bounds first so `Year | None` still publishes them.
+Year = Annotated[int, Field(ge=1950, le=2100), BeforeValidator(whole_number), pydantic.Strict()]
 
 
 class Strict(BaseModel):
@@ -70,7 +72,7 @@ class SellerIn(Strict):
     education: Annotated[list[EducationIn], Field(max_length=10)] = []
     certificates: Annotated[list[CertificateIn], Field(max_length=20)] = []
     social_links: Annotated[list[HttpUrl], Field(max_length=10, json_schema_extra={"uniqueItems": True})] = []
-    response_time_hours: Annotated[int, Field(ge=MIN_RESPONSE_TIME_HOURS, le=MAX_RESPONSE_TIME_HOURS)]
+    response_time_hours: JsonInteger = Field(ge=MIN_RESPONSE_TIME_HOURS, le=MAX_RESPONSE_TIME_HOURS)
 
     def to_details(self) -> SellerDetails:
         return SellerDetails(
@@ -88,9 +90,7 @@ class SellerIn(Strict):
 
 
 class SellerUpdateIn(SellerIn):
-    revision: Annotated[
-        int, Field(ge=1, le=COUNTER_MAX, description="the revision this edit is based on (from a read)")
-    ]
+    revision: JsonCounter = Field(description="the revision this edit is based on (from a read)")
 
 
 class RatingsOut(BaseModel):
