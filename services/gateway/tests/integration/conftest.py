@@ -188,7 +188,7 @@ def build_gig_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
 
     @app.get("/api/v1/gig/slow")
     async def slow() -> Response:
-        await asyncio.sleep(2.5)
+        await asyncio.sleep(6.0)  # twice the gateway's read timeout below
         return JSONResponse({})
 
     @app.get("/api/v1/gig/boom")
@@ -307,7 +307,8 @@ async def start_gateway(
                 "signin_failures_before_lock": 3,
                 # Replays in these tests follow within milliseconds: no two-tab grace unless a test asks.
                 "refresh_reuse_grace_seconds": 0,
-                "downstream_read_timeout_seconds": 1.0,
+                # 1 s timed out echo calls of the 30-way concurrency test at load 10 (a 504, not a bug).
+                "downstream_read_timeout_seconds": 3.0,
                 "log_level": "WARNING",
             }
             values.update(overrides)
