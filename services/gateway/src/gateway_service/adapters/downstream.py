@@ -25,9 +25,9 @@ from servicekit.tracing import inject_trace_headers
 
 from gateway_service.adapters.http_link import (
     ServiceAddress,
-    ServiceConnectionBroken,
+    ServiceConnectionBrokenError,
     ServiceLinks,
-    ServiceUnreachable,
+    ServiceUnreachableError,
     service_address,
 )
 
@@ -105,8 +105,8 @@ class DownstreamClient:
         if address is None:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         method = method.upper()
-        # This is the hop's client span (no process-wide HTTP client instrumentation), and the headers are built
-        # inside it so the service's span is its child.
+        # This is the hop's client span (no process-wide HTTP client instrumentation), and the headers are
+        # built inside it so the service's span is its child.
         with tracer.start_as_current_span(
             method,
             kind=trace.SpanKind.CLIENT,
@@ -170,16 +170,16 @@ class DownstreamClient:
         while True:
             try:
                 return await self._send(method, address, target, headers, body)
-            except ServiceUnreachable as error:
+            except ServiceUnreachableError as error:
                 # Nothing reached the service (refused, unresolvable, no connection within the connect
                 # timeout), so repeating is safe for every method.
                 if attempt >= self._max_retries:
                     logger.warning("downstream unreachable", extra={"service": service, "error": repr(error)})
                     raise ServiceUnavailable(f"The {service} service is unavailable") from error
-            except TimeoutError as error:  # ServiceTimeout, the read timeout
+            except TimeoutError as error:  # ServiceReadTimeoutError, the read timeout
                 logger.warning("downstream timed out", extra={"service": service, "error": repr(error)})
                 raise GatewayTimeout(f"The {service} service did not answer in time") from error
-            except ServiceConnectionBroken as error:
+            except ServiceConnectionBrokenError as error:
                 # Disconnects, malformed answers, broken bodies: the request may have been processed, so
                 # only idempotent methods are repeated.
                 if not repeatable or attempt >= self._max_retries:

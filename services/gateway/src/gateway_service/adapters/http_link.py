@@ -12,9 +12,9 @@ process as uvicorn's parser. What the aiohttp pool guaranteed is kept (adapters/
 - at most `connections_per_service` connections per service; waiting for one plus connecting is bounded by
   connect + read timeout, the TCP connect by the connect timeout, and every wait for the answer's bytes by
   the read timeout (no total: a slow but moving body is not cut off, a silent service is);
-- failures are told apart as the retry policy needs them: `ServiceUnreachable` (nothing was sent: safe to
-  repeat), `ServiceTimeout` (an answer did not come in time) and `ServiceConnectionBroken` (the request may
-  have been processed).
+- failures are told apart as the retry policy needs them: `ServiceUnreachableError` (nothing was sent: safe
+  to repeat), `ServiceReadTimeoutError` (an answer did not come in time) and `ServiceConnectionBrokenError`
+  (the request may have been processed).
 """
 
 from __future__ import annotations
@@ -40,15 +40,15 @@ class ServiceLinkError(Exception):
     """Base of the link's failures."""
 
 
-class ServiceUnreachable(ServiceLinkError):
+class ServiceUnreachableError(ServiceLinkError):
     """No connection within the connect timeout, refused or unresolvable: nothing reached the service."""
 
 
-class ServiceTimeout(ServiceLinkError, TimeoutError):
+class ServiceReadTimeoutError(ServiceLinkError, TimeoutError):
     """The answer's next bytes did not come within the read timeout."""
 
 
-class ServiceConnectionBroken(ServiceLinkError):
+class ServiceConnectionBrokenError(ServiceLinkError):
     """The connection closed or the answer was malformed: the request may have been processed."""
 
 
@@ -100,11 +100,11 @@ class _Exchange(asyncio.Protocol):
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError as error:
-            self._fail(ServiceConnectionBroken(f"malformed answer: {error}"))
+            self._fail(ServiceConnectionBrokenError(f"malformed answer: {error}"))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(ServiceConnectionBroken("the service closed the connection"))
+        self._fail(ServiceConnectionBrokenError("the service closed the connection"))
 
     # httptools callbacks
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -129,21 +129,23 @@ class _Exchange(asyncio.Protocol):
     # the caller's side
     async def exchange(self, request: bytes, head_only: bool) -> RawAnswer:
         if self.closed or self._transport is None:
-            raise ServiceConnectionBroken("the service closed the connection")
+            raise ServiceConnectionBrokenError("the service closed the connection")
         self._parser = httptools.HttpResponseParser(self)
         self._headers = []
         self._body = []
         self._head_only = head_only
         self.reusable = False
-        waiter = self._waiter = self._loop.create_future()
+        waiter: asyncio.Future[RawAnswer] = self._loop.create_future()
+        self._waiter = waiter
         self._last_bytes_at = self._loop.time()
         self._timer = self._loop.call_later(self._read_timeout, self._check_silence)
         self._transport.write(request)
         try:
             return await waiter
         finally:
-            self._timer.cancel()
-            self._timer = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     def close(self) -> None:
         self.closed = True
@@ -155,7 +157,7 @@ class _Exchange(asyncio.Protocol):
         # One timer per exchange, moved on only when it fires: cheaper than re-arming it on every read.
         silent_for = self._loop.time() - self._last_bytes_at
         if silent_for >= self._read_timeout:
-            self._fail(ServiceTimeout(f"no answer within {self._read_timeout} s"))
+            self._fail(ServiceReadTimeoutError(f"no answer within {self._read_timeout} s"))
             self.close()  # a late answer must never be taken for the next request's
         else:
             self._timer = self._loop.call_later(self._read_timeout - silent_for, self._check_silence)
@@ -225,7 +227,7 @@ class ServiceLinks:
             async with asyncio.timeout(self._acquire_timeout):
                 await pool.reserve()
         except TimeoutError as error:
-            raise ServiceUnreachable("no free connection within the connect timeout") from error
+            raise ServiceUnreachableError("no free connection within the connect timeout") from error
         connection = pool.take_idle(loop.time())  # one may have come back while we waited
         if connection is not None:
             pool.unreserve()
@@ -240,7 +242,9 @@ class ServiceLinks:
                 )
         except (OSError, TimeoutError) as error:
             pool.unreserve()
-            raise ServiceUnreachable(f"cannot connect to {address.host}:{address.port}: {error!r}") from error
+            raise ServiceUnreachableError(
+                f"cannot connect to {address.host}:{address.port}: {error!r}"
+            ) from error
         except BaseException:
             pool.unreserve()
             raise
