@@ -107,6 +107,10 @@ class ScriptedServer:
                 await writer.drain()
             writer.write(b"0\r\n\r\n")
             return True
+        if path == "/eof":  # neither a length nor chunks: the body ends with the connection
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nall of it")
+            await writer.drain()
+            return False
         if path == "/nocontent":
             writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
             return True
@@ -236,15 +240,18 @@ async def test_a_slow_but_moving_chunked_body_is_not_cut_off(
     assert (answer.status, answer.body) == (200, b"one two three four")
 
 
-async def test_head_and_no_content_answers(links: ServiceLinks, server: ScriptedServer) -> None:
+async def test_head_no_content_and_until_closed_answers(links: ServiceLinks, server: ScriptedServer) -> None:
     head = await _get(links, server, "/ok", "HEAD")
     assert (head.status, head.body) == (200, b"")
     assert (b"content-length", b"33") in head.headers  # announced, never sent
     nothing = await _get(links, server, "/nocontent")
     assert (nothing.status, nothing.body) == (204, b"")
-    again = await _get(links, server, "/nocontent")
-    assert again.status == 204
-    assert server.seen[-1].connection == server.seen[-2].connection  # a 204 keeps the connection
+    assert (await _get(links, server, "/nocontent")).status == 204
+    until_closed = await _get(links, server, "/eof")
+    assert (until_closed.status, until_closed.body) == (200, b"all of it")
+    assert (await _get(links, server, "/ok")).status == 200
+    # HEAD's connection is not reused (its parser waited for a body), a 204's is, the closed one is not.
+    assert [seen.connection for seen in server.seen] == [1, 2, 2, 2, 3]
 
 
 async def test_headers_come_back_lowercased_in_order_with_repeats(

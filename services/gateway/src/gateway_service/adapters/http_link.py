@@ -80,6 +80,7 @@ class _Exchange(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._head_only = False
+        self._until_eof = False
         self._status = 0
         self._last_bytes_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
@@ -104,6 +105,9 @@ class _Exchange(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self._until_eof and exc is None:  # an answer with neither length nor chunks ends with the stream
+            self.reusable = False
+            self._finish()
         self._fail(ServiceConnectionBrokenError("the service closed the connection"))
 
     # httptools callbacks
@@ -113,6 +117,9 @@ class _Exchange(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         assert self._parser is not None
         self._status = self._parser.get_status_code()
+        self._until_eof = not any(
+            name in (b"content-length", b"transfer-encoding") for name, _ in self._headers
+        )
         if self._head_only:  # llhttp would wait for the body a HEAD answer announces but never sends
             self.reusable = False
             self._finish()
@@ -134,6 +141,7 @@ class _Exchange(asyncio.Protocol):
         self._headers = []
         self._body = []
         self._head_only = head_only
+        self._until_eof = False
         self.reusable = False
         waiter: asyncio.Future[RawAnswer] = self._loop.create_future()
         self._waiter = waiter
