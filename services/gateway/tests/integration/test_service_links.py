@@ -362,4 +362,3 @@ async def test_forwarded_answer_headers_are_the_safe_ones_joined(
     }
     sent = server.seen[-1]
     assert sent.header("authorization")[0].startswith("Bearer ")
-    assert sent.header("traceparent") == []

@@ -284,16 +284,19 @@ class _Pool:
         return None
 
     async def reserve(self) -> None:
-        while self._open >= self._limit:
-            waiter = asyncio.get_running_loop().create_future()
+        # Leaves with a place counted; if a connection came back meanwhile, the caller takes it instead and
+        # gives the place back (`unreserve`).
+        while self._open >= self._limit and not self._idle:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
                 await waiter
-            finally:
-                if waiter in self._waiters:
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._wake_one()  # woken, then cancelled: the wake-up goes to the next in line
+                elif waiter in self._waiters:
                     self._waiters.remove(waiter)
-            if self._idle:  # a connection came back: the caller takes it without a new one
-                break
+                raise
         self._open += 1
 
     def unreserve(self) -> None:
