@@ -1,8 +1,8 @@
 """Downstream HTTP client: gateway -> internal service calls.
 
-Every call mints its own internal token and builds its own headers; the shared aiohttp session only holds
-the connection pool and timeouts (no cookie jar, adapters/http_pool.py), so nothing about one caller can leak
-into another's request.
+Every call mints its own internal token and builds its own headers; the shared links only hold keep-alive
+connections and timeouts (no cookie jar, adapters/http_link.py), so nothing about one caller can leak into
+another's request.
 Failures become the shared error shape: a service that cannot be reached is 503, one that does not answer
 in time is 504, and anything else broken (5xx, protocol errors) is 502, never a 500 carrying internals.
 """
@@ -17,15 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import aiohttp
 from opentelemetry import trace
 from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
-from yarl import URL
 
-from gateway_service.adapters.http_pool import ServicePools
+from gateway_service.adapters.http_link import (
+    ServiceAddress,
+    ServiceConnectionBrokenError,
+    ServiceLinks,
+    ServiceUnreachableError,
+    service_address,
+)
 
 logger = logging.getLogger(__name__)
 tracer = trace.get_tracer("gateway_service.downstream")
@@ -40,6 +44,8 @@ FORWARDED_RESPONSE_HEADERS = (
     "last-modified",
     "cache-control",
 )
+_FORWARDED_RESPONSE_PAIRS = tuple((name, name.encode()) for name in FORWARDED_RESPONSE_HEADERS)
+_FORWARDED_RESPONSE_NAMES = frozenset(raw for _, raw in _FORWARDED_RESPONSE_PAIRS)
 _RETRY_BACKOFF_SECONDS = 0.05
 
 
@@ -66,15 +72,16 @@ def _is_visible_ascii(value: str) -> bool:
 class DownstreamClient:
     def __init__(
         self,
-        pools: ServicePools,
+        links: ServiceLinks,
         issuer: InternalTokenIssuer,
         service_urls: Mapping[str, str | None],
         *,
         max_retries: int = 2,
     ) -> None:
-        self._pools = pools
+        self._links = links
         self._issuer = issuer
-        self._service_urls = dict(service_urls)
+        # Parsed once: a malformed service URL fails the gateway's start, not a request.
+        self._addresses = {name: service_address(url) for name, url in service_urls.items() if url}
         self._max_retries = max_retries
 
     async def request(
@@ -94,12 +101,12 @@ class DownstreamClient:
     ) -> DownstreamResponse:
         """``idempotent`` overrides the method's HTTP semantics for retries after a transport error: a PUT
         that checks and changes a password must not run twice (the second run sees the new password)."""
-        base_url = self._service_urls.get(service)
-        if not base_url:
+        address = self._addresses.get(service)
+        if address is None:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         method = method.upper()
-        # This is the hop's client span (no process-wide aiohttp instrumentation), and the headers are built
-        # inside it so the service's span is its child.
+        # This is the hop's client span (no process-wide HTTP client instrumentation), and the headers are
+        # built inside it so the service's span is its child.
         with tracer.start_as_current_span(
             method,
             kind=trace.SpanKind.CLIENT,
@@ -111,9 +118,11 @@ class DownstreamClient:
                 body = _json_bytes(json_body)
                 if not any(name.lower() == "content-type" for name in headers):
                     headers["Content-Type"] = "application/json"
-            url = request_url(base_url, path, params)
+            target = request_target(address.path_prefix, path, params)
             repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-            answer = await self._send_with_retries(service, repeatable, method, url, headers, body or None)
+            answer = await self._send_with_retries(
+                service, repeatable, method, address, target, headers, body or None
+            )
             span.set_attribute("http.response.status_code", answer.status_code)
             return self._accept(service, answer)
 
@@ -152,24 +161,25 @@ class DownstreamClient:
         service: str,
         repeatable: bool,
         method: str,
-        url: URL,
+        address: ServiceAddress,
+        target: str,
         headers: dict[str, str],
         body: bytes | None,
     ) -> DownstreamResponse:
         attempt = 0
         while True:
             try:
-                return await self._send(service, method, url, headers, body)
-            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as error:
+                return await self._send(method, address, target, headers, body)
+            except ServiceUnreachableError as error:
                 # Nothing reached the service (refused, unresolvable, no connection within the connect
                 # timeout), so repeating is safe for every method.
                 if attempt >= self._max_retries:
                     logger.warning("downstream unreachable", extra={"service": service, "error": repr(error)})
                     raise ServiceUnavailable(f"The {service} service is unavailable") from error
-            except TimeoutError as error:  # aiohttp's read timeouts are TimeoutErrors too
+            except TimeoutError as error:  # ServiceReadTimeoutError, the read timeout
                 logger.warning("downstream timed out", extra={"service": service, "error": repr(error)})
                 raise GatewayTimeout(f"The {service} service did not answer in time") from error
-            except aiohttp.ClientError as error:
+            except ServiceConnectionBrokenError as error:
                 # Disconnects, malformed answers, broken bodies: the request may have been processed, so
                 # only idempotent methods are repeated.
                 if not repeatable or attempt >= self._max_retries:
@@ -181,17 +191,12 @@ class DownstreamClient:
             await asyncio.sleep(_RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
 
     async def _send(
-        self, service: str, method: str, url: URL, headers: dict[str, str], body: bytes | None
+        self, method: str, address: ServiceAddress, target: str, headers: dict[str, str], body: bytes | None
     ) -> DownstreamResponse:
-        session = self._pools.session(service)
-        async with session.request(method, url, headers=headers, data=body, allow_redirects=False) as answer:
-            content = await answer.read()
-            kept = {
-                name: ", ".join(answer.headers.getall(name))
-                for name in FORWARDED_RESPONSE_HEADERS
-                if name in answer.headers
-            }
-            return DownstreamResponse(status_code=answer.status, content=content, headers=kept)
+        answer = await self._links.exchange(address, method, target, headers.items(), body)
+        return DownstreamResponse(
+            status_code=answer.status, content=answer.body, headers=_kept_headers(answer.headers)
+        )
 
     @staticmethod
     def _accept(service: str, response: DownstreamResponse) -> DownstreamResponse:
@@ -213,27 +218,38 @@ class DownstreamClient:
 _PATH_SAFE = "/%!$&'()*+,;=:@-._~"
 
 
-# URLs without a query, by (base URL, path): the same few paths (`/me`, a gig's page) come again and again,
-# and quoting the path and building the `URL` was per-request work. Bounded; emptied when full.
+# Targets without a query, by (base path, path): the same few paths (`/me`, a gig's page) come again and
+# again, and quoting the path was per-request work. Bounded; emptied when full.
 _URLS_KEPT = 4096
-_urls: dict[tuple[str, str], URL] = {}
+_urls: dict[tuple[str, str], str] = {}
 
 
-def request_url(
-    base_url: str, path: str, params: list[tuple[str, str | int | float | bool | None]] | None
-) -> URL:
-    """The downstream URL, built once and handed to aiohttp as already encoded (no re-quoting)."""
+def request_target(
+    base_path: str, path: str, params: list[tuple[str, str | int | float | bool | None]] | None
+) -> str:
+    """The request line's target (path and query), percent-encoded once; sent as it is."""
     if not params:
-        url = _urls.get((base_url, path))
-        if url is None:
+        target = _urls.get((base_path, path))
+        if target is None:
             if len(_urls) >= _URLS_KEPT:
                 _urls.clear()
-            url = _urls[(base_url, path)] = URL(
-                base_url.rstrip("/") + quote(path, safe=_PATH_SAFE), encoded=True
-            )
-        return url
+            target = _urls[(base_path, path)] = base_path + quote(path, safe=_PATH_SAFE)
+        return target
     query = urlencode([(key, _query_value(value)) for key, value in params], quote_via=quote)
-    return URL(base_url.rstrip("/") + quote(path, safe=_PATH_SAFE) + "?" + query, encoded=True)
+    return base_path + quote(path, safe=_PATH_SAFE) + "?" + query
+
+
+def _kept_headers(received: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The forwardable response headers, repeated ones joined with ", " (as aiohttp's `getall` was)."""
+    found: dict[bytes, list[bytes]] = {}
+    for name, value in received:
+        if name in _FORWARDED_RESPONSE_NAMES:
+            found.setdefault(name, []).append(value)
+    return {
+        name: ", ".join(value.decode("latin-1") for value in found[raw])
+        for name, raw in _FORWARDED_RESPONSE_PAIRS
+        if raw in found
+    }
 
 
 def _query_value(value: str | int | float | bool | None) -> str:

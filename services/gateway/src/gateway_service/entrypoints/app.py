@@ -40,7 +40,7 @@ def create_app(settings: GatewaySettings | None = None, public_api: PublicApi | 
         routers=[auth_routes.router, passthrough_router(public_api, handled_by_the_gateway)],
         readiness=[redis_check(deps.redis)],
         lifespan_hooks=[
-            close_on_shutdown(deps.pools.aclose, deps.rate_limiter.aclose, deps.redis.aclose),
+            close_on_shutdown(deps.links.aclose, deps.rate_limiter.aclose, deps.redis.aclose),
             *([deps.events.lifespan_hook] if deps.events is not None else []),
             heartbeat_hook(deps.realtime),
         ],

@@ -1,6 +1,6 @@
 """The composition root: ``bootstrap(settings)`` builds every real dependency of the gateway, once.
 
-Nothing here connects: Redis and the downstream pools open connections on first use, and the lifespan
+Nothing here connects: Redis and the downstream links open connections on first use, and the lifespan
 closes them at shutdown.
 """
 
@@ -14,7 +14,7 @@ from servicekit.security import InternalTokenIssuer
 
 from gateway_service.adapters.access_tokens import Hs256AccessTokenCodec
 from gateway_service.adapters.downstream import DownstreamClient
-from gateway_service.adapters.http_pool import ServicePools
+from gateway_service.adapters.http_link import ServiceLinks
 from gateway_service.adapters.presence import RedisPresence
 from gateway_service.adapters.rate_limiter import RedisRateLimiter
 from gateway_service.adapters.redis_sessions import RedisSessionStore
@@ -32,7 +32,7 @@ REDIS_TIMEOUT_SECONDS = 2.0
 @dataclass(frozen=True)
 class GatewayDependencies:
     redis: Redis
-    pools: ServicePools
+    links: ServiceLinks  # keep-alive connections to the internal services
     sessions: SessionService
     throttle: RequestThrottle
     rate_limiter: RedisRateLimiter  # closed at shutdown: its scripts' connection is its own
@@ -50,8 +50,7 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         health_check_interval=30,
         **reconnecting(),
     )
-    pools = ServicePools(
-        settings.service_urls(),
+    links = ServiceLinks(
         connect_timeout_seconds=settings.downstream_connect_timeout_seconds,
         read_timeout_seconds=settings.downstream_read_timeout_seconds,
     )
@@ -77,7 +76,7 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
     throttle = RequestThrottle(rate_limiter, policy)
     issuer = InternalTokenIssuer(settings.internal_token_private_key.get_secret_value())
     downstream = DownstreamClient(
-        pools, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
+        links, issuer, settings.service_urls(), max_retries=settings.downstream_max_retries
     )
     realtime = build_realtime(
         redis_url=redis_url,
@@ -101,7 +100,7 @@ def bootstrap(settings: GatewaySettings) -> GatewayDependencies:
         )
     return GatewayDependencies(
         redis=redis,
-        pools=pools,
+        links=links,
         sessions=sessions,
         throttle=throttle,
         rate_limiter=rate_limiter,
