@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -203,9 +203,11 @@ def build_gig_upstream(public_pem: str, log: UpstreamLog) -> FastAPI:
 
 
 @asynccontextmanager
-async def serve(app: Any, port: int) -> AsyncIterator[str]:
+async def serve(app: Any, port: int, *, lifespan: Literal["on", "off"] = "on") -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a loopback port for the duration of the block."""
-    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_config=None, lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app, host=LOOPBACK, port=port, log_config=None, lifespan=lifespan, access_log=False
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

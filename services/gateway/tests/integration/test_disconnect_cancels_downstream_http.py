@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from gigstack_testinfra.net import LOOPBACK, free_port
 from prometheus_client.parser import text_string_to_metric_families
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from .conftest import serve
 
 pytestmark = pytest.mark.integration
 
@@ -49,32 +49,13 @@ class HoldingService:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-@asynccontextmanager
-async def _served(app: ASGIApp) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(app, host=LOOPBACK, port=port, log_config=None, lifespan="off", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(15):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("uvicorn stopped before starting")
-                await asyncio.sleep(0.02)
-        yield f"http://{LOOPBACK}:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=15)
-
-
 @pytest.fixture
 async def holding_gateway(
     request: pytest.FixtureRequest, start_gateway: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, HoldingService]]:
     """The gateway (front dispatch on or off, `request.param`) with the holding service as gig."""
     service = HoldingService()
-    async with _served(service) as service_url:
+    async with serve(service, free_port(), lifespan="off") as service_url:
         gateway = await start_gateway(
             gig_service_url=service_url,
             downstream_read_timeout_seconds=DOWNSTREAM_READ_TIMEOUT_SECONDS,
