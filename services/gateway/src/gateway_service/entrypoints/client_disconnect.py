@@ -4,10 +4,10 @@ Neither uvicorn nor Starlette cancels a request's handler when the client discon
 answers the next `receive()` with `http.disconnect`. A proxied call would then wait for its service's answer
 (up to the downstream read timeout) and relay it into a closed connection, holding a pooled connection and
 the service's attention for nobody. `unless_client_leaves` listens for that message while the call runs and
-cancels the call when it comes; cancelling closes the downstream connection (aiohttp does not return a
-connection with an unread answer to its pool), so the service sees its client go too. The request then
-ends as one whose client left while its body was read: Starlette's `ClientDisconnect`, which servicekit's
-request middleware records as a 499 without answering (servicekit.http.middleware).
+cancels the call when it comes; cancelling closes the downstream connection (`adapters/http_link.py`
+never returns an interrupted exchange's connection to its pool), so the service sees its client go too. The
+request then ends as one whose client left while its body was read: Starlette's `ClientDisconnect`, which
+servicekit's request middleware records as a 499 without answering (servicekit.http.middleware).
 """
 
 from __future__ import annotations
