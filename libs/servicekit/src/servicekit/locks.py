@@ -22,13 +22,22 @@ class KeyedLocks:
         self._holders: dict[Hashable, int] = {}
 
     @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+    async def hold(self, key: Hashable, *, timeout: float | None = None) -> AsyncIterator[None]:
+        """Hold `key`'s lock for the block; `TimeoutError` if it could not be had within `timeout` seconds.
+
+        The timeout bounds only the wait: a caller answering a client (an HTTP write) gives up waiting
+        behind background writes, but is never cancelled in the middle of its own write.
+        """
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with lock:
+            async with asyncio.timeout(timeout):
+                await lock.acquire()
+            try:
                 yield
-        finally:  # also when cancelled while waiting: the count must not leak
+            finally:
+                lock.release()
+        finally:  # also when cancelled or timed out while waiting: the count must not leak
             self._holders[key] -= 1
             if self._holders[key] == 0:
                 del self._holders[key]

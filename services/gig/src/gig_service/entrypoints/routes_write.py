@@ -42,7 +42,7 @@ async def create_gig(body: GigFields, user_id: VerifiedUserIdDep, deps: GigDeps)
 )
 async def update_gig(gig_id: PathId, body: GigChangesIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
-    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
+    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers, deps.seller_writes))
 
 
 @router.put(
@@ -52,7 +52,7 @@ async def update_gig(gig_id: PathId, body: GigChangesIn, user_id: VerifiedUserId
 )
 async def set_gig_active(gig_id: PathId, body: ActiveIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = SetGigActive(gig_id=gig_id, user_id=user_id, expected_version=body.version, active=body.active)
-    return GigOut.of(await handlers.set_gig_active(command, deps.new_uow))
+    return GigOut.of(await handlers.set_gig_active(command, deps.new_uow, deps.seller_writes))
 
 
 @router.delete(
@@ -68,6 +68,6 @@ async def delete_gig(
     deps: GigDeps,
 ) -> Response:
     await handlers.delete_gig(
-        DeleteGig(gig_id=gig_id, user_id=user_id, expected_version=version), deps.new_uow
+        DeleteGig(gig_id=gig_id, user_id=user_id, expected_version=version), deps.new_uow, deps.seller_writes
     )
     return Response(status_code=204)
