@@ -89,7 +89,9 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         prefetch=settings.consumer_prefetch,
     )
     events = EventWorkers(bus, service_name=settings.service_name)
-    events.add_mongo_outbox([database[GIGS_COLLECTION]])
+    events.add_mongo_outbox(
+        [database[GIGS_COLLECTION]], full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds
+    )
     events.add_consumer(
         queue=PROJECTION_SUBSCRIPTION.queue,
         routing_keys=PROJECTION_SUBSCRIPTION.routing_keys,
