@@ -5,7 +5,7 @@
 non-empty outbox (`_outbox.0 $exists`, unindexable). This loads one collection with 10,000 ~500-byte aggregate
 documents whose outboxes were relayed (empty, no flag: the steady state) and times, alternating so machine
 noise hits both alike, the relay's own `relay_batch()` on two relays of the same collection: one that scans
-on every pass and one whose interval is an hour (the eks setting: after its first pass it only polls the flag).
+on every pass and one whose interval is an hour (the eks setting: after its first pass it polls the flag).
 
 Reported: mean milliseconds per pass of each and their ratio, with the load average; the cost of the scan
 per replica and hour at the default 30 s interval follows. Results: bench/results/outbox_full_scan.json.

@@ -26,6 +26,8 @@ def test_two_stripe_mocks_serve_side_by_side_with_the_default_port_taken() -> No
         assert urls[0] != urls[1]
         for url in urls:
             assert url.startswith("http://127.0.0.1:")
-            response = httpx.get(f"{url}/v1/balance", headers={"Authorization": "Bearer sk_test_123"}, timeout=10)
+            response = httpx.get(
+                f"{url}/v1/balance", headers={"Authorization": "Bearer sk_test_123"}, timeout=10
+            )
             assert response.status_code == 200, response.text
             assert response.json()["object"] == "balance"

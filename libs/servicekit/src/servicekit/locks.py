@@ -22,16 +22,17 @@ class KeyedLocks:
         self._holders: dict[Hashable, int] = {}
 
     @asynccontextmanager
-    async def hold(self, key: Hashable, *, timeout: float | None = None) -> AsyncIterator[None]:
-        """Hold `key`'s lock for the block; `TimeoutError` if it could not be had within `timeout` seconds.
+    async def hold(self, key: Hashable, *, wait_at_most: float | None = None) -> AsyncIterator[None]:
+        """Hold `key`'s lock for the block; `TimeoutError` if it was not had within `wait_at_most` seconds.
 
-        The timeout bounds only the wait: a caller answering a client (an HTTP write) gives up waiting
-        behind background writes, but is never cancelled in the middle of its own write.
+        Only the wait is bounded (an `asyncio.timeout` around the whole block would cut the block short too):
+        a caller answering a client (an HTTP write) gives up waiting behind background writes, but is never
+        cancelled in the middle of its own write.
         """
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(wait_at_most):
                 await lock.acquire()
             try:
                 yield

@@ -68,11 +68,11 @@ async def test_a_waiter_gives_up_after_its_timeout_and_the_holder_is_not_disturb
     held = asyncio.create_task(holder())
     await holding.wait()
     with pytest.raises(TimeoutError):
-        async with locks.hold("gig", timeout=0.05):
+        async with locks.hold("gig", wait_at_most=0.05):
             pytest.fail("entered a lock someone else holds")
     assert len(locks) == 1  # the holder's, not the waiter's
     release.set()
     assert await held == "written"
-    async with locks.hold("gig", timeout=0.05):  # free again: no wait
+    async with locks.hold("gig", wait_at_most=0.05):  # free again: no wait
         pass
     assert len(locks) == 0

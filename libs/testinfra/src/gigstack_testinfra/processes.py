@@ -107,14 +107,14 @@ class ServiceProcess:
         attempts_left = self.bind_attempts - 1
         while True:
             try:
-                return await self._poll_ready(deadline, timeout)
+                return await self._poll_ready(deadline, waited=timeout)
             except ServiceNotReadyError:
                 if attempts_left <= 0 or not self._lost_its_port() or time.monotonic() >= deadline:
                     raise
             attempts_left -= 1
             await asyncio.to_thread(self._move_to_new_port)
 
-    async def _poll_ready(self, deadline: float, timeout: float) -> None:
+    async def _poll_ready(self, deadline: float, *, waited: float) -> None:
         last_problem = "no answer yet"
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
             while time.monotonic() < deadline:
@@ -131,10 +131,12 @@ class ServiceProcess:
                 except httpx.HTTPError as exc:
                     last_problem = repr(exc)
                 if self._lost_its_port():  # logged the failed bind but kept running: never ready on it
-                    raise ServiceNotReadyError(f"{self.name} could not bind port {self.port}\n{self.log_tail()}")
+                    raise ServiceNotReadyError(
+                        f"{self.name} could not bind port {self.port}\n{self.log_tail()}"
+                    )
                 await asyncio.sleep(0.2)
         raise ServiceNotReadyError(
-            f"{self.name} not ready after {timeout:.0f}s ({last_problem})\n{self.log_tail()}"
+            f"{self.name} not ready after {waited:.0f}s ({last_problem})\n{self.log_tail()}"
         )
 
     def _lost_its_port(self) -> bool:

@@ -52,9 +52,11 @@ def running_stripe_mock() -> Iterator[str]:
                 lambda: (port := _http_port(output)) is not None and port_is_open(port),
                 timeout=30,
                 what="stripe-mock",
-                abort=lambda: None
-                if process.poll() is None
-                else f"exited with {process.returncode}: {output.read_text(errors='replace')[-2000:]}",
+                abort=lambda: (
+                    None
+                    if process.poll() is None
+                    else f"exited with {process.returncode}: {output.read_text(errors='replace')[-2000:]}"
+                ),
             )
             yield f"http://{LOOPBACK}:{_http_port(output)}"
         finally:

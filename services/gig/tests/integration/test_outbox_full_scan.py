@@ -22,7 +22,9 @@ from servicekit.events.mongo import OUTBOX_FIELD, OUTBOX_PENDING_FIELD, MongoOut
 def unflagged_document() -> dict[str, Any]:
     """A gig document whose outbox holds an event but which lacks the `_outbox_pending` flag."""
     gig_id = str(uuid.uuid4())
-    envelope = EventEnvelope.new(type=GIG_UPDATED, producer="gig", payload={"gig": {"id": gig_id}, "version": 2})
+    envelope = EventEnvelope.new(
+        type=GIG_UPDATED, producer="gig", payload={"gig": {"id": gig_id}, "version": 2}
+    )
     return {"_id": gig_id, "version": 2, "title": "unflagged", OUTBOX_FIELD: [outbox_entry(envelope)]}
 
 

@@ -43,7 +43,9 @@ async def test_a_seller_edit_waits_for_this_processs_rating_write_of_the_gig(gig
         # Not racing the rating's write (where it could lose every quick retry): waiting for it.
         assert not edited.done()
         rated = BuyerRating("review-a", gig["id"], 5)
-        assert await record_rating(rated, gig_api.deps.new_uow, gig_writes=KeyedLocks())  # the write it held for
+        assert await record_rating(
+            rated, gig_api.deps.new_uow, gig_writes=KeyedLocks()
+        )  # the write it held for
     response = await edited
     assert response.status_code == 200, response.text
     assert (response.json()["version"], response.json()["price"]) == (3, 7000)
@@ -95,7 +97,9 @@ async def test_a_gig_busy_for_the_whole_budget_is_503_gig_busy_with_retry_after_
     assert 0.5 <= took < 5, took  # the budget, not a fixed number of quick tries
     assert (await stored(api, gig["id"]))["price"] == 5000
     await claims.delete_one({"_id": claim})
-    retried = await edit(api, gig["id"], 1, 7000)  # the same request once the gig is free: the version was good
+    retried = await edit(
+        api, gig["id"], 1, 7000
+    )  # the same request once the gig is free: the version was good
     assert (retried.status_code, retried.json()["price"]) == (200, 7000)
 
 

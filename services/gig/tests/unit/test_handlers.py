@@ -9,8 +9,8 @@ from gig_fakes import FakeCoverImages, FakeUnitOfWork
 from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
 from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED
 from gig_service.service_layer import handlers
-from gig_service.service_layer.handlers import SellerWrites
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
+from gig_service.service_layer.handlers import SellerWrites
 from servicekit.media import MediaMissing
 
 UPLOADED_COVER = "gigs/seller/cover-1.png"
@@ -103,7 +103,10 @@ async def test_changing_the_cover_checks_the_new_object_and_keeps_the_old_gig_wh
             SellerWrites(),
         )
     updated = await handlers.update_gig(
-        UpdateGig(made.gig.id, "seller", 1, {"cover_image_key": UPLOADED_COVER}), lambda: uow, covers, SellerWrites()
+        UpdateGig(made.gig.id, "seller", 1, {"cover_image_key": UPLOADED_COVER}),
+        lambda: uow,
+        covers,
+        SellerWrites(),
     )
     assert (updated.version, updated.gig.cover_image_key) == (2, UPLOADED_COVER)
     assert covers.checked == [("gigs/seller/gone.png", "seller"), (UPLOADED_COVER, "seller")]
@@ -122,9 +125,13 @@ async def test_update_at_the_current_version_bumps_it_and_publishes_the_new_stat
 async def test_update_carrying_a_stale_version_is_refused() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
-    await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites())
+    await handlers.update_gig(
+        UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
+    )
     with pytest.raises(StaleGigVersion):
-        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": 9000}), lambda: uow, COVERS, SellerWrites())
+        await handlers.update_gig(
+            UpdateGig(made.gig.id, "seller", 1, {"price": 9000}), lambda: uow, COVERS, SellerWrites()
+        )
     assert uow.gigs.rows[made.gig.id][0].price == 7000
 
 
@@ -132,7 +139,9 @@ async def test_invalid_change_leaves_the_gig_unchanged() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
     with pytest.raises(InvalidGig):
-        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": -1}), lambda: uow, COVERS, SellerWrites())
+        await handlers.update_gig(
+            UpdateGig(made.gig.id, "seller", 1, {"price": -1}), lambda: uow, COVERS, SellerWrites()
+        )
     assert uow.gigs.rows[made.gig.id] == (made.gig, 1)
 
 
@@ -140,7 +149,9 @@ async def test_only_the_seller_may_change_a_gig() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
     for run in (
-        handlers.update_gig(UpdateGig(made.gig.id, "intruder", 1, {"price": 1}), lambda: uow, COVERS, SellerWrites()),
+        handlers.update_gig(
+            UpdateGig(made.gig.id, "intruder", 1, {"price": 1}), lambda: uow, COVERS, SellerWrites()
+        ),
         handlers.set_gig_active(SetGigActive(made.gig.id, "intruder", 1, False), lambda: uow, SellerWrites()),
         handlers.delete_gig(DeleteGig(made.gig.id, "intruder", 1), lambda: uow, SellerWrites()),
     ):
@@ -168,4 +179,6 @@ async def test_deleted_gig_is_a_tombstone_that_publishes_deleted_and_is_gone() -
     with pytest.raises(GigNotFound):
         await handlers.get_gig(made.gig.id, "seller", lambda: uow)
     with pytest.raises(GigNotFound):
-        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 2, {"price": 1}), lambda: uow, COVERS, SellerWrites())
+        await handlers.update_gig(
+            UpdateGig(made.gig.id, "seller", 2, {"price": 1}), lambda: uow, COVERS, SellerWrites()
+        )

@@ -8,9 +8,9 @@ fresh state, where a seller edit that won the race refuses it (409).
 Ratings and seller summaries written meanwhile are the service's own business, not the seller's conflict, so
 they never fail the edit: within the process the edit takes the gig's lock in the `KeyedLocks` the consumers
 share (it waits for their write instead of racing it); writes of other replicas it outlasts by retrying on
-fresh state with jittered backoff for a time budget (`SellerWrites`). Only a gig that stayed busy for the whole
-budget refuses the edit, with `GigBusy` (503 `gig_busy`, Retry-After): the client's version is still good and
-the same request may simply be sent again.
+fresh state with jittered backoff for a time budget (`SellerWrites`). Only a gig that stayed busy for the
+whole budget refuses the edit, with `GigBusy` (503 `gig_busy`, Retry-After): the client's version is still
+good and the same request may simply be sent again.
 A cover image is accepted only if it is the seller's key (domain) and the uploaded object exists and keeps
 to the gigs area's size and type (`CoverImages`, servicekit.media).
 """
@@ -118,10 +118,12 @@ async def _seller_change(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + writes.budget_seconds
     try:
-        async with writes.gig_writes.hold(gig_id, timeout=writes.budget_seconds):
+        async with writes.gig_writes.hold(gig_id, wait_at_most=writes.budget_seconds):
             return await retry_on_conflict(attempt, budget=max(deadline - loop.time(), 0.0))
     except (TimeoutError, StoreBusyError) as error:
-        logger.warning("seller write of gig %s gave up after %.1f s: %s", gig_id, writes.budget_seconds, error)
+        logger.warning(
+            "seller write of gig %s gave up after %.1f s: %s", gig_id, writes.budget_seconds, error
+        )
         raise GigBusy() from error
 
 
