@@ -5,9 +5,10 @@ another and trying again.
 Before they were serialised (`seller_key` in the shared `KeyedLocks`), every delivery read the same replica
 state and raced the others' conditional writes: 7 of 13 replica writes lost here, each loser backing off and
 reading again. Only FerretDB's write claim kept an older summary from replacing a newer one in that race, and
-a claim is released even when its update's outcome is unknown (a client-side timeout on a loaded store), the
-window in which two writes of the same version can both land. In order, an older summary reads the newer one
-and writes nothing.
+a claim used to be released even when its update's outcome was unknown (a client-side timeout on a loaded
+store): the window in which two writes of the same version could both land, the older one last (servicekit
+now keeps such a claim until its lease expires: libs/servicekit/tests/mongo). In order, an older summary
+reads the newer one and writes nothing.
 
 The consumer's handler is built as the composition root builds it (one `KeyedLocks` for the process) and fed
 a full prefetch of one seller's events at once, in shuffled order; PyMongo's command monitoring shows every
