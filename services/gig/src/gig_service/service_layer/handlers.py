@@ -116,11 +116,14 @@ async def _seller_change(
         return VersionedGig(gig, version + 1)
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + writes.budget_seconds
+    deadline, holding = loop.time() + writes.budget_seconds, False
     try:
         async with writes.gig_writes.hold(gig_id, wait_at_most=writes.budget_seconds):
+            holding = True
             return await retry_on_conflict(attempt, budget=max(deadline - loop.time(), 0.0))
     except (TimeoutError, StoreBusyError) as error:
+        if isinstance(error, TimeoutError) and holding:
+            raise  # not the wait for the lock: a timeout of the write itself (e.g. the cover check)
         logger.warning(
             "seller write of gig %s gave up after %.1f s: %s", gig_id, writes.budget_seconds, error
         )
