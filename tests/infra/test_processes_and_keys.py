@@ -104,22 +104,30 @@ async def test_a_service_whose_port_was_taken_exits_and_starts_again_on_a_new_on
             service.kill()
 
 
-async def test_a_service_that_logs_the_failed_bind_and_lingers_is_moved_too(tmp_path: Path) -> None:
-    with port_taken() as taken:
+async def test_a_service_that_logs_the_failed_bind_and_lingers_is_moved_not_mistaken_for_the_squatter(
+    tmp_path: Path,
+) -> None:
+    squatter = _service(tmp_path)  # another session's service on the port, answering /health/ready
+    squatter.start()
+    try:
+        await squatter.wait_ready(timeout=15)
         service = ServiceProcess(
             "lingerer",
-            [sys.executable, str(READY_SERVER), str(taken), "0", "linger"],
+            [sys.executable, str(READY_SERVER), str(squatter.port), "0", "linger"],
             env={},
-            port=taken,
+            port=squatter.port,
             log_path=tmp_path / "lingerer.log",
         )
         service.start()
         try:
-            await service.wait_ready(timeout=20)  # not the full timeout: the log says why it will never be
-            assert service.port != taken
+            await service.wait_ready(timeout=20)
+            assert service.port != squatter.port
             assert service.args[-3] == str(service.port)
+            assert "could not listen" in service.log_tail()
         finally:
             service.kill()
+    finally:
+        squatter.kill()
 
 
 async def test_moving_to_new_ports_is_bounded_and_the_error_shows_the_failed_bind(tmp_path: Path) -> None:

@@ -123,6 +123,12 @@ class ServiceProcess:
                     raise ServiceNotReadyError(
                         f"{self.name} exited with code {code} before becoming ready\n{self.log_tail()}"
                     )
+                if self._lost_its_port():
+                    # It logged the failed bind and kept running: never ready there, and whoever holds the
+                    # port (another session's service, say) must not be taken for it.
+                    raise ServiceNotReadyError(
+                        f"{self.name} could not bind port {self.port}\n{self.log_tail()}"
+                    )
                 try:
                     response = await client.get("/health/ready")
                     if response.status_code == 200:
@@ -130,10 +136,6 @@ class ServiceProcess:
                     last_problem = f"/health/ready answered {response.status_code}: {response.text[:300]}"
                 except httpx.HTTPError as exc:
                     last_problem = repr(exc)
-                if self._lost_its_port():  # logged the failed bind but kept running: never ready on it
-                    raise ServiceNotReadyError(
-                        f"{self.name} could not bind port {self.port}\n{self.log_tail()}"
-                    )
                 await asyncio.sleep(0.2)
         raise ServiceNotReadyError(
             f"{self.name} not ready after {waited:.0f}s ({last_problem})\n{self.log_tail()}"
