@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ import httpx
 from gigstack_testinfra.mail import MailCatcher
 from gigstack_testinfra.net import LOOPBACK, free_port
 from gigstack_testinfra.object_store import ObjectStoreBucket
-from gigstack_testinfra.processes import ServiceProcess
+from gigstack_testinfra.processes import EnvValue, ServiceProcess
 from servicekit.security import InternalTokenIssuer
 
 # Test-only HS256 key for user access tokens (the suites need it to forge expired tokens).
@@ -126,7 +126,11 @@ async def migrate_auth(mariadb_url: str) -> None:
     await migrate("auth", mariadb_url)
 
 
-def _process(name: str, module: str, env: Mapping[str, str], log_dir: Path) -> ServiceProcess:
+def _address_of(process: ServiceProcess) -> Callable[[], str]:
+    return lambda: process.base_url
+
+
+def _process(name: str, module: str, env: Mapping[str, EnvValue], log_dir: Path) -> ServiceProcess:
     port = free_port()
     return ServiceProcess(
         name, [sys.executable, "-m", module], {**env, "PORT": str(port)}, port, log_dir / f"{name}.log"
@@ -273,12 +277,14 @@ async def running_stack(
             "AMQP_URL": amqp_url,
             "INTERNAL_TOKEN_PRIVATE_KEY": private_pem,
             "ACCESS_TOKEN_SECRET": ACCESS_TOKEN_SECRET,
-            "AUTH_SERVICE_URL": auth.base_url,
-            **({"USERS_SERVICE_URL": users.base_url} if users is not None else {}),
-            **({"GIG_SERVICE_URL": gig.base_url} if gig is not None else {}),
-            **({"REVIEW_SERVICE_URL": review.base_url} if review is not None else {}),
-            **({"ORDER_SERVICE_URL": order.base_url} if order is not None else {}),
-            **({"CHAT_SERVICE_URL": chat.base_url} if chat is not None else {}),
+            # Read when the gateway starts, after the services are ready: a service whose port was taken
+            # before it bound was moved to another one (ServiceProcess.wait_ready).
+            "AUTH_SERVICE_URL": _address_of(auth),
+            **({"USERS_SERVICE_URL": _address_of(users)} if users is not None else {}),
+            **({"GIG_SERVICE_URL": _address_of(gig)} if gig is not None else {}),
+            **({"REVIEW_SERVICE_URL": _address_of(review)} if review is not None else {}),
+            **({"ORDER_SERVICE_URL": _address_of(order)} if order is not None else {}),
+            **({"CHAT_SERVICE_URL": _address_of(chat)} if chat is not None else {}),
             "CORS_ORIGINS": PUBLIC_URL,
             # All test traffic comes from 127.0.0.1: the per-IP request budget must not be what a test hits.
             "RATE_LIMIT_PER_IP_PER_MINUTE": "100000",

@@ -1,10 +1,13 @@
 """A stand-in service for ServiceProcess tests: answers /health/ready after an optional delay.
 
-Run as ``python ready_server.py PORT [DELAY_SECONDS]``; prints each request so log capture can be checked.
+Run as ``python ready_server.py PORT [DELAY_SECONDS] [linger]``, PORT a number or ``env`` (the ``PORT``
+variable); prints each request so log capture can be checked. With ``linger`` a failed bind is printed and the
+process stays up, as some servers do, instead of exiting with the error.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -28,4 +31,12 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     print("ready_server starting", flush=True)
-    HTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+    port = int(os.environ["PORT"] if sys.argv[1] == "env" else sys.argv[1])
+    try:
+        server = HTTPServer(("127.0.0.1", port), Handler)
+    except OSError as error:
+        if "linger" not in sys.argv[3:]:
+            raise
+        print(f"could not listen: {error}", flush=True)
+        time.sleep(3600)
+    server.serve_forever()

@@ -1,15 +1,19 @@
-"""ServiceProcess (start, readiness, SIGTERM, SIGKILL, restart, logs) and the internal key pair fixture."""
+"""ServiceProcess (start, readiness, SIGTERM, SIGKILL, restart, logs, a port taken before the bind) and the
+internal key pair fixture."""
 
 from __future__ import annotations
 
+import socket
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
-from gigstack_testinfra.net import free_port
+from gigstack_testinfra.net import LOOPBACK, free_port
 from gigstack_testinfra.processes import ServiceNotReadyError, ServiceProcess
 
 READY_SERVER = Path(__file__).with_name("ready_server.py")
@@ -64,6 +68,82 @@ async def test_wait_ready_fails_fast_when_the_process_dies(tmp_path: Path) -> No
     service.start()
     with pytest.raises(ServiceNotReadyError, match=r"exited with code 3[\s\S]*boom"):
         await service.wait_ready(timeout=30)
+
+
+@contextmanager
+def port_taken() -> Iterator[int]:
+    """A port handed out as free and then taken by someone else before the service binds it."""
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as squatter:
+        squatter.bind((LOOPBACK, port))
+        squatter.listen()
+        yield port
+
+
+async def test_a_service_whose_port_was_taken_exits_and_starts_again_on_a_new_one(tmp_path: Path) -> None:
+    with port_taken() as taken:
+        service = ServiceProcess(
+            "stand-in",
+            [sys.executable, str(READY_SERVER), "env"],
+            env={"PORT": str(taken), "SELF_URL": f"http://{LOOPBACK}:{taken}/api"},
+            port=taken,
+            log_path=tmp_path / "stand-in.log",
+        )
+        service.start()
+        try:
+            await service.wait_ready(timeout=20)
+            assert service.port != taken
+            assert service.base_url == f"http://{LOOPBACK}:{service.port}"
+            assert service.env["PORT"] == str(service.port)
+            assert service.env["SELF_URL"] == f"http://{LOOPBACK}:{service.port}/api"
+            async with httpx.AsyncClient(base_url=service.base_url, timeout=5) as client:
+                assert (await client.get("/health/ready")).status_code == 200
+            assert "Address already in use" in service.log_tail()
+            assert f"port {taken} was taken; starting again on {service.port}" in service.log_tail()
+        finally:
+            service.kill()
+
+
+async def test_a_service_that_logs_the_failed_bind_and_lingers_is_moved_not_mistaken_for_the_squatter(
+    tmp_path: Path,
+) -> None:
+    squatter = _service(tmp_path)  # another session's service on the port, answering /health/ready
+    squatter.start()
+    try:
+        await squatter.wait_ready(timeout=15)
+        service = ServiceProcess(
+            "lingerer",
+            [sys.executable, str(READY_SERVER), str(squatter.port), "0", "linger"],
+            env={},
+            port=squatter.port,
+            log_path=tmp_path / "lingerer.log",
+        )
+        service.start()
+        try:
+            await service.wait_ready(timeout=20)
+            assert service.port != squatter.port
+            assert service.args[-3] == str(service.port)
+            assert "could not listen" in service.log_tail()
+        finally:
+            service.kill()
+    finally:
+        squatter.kill()
+
+
+async def test_moving_to_new_ports_is_bounded_and_the_error_shows_the_failed_bind(tmp_path: Path) -> None:
+    with port_taken() as taken:
+        service = ServiceProcess(
+            "stubborn",
+            [sys.executable, str(READY_SERVER), str(taken)],
+            env={},
+            port=taken,
+            log_path=tmp_path / "stubborn.log",
+            bind_attempts=1,
+        )
+        service.start()
+        with pytest.raises(ServiceNotReadyError, match="Address already in use"):
+            await service.wait_ready(timeout=20)
+        assert service.port == taken
 
 
 def test_internal_keypair_signs_and_verifies(internal_keypair: tuple[str, str]) -> None:

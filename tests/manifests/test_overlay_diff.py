@@ -14,7 +14,7 @@ REQUIRED_CATEGORIES = {
     "images/registry", "replicas", "ingress class", "store endpoints", "store TLS trust", "secrets source",
 }  # fmt: skip
 ALLOWED_CATEGORIES = REQUIRED_CATEGORIES | {
-    "environment settings", "zone spread", "storage classes", "object store",
+    "environment settings", "zone spread", "storage classes", "object store", "store behaviour",
 }  # fmt: skip
 
 

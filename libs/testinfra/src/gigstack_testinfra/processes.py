@@ -3,6 +3,12 @@
 ``start()``, ``terminate()``, ``kill()`` and ``restart()`` are synchronous (they signal and reap a process);
 ``await wait_ready()`` polls ``/health/ready`` without blocking the test's event loop. Output goes to
 ``log_path``; the plugin attaches the end of every log started during a test to that test's failure report.
+
+The port picked for a process can be taken by someone else before the process binds it. ``wait_ready()``
+then starts it again on a new free port, up to ``bind_attempts`` times in all (``rebinding``): ``port`` and
+``base_url`` are final once ``wait_ready()`` returns, so a process whose address goes into another process's
+environment must be ready before that one is built, or pass it lazily (an environment value may be a
+function, called at each start).
 """
 
 from __future__ import annotations
@@ -11,13 +17,16 @@ import asyncio
 import os
 import time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
-from .net import LOOPBACK
+from .net import LOOPBACK, free_port
+from .rebinding import mentions_port, moved_args, moved_env, says_address_in_use
 from .supervision import ManagedProcess
+
+EnvValue = str | Callable[[], str]
 
 _started: weakref.WeakSet[ServiceProcess] = weakref.WeakSet()
 
@@ -27,29 +36,33 @@ class ServiceNotReadyError(RuntimeError):
 
 
 class ServiceProcess:
-    """One service process. ``env`` is added on top of the current environment (PATH, HOME, ...)."""
+    """One service process. ``env`` is added on top of the current environment (PATH, HOME, ...); a value may
+    be a function, called at each start (an address of a process started before this one)."""
 
     def __init__(
         self,
         name: str,
         args: Sequence[str],
-        env: Mapping[str, str],
+        env: Mapping[str, EnvValue],
         port: int,
         log_path: Path | str,
         *,
         cwd: Path | None = None,
         inherit_env: bool = True,
+        bind_attempts: int = 3,
     ) -> None:
         self.name = name
         self.args = list(args)
         self.port = port
         self.log_path = Path(log_path)
-        full_env = dict(os.environ) if inherit_env else {}
-        full_env.update(env)
-        self.env = full_env
-        self._process = ManagedProcess(name, self.args, log_path=self.log_path, env=full_env, cwd=cwd)
+        self._env = dict(env)
+        self._inherit_env = inherit_env
+        self.bind_attempts = bind_attempts
+        self.env = self._resolved_env()
+        self._process = ManagedProcess(name, self.args, log_path=self.log_path, env=self.env, cwd=cwd)
         self.started_at: float | None = None
         self.stopped_at: float | None = None
+        self._log_offset = 0  # where this start's output begins in the log
 
     @property
     def base_url(self) -> str:
@@ -66,15 +79,42 @@ class ServiceProcess:
     def is_running(self) -> bool:
         return self._process.is_running()
 
+    def _resolved_env(self) -> dict[str, str]:
+        full_env = dict(os.environ) if self._inherit_env else {}
+        full_env.update({name: value() if callable(value) else value for name, value in self._env.items()})
+        return full_env
+
     def start(self) -> None:
+        if not self.is_running():
+            self.env = self._resolved_env()
+            self._process.env = self.env
+            try:
+                self._log_offset = self.log_path.stat().st_size
+            except OSError:
+                self._log_offset = 0
         self._process.start()
         self.started_at = time.monotonic()
         self.stopped_at = None
         _started.add(self)
 
     async def wait_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - polling deadline
-        """Poll ``/health/ready`` until it answers 200; fail fast (with the log) if the process exits."""
+        """Poll ``/health/ready`` until it answers 200; fail fast (with the log) if the process exits.
+
+        A process that could not bind its port (it says "address already in use", and exits or never gets
+        ready) is started again on a new port, ``bind_attempts`` times in all, within the same ``timeout``.
+        """
         deadline = time.monotonic() + timeout
+        attempts_left = self.bind_attempts - 1
+        while True:
+            try:
+                return await self._poll_ready(deadline, waited=timeout)
+            except ServiceNotReadyError:
+                if attempts_left <= 0 or not self._lost_its_port() or time.monotonic() >= deadline:
+                    raise
+            attempts_left -= 1
+            await asyncio.to_thread(self._move_to_new_port)
+
+    async def _poll_ready(self, deadline: float, *, waited: float) -> None:
         last_problem = "no answer yet"
         async with httpx.AsyncClient(base_url=self.base_url, timeout=2.0) as client:
             while time.monotonic() < deadline:
@@ -82,6 +122,12 @@ class ServiceProcess:
                 if code is not None:
                     raise ServiceNotReadyError(
                         f"{self.name} exited with code {code} before becoming ready\n{self.log_tail()}"
+                    )
+                if self._lost_its_port():
+                    # It logged the failed bind and kept running: never ready there, and whoever holds the
+                    # port (another session's service, say) must not be taken for it.
+                    raise ServiceNotReadyError(
+                        f"{self.name} could not bind port {self.port}\n{self.log_tail()}"
                     )
                 try:
                     response = await client.get("/health/ready")
@@ -92,8 +138,36 @@ class ServiceProcess:
                     last_problem = repr(exc)
                 await asyncio.sleep(0.2)
         raise ServiceNotReadyError(
-            f"{self.name} not ready after {timeout:.0f}s ({last_problem})\n{self.log_tail()}"
+            f"{self.name} not ready after {waited:.0f}s ({last_problem})\n{self.log_tail()}"
         )
+
+    def _lost_its_port(self) -> bool:
+        """This start's output says the bind failed, and the launch passes the port where it can be moved."""
+        return says_address_in_use(self._output_since_start()) and mentions_port(
+            self.args, self._env_values(), self.port
+        )
+
+    def _env_values(self) -> dict[str, str]:
+        return {name: value for name, value in self._env.items() if isinstance(value, str)}
+
+    def _output_since_start(self) -> str:
+        try:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                return log.read(200_000).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def _move_to_new_port(self) -> None:
+        old, new = self.port, free_port()
+        self._process.kill()
+        with self.log_path.open("ab") as log:
+            log.write(f"--- port {old} was taken; starting again on {new}\n".encode())
+        self.port = new
+        self.args = moved_args(self.args, old, new)
+        self._env = {**self._env, **moved_env(self._env_values(), old, new)}
+        self._process.args = self.args
+        self.start()
 
     def terminate(self, timeout: float = 15.0) -> int | None:
         """SIGTERM (graceful shutdown), wait up to ``timeout``, then SIGKILL; returns the exit code."""

@@ -10,6 +10,12 @@ class UsersSettings(ServiceSettings):
     service_name: str = "users"
     mongodb_url: SecretStr = Field(description="mongodb://user:pass@host:27017/users (database in the path)")
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
+    # How often the outbox relay also scans for outboxes without the `_outbox_pending` flag
+    # (servicekit.events.mongo): an unindexable filter, ~0.3 s per pass and collection at 10,000 documents on
+    # FerretDB (bench/outbox_full_scan), a collection scan on DocumentDB. It catches flags lost to FerretDB's
+    # unserialised updates; on MongoDB/DocumentDB the flag is exact and the eks overlay sets an hour. The
+    # first batch after start always scans.
+    outbox_full_scan_interval_seconds: float = Field(default=30.0, gt=0, le=86400)
     # Bounds every store operation; also sizes the write-claim lease (see entrypoints/bootstrap.py).
     mongodb_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
     consumer_prefetch: int = Field(default=16, ge=1, le=500)

@@ -212,6 +212,11 @@ class MongoOutboxRelay(PollingRelay):
         self._failed_documents: set[tuple[str, str]] = set()
         bus.add_unroutable_listener(metrics.record_unroutable)
 
+    @property
+    def full_scan_interval_seconds(self) -> float:
+        """How often the unindexable scan for unflagged outboxes runs (the first batch always runs it)."""
+        return self._full_scan_interval
+
     async def ensure_indexes(self) -> None:
         """The index the regular poll uses (idempotent; a failure is retried by the next batch)."""
         for collection in self._collections:

@@ -12,6 +12,7 @@ from servicekit.mongo.unit_of_work import (
     DocumentExistsError,
     MongoUnitOfWork,
     VersionedRepository,
+    outcome_unknown,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "MongoUnitOfWork",
     "VersionedRepository",
     "create_mongo_client",
+    "outcome_unknown",
 ]

@@ -66,7 +66,10 @@ def bootstrap(settings: ChatSettings) -> ChatDependencies:
     media = S3ObjectStore(settings)
     handlers = handler_deps(database, settings, media)
     events = EventWorkers(bus, service_name=settings.service_name)
-    events.add_mongo_outbox([database[MESSAGES], database[UNREAD_NOTICES], database[CONVERSATIONS]])
+    events.add_mongo_outbox(
+        [database[MESSAGES], database[UNREAD_NOTICES], database[CONVERSATIONS]],
+        full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds,
+    )
     events.add_consumer(
         queue=DIRECTORY_SUBSCRIPTION.queue,
         routing_keys=DIRECTORY_SUBSCRIPTION.routing_keys,

@@ -35,6 +35,7 @@ from gig_service.entrypoints.projection import (
     PROJECTION_SUBSCRIPTION,
     projection_handler,
 )
+from gig_service.service_layer.handlers import SellerWrites
 from gig_service.settings import GigSettings
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class GigDependencies:
     events: EventWorkers
     media: ObjectStore
     covers: StoredCoverImages
+    seller_writes: SellerWrites  # the consumers' per-gig locks, shared with sellers' HTTP writes
     upload_expiry_seconds: int
     ensure_indexes: Callable[[], Awaitable[None]]
 
@@ -87,7 +89,9 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         prefetch=settings.consumer_prefetch,
     )
     events = EventWorkers(bus, service_name=settings.service_name)
-    events.add_mongo_outbox([database[GIGS_COLLECTION]])
+    events.add_mongo_outbox(
+        [database[GIGS_COLLECTION]], full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds
+    )
     events.add_consumer(
         queue=PROJECTION_SUBSCRIPTION.queue,
         routing_keys=PROJECTION_SUBSCRIPTION.routing_keys,
@@ -100,7 +104,8 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
     def new_uow() -> GigUnitOfWork:
         return GigUnitOfWork(database, write_claims=claims)
 
-    # One gig is written by one of this process's consumer deliveries at a time (service_layer.denormalised).
+    # One gig is written by one of this process's consumer deliveries or seller requests at a time
+    # (service_layer.denormalised, service_layer.handlers): the one instance for all of them.
     gig_writes = KeyedLocks()
     for declared, handler in (
         (SELLERS_SUBSCRIPTION, seller_handler(new_uow, gig_writes)),
@@ -120,6 +125,7 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         events=events,
         media=media,
         covers=StoredCoverImages(media),
+        seller_writes=SellerWrites(gig_writes, settings.seller_write_budget_seconds),
         upload_expiry_seconds=settings.object_store_upload_expiry_seconds,
         ensure_indexes=partial(ensure_gig_indexes, database[GIGS_COLLECTION]),
     )

@@ -79,7 +79,9 @@ def bootstrap(settings: UsersSettings) -> UsersDependencies:
         bus, service_name=settings.service_name, grace_seconds=max(1.0, settings.shutdown_grace_seconds - 2)
     )
     # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py).
-    events.add_mongo_outbox([database[PROFILES]])
+    events.add_mongo_outbox(
+        [database[PROFILES]], full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds
+    )
     events.add_consumer(
         queue=PROFILES_SUBSCRIPTION.queue,
         routing_keys=PROFILES_SUBSCRIPTION.routing_keys,
