@@ -315,9 +315,9 @@ def _link_client_trace(span: Span, scope: dict[str, Any]) -> None:
         span.add_link(link, {"gigstack.link": "client"})
 
 
-def inject_trace_headers(headers: dict[str, Any], context: Context | None = None) -> None:
-    """Add W3C `traceparent`/`tracestate` for the current span (or ``context``'s) to outgoing headers."""
-    propagate.inject(headers, context=context)
+def inject_trace_headers(headers: dict[str, Any]) -> None:
+    """Add W3C `traceparent`/`tracestate` for the current span to outgoing headers (HTTP or AMQP)."""
+    propagate.inject(headers)
 
 
 class _TextOrBytesGetter(Getter[Mapping[str, Any]]):

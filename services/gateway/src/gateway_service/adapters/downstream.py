@@ -18,13 +18,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from opentelemetry import trace
-from opentelemetry.context import Context
 from servicekit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, ValidationFailed
 from servicekit.logging import get_correlation_id
 from servicekit.security import InternalTokenIssuer
 from servicekit.tracing import inject_trace_headers
 
-from gateway_service.adapters.client_spans import unrecorded_child
 from gateway_service.adapters.http_link import (
     ServiceAddress,
     ServiceConnectionBrokenError,
@@ -107,48 +105,26 @@ class DownstreamClient:
         if address is None:
             raise ServiceUnavailable(f"The {service} service is not available yet")
         method = method.upper()
-        target = request_target(address.path_prefix, path, params)
-        repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
-        call = (service, forward_headers, subject, session_id, email_verified)
-        attributes = {"http.request.method": method, "peer.service": service}
-        # An unsampled trace: the span the tracer would start is a non-recording one, made directly
-        # (adapters/client_spans.py); its context goes into the `traceparent` as the current span's would.
-        unrecorded = unrecorded_child(method, trace.SpanKind.CLIENT, attributes)
-        if unrecorded is not None:
-            headers = self._headers(*call, trace_context=trace.set_span_in_context(unrecorded))
-            answer = await self._send_body(
-                service, repeatable, method, address, target, headers, content, json_body
-            )
-            return self._accept(service, answer)
         # This is the hop's client span (no process-wide HTTP client instrumentation), and the headers are
         # built inside it so the service's span is its child.
-        with tracer.start_as_current_span(method, kind=trace.SpanKind.CLIENT, attributes=attributes) as span:
-            headers = self._headers(*call)
-            answer = await self._send_body(
-                service, repeatable, method, address, target, headers, content, json_body
+        with tracer.start_as_current_span(
+            method,
+            kind=trace.SpanKind.CLIENT,
+            attributes={"http.request.method": method, "peer.service": service},
+        ) as span:
+            headers = self._headers(service, forward_headers, subject, session_id, email_verified)
+            body = content
+            if body is None and json_body is not None:
+                body = _json_bytes(json_body)
+                if not any(name.lower() == "content-type" for name in headers):
+                    headers["Content-Type"] = "application/json"
+            target = request_target(address.path_prefix, path, params)
+            repeatable = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
+            answer = await self._send_with_retries(
+                service, repeatable, method, address, target, headers, body or None
             )
             span.set_attribute("http.response.status_code", answer.status_code)
             return self._accept(service, answer)
-
-    async def _send_body(
-        self,
-        service: str,
-        repeatable: bool,
-        method: str,
-        address: ServiceAddress,
-        target: str,
-        headers: dict[str, str],
-        content: bytes | None,
-        json_body: Any,
-    ) -> DownstreamResponse:
-        body = content
-        if body is None and json_body is not None:
-            body = _json_bytes(json_body)
-            if not any(name.lower() == "content-type" for name in headers):
-                headers["Content-Type"] = "application/json"
-        return await self._send_with_retries(
-            service, repeatable, method, address, target, headers, body or None
-        )
 
     def _headers(
         self,
@@ -157,7 +133,6 @@ class DownstreamClient:
         subject: str | None,
         session_id: str | None,
         email_verified: bool,
-        trace_context: Context | None = None,
     ) -> dict[str, str]:
         headers: dict[str, str] = {}
         for name, value in (forward_headers or {}).items():
@@ -178,7 +153,7 @@ class DownstreamClient:
         correlation_id = get_correlation_id()
         if correlation_id:
             headers["X-Correlation-ID"] = correlation_id
-        inject_trace_headers(headers, trace_context)
+        inject_trace_headers(headers)
         return headers
 
     async def _send_with_retries(
