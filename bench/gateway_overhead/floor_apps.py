@@ -6,8 +6,8 @@ Python proxy costs on this machine before any of the gateway's work (access-toke
 Redis, internal-token minting, tracing, metrics, error mapping):
 
 - ``asgi``: a bare ASGI callable that forwards ``GET /api/v1/gateway/auth/me`` with the client's headers to
-  auth's ``/api/v1/auth/me`` through the gateway's own aiohttp pool settings
-  (``gateway_service.adapters.http_pool.ServicePools``) and relays status, content type and body;
+  auth's ``/api/v1/auth/me`` through the aiohttp pool settings the gateway had before its links
+  (``aiohttp_pool.ServicePools``, beside this file) and relays status, content type and body;
 - ``fastapi``: the same forwarding as one FastAPI ``APIRoute``, no middleware (FastAPI's routing and
   request/response objects on top of the bare app);
 - ``constant``: a bare ASGI callable answering a constant 200 without any upstream (uvicorn's own cost).
@@ -47,9 +47,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import uvicorn
+from aiohttp_pool import ServicePools
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
-from gateway_service.adapters.http_pool import ServicePools
 from servicekit.security import InternalTokenIssuer
 from starlette.routing import Route
 from yarl import URL

@@ -1,5 +1,17 @@
 """A small closed-loop HTTP load generator: N concurrent workers, each sending the next request as soon as
-the previous one answered, for a fixed duration; latencies in seconds, non-200 answers counted as errors."""
+the previous one answered, for a fixed duration; latencies in seconds, non-200 answers counted as errors.
+
+Two ways to hold the N keep-alive connections (``pool``):
+
+- ``shared``: one httpx client whose pool holds all N. httpcore 1.0's pool re-scans its connections every
+  time a request is added or finished, and for every idle connection it finds it scans all of them again
+  (``_assign_requests_to_connections``), so its CPU per request grows with how many of the N are idle when
+  it runs, which depends on how the target's answers interleave, not on what they contain
+  (docs/benchmarks.md, "The load generator's asymmetry").
+- ``per-worker``: each worker its own client with a pool of one connection (one SSL context built once and
+  shared, as the shared client builds one): the same N connections, requests and library, without the
+  cross-worker scan, so the client's CPU per request no longer depends on the target's timing.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +24,7 @@ from dataclasses import dataclass, field
 import httpx
 
 REQUEST_TIMEOUT_SECONDS = 10.0
+POOLS = ("shared", "per-worker")
 
 
 @dataclass
@@ -54,17 +67,27 @@ async def run_load(
     *,
     concurrency: int,
     duration_seconds: float,
+    pool: str = "per-worker",
 ) -> LoadResult:
     """``headers_for_worker`` is called before every request (cheap: it returns cached headers)."""
     result = LoadResult(label=label, duration_seconds=0.0)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False
-    ) as client:
+    shared = pool == "shared"
+    per_client = concurrency if shared else 1
+    limits = httpx.Limits(max_connections=per_client, max_keepalive_connections=per_client)
+    # What httpx builds for `verify=True`, once for all the clients (loading the CA bundle is most of a
+    # client's construction).
+    verify = httpx.create_ssl_context(trust_env=False) if not shared else True
+    clients = [
+        httpx.AsyncClient(
+            base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False, verify=verify
+        )
+        for _ in range(1 if shared else concurrency)
+    ]
+    try:
         started = time.perf_counter()
         deadline = started + duration_seconds
 
-        async def worker() -> None:
+        async def worker(client: httpx.AsyncClient) -> None:
             while time.perf_counter() < deadline:
                 sent = time.perf_counter()
                 kind = None
@@ -80,6 +103,9 @@ async def run_load(
                     result.errors += 1
                     result.error_kinds[kind] = result.error_kinds.get(kind, 0) + 1
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(clients[index % len(clients)]) for index in range(concurrency)))
         result.duration_seconds = time.perf_counter() - started
+    finally:
+        for client in clients:
+            await client.aclose()
     return result

@@ -16,6 +16,12 @@ Besides the gateway's and auth's CPU, each target's slices count the CPU of ever
 (this process, i.e. the load generator; Redis; MariaDB; the collector with ``--tracing eks``) and the whole
 machine's busy time, and the report derives the throughput ratio those per-request CPUs imply when the cores
 are the bottleneck ("cpu_bound"; docs/benchmarks.md, "Throughput ratio bound on this machine").
+
+The load generator is this process: httpx, one client of one keep-alive connection per worker
+(``--loadgen-pool per-worker``; ``shared``, one client for all, was the only way before 2026-12-06 and is
+kept for comparison: its pool's bookkeeping made this process's CPU per read depend on the target's timing,
+loadgen.py). Its context switches, and with asyncio's loop its wake-ups, are counted per read
+(loop_stats.py); ``--compare-loadgen-pool`` loads direct and gateway with both pools in the same rounds.
 """
 
 from __future__ import annotations
@@ -41,12 +47,14 @@ from gigstack_testinfra.backends.local import LocalBackend
 from gigstack_testinfra.keys import generate_ed25519_pem_pair
 from gigstack_testinfra.net import LOOPBACK, free_port
 from gigstack_testinfra.processes import ServiceProcess
-from loadgen import LoadResult, run_load
+from loadgen import POOLS, LoadResult, run_load
+from loop_stats import LOOPS, LoopCounters, loop_factory, per_read
 from servicekit.events import EventEnvelope
 from servicekit.security import InternalTokenIssuer
 from tracing_presets import PRESETS, TRACING_VARIABLES, collector_process, tracing_env
 
 THROUGHPUT_RATIO_TARGET = 0.85
+OTHER_POOL = {"shared": "per-worker", "per-worker": "shared"}
 P99_RATIO_TARGET = 1.2
 GATEWAY_CPU_MS_TARGET = 1.0  # gateway CPU per proxied authenticated read (issue 14)
 ACCESS_TOKEN_SECRET = "bench-access-token-key-0123456789abcdef-not-for-production"
@@ -233,7 +241,7 @@ class DirectTokenHeaders:
         return self._headers
 
 
-async def measure(args: argparse.Namespace) -> dict[str, Any]:
+async def measure(args: argparse.Namespace, loop_counters: LoopCounters) -> dict[str, Any]:
     backend = choose_backend()
     log_dir = Path(tempfile.mkdtemp(prefix="gigstack-bench-"))
     processes: list[ServiceProcess] = []
@@ -344,6 +352,15 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             sent = direct_headers if name in FLOOR_KINDS else (lambda: gateway_headers)
             targets[name] = (floor.base_url, "/api/v1/gateway/auth/me", sent)
             gateway_of[name] = floor
+        # How the load generator holds its connections, per target (loadgen.py); with `--compare-loadgen-pool`
+        # the direct and gateway targets again, with the other pool, in the same rounds.
+        pool_of = dict.fromkeys(targets, args.loadgen_pool)
+        if args.compare_loadgen_pool:
+            other = OTHER_POOL[args.loadgen_pool]
+            for name in ("direct", "gateway"):
+                targets[f"{name}@{other}"] = targets[name]
+                gateway_of[f"{name}@{other}"] = gateway_of[name]
+                pool_of[f"{name}@{other}"] = other
         totals = {name: LoadResult(label=name, duration_seconds=0.0) for name in targets}
         # CPU seconds each process spent while each target was under load: auth, the target's gateway, and
         # the rest of the path (PATH_ROLES), plus the whole machine's busy seconds.
@@ -351,13 +368,22 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         cpu: dict[str, dict[str, float]] = {
             name: dict.fromkeys(("auth", "gateway", *PATH_ROLES, "machine"), 0.0) for name in targets
         }
+        # The load generator's context switches (and loop wake-ups, on asyncio's loop) in each target's
+        # slices.
+        loop: dict[str, dict[str, float]] = {name: {} for name in targets}
         for name, (
             url,
             path,
             headers,
         ) in targets.items():  # warm up pools, JIT-free but caches and connections
             await run_load(
-                name, url, path, headers, concurrency=args.concurrency, duration_seconds=args.warmup
+                name,
+                url,
+                path,
+                headers,
+                concurrency=args.concurrency,
+                duration_seconds=args.warmup,
+                pool=pool_of[name],
             )
         slice_seconds = args.duration / args.rounds
         # Each round's own figures, so what the machine's load did between slices can be told apart from
@@ -368,18 +394,43 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             for name, (url, path, headers) in targets.items():
                 pids = {"auth": auth.pid, "gateway": gateway_of[name].pid, **shared_pids}
                 before = _path_cpu_seconds(pids)
+                counted = loop_counters.snapshot()
                 sliced = await run_load(
-                    name, url, path, headers, concurrency=args.concurrency, duration_seconds=slice_seconds
+                    name,
+                    url,
+                    path,
+                    headers,
+                    concurrency=args.concurrency,
+                    duration_seconds=slice_seconds,
+                    pool=pool_of[name],
                 )
+                counters = {key: value - counted[key] for key, value in loop_counters.snapshot().items()}
                 totals[name].merge(sliced)
                 after = _path_cpu_seconds(pids)
                 spent = {role: after[role] - before[role] for role in before}
                 for role, seconds in spent.items():
                     cpu[name][role] += seconds
+                for key, value in counters.items():
+                    loop[name][key] = loop[name].get(key, 0.0) + value
                 this_round[name] = _summary(sliced, spent)
+                this_round[name]["loadgen_loop_per_read"] = per_read(counters, sliced.requests)
             this_round["load_average_1m"] = round(os.getloadavg()[0], 2)
             rounds.append(this_round)
-        return _report(totals, cpu, rounds, args)
+        report = _report(totals, cpu, rounds, args)
+        report["loadgen_loop"] = args.loadgen_loop
+        report["loadgen_pool"] = args.loadgen_pool
+        if args.compare_loadgen_pool:
+            report["loadgen_pool_comparison"] = _pool_comparison(
+                OTHER_POOL[args.loadgen_pool], totals, cpu, rounds
+            )
+        report["loadgen_loop_per_read"] = {
+            name: {
+                **per_read(loop[name], totals[name].requests),
+                "per_round": [one[name]["loadgen_loop_per_read"] for one in rounds],
+            }
+            for name in targets
+        }
+        return report
     finally:
         for process in reversed(processes):
             process.terminate(timeout=15)
@@ -683,6 +734,10 @@ def _table(report: dict[str, Any]) -> str:
             f"{report['gateway_cpu_vs_baseline']} (per round {report['gateway_cpu_vs_baseline_per_round']})"
         )
     rows += ["", *_cpu_bound_table(report)]
+    if "loadgen_loop_per_read" in report:
+        rows += ["", *_loop_table(report)]
+    if "loadgen_pool_comparison" in report:
+        rows += ["", *_pool_table(report)]
     if "floor" in report:
         rows += ["", *_floor_table(report)]
     if "ladder" in report:
@@ -721,6 +776,81 @@ def _cpu_bound_table(report: dict[str, Any]) -> list[str]:
             f"{bound['gateway_cpu_ms_for_target_ratio_rest_as_direct']} ms with loadgen, auth and MariaDB "
             f"as on the direct path; a gateway at {GATEWAY_CPU_MS_TARGET} ms implies "
             f"{bound['implied_throughput_ratio_at_gateway_cpu_target']}"
+        )
+    return rows
+
+
+def _pool_comparison(
+    other: str, totals: dict[str, LoadResult], cpu: dict[str, dict[str, float]], rounds: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """With ``--compare-loadgen-pool``: the direct and gateway pair loaded with the other pool, in the same
+    rounds: its ratios and its CPU per read, process by process, beside the run's own pair."""
+    direct, via = totals[f"direct@{other}"], totals[f"gateway@{other}"]
+    return {
+        "pool": other,
+        "direct": _summary(direct, cpu[f"direct@{other}"]),
+        "gateway": _summary(via, cpu[f"gateway@{other}"]),
+        "throughput_ratio": _ratio(via.throughput, direct.throughput),
+        "p99_ratio": _ratio(via.percentile(0.99), direct.percentile(0.99)),
+        "gateway_cpu_ms_per_request": round(
+            cpu[f"gateway@{other}"]["gateway"] * 1000 / max(via.requests, 1), 3
+        ),
+        "throughput_ratio_per_round": [
+            _ratio(one[f"gateway@{other}"]["throughput_rps"], one[f"direct@{other}"]["throughput_rps"])
+            for one in rounds
+        ],
+        "p99_ratio_per_round": [
+            _ratio(one[f"gateway@{other}"]["p99_ms"], one[f"direct@{other}"]["p99_ms"]) for one in rounds
+        ],
+        "cpu_bound": _implied(
+            _summary(direct, cpu[f"direct@{other}"]), _summary(via, cpu[f"gateway@{other}"])
+        ),
+    }
+
+
+def _pool_table(report: dict[str, Any]) -> list[str]:
+    other = report["loadgen_pool_comparison"]
+    bound, own = other["cpu_bound"], report["cpu_bound"]["gateway"]
+    rows = [
+        f"load generator pools side by side (same rounds): {report['loadgen_pool']} (the run's) and "
+        f"{other['pool']}",
+        "| pool | throughput ratio (per round) | p99 ratio (per round) | gateway CPU ms "
+        "| loadgen CPU ms direct / gateway | path total ms direct / gateway | implied ratio |",
+        "|---|---|---|---|---|---|---|",
+        f"| {report['loadgen_pool']} | {report['throughput_ratio']} "
+        f"({[one['throughput_ratio'] for one in report['rounds_detail']]}) | {report['p99_ratio']} "
+        f"({[one['p99_ratio'] for one in report['rounds_detail']]}) | {report['gateway_cpu_ms_per_request']} "
+        f"| {own['direct_path_ms']['loadgen']} / {own['gateway_path_ms']['loadgen']} "
+        f"| {own['direct_path_total_ms']} / {own['gateway_path_total_ms']} "
+        f"| {own['implied_throughput_ratio']} |",
+        f"| {other['pool']} | {other['throughput_ratio']} ({other['throughput_ratio_per_round']}) "
+        f"| {other['p99_ratio']} ({other['p99_ratio_per_round']}) | {other['gateway_cpu_ms_per_request']} "
+        f"| {bound['direct_path_ms']['loadgen']} / {bound['gateway_path_ms']['loadgen']} "
+        f"| {bound['direct_path_total_ms']} / {bound['gateway_path_total_ms']} "
+        f"| {bound['implied_throughput_ratio']} |",
+    ]
+    return rows
+
+
+def _loop_table(report: dict[str, Any]) -> list[str]:
+    """The load generator's context switches and loop wake-ups per read, per target (loop_stats.py)."""
+    rows = [
+        f"load generator on {report['loadgen_loop']}'s loop, per read (selects = loop wake-ups that waited "
+        "for I/O; events = sockets ready when it woke):",
+        "| target | loadgen CPU ms | user / system ms | voluntary switches | involuntary switches | selects "
+        "| events | events per select | involuntary switches per round |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, one in report["loadgen_loop_per_read"].items():
+        pair, _, pool = name.partition("@")
+        summary = report["loadgen_pool_comparison"][pair] if pool else report.get(name, {})
+        loadgen_ms = summary.get("path_cpu_ms_per_request", {}).get("loadgen", "-")
+        rows.append(
+            f"| {name} | {loadgen_ms} | {one.get('user_ms')} / {one.get('system_ms')} "
+            f"| {one.get('voluntary_switches')} | {one.get('involuntary_switches')} "
+            f"| {one.get('loop_selects', '-')} | {one.get('loop_events', '-')} "
+            f"| {one.get('events_per_select', '-')} "
+            f"| {[r.get('involuntary_switches') for r in one['per_round']]} |"
         )
     return rows
 
@@ -822,10 +952,33 @@ def main() -> None:
         help="run the baseline gateway alone under this tracing preset (auth and the gateway under test keep "
         "--tracing's); with --baseline-ref HEAD, the same code under two presets side by side",
     )
+    parser.add_argument(
+        "--loadgen-loop",
+        choices=LOOPS,
+        default="asyncio",
+        help="the event loop of this process, i.e. of the load generator (asyncio: the standard library's, "
+        "as always; its wake-ups are counted). Every target's slices run on the same loop, so the ratios "
+        "stay like for like; the choice moves the load generator's CPU per read on both paths",
+    )
+    parser.add_argument(
+        "--loadgen-pool",
+        choices=POOLS,
+        default="per-worker",
+        help="how the load generator holds its connections (loadgen.py): per-worker = one httpx client of "
+        "one connection per worker (the default since 2026-12-06), shared = one client for all (before; "
+        "its CPU per read depends on the target's timing, docs/benchmarks.md)",
+    )
+    parser.add_argument(
+        "--compare-loadgen-pool",
+        action="store_true",
+        help="also load direct and gateway with the other pool, in the same rounds, and report both pairs",
+    )
     args = parser.parse_args()
     if args.baseline_tracing == "eks" and args.tracing != "eks":
         parser.error("--baseline-tracing eks needs the run's collector: use --tracing eks")
-    report = asyncio.run(measure(args))
+    factory, loop_counters = loop_factory(args.loadgen_loop)
+    with asyncio.Runner(loop_factory=factory) as runner:
+        report = runner.run(measure(args, loop_counters))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
     print(_table(report))

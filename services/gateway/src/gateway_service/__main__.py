@@ -10,10 +10,9 @@ from servicekit.http import run_service
 from gateway_service.settings import GatewaySettings
 
 # Imported by python-socketio's and python-engineio's *client* modules only, each inside `try/except
-# ImportError` (the clients then say the package is missing if used). The gateway only serves Socket.IO.
-# aiohttp is not hidden: the gateway's own downstream pool uses it (adapters/http_pool.py), so hiding it
-# here would save nothing and only leave engineio's async client without it.
-SOCKETIO_CLIENT_ONLY_IMPORTS = ("requests",)
+# ImportError` (the clients then say the package is missing if used). The gateway only serves Socket.IO,
+# and its downstream calls go through its own links (adapters/http_link.py), so neither is needed.
+SOCKETIO_CLIENT_ONLY_IMPORTS = ("requests", "aiohttp")
 
 
 def import_socketio_without_its_clients() -> None:
@@ -21,7 +20,8 @@ def import_socketio_without_its_clients() -> None:
 
     `import socketio` imports engineio's `Client` and `AsyncClient`, which import requests and aiohttp:
     about 0.45 s of CPU of the gateway's ~3 s to ready when measured (docs/benchmarks.md, "Startup"), for
-    clients the gateway never creates. Since the downstream pool moved to aiohttp, only requests is saved.
+    clients the gateway never creates (aiohttp was the gateway's own downstream client for a while; since
+    the links replaced it, nothing in the served gateway imports it).
     The names are hidden only while socketio is imported and unhidden after, so anything imported later
     gets the real packages. Done here, in the process entry point, and not in the
     app's modules: a test process that imports the app and also uses Socket.IO's client keeps a working one.

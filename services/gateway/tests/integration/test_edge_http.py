@@ -131,7 +131,7 @@ async def test_path_parameters_reach_the_service_as_sent(gateway: httpx.AsyncCli
 
 async def test_a_service_cookie_never_rides_on_another_request(gateway: httpx.AsyncClient) -> None:
     # The downstream pools are shared by every user: a Set-Cookie in one answer must not be remembered and
-    # sent with the next request (httpx's client kept a cookie jar; adapters/http_pool.py).
+    # sent with the next request (httpx's client kept a cookie jar; bench/gateway_overhead/aiohttp_pool.py).
     for _ in range(3):
         response = await gateway.get("/api/v1/gateway/gig/cookie")
         assert response.status_code == 200, response.text

@@ -4,7 +4,8 @@ Why not aiohttp (ADR 0024, amendment "gwraw"): the gateway sends small bodiless-
 handful of cluster addresses and reads small, whole answers; aiohttp's per-request machinery (request and
 response objects, trace hooks, the connector's bookkeeping, cookie and redirect handling the gateway turns
 off anyway) was ~10 % of the gateway's CPU per proxied read. httptools (llhttp, in C) is already in the
-process as uvicorn's parser. What the aiohttp pool guaranteed is kept (adapters/http_pool.py's docstring):
+process as uvicorn's parser. What the aiohttp pool guaranteed is kept (its docstring, now in
+bench/gateway_overhead/aiohttp_pool.py):
 
 - no cookie jar, no redirects followed, no proxy from the environment, no Content-Type of its own;
 - keep-alive shorter than the services' (4 s against uvicorn's 5 s), so a connection the server is about to

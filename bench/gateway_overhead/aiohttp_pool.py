@@ -1,9 +1,11 @@
-"""aiohttp connection pools, one session (a keep-alive pool) per internal service: the bench floor's client.
+"""aiohttp connection pools, one session (a keep-alive pool) per upstream: the floor apps' client.
 
-The gateway's own downstream calls no longer go through here but through adapters/http_link.py (ADR 0024,
-amendment "gwraw"); bench/gateway_overhead/floor_apps.py keeps forwarding through these pools, so its floor
-("one FastAPI route + aiohttp", "bare ASGI + aiohttp") stays the one earlier sessions measured. What
-follows is why the gateway had moved from httpx to aiohttp, and the settings the new links keep.
+Moved here from the gateway (formerly ``gateway_service.adapters.http_pool``) once the gateway's own
+downstream calls went through ``gateway_service.adapters.http_link`` (ADR 0024, amendments "gwraw" and
+"gwlean"): floor_apps.py keeps forwarding through these pools, so its floor ("one FastAPI route + aiohttp",
+"bare ASGI + aiohttp") stays the one earlier sessions measured, and the gateway no longer depends on aiohttp.
+aiohttp itself stays in the workspace through the dev group's Socket.IO client (and the search and S3
+clients). What follows is why the gateway had moved from httpx to aiohttp, and the settings the links keep.
 
 aiohttp rather than httpx (ADR 0024): on the gateway's hot path httpx/httpcore cost ~30 % of the gateway's
 CPU per proxied read (pool bookkeeping that scans every pooled connection, anyio socket attributes, h11
