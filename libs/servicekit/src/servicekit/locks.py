@@ -46,3 +46,8 @@ class KeyedLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+    def __bool__(self) -> bool:
+        # Without this, `__len__` makes a registry holding no key falsy, so `locks or KeyedLocks()` would
+        # silently replace a shared (idle) registry with a private one.
+        return True

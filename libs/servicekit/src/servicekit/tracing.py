@@ -112,7 +112,8 @@ def instrument_httpx() -> None:
 
     Called by a service that calls out through httpx, when it builds that client. The instrumentation (and
     httpx) cost ~0.3 s of CPU to import, which the services that never use httpx no longer pay at startup;
-    the gateway's downstream hop is aiohttp and opens its own client spans (ADR 0024).
+    the gateway's downstream hop is its own HTTP links (gateway_service.adapters.http_link) and opens its
+    own client spans (ADR 0024).
     """
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 

@@ -76,3 +76,10 @@ async def test_a_waiter_gives_up_after_its_timeout_and_the_holder_is_not_disturb
     async with locks.hold("gig", wait_at_most=0.05):  # free again: no wait
         pass
     assert len(locks) == 0
+
+
+def test_a_registry_holding_no_key_is_still_truthy() -> None:
+    """`shared or KeyedLocks()` must keep a shared registry that happens to be idle."""
+    shared = KeyedLocks()
+    assert len(shared) == 0
+    assert (shared or KeyedLocks()) is shared
