@@ -2,7 +2,8 @@
 
 Run as ``python ready_server.py PORT [DELAY_SECONDS] [linger]``, PORT a number or ``env`` (the ``PORT``
 variable); prints each request so log capture can be checked. With ``linger`` a failed bind is printed and the
-process stays up, as some servers do, instead of exiting with the error.
+process stays up, as some servers do, instead of exiting with the error. ``BIND_DELAY_SECONDS`` (environment)
+makes it bind (and report a failed bind) only after that long, as a service still importing its modules does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Handler(BaseHTTPRequestHandler):
 if __name__ == "__main__":
     print("ready_server starting", flush=True)
     port = int(os.environ["PORT"] if sys.argv[1] == "env" else sys.argv[1])
+    time.sleep(float(os.environ.get("BIND_DELAY_SECONDS", "0")))
     try:
         server = HTTPServer(("127.0.0.1", port), Handler)
     except OSError as error:

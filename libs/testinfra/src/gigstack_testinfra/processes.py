@@ -23,7 +23,13 @@ from pathlib import Path
 import httpx
 
 from .net import LOOPBACK, free_port
-from .rebinding import mentions_port, moved_args, moved_env, says_address_in_use
+from .rebinding import (
+    listener_belongs_elsewhere,
+    mentions_port,
+    moved_args,
+    moved_env,
+    says_address_in_use,
+)
 from .supervision import ManagedProcess
 
 EnvValue = str | Callable[[], str]
@@ -132,6 +138,12 @@ class ServiceProcess:
                 try:
                     response = await client.get("/health/ready")
                     if response.status_code == 200:
+                        if self._answered_by_another_process():
+                            # Someone else holds the port (and answers health checks): this child cannot
+                            # bind it, whether or not it has said so yet.
+                            raise ServiceNotReadyError(
+                                f"{self.name}: port {self.port} is held by another process\n{self.log_tail()}"
+                            )
                         return
                     last_problem = f"/health/ready answered {response.status_code}: {response.text[:300]}"
                 except httpx.HTTPError as exc:
@@ -142,10 +154,15 @@ class ServiceProcess:
         )
 
     def _lost_its_port(self) -> bool:
-        """This start's output says the bind failed, and the launch passes the port where it can be moved."""
-        return says_address_in_use(self._output_since_start()) and mentions_port(
-            self.args, self._env_values(), self.port
-        )
+        """The port is not this start's (its output says the bind failed, or another process listens there)
+        and the launch passes the port where it can be moved."""
+        if not mentions_port(self.args, self._env_values(), self.port):
+            return False
+        return says_address_in_use(self._output_since_start()) or self._answered_by_another_process()
+
+    def _answered_by_another_process(self) -> bool:
+        pid = self.pid
+        return pid is not None and self.is_running() and listener_belongs_elsewhere(pid, self.port)
 
     def _env_values(self) -> dict[str, str]:
         return {name: value for name, value in self._env.items() if isinstance(value, str)}

@@ -9,8 +9,10 @@ or environment value (`8123`), or at the end of an address or URL (`127.0.0.1:81
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 # What servers print when `bind()` fails with EADDRINUSE: Python's OSError, uvicorn, Go's net package,
 # Node and Erlang/OTP all say one of these.
@@ -40,3 +42,65 @@ def mentions_port(args: Sequence[str], env: Mapping[str, str], port: int) -> boo
     """Whether the launch passes `port` in a form `moved_args`/`moved_env` can change."""
     pattern = _port_pattern(port)
     return any(pattern.search(value) for value in [*args, *env.values()])
+
+
+def listener_belongs_elsewhere(pid: int, port: int) -> bool:
+    """Whether a socket listens on `port` (in `pid`'s network namespace) and neither `pid` nor a process of
+    its group holds it: another server answers there, so a health check that succeeds is not this child's.
+
+    Read from /proc (Linux): the listening sockets' inodes in `/proc/<pid>/net/tcp{,6}` against the socket
+    descriptors of the group's processes. Anything unreadable (no /proc, the child just exited) answers False:
+    the caller then relies on the child's own "address in use" message, as it did before this check.
+    """
+    try:
+        listening = _listening_inodes(pid, port)
+        if not listening or listening & _socket_inodes(Path(f"/proc/{pid}")):
+            return False  # nobody listens yet, or the child itself does (the usual case: no /proc walk)
+        return not listening & _group_socket_inodes(os.getpgid(pid))
+    except OSError:
+        return False
+
+
+def _listening_inodes(pid: int, port: int) -> set[str]:
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            # local_address is "HEXIP:HEXPORT"; state 0A is LISTEN; field 9 is the socket's inode
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def _group_socket_inodes(group: int) -> set[str]:
+    """Sockets held by any process of the group (a server that forks its workers)."""
+    inodes: set[str] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry.name)) == group:
+                inodes |= _socket_inodes(entry)
+        except OSError:
+            continue  # gone meanwhile
+    return inodes
+
+
+def _socket_inodes(process: Path) -> set[str]:
+    inodes: set[str] = set()
+    try:
+        descriptors = list((process / "fd").iterdir())
+    except OSError:
+        return inodes  # gone meanwhile, or not ours to read
+    for fd in descriptors:
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
