@@ -22,23 +22,13 @@ class KeyedLocks:
         self._holders: dict[Hashable, int] = {}
 
     @asynccontextmanager
-    async def hold(self, key: Hashable, *, wait_at_most: float | None = None) -> AsyncIterator[None]:
-        """Hold `key`'s lock for the block; `TimeoutError` if it was not had within `wait_at_most` seconds.
-
-        Only the wait is bounded (an `asyncio.timeout` around the whole block would cut the block short too):
-        a caller answering a client (an HTTP write) gives up waiting behind background writes, but is never
-        cancelled in the middle of its own write.
-        """
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with asyncio.timeout(wait_at_most):
-                await lock.acquire()
-            try:
+            async with lock:
                 yield
-            finally:
-                lock.release()
-        finally:  # also when cancelled or timed out while waiting: the count must not leak
+        finally:  # also when cancelled while waiting: the count must not leak
             self._holders[key] -= 1
             if self._holders[key] == 0:
                 del self._holders[key]

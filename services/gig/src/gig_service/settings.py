@@ -23,9 +23,6 @@ class GigSettings(ServiceSettings, ObjectStoreSettings):
     mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
     search_timeout_seconds: float = Field(default=5.0, gt=0)
     consumer_prefetch: int = Field(default=16, ge=1, le=500)
-    # How long a seller's edit may wait for this process's rating/seller writes of the gig and retry against
-    # other replicas' before it is answered 503 `gig_busy` (service_layer.handlers); below the gateway's 10 s.
-    seller_write_budget_seconds: float = Field(default=5.0, gt=0, le=9)
     # How often the outbox relay also scans for outboxes without the `_outbox_pending` flag
     # (servicekit.events.mongo): an unindexable filter, ~0.3 s per pass and collection at 10,000 documents on
     # FerretDB (bench/outbox_full_scan), a collection scan on DocumentDB. It catches flags lost to FerretDB's

@@ -9,7 +9,7 @@ from gig_service.domain.events import GIG_UPDATED
 from gig_service.domain.model import SellerSummary
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig
-from gig_service.service_layer.denormalised import BuyerRating, StoreBusyError, record_rating, record_seller
+from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
 from servicekit.locks import KeyedLocks
 
 FIELDS = {
@@ -56,19 +56,3 @@ async def test_seller_summaries_apply_by_version_and_new_gigs_copy_the_newest() 
     )
     new = await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())
     assert (new.gig.seller_username, new.gig.seller_version, new.version) == ("sam", 3, 1)
-
-
-async def test_a_new_gig_is_answered_as_created_when_its_seller_refresh_stays_contended(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    uow = FakeUnitOfWork()
-
-    async def contended(*args: object) -> int:
-        raise StoreBusyError("still conflicting after 40 attempts")
-
-    monkeypatch.setattr(handlers, "refresh_new_gig_seller", contended)
-    created = await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())
-    assert created.version == 1
-    assert (
-        uow.gigs.rows[created.gig.id][1] == 1
-    )  # stored: a 500 now would only make the client create it twice

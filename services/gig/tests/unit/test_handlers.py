@@ -10,7 +10,6 @@ from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, No
 from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
-from gig_service.service_layer.handlers import SellerWrites
 from servicekit.media import MediaMissing
 
 UPLOADED_COVER = "gigs/seller/cover-1.png"
@@ -100,13 +99,9 @@ async def test_changing_the_cover_checks_the_new_object_and_keeps_the_old_gig_wh
             UpdateGig(made.gig.id, "seller", 1, {"cover_image_key": "gigs/seller/gone.png"}),
             lambda: uow,
             covers,
-            SellerWrites(),
         )
     updated = await handlers.update_gig(
-        UpdateGig(made.gig.id, "seller", 1, {"cover_image_key": UPLOADED_COVER}),
-        lambda: uow,
-        covers,
-        SellerWrites(),
+        UpdateGig(made.gig.id, "seller", 1, {"cover_image_key": UPLOADED_COVER}), lambda: uow, covers
     )
     assert (updated.version, updated.gig.cover_image_key) == (2, UPLOADED_COVER)
     assert covers.checked == [("gigs/seller/gone.png", "seller"), (UPLOADED_COVER, "seller")]
@@ -116,7 +111,7 @@ async def test_update_at_the_current_version_bumps_it_and_publishes_the_new_stat
     uow = FakeUnitOfWork()
     made = await created(uow)
     updated = await handlers.update_gig(
-        UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
+        UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS
     )
     assert (updated.version, updated.gig.price) == (2, 7000)
     assert [(e.type, e.version, e.gig["price"]) for e in uow.gigs.published][-1] == (GIG_UPDATED, 2, 7000)
@@ -125,13 +120,9 @@ async def test_update_at_the_current_version_bumps_it_and_publishes_the_new_stat
 async def test_update_carrying_a_stale_version_is_refused() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
-    await handlers.update_gig(
-        UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
-    )
+    await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
     with pytest.raises(StaleGigVersion):
-        await handlers.update_gig(
-            UpdateGig(made.gig.id, "seller", 1, {"price": 9000}), lambda: uow, COVERS, SellerWrites()
-        )
+        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": 9000}), lambda: uow, COVERS)
     assert uow.gigs.rows[made.gig.id][0].price == 7000
 
 
@@ -139,9 +130,7 @@ async def test_invalid_change_leaves_the_gig_unchanged() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
     with pytest.raises(InvalidGig):
-        await handlers.update_gig(
-            UpdateGig(made.gig.id, "seller", 1, {"price": -1}), lambda: uow, COVERS, SellerWrites()
-        )
+        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 1, {"price": -1}), lambda: uow, COVERS)
     assert uow.gigs.rows[made.gig.id] == (made.gig, 1)
 
 
@@ -149,11 +138,9 @@ async def test_only_the_seller_may_change_a_gig() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
     for run in (
-        handlers.update_gig(
-            UpdateGig(made.gig.id, "intruder", 1, {"price": 1}), lambda: uow, COVERS, SellerWrites()
-        ),
-        handlers.set_gig_active(SetGigActive(made.gig.id, "intruder", 1, False), lambda: uow, SellerWrites()),
-        handlers.delete_gig(DeleteGig(made.gig.id, "intruder", 1), lambda: uow, SellerWrites()),
+        handlers.update_gig(UpdateGig(made.gig.id, "intruder", 1, {"price": 1}), lambda: uow, COVERS),
+        handlers.set_gig_active(SetGigActive(made.gig.id, "intruder", 1, False), lambda: uow),
+        handlers.delete_gig(DeleteGig(made.gig.id, "intruder", 1), lambda: uow),
     ):
         with pytest.raises(NotGigOwner):
             await run
@@ -163,7 +150,7 @@ async def test_only_the_seller_may_change_a_gig() -> None:
 async def test_paused_gig_is_hidden_from_others_but_not_from_its_seller() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
-    await handlers.set_gig_active(SetGigActive(made.gig.id, "seller", 1, False), lambda: uow, SellerWrites())
+    await handlers.set_gig_active(SetGigActive(made.gig.id, "seller", 1, False), lambda: uow)
     assert (await handlers.get_gig(made.gig.id, "seller", lambda: uow)).version == 2
     with pytest.raises(GigNotFound):
         await handlers.get_gig(made.gig.id, None, lambda: uow)
@@ -174,11 +161,9 @@ async def test_paused_gig_is_hidden_from_others_but_not_from_its_seller() -> Non
 async def test_deleted_gig_is_a_tombstone_that_publishes_deleted_and_is_gone() -> None:
     uow = FakeUnitOfWork()
     made = await created(uow)
-    await handlers.delete_gig(DeleteGig(made.gig.id, "seller", 1), lambda: uow, SellerWrites())
+    await handlers.delete_gig(DeleteGig(made.gig.id, "seller", 1), lambda: uow)
     assert (uow.gigs.published[-1].type, uow.gigs.published[-1].version) == (GIG_DELETED, 2)
     with pytest.raises(GigNotFound):
         await handlers.get_gig(made.gig.id, "seller", lambda: uow)
     with pytest.raises(GigNotFound):
-        await handlers.update_gig(
-            UpdateGig(made.gig.id, "seller", 2, {"price": 1}), lambda: uow, COVERS, SellerWrites()
-        )
+        await handlers.update_gig(UpdateGig(made.gig.id, "seller", 2, {"price": 1}), lambda: uow, COVERS)

@@ -11,7 +11,6 @@ from gig_service.domain.model import SellerSummary
 from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
-from gig_service.service_layer.handlers import SellerWrites
 from servicekit.locks import KeyedLocks
 
 FIELDS = {
@@ -37,9 +36,7 @@ async def test_a_seller_edit_from_the_version_read_succeeds_after_ratings_and_se
     gig_id = await new_gig(uow)  # the seller reads version 1
     assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # version 2
     assert await record_seller(summary(2, count=3), lambda: uow, gig_writes=GIG_WRITES) == 1  # version 3
-    edited = await handlers.update_gig(
-        UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
-    )
+    edited = await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
     assert edited.version == 4
     stored, version = uow.gigs.rows[gig_id]
     # the edit kept what landed in between, and its event carries all of it
@@ -47,36 +44,28 @@ async def test_a_seller_edit_from_the_version_read_succeeds_after_ratings_and_se
     assert (uow.gigs.published[-1].type, uow.gigs.published[-1].gig["rating_count"]) == (GIG_UPDATED, 1)
     # pause and delete follow the same rule
     assert await record_rating(BuyerRating("r2", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)  # version 5
-    paused = await handlers.set_gig_active(
-        SetGigActive(gig_id, "seller", 4, False), lambda: uow, SellerWrites()
-    )
+    paused = await handlers.set_gig_active(SetGigActive(gig_id, "seller", 4, False), lambda: uow)
     assert paused.version == 6
     assert await record_rating(BuyerRating("r3", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)  # version 7
-    await handlers.delete_gig(DeleteGig(gig_id, "seller", 6), lambda: uow, SellerWrites())
+    await handlers.delete_gig(DeleteGig(gig_id, "seller", 6), lambda: uow)
     assert uow.gigs.rows[gig_id][0].deleted
 
 
 async def test_a_version_from_before_the_sellers_last_change_is_still_refused() -> None:
     uow = FakeUnitOfWork()
     gig_id = await new_gig(uow)
-    await handlers.update_gig(
-        UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
-    )  # v2
+    await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)  # v2
     assert await record_rating(BuyerRating("r1", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # v3
     for stale in (1, 4):  # before the seller's change at 2; a version the gig never had
         with pytest.raises(StaleGigVersion):
             await handlers.update_gig(
-                UpdateGig(gig_id, "seller", stale, {"price": 9000}), lambda: uow, COVERS, SellerWrites()
+                UpdateGig(gig_id, "seller", stale, {"price": 9000}), lambda: uow, COVERS
             )
     assert uow.gigs.rows[gig_id][0].price == 7000
     # read after the seller's change, before the rating: accepted (v4); then at the current version (v6)
-    await handlers.update_gig(
-        UpdateGig(gig_id, "seller", 2, {"tags": ["x"]}), lambda: uow, COVERS, SellerWrites()
-    )
+    await handlers.update_gig(UpdateGig(gig_id, "seller", 2, {"tags": ["x"]}), lambda: uow, COVERS)
     assert await record_rating(BuyerRating("r2", gig_id, 4), lambda: uow, gig_writes=GIG_WRITES)  # v5
-    await handlers.update_gig(
-        UpdateGig(gig_id, "seller", 5, {"tags": ["y"]}), lambda: uow, COVERS, SellerWrites()
-    )
+    await handlers.update_gig(UpdateGig(gig_id, "seller", 5, {"tags": ["y"]}), lambda: uow, COVERS)
     stored, version = uow.gigs.rows[gig_id]
     assert (stored.tags, stored.rating_count, version, stored.edit_version) == (["y"], 2, 6, 6)
 
@@ -89,9 +78,7 @@ async def test_a_seller_write_that_loses_to_a_rating_is_made_again_and_keeps_the
         assert await record_rating(BuyerRating("r1", gig_id, 5), lambda: uow, gig_writes=GIG_WRITES)
 
     uow.before_commit = rating_lands  # between the edit's read and its conditional write
-    edited = await handlers.update_gig(
-        UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
-    )
+    edited = await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
     stored, version = uow.gigs.rows[gig_id]
     assert (edited.version, version, stored.price, stored.rating_count) == (3, 3, 7000, 1)
 
@@ -101,15 +88,11 @@ async def test_a_genuinely_concurrent_seller_edit_still_gets_409() -> None:
     gig_id = await new_gig(uow)
 
     async def other_edit_lands() -> None:  # the seller's other tab, from the same version 1
-        await handlers.update_gig(
-            UpdateGig(gig_id, "seller", 1, {"price": 8000}), lambda: uow, COVERS, SellerWrites()
-        )
+        await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 8000}), lambda: uow, COVERS)
 
     uow.before_commit = other_edit_lands
     with pytest.raises(StaleGigVersion):
-        await handlers.update_gig(
-            UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS, SellerWrites()
-        )
+        await handlers.update_gig(UpdateGig(gig_id, "seller", 1, {"price": 7000}), lambda: uow, COVERS)
     assert uow.gigs.rows[gig_id][0].price == 8000
 
 

@@ -12,7 +12,6 @@ from servicekit.mongo.unit_of_work import (
     DocumentExistsError,
     MongoUnitOfWork,
     VersionedRepository,
-    outcome_unknown,
 )
 
 __all__ = [
@@ -22,5 +21,4 @@ __all__ = [
     "MongoUnitOfWork",
     "VersionedRepository",
     "create_mongo_client",
-    "outcome_unknown",
 ]

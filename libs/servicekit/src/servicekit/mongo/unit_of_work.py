@@ -18,19 +18,12 @@ A claim left behind by a writer that died between claim and update expires after
 next writer removes it and claims again. Two writers doing that removal at the same moment can both proceed
 (FerretDB's delete is not conditional either): a window only after a crash, and the reason the lease is long.
 
-A writer that cannot know whether its update was applied (a client-side timeout, a dropped connection, its
-task cancelled while the update was out: `outcome_unknown`) leaves its claim in place the same way, to
-expire. FerretDB may still be applying that update, and releasing the claim at once let the next writer that
-read the same version match it too: the later replace silently undid the earlier one, whatever the versions
-said (an older seller summary replacing a newer one, say). Writers of the document wait out the lease then.
-
 Without multi-document transactions a commit of several aggregates is several independent writes: keep one
 aggregate per command (the usual aggregate rule), which is what makes the one-document write the unit.
 """
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -39,7 +32,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.mongo import OUTBOX_EXCLUDED, stage_events_update, with_staged_events
@@ -49,13 +42,6 @@ WRITE_CLAIMS_COLLECTION = "_write_claims"
 
 Aggregate = TypeVar("Aggregate")
 Document = dict[str, Any]
-
-
-def outcome_unknown(error: BaseException) -> bool:
-    """Whether a write that raised `error` may still have been applied by the server."""
-    if isinstance(error, asyncio.CancelledError | ConnectionFailure):
-        return True  # cancelled or cut off after the command may have gone out
-    return isinstance(error, PyMongoError) and error.timeout
 
 
 class ConcurrentUpdateError(Exception):
@@ -107,10 +93,6 @@ class MongoUnitOfWork:
         claim = await self._claim(collection.name, document_id, version + 1) if self._write_claims else None
         try:
             result = await collection.update_one({"_id": document_id, VERSION_FIELD: version}, update)
-        except BaseException as error:
-            if claim is not None and outcome_unknown(error):
-                claim = None  # kept until its lease expires (module docstring)
-            raise
         finally:
             if claim is not None:
                 await self.database[WRITE_CLAIMS_COLLECTION].delete_one({"_id": claim})

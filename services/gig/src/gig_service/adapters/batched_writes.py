@@ -25,7 +25,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
-from servicekit.mongo import VERSION_FIELD, outcome_unknown
+from servicekit.mongo import VERSION_FIELD
 from servicekit.mongo.unit_of_work import WRITE_CLAIMS_COLLECTION
 
 VersionedUpdate = tuple[Any, int, Mapping[str, Any]]  # (document id, version read, update document)
@@ -82,15 +82,8 @@ async def _claimed_batch(
             collection,
             [({"_id": i}, u) for i, v, u in held if current.get(i) == v],
         )
-    except BaseException as error:
-        if outcome_unknown(error):
-            # Some updates may still land: the claims stay until their lease expires, as servicekit's
-            # single write keeps its claim then, so no other writer matches the versions read here meanwhile.
-            held_keys = []
-        raise
     finally:
-        if held_keys:
-            await claims.delete_many({"_id": {"$in": held_keys}})
+        await claims.delete_many({"_id": {"$in": held_keys}})
 
 
 async def _versions(collection: AsyncCollection[Any], ids: Sequence[Any]) -> dict[Any, Any]:

@@ -34,14 +34,6 @@ class StaleGigVersion(GigError):
     default_message = "The gig was changed since you read it; reload it and try again"
 
 
-class GigBusy(GigError):
-    """The gig stayed busy with the service's own writes (ratings, seller summaries) for the seller write's
-    whole time budget. The client's version is still good: the same request may be sent again."""
-
-    code = "gig_busy"
-    default_message = "The gig is busy with other updates; send the same request again in a moment"
-
-
 class CoverNotYours(GigError):
     code = "forbidden"
     default_message = "The cover image must be an upload of yours"

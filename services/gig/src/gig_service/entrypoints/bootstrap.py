@@ -35,7 +35,6 @@ from gig_service.entrypoints.projection import (
     PROJECTION_SUBSCRIPTION,
     projection_handler,
 )
-from gig_service.service_layer.handlers import SellerWrites
 from gig_service.settings import GigSettings
 
 if TYPE_CHECKING:
@@ -51,7 +50,6 @@ class GigDependencies:
     events: EventWorkers
     media: ObjectStore
     covers: StoredCoverImages
-    seller_writes: SellerWrites  # the consumers' per-gig locks, shared with sellers' HTTP writes
     upload_expiry_seconds: int
     ensure_indexes: Callable[[], Awaitable[None]]
 
@@ -104,8 +102,7 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
     def new_uow() -> GigUnitOfWork:
         return GigUnitOfWork(database, write_claims=claims)
 
-    # One gig is written by one of this process's consumer deliveries or seller requests at a time
-    # (service_layer.denormalised, service_layer.handlers): the one instance for all of them.
+    # One gig is written by one of this process's consumer deliveries at a time (service_layer.denormalised).
     gig_writes = KeyedLocks()
     for declared, handler in (
         (SELLERS_SUBSCRIPTION, seller_handler(new_uow, gig_writes)),
@@ -125,7 +122,6 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         events=events,
         media=media,
         covers=StoredCoverImages(media),
-        seller_writes=SellerWrites(gig_writes, settings.seller_write_budget_seconds),
         upload_expiry_seconds=settings.object_store_upload_expiry_seconds,
         ensure_indexes=partial(ensure_gig_indexes, database[GIGS_COLLECTION]),
     )

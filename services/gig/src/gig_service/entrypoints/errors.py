@@ -10,14 +10,7 @@ from servicekit.media import MEDIA_ERRORS
 from servicekit.mongo import ConcurrentUpdateError
 from servicekit.search import InvalidCursorError
 
-from gig_service.domain.errors import (
-    CoverNotYours,
-    GigBusy,
-    GigNotFound,
-    InvalidGig,
-    NotGigOwner,
-    StaleGigVersion,
-)
+from gig_service.domain.errors import CoverNotYours, GigNotFound, InvalidGig, NotGigOwner, StaleGigVersion
 
 
 def _is_search_overloaded_or_starting(error: BaseException) -> bool:
@@ -40,7 +33,6 @@ GIG_ERRORS = ErrorTable(
         NotGigOwner: ErrorReport(403),
         CoverNotYours: ErrorReport(403),
         StaleGigVersion: ErrorReport(409),
-        GigBusy: ErrorReport(503, retry_after_seconds=1),  # logged with the gig id by the handler
         ConcurrentUpdateError: ErrorReport(
             409, code="conflict", message="The gig was changed concurrently; reload it and try again"
         ),

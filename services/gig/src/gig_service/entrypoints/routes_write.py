@@ -1,10 +1,7 @@
 """Owner-only writes under /api/v1/gigs: parse -> command -> handler -> response.
 
 Optimistic concurrency: every change carries the `version` the client read (in the body; for DELETE as the
-`version` query parameter). A version older than the seller's last change, or a concurrent edit of the
-seller's that won, gets 409. The service's own writes of the gig (ratings, seller summaries) never refuse a
-change: it waits for them and retries, and only a gig busy with them for the whole write budget gets 503
-`gig_busy` with Retry-After (the same request may be sent again; service_layer.handlers).
+`version` query parameter). A version that is no longer current, or a concurrent writer that won, gets 409.
 
 Putting a gig in front of buyers (create, update, activate) needs a verified email address (403
 `email_not_verified`, docs/security.md); deleting one does not: taking something down is never blocked.
@@ -12,7 +9,7 @@ Putting a gig in front of buyers (create, update, activate) needs a verified ema
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from servicekit.public_api import COUNTER_MAX, error_responses, public_operation
@@ -24,25 +21,6 @@ from gig_service.service_layer import handlers
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 
 router = APIRouter(prefix="/api/v1/gigs", tags=["gigs"])
-
-
-def _seller_write_responses() -> dict[int | str, dict[str, Any]]:
-    """The error answers of a change to an existing gig, with what its 409 and 503 mean for the client."""
-    responses = error_responses(401, 403, 404, 409, 422, 503)
-    responses[409] = {
-        **responses[409],
-        "description": "`conflict`: the version sent is older than the seller's last change of the gig, or "
-        "another change of the seller's from the same version got in first: reload the gig and apply the "
-        "change to what it is now",
-    }
-    responses[503] = {
-        **responses[503],
-        "description": "`gig_busy`: the gig stayed busy with the service's own updates (ratings, seller "
-        "summaries) for the whole write budget; the version sent is still good: send the same request again "
-        "after `Retry-After` seconds. `unavailable` (the gig store) and `object_store_unavailable` (a cover "
-        "image check): an outage, also with `Retry-After`",
-    }
-    return responses
 
 
 @router.post(
@@ -59,28 +37,28 @@ async def create_gig(body: GigFields, user_id: VerifiedUserIdDep, deps: GigDeps)
 
 @router.patch(
     "/{gig_id}",
-    responses=_seller_write_responses(),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.update", session="required"),
 )
 async def update_gig(gig_id: PathId, body: GigChangesIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = UpdateGig(gig_id=gig_id, user_id=user_id, expected_version=body.version, changes=body.changes())
-    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers, deps.seller_writes))
+    return GigOut.of(await handlers.update_gig(command, deps.new_uow, deps.covers))
 
 
 @router.put(
     "/{gig_id}/active",
-    responses=_seller_write_responses(),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.setActive", session="required"),
 )
 async def set_gig_active(gig_id: PathId, body: ActiveIn, user_id: VerifiedUserIdDep, deps: GigDeps) -> GigOut:
     command = SetGigActive(gig_id=gig_id, user_id=user_id, expected_version=body.version, active=body.active)
-    return GigOut.of(await handlers.set_gig_active(command, deps.new_uow, deps.seller_writes))
+    return GigOut.of(await handlers.set_gig_active(command, deps.new_uow))
 
 
 @router.delete(
     "/{gig_id}",
     status_code=204,
-    responses=_seller_write_responses(),
+    responses=error_responses(401, 403, 404, 409, 422, 503),
     **public_operation("gigs.delete", session="required"),
 )
 async def delete_gig(
@@ -90,6 +68,6 @@ async def delete_gig(
     deps: GigDeps,
 ) -> Response:
     await handlers.delete_gig(
-        DeleteGig(gig_id=gig_id, user_id=user_id, expected_version=version), deps.new_uow, deps.seller_writes
+        DeleteGig(gig_id=gig_id, user_id=user_id, expected_version=version), deps.new_uow
     )
     return Response(status_code=204)

@@ -10,13 +10,11 @@ Neither may apply twice:
   are written one by one;
 - a rating is counted once per review id: the gig document remembers recent review ids in the same write as
   the counters, and the applied-reviews ledger (unique `_id`) remembers every id once that write is done.
-Within a process, writes of one gig by these paths and by its seller's requests are serialised
-(`servicekit.locks.KeyedLocks`, one shared instance built by the composition root), and so are one seller's
-summaries (`seller_key`, always taken before a gig's key, never while holding one): the review consumer holds
-up to its prefetch (16) deliveries at once, and a popular gig's ratings would otherwise race each other for
-one document, most losing each round and backing off, on FerretDB at several round trips per attempt (a write
-claim). A write that still loses a race (another replica, a seller fan-out's batched write, FerretDB's write
-claim) is retried on fresh state.
+Within a process, writes of one gig by these paths are serialised (`servicekit.locks.KeyedLocks`, one shared
+instance built by the composition root): the review consumer holds up to its prefetch (16) deliveries at once,
+and a popular gig's ratings would otherwise race each other for one document, most losing each round and
+backing off, on FerretDB at several round trips per attempt (a write claim). A write that still loses a race
+(another replica, a seller's own edit, FerretDB's write claim) is retried on fresh state.
 """
 
 from __future__ import annotations
@@ -74,25 +72,8 @@ async def retry_on_conflict(write: Callable[[], Awaitable[T]], *, budget: float 
         pause = min(pause * 2, _LONGEST_PAUSE)
 
 
-def seller_key(seller_id: str) -> tuple[str, str]:
-    """A seller's key in the shared `KeyedLocks` (gig ids are plain strings, so the two never meet)."""
-    return ("seller", seller_id)
-
-
 async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> int:
-    """Keep the newest summary of `seller` and copy it into each of their gigs; returns gigs changed now.
-
-    One of a seller's deliveries at a time per process (`seller_key`): the consumer's prefetch holds several
-    of one seller's events at once (a profile edit and the ratings around it), which otherwise all read the
-    same replica document, all but one lost its conditional write, backed off and read again, round after
-    round (FerretDB: a write claim each time), and their fan-outs fought over the same gigs. Held in order,
-    each delivery's read sees the previous one's write, and an older summary finds the newer one and stops.
-    """
-    async with gig_writes.hold(seller_key(seller.user_id)):
-        return await _record_seller(seller, new_uow, gig_writes=gig_writes)
-
-
-async def _record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> int:
+    """Keep the newest summary of `seller` and copy it into each of their gigs; returns gigs changed now."""
 
     async def keep_newest() -> None:
         async with new_uow() as uow:

@@ -4,13 +4,8 @@ Every seller change is checked twice against lost updates: the client's `expecte
 that already held the seller's last change (`Gig.ensure_seller_read`, else `StaleGigVersion`, 409; versions
 made since by ratings or seller summaries do not count against it), and the write itself is conditional on
 the version read here. A writer that raced past the first check loses on the second and is tried again on
-fresh state, where a seller edit that won the race refuses it (409).
-Ratings and seller summaries written meanwhile are the service's own business, not the seller's conflict, so
-they never fail the edit: within the process the edit takes the gig's lock in the `KeyedLocks` the consumers
-share (it waits for their write instead of racing it); writes of other replicas it outlasts by retrying on
-fresh state with jittered backoff for a time budget (`SellerWrites`). Only a gig that stayed busy for the
-whole budget refuses the edit, with `GigBusy` (503 `gig_busy`, Retry-After): the client's version is still
-good and the same request may simply be sent again.
+fresh state, where a seller edit that won the race refuses it (409); after repeated losses it gets
+servicekit's `ConcurrentUpdateError` (409) too.
 A cover image is accepted only if it is the seller's key (domain) and the uploaded object exists and keeps
 to the gigs area's size and type (`CoverImages`, servicekit.media).
 """
@@ -18,37 +13,26 @@ to the gigs area's size and type (`CoverImages`, servicekit.media).
 from __future__ import annotations
 
 import asyncio
-import logging
+import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from servicekit.locks import KeyedLocks
+from servicekit.mongo import ConcurrentUpdateError
 
-from gig_service.domain.errors import GigBusy, GigNotFound
+from gig_service.domain.errors import GigNotFound
 from gig_service.domain.events import GIG_CREATED, GIG_DELETED, GIG_UPDATED, GigChanged
 from gig_service.domain.model import Gig
 from gig_service.service_layer.commands import CreateGig, DeleteGig, SetGigActive, UpdateGig
 from gig_service.service_layer.cover_images import CoverImages
-from gig_service.service_layer.denormalised import StoreBusyError, refresh_new_gig_seller, retry_on_conflict
+from gig_service.service_layer.denormalised import refresh_new_gig_seller
 from gig_service.service_layer.unit_of_work import GigStore, UnitOfWork
-
-logger = logging.getLogger(__name__)
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 
-# Waiting for the process's own rating and seller writes plus retries against other replicas', per edit:
-# well inside the gateway's 10 s downstream read timeout, so the client gets this service's answer.
-SELLER_WRITE_BUDGET_SECONDS = 5.0
-
-
-@dataclass(frozen=True)
-class SellerWrites:
-    """How a seller's write shares a gig with the service's own writes: the process's per-gig locks (the
-    composition root's one instance, also held by the rating and seller consumers) and the time budget."""
-
-    gig_writes: KeyedLocks = field(default_factory=KeyedLocks)
-    budget_seconds: float = SELLER_WRITE_BUDGET_SECONDS
+# A seller's write that lost to a rating or seller-summary write is made again on fresh state, this often.
+SELLER_WRITE_ATTEMPTS = 5
+_RETRY_PAUSE = 0.02
 
 
 @dataclass(frozen=True)
@@ -69,14 +53,7 @@ async def create_gig(command: CreateGig, new_uow: UnitOfWorkFactory, covers: Cov
             gig.apply_seller(seller)
         uow.gigs.create(gig, GigChanged(GIG_CREATED, gig.state(), 1))
         await uow.commit()
-    try:
-        refreshed = await refresh_new_gig_seller(gig.id, gig.seller_id, gig.seller_version, new_uow)
-    except StoreBusyError as error:
-        # The gig is created: failing the request now would only make the client create it twice. The next
-        # users.seller.* event's fan-out copies the newer summary instead.
-        logger.warning("new gig %s keeps seller summary v%d: %s", gig.id, gig.seller_version, error)
-        refreshed = 0
-    if refreshed:
+    if await refresh_new_gig_seller(gig.id, gig.seller_id, gig.seller_version, new_uow):
         return await get_gig(gig.id, gig.seller_id, new_uow)
     return VersionedGig(gig, 1)
 
@@ -93,8 +70,9 @@ async def _load_owned(store: GigStore, gig_id: str, user_id: str, expected_versi
 
 async def _seller_change(
     new_uow: UnitOfWorkFactory,
-    writes: SellerWrites,
-    command: tuple[str, str, int],
+    gig_id: str,
+    user_id: str,
+    expected_version: int,
     event_type: str,
     change: Callable[[Gig], Awaitable[None]],
 ) -> VersionedGig:
@@ -104,35 +82,23 @@ async def _seller_change(
     change is made again on the fresh state, where the seller's precondition is checked again, so a seller
     edit that won the race in between still refuses this one (409), never overwritten.
     """
-    gig_id, user_id, expected_version = command
-
-    async def attempt() -> VersionedGig:
-        async with new_uow() as uow:
-            gig, version = await _load_owned(uow.gigs, gig_id, user_id, expected_version)
-            await change(gig)
-            gig.edit_version = version + 1
-            uow.gigs.update(gig, GigChanged(event_type, gig.state(), version + 1))
-            await uow.commit()
-        return VersionedGig(gig, version + 1)
-
-    loop = asyncio.get_running_loop()
-    deadline, holding = loop.time() + writes.budget_seconds, False
-    try:
-        async with writes.gig_writes.hold(gig_id, wait_at_most=writes.budget_seconds):
-            holding = True
-            return await retry_on_conflict(attempt, budget=max(deadline - loop.time(), 0.0))
-    except (TimeoutError, StoreBusyError) as error:
-        if isinstance(error, TimeoutError) and holding:
-            raise  # not the wait for the lock: a timeout of the write itself (e.g. the cover check)
-        logger.warning(
-            "seller write of gig %s gave up after %.1f s: %s", gig_id, writes.budget_seconds, error
-        )
-        raise GigBusy() from error
+    for attempt in range(1, SELLER_WRITE_ATTEMPTS + 1):
+        try:
+            async with new_uow() as uow:
+                gig, version = await _load_owned(uow.gigs, gig_id, user_id, expected_version)
+                await change(gig)
+                gig.edit_version = version + 1
+                uow.gigs.update(gig, GigChanged(event_type, gig.state(), version + 1))
+                await uow.commit()
+            return VersionedGig(gig, version + 1)
+        except ConcurrentUpdateError:
+            if attempt == SELLER_WRITE_ATTEMPTS:
+                raise  # still racing after that many tries: 409, the client reloads
+            await asyncio.sleep(_RETRY_PAUSE * attempt * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def update_gig(
-    command: UpdateGig, new_uow: UnitOfWorkFactory, covers: CoverImages, writes: SellerWrites
-) -> VersionedGig:
+async def update_gig(command: UpdateGig, new_uow: UnitOfWorkFactory, covers: CoverImages) -> VersionedGig:
     checked: set[str] = set()
 
     async def change(gig: Gig) -> None:
@@ -142,27 +108,27 @@ async def update_gig(
             await covers.ensure_usable(new_cover, gig.seller_id)
             checked.add(new_cover)
 
-    return await _seller_change(new_uow, writes, _target(command), GIG_UPDATED, change)
+    return await _seller_change(
+        new_uow, command.gig_id, command.user_id, command.expected_version, GIG_UPDATED, change
+    )
 
 
-async def set_gig_active(
-    command: SetGigActive, new_uow: UnitOfWorkFactory, writes: SellerWrites
-) -> VersionedGig:
+async def set_gig_active(command: SetGigActive, new_uow: UnitOfWorkFactory) -> VersionedGig:
     async def change(gig: Gig) -> None:
         gig.set_active(command.active)
 
-    return await _seller_change(new_uow, writes, _target(command), GIG_UPDATED, change)
+    return await _seller_change(
+        new_uow, command.gig_id, command.user_id, command.expected_version, GIG_UPDATED, change
+    )
 
 
-async def delete_gig(command: DeleteGig, new_uow: UnitOfWorkFactory, writes: SellerWrites) -> None:
+async def delete_gig(command: DeleteGig, new_uow: UnitOfWorkFactory) -> None:
     async def change(gig: Gig) -> None:
         gig.delete()
 
-    await _seller_change(new_uow, writes, _target(command), GIG_DELETED, change)
-
-
-def _target(command: UpdateGig | SetGigActive | DeleteGig) -> tuple[str, str, int]:
-    return command.gig_id, command.user_id, command.expected_version
+    await _seller_change(
+        new_uow, command.gig_id, command.user_id, command.expected_version, GIG_DELETED, change
+    )
 
 
 async def get_gig(gig_id: str, viewer_id: str | None, new_uow: UnitOfWorkFactory) -> VersionedGig:
