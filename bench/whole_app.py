@@ -68,7 +68,9 @@ async def whole_app(
             internal_keypair=generate_ed25519_pem_pair(),
             log_dir=log_dir,
             gateway_env={**level, "REFRESH_REUSE_GRACE_SECONDS": "5", **(gateway_env or {})},
-            auth_env=level,
+            # Production password hashing: the e2e stack lowers it for tests (HASHING_COST=fast-for-tests),
+            # which would make signups ~300x cheaper here and inflate every rate these benchmarks report.
+            auth_env={**level, "HASHING_COST": "production"},
             notification_env=level,
             gig_env=level,
             mongodb_url=mongodb.url(database),
