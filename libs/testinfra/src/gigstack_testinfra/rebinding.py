@@ -3,8 +3,10 @@
 `free_port()` hands out a port that was free a moment ago; between that and the child's `bind()` another
 process (another pytest session, a benchmark, a server picking its own ports) may take it. The child then
 exits with "address already in use" (or, for servers that log and carry on, never becomes ready), and the
-launcher starts it again on a new port. The port is replaced where a launcher passes it: as a whole argument
-or environment value (`8123`), or at the end of an address or URL (`127.0.0.1:8123`, `http://h:8123/x`).
+launcher starts it again on a new port. A health check answered while another process holds the listening
+socket (`listener_belongs_elsewhere`) is not taken for the child's, whether or not the child has said so
+yet. The port is replaced where a launcher passes it: as a whole argument or environment value (`8123`), or
+at the end of an address or URL (`127.0.0.1:8123`, `http://h:8123/x`).
 """
 
 from __future__ import annotations
