@@ -25,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -43,6 +43,7 @@ from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
 from servicekit.metrics import OutboxMetrics
 from servicekit.tracing import inject_trace_headers
+from servicekit.write_claims import VERSION_FIELD, WriteClaims
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,18 @@ _ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (
 )
 
 Document = dict[str, Any]
+Written = TypeVar("Written")
+
+
+class _Failure(NamedTuple):
+    """An entry of this pass that was not confirmed, kept to be counted (and maybe parked) after the pass."""
+
+    collection: AsyncCollection[Any]
+    document_id: Any
+    version: Any  # the document's version as the pass read it (None when it is not versioned)
+    attempts_so_far: int
+    entry: Document
+    error: BaseException
 
 
 def outbox_entry(envelope: EventEnvelope) -> Document:
@@ -190,6 +203,8 @@ class MongoOutboxRelay(PollingRelay):
         full_scan_interval_seconds: float = 30.0,
         backoff: Backoff | None = None,
         park_after_attempts: int = 10,
+        write_claims: bool = True,
+        claim_lease_seconds: float = 30.0,
     ) -> None:
         super().__init__(
             service_name=service_name,
@@ -205,11 +220,14 @@ class MongoOutboxRelay(PollingRelay):
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
         self._park_after = park_after_attempts
-        # This pass's failed entries, (collection, document id, attempts so far, entry, error); counted and
-        # parked once the pass is over, when it is known whether the broker confirmed anything.
-        self._failures: list[tuple[AsyncCollection[Any], Any, int, Document, BaseException]] = []
+        # The writers' claims (servicekit.write_claims), taken around every update of a versioned document.
+        self._claims = WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
+        # This pass's failed entries; counted and parked once the pass is over, when it is known whether the
+        # broker confirmed anything.
+        self._failures: list[_Failure] = []
         self._confirmed_in_pass = False
-        self._failed_documents: set[tuple[str, str]] = set()
+        # Documents this pass left with entries (failed, or being written): the full scan skips them.
+        self._left_documents: set[tuple[str, str]] = set()
         bus.add_unroutable_listener(metrics.record_unroutable)
 
     @property
@@ -233,7 +251,7 @@ class MongoOutboxRelay(PollingRelay):
         published = 0
         scan_backlog = False
         self._failures, self._confirmed_in_pass = [], False
-        self._failed_documents.clear()
+        self._left_documents.clear()
         for collection in self._collections:
             published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
             if full_scan and not self._broker_away():
@@ -251,15 +269,13 @@ class MongoOutboxRelay(PollingRelay):
         if self._failures:
             failures, self._failures = self._failures, []
             await self._record_failures(failures)
-            first_error = failures[0][4]
+            first_error = failures[0].error
             if not isinstance(first_error, Exception):
                 raise first_error
             raise PublishFailed(f"{len(failures)} Mongo outbox events not confirmed") from first_error
         return published
 
-    async def _record_failures(
-        self, failures: Sequence[tuple[AsyncCollection[Any], Any, int, Document, BaseException]]
-    ) -> None:
+    async def _record_failures(self, failures: Sequence[_Failure]) -> None:
         """Count each failure against its entry (and park it) only if the entry is at fault.
 
         It is when the broker refused it (unroutable), when it could not even be turned into a message (a
@@ -267,69 +283,106 @@ class MongoOutboxRelay(PollingRelay):
         broker was reachable). Any other error of a pass that confirmed nothing (a closed bus, a broker
         outage) counts against nothing.
         """
-        for collection, document_id, attempts_so_far, entry, error in failures:
-            if not (isinstance(error, _ENTRY_AT_FAULT) or self._confirmed_in_pass):
-                continue
-            attempts = attempts_so_far + 1
-            entry_id = str(entry["id"])
-            reason = repr(error)[:_MAX_ERROR_CHARS]
-            if attempts < self._park_after:
-                await collection.update_one(
-                    {"_id": document_id}, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}}
-                )
-                continue
-            parked = {
-                "entry": entry,
-                "attempts": attempts,
-                "last_error": reason,
-                "parked_at": datetime.now(UTC),
-            }
+        for failure in failures:
+            if isinstance(failure.error, _ENTRY_AT_FAULT) or self._confirmed_in_pass:
+                await self._record_failure(failure)
+
+    async def _record_failure(self, failure: _Failure) -> None:
+        """Count the failure in `_outbox_attempts`, or park the entry once it has failed often enough.
+
+        A document being written (claim held, or its version moved since the pass read it) is left alone
+        this pass: the entry is published again by the next one, and counted or parked then.
+        """
+        collection, entry = failure.collection, failure.entry
+        attempts = failure.attempts_so_far + 1
+        entry_id = str(entry["id"])
+        reason = repr(failure.error)[:_MAX_ERROR_CHARS]
+
+        async def count(where: Mapping[str, Any]) -> None:
+            await collection.update_one(where, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}})
+
+        async def park(where: Mapping[str, Any]) -> bool:
             # One update moves the entry, so it is never in both arrays nor in neither (exact-value removal,
-            # as in `_relay_document`).
-            await collection.update_one(
-                {"_id": document_id},
-                {
-                    "$pullAll": {OUTBOX_FIELD: [entry]},
-                    "$push": {OUTBOX_PARKED_FIELD: parked},
-                    "$set": {OUTBOX_HAS_PARKED_FIELD: True},
-                    "$unset": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": ""},
-                },
-            )
-            await self._unflag_if_empty(collection, document_id)
-            self._metrics.record_parked(str(entry.get("type")))
-            logger.error(
-                "outbox event %s (%s) of %s in %s/%r parked after %d failed publications: %s; the other "
-                "events go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
-                entry_id,
-                entry.get("type"),
-                self.service_name,
-                collection.name,
-                document_id,
-                attempts,
-                reason,
-            )
+            # as in `_settle`).
+            parked = {"entry": entry, "attempts": attempts, "last_error": reason}
+            parked["parked_at"] = datetime.now(UTC)
+            move = {
+                "$pullAll": {OUTBOX_FIELD: [entry]},
+                "$push": {OUTBOX_PARKED_FIELD: parked},
+                "$set": {OUTBOX_HAS_PARKED_FIELD: True},
+                "$unset": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": ""},
+            }
+            if (await collection.update_one(where, move)).matched_count != 1:
+                return False
+            await self._unflag_if_empty(collection, where)
+            return True
+
+        if attempts < self._park_after:
+            await self._serialised(collection, failure.document_id, failure.version, count)
+            return
+        if not await self._serialised(collection, failure.document_id, failure.version, park):
+            return
+        self._metrics.record_parked(str(entry.get("type")))
+        logger.error(
+            "outbox event %s (%s) of %s in %s/%r parked after %d failed publications: %s; the other "
+            "events go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
+            entry_id,
+            entry.get("type"),
+            self.service_name,
+            collection.name,
+            failure.document_id,
+            attempts,
+            reason,
+        )
+
+    async def _serialised(
+        self,
+        collection: AsyncCollection[Any],
+        document_id: Any,
+        version: Any,
+        write: Callable[[Mapping[str, Any]], Awaitable[Written]],
+    ) -> Written | None:
+        """`write(filter)` of one aggregate document, serialised with its writers; None when not written.
+
+        With write claims on (FerretDB) a versioned document is written only under the claim a writer of its
+        next version would take, and `filter` also requires the version as read, so no writer can change
+        the document in between and the relay never bumps the version: a writer that read it before still
+        wins its claim afterwards. None when the claim is held; a moved version makes `write`'s updates
+        match nothing. Either way the entries stay for the next pass (published again: at least once).
+        Without claims (MongoDB, DocumentDB: updates are atomic there), or for a document without a
+        version, `filter` is the `_id` alone, as before claims.
+        """
+        if self._claims is None or not isinstance(version, int) or isinstance(version, bool):
+            return await write({"_id": document_id})
+        claim = await self._claims.take(collection, document_id, version + 1)
+        if claim is None:
+            return None
+        try:
+            return await write({"_id": document_id, VERSION_FIELD: version})
+        finally:
+            await claim.release()
 
     @staticmethod
-    async def _unflag_if_empty(collection: AsyncCollection[Any], document_id: Any) -> None:
+    async def _unflag_if_empty(collection: AsyncCollection[Any], where: Mapping[str, Any]) -> None:
         """Unset the pending flag only if the outbox is empty by now: an entry pushed meanwhile set it."""
         await collection.update_one(
-            {"_id": document_id, PENDING_FILTER_KEY: {"$exists": False}},
-            {"$unset": {OUTBOX_PENDING_FIELD: ""}},
+            {**where, PENDING_FILTER_KEY: {"$exists": False}}, {"$unset": {OUTBOX_PENDING_FIELD: ""}}
         )
 
     async def _relay_matching(
         self, collection: AsyncCollection[Any], query: Mapping[str, Any]
     ) -> tuple[int, int]:
         """(events published, documents read) for up to `batch_size` documents matching `query`."""
-        projection = {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1, OUTBOX_ATTEMPTS_FIELD: 1}
+        projection = {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1, OUTBOX_ATTEMPTS_FIELD: 1, VERSION_FIELD: 1}
         cursor = collection.find(query, projection).limit(self._batch_size)
         documents = await cursor.to_list(length=self._batch_size)
         published = 0
         for document in documents:
             if self._broker_away():
                 break
-            # The pass's full scan also matches a flagged document whose entries just failed: once a pass.
-            if (collection.full_name, repr(document["_id"])) not in self._failed_documents:
+            # The pass's full scan also matches a flagged document whose entries just failed, or that a
+            # writer held: once a pass.
+            if (collection.full_name, repr(document["_id"])) not in self._left_documents:
                 published += await self._relay_document(collection, document)
         return published, len(documents)
 
@@ -338,7 +391,7 @@ class MongoOutboxRelay(PollingRelay):
         the rest of the pass would only wait out one publish deadline per document (the pass was cut short at
         the first failing document before parking existed; an outage still is)."""
         return not self._bus.is_connected and any(
-            not isinstance(failure[4], _ENTRY_AT_FAULT) for failure in self._failures
+            not isinstance(failure.error, _ENTRY_AT_FAULT) for failure in self._failures
         )
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
@@ -350,14 +403,49 @@ class MongoOutboxRelay(PollingRelay):
         attempts = document.get(OUTBOX_ATTEMPTS_FIELD)
         attempts = attempts if isinstance(attempts, dict) else {}
         failed = [
-            (collection, document["_id"], _count(attempts.get(str(entry["id"]))), entry, result)
+            _Failure(
+                collection,
+                document["_id"],
+                document.get(VERSION_FIELD),
+                _count(attempts.get(str(entry["id"]))),
+                entry,
+                result,
+            )
             for entry, result in zip(entries, results, strict=True)
             if isinstance(result, BaseException)
         ]
         if confirmed:
             self._confirmed_in_pass = True
-        if not failed and len(entries) == len(outbox) and await self._drain(collection, document, outbox):
-            return len(confirmed)
+        settled = True
+        if confirmed or not failed:
+
+            async def settle(where: Mapping[str, Any]) -> bool:
+                await self._settle(collection, where, document, confirmed, attempts, drain=not failed)
+                return True
+
+            version = document.get(VERSION_FIELD)
+            settled = (await self._serialised(collection, document["_id"], version, settle)) is not None
+        if failed:
+            self._failures.extend(failed)
+        if failed or not settled:
+            self._left_documents.add((collection.full_name, repr(document["_id"])))
+        return len(confirmed)
+
+    async def _settle(
+        self,
+        collection: AsyncCollection[Any],
+        where: Mapping[str, Any],
+        document: Document,
+        confirmed: list[Document],
+        attempts: Mapping[str, Any],
+        *,
+        drain: bool,
+    ) -> None:
+        """Remove the `confirmed` entries of `document` (the one matching `where`); unset its flag when
+        `drain` (nothing failed) and nothing else waits."""
+        outbox = document.get(OUTBOX_FIELD) or []
+        if drain and len(confirmed) == len(outbox) and await self._drain(collection, where, outbox):
+            return
         if confirmed:
             # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
             # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
@@ -366,24 +454,21 @@ class MongoOutboxRelay(PollingRelay):
             forgotten = [str(e["id"]) for e in confirmed if str(e["id"]) in attempts]
             if forgotten:
                 update["$unset"] = {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": "" for entry_id in forgotten}
-            await collection.update_one({"_id": document["_id"]}, update)
-        if not failed and document.get(OUTBOX_PENDING_FIELD):
+            await collection.update_one(where, update)
+        if drain and document.get(OUTBOX_PENDING_FIELD):
             # Everything read is out, but more was pushed since (the drain above did not match).
-            await self._unflag_if_empty(collection, document["_id"])
-        if failed:
-            self._failures.extend(failed)
-            self._failed_documents.add((collection.full_name, repr(document["_id"])))
-        return len(confirmed)
+            await self._unflag_if_empty(collection, where)
 
-    async def _drain(self, collection: AsyncCollection[Any], document: Document, outbox: list[Any]) -> bool:
+    async def _drain(
+        self, collection: AsyncCollection[Any], where: Mapping[str, Any], outbox: list[Any]
+    ) -> bool:
         """Empty the outbox and unset the flag in one write, if the outbox is still exactly as read.
 
-        The common case (nothing staged since the read) then costs one update, as the `$pullAll` alone did:
-        on FerretDB each update is an unserialised read-modify-replace, so fewer of them means fewer chances
-        to undo a concurrent writer (module caveat). Equality on the whole array works on every target.
+        The common case (nothing staged since the read) then costs one update, as the `$pullAll` alone did.
+        Equality on the whole array works on every target.
         """
         result = await collection.update_one(
-            {"_id": document["_id"], OUTBOX_FIELD: outbox},
+            {**where, OUTBOX_FIELD: outbox},
             {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: "", OUTBOX_ATTEMPTS_FIELD: ""}},
         )
         return result.matched_count == 1
