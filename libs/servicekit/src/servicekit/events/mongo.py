@@ -10,14 +10,21 @@ The same write also sets a top-level `_outbox_pending: true`, indexed, which the
 queries: `{"_outbox.0": {"$exists": true}}` can use no index (FerretDB fetches and decodes every document:
 ~1.4 s per poll at 10,000 documents; a collection scan on MongoDB too). The relay unsets the flag only when
 the outbox is empty (a conditional update), and a full scan with the old filter at a long interval relays
-what carries no flag (staged before the flag existed, or a flag lost to FerretDB's unserialised updates).
+what carries no flag (staged before the flag existed, or written without a version and write claims).
 
-Caveat measured on FerretDB v1.24 (SQLite handler; its PostgreSQL handler, ADR 0026, updates the same way):
-it applies an update as read → modify → replace by `_id` without any concurrency control, so two concurrent
-updates of one document lose one of them (4 writers x 100 `$push`/`$inc` on one document kept 100). The
-relay's removal is such an update: on FerretDB it can undo a write to the same aggregate that lands within the
-same millisecond. MongoDB and DocumentDB apply single-document updates atomically, where this design is
-exact; on FerretDB (dev and tests) it is best effort.
+FerretDB v1.24 (SQLite and PostgreSQL handlers alike, ADR 0026) applies an update as read → modify → replace
+by `_id` without any concurrency control, so two concurrent updates of one document lose one of them (4
+writers x 100 `$push`/`$inc` on one document kept 100). The relay's removals are such updates. With write
+claims on (`write_claims`, the default, as for `servicekit.mongo.MongoUnitOfWork`), every relay update of a
+versioned document (the drain, `$pullAll`, the unflag, the attempt count, the parking move) runs inside the
+claim a writer of the document's next version would take (`servicekit.write_claims`) and is filtered on the
+version read; the relay never bumps the version. So on FerretDB the relay can no longer undo an aggregate
+write nor resurrect entries it removed, and the flag stays exact (libs/servicekit/tests/events/integration/
+test_mongo_outbox_writer_race.py; without the claims its writer loses about one write in ten). A
+document whose claim is held, or whose version moved since the read, is left for a later pass: its entries
+were published and will be again (at least once; consumers dedupe). What stays unserialised on FerretDB:
+documents without an integer `version` (no writer claims them) and writes that bypass the claims. With
+claims off (MongoDB, DocumentDB, whose updates are atomic) each relay update is sent alone, as before.
 """
 
 from __future__ import annotations
@@ -171,10 +178,12 @@ class MongoOutboxRelay(PollingRelay):
     An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a
     broker outage leaves it in place to be published again; consumers absorb repeats with `claim_event_mongo`.
     Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
+    With `write_claims` (FerretDB) its updates of a versioned document take the writers' claim (module
+    docstring); `claim_lease_seconds` should be the writers' lease.
 
     Every `poll_interval` it reads the documents flagged `_outbox_pending` (indexed; the index is created
     on the first batch); every `full_scan_interval_seconds` it also scans for any non-empty outbox, flagged
-    or not, so documents staged before the flag existed, or whose flag a FerretDB race lost, still go out.
+    or not, so documents staged before the flag existed, or written without claims, still go out.
 
     A failing document does not stop the pass: the others are published, then the pass raises so the loop
     backs off. An entry that keeps failing while the broker is reachable (returned unroutable, not
