@@ -32,9 +32,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -45,6 +45,22 @@ from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
+from servicekit.events.mongo_document_writes import OutboxDocumentWrites
+from servicekit.events.mongo_fields import (
+    FLAGGED_FILTER,
+    OUTBOX_ATTEMPTS_FIELD,
+    OUTBOX_EXCLUDED,
+    OUTBOX_FIELD,
+    OUTBOX_HAS_PARKED_FIELD,
+    OUTBOX_PARKED_FIELD,
+    OUTBOX_PARKED_INDEX,
+    OUTBOX_PENDING_FIELD,
+    OUTBOX_PENDING_INDEX,
+    PARKED_FILTER,
+    PENDING_FILTER,
+    PENDING_FILTER_KEY,
+    PROCESSED_EVENTS_COLLECTION,
+)
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
@@ -52,36 +68,29 @@ from servicekit.metrics import OutboxMetrics
 from servicekit.tracing import inject_trace_headers
 from servicekit.write_claims import VERSION_FIELD, WriteClaims
 
+__all__ = [
+    "FLAGGED_FILTER",
+    "OUTBOX_ATTEMPTS_FIELD",
+    "OUTBOX_EXCLUDED",
+    "OUTBOX_FIELD",
+    "OUTBOX_HAS_PARKED_FIELD",
+    "OUTBOX_PARKED_FIELD",
+    "OUTBOX_PARKED_INDEX",
+    "OUTBOX_PENDING_FIELD",
+    "OUTBOX_PENDING_INDEX",
+    "PARKED_FILTER",
+    "PENDING_FILTER",
+    "PENDING_FILTER_KEY",
+    "PROCESSED_EVENTS_COLLECTION",
+    "MongoOutboxRelay",
+    "claim_event_mongo",
+    "outbox_entry",
+    "stage_events_update",
+    "with_staged_events",
+]
+
 logger = logging.getLogger(__name__)
 
-OUTBOX_FIELD = "_outbox"
-# Top-level, indexed: "this document's outbox may hold entries". Set by every staging write, cleared by the
-# relay once the outbox is empty. Never part of an aggregate: read projections exclude it with the outbox.
-OUTBOX_PENDING_FIELD = "_outbox_pending"
-OUTBOX_PENDING_INDEX = "outbox_pending"
-PROCESSED_EVENTS_COLLECTION = "processed_events"
-# The full (unindexable) test for staged entries: the relay's safety-net scan, and what the flag stands for.
-PENDING_FILTER_KEY = f"{OUTBOX_FIELD}.0"
-PENDING_FILTER: Mapping[str, Any] = {PENDING_FILTER_KEY: {"$exists": True}}
-# The relay's regular poll: an equality on an indexed scalar, served by an index on every target.
-FLAGGED_FILTER: Mapping[str, Any] = {OUTBOX_PENDING_FIELD: True}
-# Failed publications per entry id ({"<event id>": n}), counted only while the broker is reachable; an
-# entry is moved to `_outbox_parked` ({"entry", "attempts", "last_error", "parked_at"}) after
-# `park_after_attempts` of them.
-OUTBOX_ATTEMPTS_FIELD = "_outbox_attempts"
-OUTBOX_PARKED_FIELD = "_outbox_parked"
-# Top-level, indexed: "this document holds parked entries" (what the parked gauge counts, without a scan).
-OUTBOX_HAS_PARKED_FIELD = "_outbox_has_parked"
-OUTBOX_PARKED_INDEX = "outbox_parked"
-PARKED_FILTER: Mapping[str, Any] = {OUTBOX_HAS_PARKED_FIELD: True}
-# For reads of aggregate documents: neither the staged events nor their bookkeeping belong to the aggregate.
-OUTBOX_EXCLUDED: Mapping[str, Any] = {
-    OUTBOX_FIELD: 0,
-    OUTBOX_PENDING_FIELD: 0,
-    OUTBOX_ATTEMPTS_FIELD: 0,
-    OUTBOX_PARKED_FIELD: 0,
-    OUTBOX_HAS_PARKED_FIELD: 0,
-}
 _MAX_ERROR_CHARS = 500
 # Failures that are the entry's own whatever the broker's state: returned unroutable, nacked, not serialisable
 # (a missing field is a LookupError; pamqp raises TypeError/ValueError for a header it cannot encode).
@@ -94,7 +103,6 @@ _ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (
 )
 
 Document = dict[str, Any]
-Written = TypeVar("Written")
 
 
 class _Failure(NamedTuple):
@@ -229,8 +237,10 @@ class MongoOutboxRelay(PollingRelay):
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
         self._park_after = park_after_attempts
-        # The writers' claims (servicekit.write_claims), taken around every update of a versioned document.
-        self._claims = WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
+        # Taking the writers' claims (servicekit.write_claims) around every update of a versioned document.
+        self._writes = OutboxDocumentWrites(
+            WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
+        )
         # This pass's failed entries; counted and parked once the pass is over, when it is known whether the
         # broker confirmed anything.
         self._failures: list[_Failure] = []
@@ -308,28 +318,15 @@ class MongoOutboxRelay(PollingRelay):
         reason = repr(failure.error)[:_MAX_ERROR_CHARS]
 
         async def count(where: Mapping[str, Any]) -> None:
-            await collection.update_one(where, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}})
+            await self._writes.count_attempt(collection, where, entry_id, attempts)
 
         async def park(where: Mapping[str, Any]) -> bool:
-            # One update moves the entry, so it is never in both arrays nor in neither (exact-value removal,
-            # as in `_settle`).
-            parked = {"entry": entry, "attempts": attempts, "last_error": reason}
-            parked["parked_at"] = datetime.now(UTC)
-            move = {
-                "$pullAll": {OUTBOX_FIELD: [entry]},
-                "$push": {OUTBOX_PARKED_FIELD: parked},
-                "$set": {OUTBOX_HAS_PARKED_FIELD: True},
-                "$unset": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": ""},
-            }
-            if (await collection.update_one(where, move)).matched_count != 1:
-                return False
-            await self._unflag_if_empty(collection, where)
-            return True
+            return await self._writes.park(collection, where, entry, attempts=attempts, reason=reason)
 
         if attempts < self._park_after:
-            await self._serialised(collection, failure.document_id, failure.version, count)
+            await self._writes.serialised(collection, failure.document_id, failure.version, count)
             return
-        if not await self._serialised(collection, failure.document_id, failure.version, park):
+        if not await self._writes.serialised(collection, failure.document_id, failure.version, park):
             return
         self._metrics.record_parked(str(entry.get("type")))
         logger.error(
@@ -342,40 +339,6 @@ class MongoOutboxRelay(PollingRelay):
             failure.document_id,
             attempts,
             reason,
-        )
-
-    async def _serialised(
-        self,
-        collection: AsyncCollection[Any],
-        document_id: Any,
-        version: Any,
-        write: Callable[[Mapping[str, Any]], Awaitable[Written]],
-    ) -> Written | None:
-        """`write(filter)` of one aggregate document, serialised with its writers; None when not written.
-
-        With write claims on (FerretDB) a versioned document is written only under the claim a writer of its
-        next version would take, and `filter` also requires the version as read, so no writer can change
-        the document in between and the relay never bumps the version: a writer that read it before still
-        wins its claim afterwards. None when the claim is held; a moved version makes `write`'s updates
-        match nothing. Either way the entries stay for the next pass (published again: at least once).
-        Without claims (MongoDB, DocumentDB: updates are atomic there), or for a document without a
-        version, `filter` is the `_id` alone, as before claims.
-        """
-        if self._claims is None or not isinstance(version, int) or isinstance(version, bool):
-            return await write({"_id": document_id})
-        claim = await self._claims.take(collection, document_id, version + 1)
-        if claim is None:
-            return None
-        try:
-            return await write({"_id": document_id, VERSION_FIELD: version})
-        finally:
-            await claim.release()
-
-    @staticmethod
-    async def _unflag_if_empty(collection: AsyncCollection[Any], where: Mapping[str, Any]) -> None:
-        """Unset the pending flag only if the outbox is empty by now: an entry pushed meanwhile set it."""
-        await collection.update_one(
-            {**where, PENDING_FILTER_KEY: {"$exists": False}}, {"$unset": {OUTBOX_PENDING_FIELD: ""}}
         )
 
     async def _relay_matching(
@@ -429,58 +392,18 @@ class MongoOutboxRelay(PollingRelay):
         if confirmed or not failed:
 
             async def settle(where: Mapping[str, Any]) -> bool:
-                await self._settle(collection, where, document, confirmed, attempts, drain=not failed)
+                await self._writes.settle(collection, where, document, confirmed, attempts, drain=not failed)
                 return True
 
             version = document.get(VERSION_FIELD)
-            settled = (await self._serialised(collection, document["_id"], version, settle)) is not None
+            settled = (
+                await self._writes.serialised(collection, document["_id"], version, settle)
+            ) is not None
         if failed:
             self._failures.extend(failed)
         if failed or not settled:
             self._left_documents.add((collection.full_name, repr(document["_id"])))
         return len(confirmed)
-
-    async def _settle(
-        self,
-        collection: AsyncCollection[Any],
-        where: Mapping[str, Any],
-        document: Document,
-        confirmed: list[Document],
-        attempts: Mapping[str, Any],
-        *,
-        drain: bool,
-    ) -> None:
-        """Remove the `confirmed` entries of `document` (the one matching `where`); unset its flag when
-        `drain` (nothing failed) and nothing else waits."""
-        outbox = document.get(OUTBOX_FIELD) or []
-        if drain and len(confirmed) == len(outbox) and await self._drain(collection, where, outbox):
-            return
-        if confirmed:
-            # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
-            # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
-            # pushed since the read are different values, so they stay for the next round.
-            update: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: confirmed}}
-            forgotten = [str(e["id"]) for e in confirmed if str(e["id"]) in attempts]
-            if forgotten:
-                update["$unset"] = {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": "" for entry_id in forgotten}
-            await collection.update_one(where, update)
-        if drain and document.get(OUTBOX_PENDING_FIELD):
-            # Everything read is out, but more was pushed since (the drain above did not match).
-            await self._unflag_if_empty(collection, where)
-
-    async def _drain(
-        self, collection: AsyncCollection[Any], where: Mapping[str, Any], outbox: list[Any]
-    ) -> bool:
-        """Empty the outbox and unset the flag in one write, if the outbox is still exactly as read.
-
-        The common case (nothing staged since the read) then costs one update, as the `$pullAll` alone did.
-        Equality on the whole array works on every target.
-        """
-        result = await collection.update_one(
-            {**where, OUTBOX_FIELD: outbox},
-            {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: "", OUTBOX_ATTEMPTS_FIELD: ""}},
-        )
-        return result.matched_count == 1
 
     async def _publish(self, entry: Document) -> None:
         occurred_at = entry.get("occurred_at")
