@@ -21,8 +21,8 @@ claim a writer of the document's next version would take (`servicekit.write_clai
 version read; the relay never bumps the version. So on FerretDB the relay can no longer undo an aggregate
 write nor resurrect entries it removed, and the flag stays exact (libs/servicekit/tests/events/integration/
 test_mongo_outbox_writer_race.py; without the claims its writer loses about one write in ten). A
-document whose claim is held, or whose version moved since the read, is left for a later pass: its entries
-were published and will be again (at least once; consumers dedupe). What stays unserialised on FerretDB:
+document whose version moved since the read is read and claimed again (a few times); one whose claim is held
+is left for a later pass: its entries were published and will be again (at least once; consumers dedupe). What stays unserialised on FerretDB:
 documents without an integer `version` (no writer claims them) and writes that bypass the claims. With
 claims off (MongoDB, DocumentDB, whose updates are atomic) each relay update is sent alone, as before.
 """
@@ -317,8 +317,8 @@ class MongoOutboxRelay(PollingRelay):
         entry_id = str(entry["id"])
         reason = repr(failure.error)[:_MAX_ERROR_CHARS]
 
-        async def count(where: Mapping[str, Any]) -> None:
-            await self._writes.count_attempt(collection, where, entry_id, attempts)
+        async def count(where: Mapping[str, Any]) -> bool:
+            return await self._writes.count_attempt(collection, where, entry_id, attempts)
 
         async def park(where: Mapping[str, Any]) -> bool:
             return await self._writes.park(collection, where, entry, attempts=attempts, reason=reason)
@@ -392,13 +392,12 @@ class MongoOutboxRelay(PollingRelay):
         if confirmed or not failed:
 
             async def settle(where: Mapping[str, Any]) -> bool:
-                await self._writes.settle(collection, where, document, confirmed, attempts, drain=not failed)
-                return True
+                return await self._writes.settle(
+                    collection, where, document, confirmed, attempts, drain=not failed
+                )
 
             version = document.get(VERSION_FIELD)
-            settled = (
-                await self._writes.serialised(collection, document["_id"], version, settle)
-            ) is not None
+            settled = await self._writes.serialised(collection, document["_id"], version, settle)
         if failed:
             self._failures.extend(failed)
         if failed or not settled:

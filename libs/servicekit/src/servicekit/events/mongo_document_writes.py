@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -29,7 +29,9 @@ from servicekit.events.mongo_fields import (
 from servicekit.write_claims import VERSION_FIELD, WriteClaims
 
 Document = dict[str, Any]
-Written = TypeVar("Written")
+# How often a relay write re-reads the version of a document written meanwhile before leaving it to a later
+# pass: a writer's update takes a few round trips, so a document is rarely written more often than that.
+VERSION_READS = 3
 
 
 class OutboxDocumentWrites:
@@ -43,25 +45,34 @@ class OutboxDocumentWrites:
         collection: AsyncCollection[Any],
         document_id: Any,
         version: Any,
-        write: Callable[[Mapping[str, Any]], Awaitable[Written]],
-    ) -> Written | None:
-        """`write(filter)` of the document, serialised with its writers; None when it could not run.
+        write: Callable[[Mapping[str, Any]], Awaitable[bool]],
+    ) -> bool:
+        """`write(filter)` of the document, serialised with its writers; False when it was not written.
 
-        With claims and an integer `version` (as read), `filter` is `{_id, version}` and `write` runs inside
-        the claim on `version + 1`: None when someone holds it, and a version moved since the read makes
-        `write`'s updates match nothing. Either way the entries stay for a later pass (published again: at
-        least once). Otherwise (no claims, or a document without a version, which no writer claims)
-        `filter` is `{_id}` and `write` always runs.
+        `write` returns whether the document matched `filter`. With claims and an integer `version` (as
+        read), `filter` is `{_id, version}` and `write` runs inside the claim on `version + 1`. A held claim
+        leaves the document to a later pass (a writer is on it); a version moved since the read is read
+        again and claimed again, up to `VERSION_READS` times, so a document written often still gets its
+        entries removed rather than published pass after pass. Whatever is not written stays for a later
+        pass (published again: at least once). Without claims, or for a document without a version (which no
+        writer claims), `filter` is `{_id}` and `write` runs once.
         """
-        if self._claims is None or not isinstance(version, int) or isinstance(version, bool):
+        if self._claims is None or not _is_version(version):
             return await write({"_id": document_id})
-        claim = await self._claims.take(collection, document_id, version + 1)
-        if claim is None:
-            return None
-        try:
-            return await write({"_id": document_id, VERSION_FIELD: version})
-        finally:
-            await claim.release()
+        for _ in range(VERSION_READS):
+            claim = await self._claims.take(collection, document_id, version + 1)
+            if claim is None:
+                return False
+            try:
+                if await write({"_id": document_id, VERSION_FIELD: version}):
+                    return True
+            finally:
+                await claim.release()
+            current = await collection.find_one({"_id": document_id}, {VERSION_FIELD: 1})
+            version = current.get(VERSION_FIELD) if current is not None else None
+            if not _is_version(version):
+                return False
+        return False
 
     async def settle(
         self,
@@ -72,12 +83,12 @@ class OutboxDocumentWrites:
         attempts: Mapping[str, Any],
         *,
         drain: bool,
-    ) -> None:
+    ) -> bool:
         """Remove the `confirmed` entries of `document` (the one matching `where`); unset its flag when
-        `drain` (nothing failed) and nothing else waits."""
+        `drain` (nothing failed) and nothing else waits. False when no document matched `where`."""
         outbox = document.get(OUTBOX_FIELD) or []
         if drain and len(confirmed) == len(outbox) and await self._drain(collection, where, outbox):
-            return
+            return True
         if confirmed:
             # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
             # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
@@ -86,10 +97,12 @@ class OutboxDocumentWrites:
             forgotten = [str(e["id"]) for e in confirmed if str(e["id"]) in attempts]
             if forgotten:
                 update["$unset"] = {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": "" for entry_id in forgotten}
-            await collection.update_one(where, update)
+            if (await collection.update_one(where, update)).matched_count != 1:
+                return False
         if drain and document.get(OUTBOX_PENDING_FIELD):
             # Everything read is out, but more was pushed since (the drain above did not match).
             await self.unflag_if_empty(collection, where)
+        return True
 
     @staticmethod
     async def _drain(collection: AsyncCollection[Any], where: Mapping[str, Any], outbox: list[Any]) -> bool:
@@ -114,8 +127,9 @@ class OutboxDocumentWrites:
     @staticmethod
     async def count_attempt(
         collection: AsyncCollection[Any], where: Mapping[str, Any], entry_id: str, attempts: int
-    ) -> None:
-        await collection.update_one(where, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}})
+    ) -> bool:
+        update = {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}}
+        return (await collection.update_one(where, update)).matched_count == 1
 
     async def park(
         self,
@@ -139,3 +153,7 @@ class OutboxDocumentWrites:
             return False
         await self.unflag_if_empty(collection, where)
         return True
+
+
+def _is_version(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

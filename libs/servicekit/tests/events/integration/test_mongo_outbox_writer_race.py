@@ -266,3 +266,25 @@ async def test_a_refused_entry_of_a_versioned_document_is_parked_only_while_no_w
     assert (parked["version"], parked["seen"]) == (1, [])
     assert OUTBOX_PENDING_FIELD not in parked
     assert await database[WRITE_CLAIMS_COLLECTION].count_documents({}) == 0
+
+
+async def test_a_document_written_since_the_relay_read_it_is_claimed_again_at_its_new_version(
+    database: AsyncDatabase[Any], bus: EventBus, probe: Any, outbox_metrics: OutboxMetrics
+) -> None:
+    # Driven step by step: the relay reads version 1, a writer commits version 2 (pushing a second entry),
+    # then the relay removes what it published. Filtered on version 1 that matches nothing; the relay reads
+    # the version again, claims version 3 and removes the first entry, keeping the second for the next pass.
+    await probe.tap("tests.mongo.moved.tap", EVENT_TYPE)
+    first = _counted(1)
+    await _tally_with(database, first)
+    relay = MongoOutboxRelay([database["tallies"]], bus, service_name="tests", metrics=outbox_metrics)
+    stale_read = await database["tallies"].find_one({"_id": "t1"})
+    assert stale_read is not None
+    second = await _record(database, 2)
+
+    assert await relay._relay_document(database["tallies"], stale_read) == 1
+    stored = await database["tallies"].find_one({"_id": "t1"})
+    assert stored is not None
+    assert [e["id"] for e in stored[OUTBOX_FIELD]] == [str(second.id)]
+    assert (stored["version"], stored["seen"], stored[OUTBOX_PENDING_FIELD]) == (2, [2], True)
+    assert await database[WRITE_CLAIMS_COLLECTION].count_documents({}) == 0
