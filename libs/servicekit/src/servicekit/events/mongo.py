@@ -18,13 +18,14 @@ writers x 100 `$push`/`$inc` on one document kept 100). The relay's removals are
 claims on (`write_claims`, the default, as for `servicekit.mongo.MongoUnitOfWork`), every relay update of a
 versioned document (the drain, `$pullAll`, the unflag, the attempt count, the parking move) runs inside the
 claim a writer of the document's next version would take (`servicekit.write_claims`) and is filtered on the
-version read; the relay never bumps the version. So on FerretDB the relay can no longer undo an aggregate
-write nor resurrect entries it removed, and the flag stays exact (libs/servicekit/tests/events/integration/
-test_mongo_outbox_writer_race.py; without the claims its writer loses about one write in ten). A
-document whose version moved since the read is read and claimed again (a few times); one whose claim is held
-is left for a later pass: its entries were published and will be again (at least once; consumers dedupe). What stays unserialised on FerretDB:
-documents without an integer `version` (no writer claims them) and writes that bypass the claims. With
-claims off (MongoDB, DocumentDB, whose updates are atomic) each relay update is sent alone, as before.
+version read; the relay never bumps the version (`servicekit.events.mongo_document_writes`). So on FerretDB
+the relay can no longer undo an aggregate write nor resurrect entries it removed, and the flag stays exact
+(libs/servicekit/tests/events/integration/test_mongo_outbox_writer_race.py; without the claims its writer
+loses about one write in ten). A document whose version moved since the read is read and claimed again (a
+few times); one whose claim is held is left for a later pass: its entries were published and will be again
+(at least once; consumers dedupe). What stays unserialised on FerretDB: documents without an integer
+`version` (no writer claims them) and writes that bypass the claims. With claims off (MongoDB, DocumentDB,
+whose updates are atomic) each relay update is sent alone, as before.
 """
 
 from __future__ import annotations
