@@ -12,8 +12,9 @@ class UsersSettings(ServiceSettings):
     amqp_url: SecretStr = Field(description="amqp://user:pass@host:5672/vhost")
     # How often the outbox relay also scans for outboxes without the `_outbox_pending` flag
     # (servicekit.events.mongo): an unindexable filter, ~0.3 s per pass and collection at 10,000 documents on
-    # FerretDB (bench/outbox_full_scan), a collection scan on DocumentDB. It catches flags lost to FerretDB's
-    # unserialised updates; on MongoDB/DocumentDB the flag is exact and the eks overlay sets an hour. The
+    # FerretDB (bench/outbox_full_scan), a collection scan on DocumentDB. It catches outboxes staged without
+    # the flag (documents from before it, or written without version and claims); the flag is otherwise
+    # exact (on FerretDB because the relay takes the writers' claims) and the eks overlay sets an hour. The
     # first batch after start always scans.
     outbox_full_scan_interval_seconds: float = Field(default=30.0, gt=0, le=86400)
     # Bounds every store operation; also sizes the write-claim lease (see entrypoints/bootstrap.py).

@@ -10,14 +10,22 @@ The same write also sets a top-level `_outbox_pending: true`, indexed, which the
 queries: `{"_outbox.0": {"$exists": true}}` can use no index (FerretDB fetches and decodes every document:
 ~1.4 s per poll at 10,000 documents; a collection scan on MongoDB too). The relay unsets the flag only when
 the outbox is empty (a conditional update), and a full scan with the old filter at a long interval relays
-what carries no flag (staged before the flag existed, or a flag lost to FerretDB's unserialised updates).
+what carries no flag (staged before the flag existed, or written without a version and write claims).
 
-Caveat measured on FerretDB v1.24 (SQLite handler; its PostgreSQL handler, ADR 0026, updates the same way):
-it applies an update as read → modify → replace by `_id` without any concurrency control, so two concurrent
-updates of one document lose one of them (4 writers x 100 `$push`/`$inc` on one document kept 100). The
-relay's removal is such an update: on FerretDB it can undo a write to the same aggregate that lands within the
-same millisecond. MongoDB and DocumentDB apply single-document updates atomically, where this design is
-exact; on FerretDB (dev and tests) it is best effort.
+FerretDB v1.24 (SQLite and PostgreSQL handlers alike, ADR 0026) applies an update as read → modify → replace
+by `_id` without any concurrency control, so two concurrent updates of one document lose one of them (4
+writers x 100 `$push`/`$inc` on one document kept 100). The relay's removals are such updates. With write
+claims on (`write_claims`, the default, as for `servicekit.mongo.MongoUnitOfWork`), every relay update of a
+versioned document (the drain, `$pullAll`, the unflag, the attempt count, the parking move) runs inside the
+claim a writer of the document's next version would take (`servicekit.write_claims`) and is filtered on the
+version read; the relay never bumps the version (`servicekit.events.mongo_document_writes`). So on FerretDB
+the relay can no longer undo an aggregate write nor resurrect entries it removed, and the flag stays exact
+(libs/servicekit/tests/events/integration/test_mongo_outbox_writer_race.py; without the claims its writer
+loses about one write in ten). A document whose version moved since the read is read and claimed again (a
+few times); one whose claim is held is left for a later pass: its entries were published and will be again
+(at least once; consumers dedupe). What stays unserialised on FerretDB: documents without an integer
+`version` (no writer claims them) and writes that bypass the claims. With claims off (MongoDB, DocumentDB,
+whose updates are atomic) each relay update is sent alone, as before.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
@@ -38,42 +46,52 @@ from servicekit.events.backoff import Backoff
 from servicekit.events.bus import EventBus
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.errors import PublishFailed, PublishNacked, UnroutableEvent
+from servicekit.events.mongo_document_writes import OutboxDocumentWrites
+from servicekit.events.mongo_fields import (
+    FLAGGED_FILTER,
+    OUTBOX_ATTEMPTS_FIELD,
+    OUTBOX_EXCLUDED,
+    OUTBOX_FIELD,
+    OUTBOX_HAS_PARKED_FIELD,
+    OUTBOX_PARKED_FIELD,
+    OUTBOX_PARKED_INDEX,
+    OUTBOX_PENDING_FIELD,
+    OUTBOX_PENDING_INDEX,
+    PARKED_FILTER,
+    PENDING_FILTER,
+    PENDING_FILTER_KEY,
+    PROCESSED_EVENTS_COLLECTION,
+)
 from servicekit.events.relay_loop import PollingRelay
 from servicekit.events.topology import CORRELATION_ID_HEADER
 from servicekit.logging import get_correlation_id
 from servicekit.metrics import OutboxMetrics
 from servicekit.tracing import inject_trace_headers
+from servicekit.write_claims import VERSION_FIELD, WriteClaims
+
+__all__ = [
+    "FLAGGED_FILTER",
+    "OUTBOX_ATTEMPTS_FIELD",
+    "OUTBOX_EXCLUDED",
+    "OUTBOX_FIELD",
+    "OUTBOX_HAS_PARKED_FIELD",
+    "OUTBOX_PARKED_FIELD",
+    "OUTBOX_PARKED_INDEX",
+    "OUTBOX_PENDING_FIELD",
+    "OUTBOX_PENDING_INDEX",
+    "PARKED_FILTER",
+    "PENDING_FILTER",
+    "PENDING_FILTER_KEY",
+    "PROCESSED_EVENTS_COLLECTION",
+    "MongoOutboxRelay",
+    "claim_event_mongo",
+    "outbox_entry",
+    "stage_events_update",
+    "with_staged_events",
+]
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_FIELD = "_outbox"
-# Top-level, indexed: "this document's outbox may hold entries". Set by every staging write, cleared by the
-# relay once the outbox is empty. Never part of an aggregate: read projections exclude it with the outbox.
-OUTBOX_PENDING_FIELD = "_outbox_pending"
-OUTBOX_PENDING_INDEX = "outbox_pending"
-PROCESSED_EVENTS_COLLECTION = "processed_events"
-# The full (unindexable) test for staged entries: the relay's safety-net scan, and what the flag stands for.
-PENDING_FILTER_KEY = f"{OUTBOX_FIELD}.0"
-PENDING_FILTER: Mapping[str, Any] = {PENDING_FILTER_KEY: {"$exists": True}}
-# The relay's regular poll: an equality on an indexed scalar, served by an index on every target.
-FLAGGED_FILTER: Mapping[str, Any] = {OUTBOX_PENDING_FIELD: True}
-# Failed publications per entry id ({"<event id>": n}), counted only while the broker is reachable; an
-# entry is moved to `_outbox_parked` ({"entry", "attempts", "last_error", "parked_at"}) after
-# `park_after_attempts` of them.
-OUTBOX_ATTEMPTS_FIELD = "_outbox_attempts"
-OUTBOX_PARKED_FIELD = "_outbox_parked"
-# Top-level, indexed: "this document holds parked entries" (what the parked gauge counts, without a scan).
-OUTBOX_HAS_PARKED_FIELD = "_outbox_has_parked"
-OUTBOX_PARKED_INDEX = "outbox_parked"
-PARKED_FILTER: Mapping[str, Any] = {OUTBOX_HAS_PARKED_FIELD: True}
-# For reads of aggregate documents: neither the staged events nor their bookkeeping belong to the aggregate.
-OUTBOX_EXCLUDED: Mapping[str, Any] = {
-    OUTBOX_FIELD: 0,
-    OUTBOX_PENDING_FIELD: 0,
-    OUTBOX_ATTEMPTS_FIELD: 0,
-    OUTBOX_PARKED_FIELD: 0,
-    OUTBOX_HAS_PARKED_FIELD: 0,
-}
 _MAX_ERROR_CHARS = 500
 # Failures that are the entry's own whatever the broker's state: returned unroutable, nacked, not serialisable
 # (a missing field is a LookupError; pamqp raises TypeError/ValueError for a header it cannot encode).
@@ -86,6 +104,17 @@ _ENTRY_AT_FAULT: tuple[type[BaseException], ...] = (
 )
 
 Document = dict[str, Any]
+
+
+class _Failure(NamedTuple):
+    """An entry of this pass that was not confirmed, kept to be counted (and maybe parked) after the pass."""
+
+    collection: AsyncCollection[Any]
+    document_id: Any
+    version: Any  # the document's version as the pass read it (None when it is not versioned)
+    attempts_so_far: int
+    entry: Document
+    error: BaseException
 
 
 def outbox_entry(envelope: EventEnvelope) -> Document:
@@ -158,10 +187,12 @@ class MongoOutboxRelay(PollingRelay):
     An entry is removed (`$pullAll` of the exact entry) only after the broker confirmed it, so a crash or a
     broker outage leaves it in place to be published again; consumers absorb repeats with `claim_event_mongo`.
     Several replicas may publish the same entry concurrently (no locks on these stores): still at least once.
+    With `write_claims` (FerretDB) its updates of a versioned document take the writers' claim (module
+    docstring); `claim_lease_seconds` should be the writers' lease.
 
     Every `poll_interval` it reads the documents flagged `_outbox_pending` (indexed; the index is created
     on the first batch); every `full_scan_interval_seconds` it also scans for any non-empty outbox, flagged
-    or not, so documents staged before the flag existed, or whose flag a FerretDB race lost, still go out.
+    or not, so documents staged before the flag existed, or written without claims, still go out.
 
     A failing document does not stop the pass: the others are published, then the pass raises so the loop
     backs off. An entry that keeps failing while the broker is reachable (returned unroutable, not
@@ -190,6 +221,8 @@ class MongoOutboxRelay(PollingRelay):
         full_scan_interval_seconds: float = 30.0,
         backoff: Backoff | None = None,
         park_after_attempts: int = 10,
+        write_claims: bool = True,
+        claim_lease_seconds: float = 30.0,
     ) -> None:
         super().__init__(
             service_name=service_name,
@@ -205,11 +238,16 @@ class MongoOutboxRelay(PollingRelay):
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
         self._park_after = park_after_attempts
-        # This pass's failed entries, (collection, document id, attempts so far, entry, error); counted and
-        # parked once the pass is over, when it is known whether the broker confirmed anything.
-        self._failures: list[tuple[AsyncCollection[Any], Any, int, Document, BaseException]] = []
+        # Taking the writers' claims (servicekit.write_claims) around every update of a versioned document.
+        self._writes = OutboxDocumentWrites(
+            WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
+        )
+        # This pass's failed entries; counted and parked once the pass is over, when it is known whether the
+        # broker confirmed anything.
+        self._failures: list[_Failure] = []
         self._confirmed_in_pass = False
-        self._failed_documents: set[tuple[str, str]] = set()
+        # Documents this pass left with entries (failed, or being written): the full scan skips them.
+        self._left_documents: set[tuple[str, str]] = set()
         bus.add_unroutable_listener(metrics.record_unroutable)
 
     @property
@@ -233,7 +271,7 @@ class MongoOutboxRelay(PollingRelay):
         published = 0
         scan_backlog = False
         self._failures, self._confirmed_in_pass = [], False
-        self._failed_documents.clear()
+        self._left_documents.clear()
         for collection in self._collections:
             published += (await self._relay_matching(collection, FLAGGED_FILTER))[0]
             if full_scan and not self._broker_away():
@@ -251,15 +289,13 @@ class MongoOutboxRelay(PollingRelay):
         if self._failures:
             failures, self._failures = self._failures, []
             await self._record_failures(failures)
-            first_error = failures[0][4]
+            first_error = failures[0].error
             if not isinstance(first_error, Exception):
                 raise first_error
             raise PublishFailed(f"{len(failures)} Mongo outbox events not confirmed") from first_error
         return published
 
-    async def _record_failures(
-        self, failures: Sequence[tuple[AsyncCollection[Any], Any, int, Document, BaseException]]
-    ) -> None:
+    async def _record_failures(self, failures: Sequence[_Failure]) -> None:
         """Count each failure against its entry (and park it) only if the entry is at fault.
 
         It is when the broker refused it (unroutable), when it could not even be turned into a message (a
@@ -267,69 +303,59 @@ class MongoOutboxRelay(PollingRelay):
         broker was reachable). Any other error of a pass that confirmed nothing (a closed bus, a broker
         outage) counts against nothing.
         """
-        for collection, document_id, attempts_so_far, entry, error in failures:
-            if not (isinstance(error, _ENTRY_AT_FAULT) or self._confirmed_in_pass):
-                continue
-            attempts = attempts_so_far + 1
-            entry_id = str(entry["id"])
-            reason = repr(error)[:_MAX_ERROR_CHARS]
-            if attempts < self._park_after:
-                await collection.update_one(
-                    {"_id": document_id}, {"$set": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": attempts}}
-                )
-                continue
-            parked = {
-                "entry": entry,
-                "attempts": attempts,
-                "last_error": reason,
-                "parked_at": datetime.now(UTC),
-            }
-            # One update moves the entry, so it is never in both arrays nor in neither (exact-value removal,
-            # as in `_relay_document`).
-            await collection.update_one(
-                {"_id": document_id},
-                {
-                    "$pullAll": {OUTBOX_FIELD: [entry]},
-                    "$push": {OUTBOX_PARKED_FIELD: parked},
-                    "$set": {OUTBOX_HAS_PARKED_FIELD: True},
-                    "$unset": {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": ""},
-                },
-            )
-            await self._unflag_if_empty(collection, document_id)
-            self._metrics.record_parked(str(entry.get("type")))
-            logger.error(
-                "outbox event %s (%s) of %s in %s/%r parked after %d failed publications: %s; the other "
-                "events go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
-                entry_id,
-                entry.get("type"),
-                self.service_name,
-                collection.name,
-                document_id,
-                attempts,
-                reason,
-            )
+        for failure in failures:
+            if isinstance(failure.error, _ENTRY_AT_FAULT) or self._confirmed_in_pass:
+                await self._record_failure(failure)
 
-    @staticmethod
-    async def _unflag_if_empty(collection: AsyncCollection[Any], document_id: Any) -> None:
-        """Unset the pending flag only if the outbox is empty by now: an entry pushed meanwhile set it."""
-        await collection.update_one(
-            {"_id": document_id, PENDING_FILTER_KEY: {"$exists": False}},
-            {"$unset": {OUTBOX_PENDING_FIELD: ""}},
+    async def _record_failure(self, failure: _Failure) -> None:
+        """Count the failure in `_outbox_attempts`, or park the entry once it has failed often enough.
+
+        A document being written (claim held, or its version moved since the pass read it) is left alone
+        this pass: the entry is published again by the next one, and counted or parked then.
+        """
+        collection, entry = failure.collection, failure.entry
+        attempts = failure.attempts_so_far + 1
+        entry_id = str(entry["id"])
+        reason = repr(failure.error)[:_MAX_ERROR_CHARS]
+
+        async def count(where: Mapping[str, Any]) -> bool:
+            return await self._writes.count_attempt(collection, where, entry_id, attempts)
+
+        async def park(where: Mapping[str, Any]) -> bool:
+            return await self._writes.park(collection, where, entry, attempts=attempts, reason=reason)
+
+        if attempts < self._park_after:
+            await self._writes.serialised(collection, failure.document_id, failure.version, count)
+            return
+        if not await self._writes.serialised(collection, failure.document_id, failure.version, park):
+            return
+        self._metrics.record_parked(str(entry.get("type")))
+        logger.error(
+            "outbox event %s (%s) of %s in %s/%r parked after %d failed publications: %s; the other "
+            "events go on; replay with docs/runbooks/alerts.md#gigstackoutboxeventsparked",
+            entry_id,
+            entry.get("type"),
+            self.service_name,
+            collection.name,
+            failure.document_id,
+            attempts,
+            reason,
         )
 
     async def _relay_matching(
         self, collection: AsyncCollection[Any], query: Mapping[str, Any]
     ) -> tuple[int, int]:
         """(events published, documents read) for up to `batch_size` documents matching `query`."""
-        projection = {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1, OUTBOX_ATTEMPTS_FIELD: 1}
+        projection = {OUTBOX_FIELD: 1, OUTBOX_PENDING_FIELD: 1, OUTBOX_ATTEMPTS_FIELD: 1, VERSION_FIELD: 1}
         cursor = collection.find(query, projection).limit(self._batch_size)
         documents = await cursor.to_list(length=self._batch_size)
         published = 0
         for document in documents:
             if self._broker_away():
                 break
-            # The pass's full scan also matches a flagged document whose entries just failed: once a pass.
-            if (collection.full_name, repr(document["_id"])) not in self._failed_documents:
+            # The pass's full scan also matches a flagged document whose entries just failed, or that a
+            # writer held: once a pass.
+            if (collection.full_name, repr(document["_id"])) not in self._left_documents:
                 published += await self._relay_document(collection, document)
         return published, len(documents)
 
@@ -338,7 +364,7 @@ class MongoOutboxRelay(PollingRelay):
         the rest of the pass would only wait out one publish deadline per document (the pass was cut short at
         the first failing document before parking existed; an outage still is)."""
         return not self._bus.is_connected and any(
-            not isinstance(failure[4], _ENTRY_AT_FAULT) for failure in self._failures
+            not isinstance(failure.error, _ENTRY_AT_FAULT) for failure in self._failures
         )
 
     async def _relay_document(self, collection: AsyncCollection[Any], document: Document) -> int:
@@ -350,43 +376,34 @@ class MongoOutboxRelay(PollingRelay):
         attempts = document.get(OUTBOX_ATTEMPTS_FIELD)
         attempts = attempts if isinstance(attempts, dict) else {}
         failed = [
-            (collection, document["_id"], _count(attempts.get(str(entry["id"]))), entry, result)
+            _Failure(
+                collection,
+                document["_id"],
+                document.get(VERSION_FIELD),
+                _count(attempts.get(str(entry["id"]))),
+                entry,
+                result,
+            )
             for entry, result in zip(entries, results, strict=True)
             if isinstance(result, BaseException)
         ]
         if confirmed:
             self._confirmed_in_pass = True
-        if not failed and len(entries) == len(outbox) and await self._drain(collection, document, outbox):
-            return len(confirmed)
-        if confirmed:
-            # `$pullAll` with the entries exactly as read: FerretDB v1's `$pull` ignores query conditions
-            # (`{"id": ...}` matches nothing there), while exact-value removal works on every target. Entries
-            # pushed since the read are different values, so they stay for the next round.
-            update: dict[str, Any] = {"$pullAll": {OUTBOX_FIELD: confirmed}}
-            forgotten = [str(e["id"]) for e in confirmed if str(e["id"]) in attempts]
-            if forgotten:
-                update["$unset"] = {f"{OUTBOX_ATTEMPTS_FIELD}.{entry_id}": "" for entry_id in forgotten}
-            await collection.update_one({"_id": document["_id"]}, update)
-        if not failed and document.get(OUTBOX_PENDING_FIELD):
-            # Everything read is out, but more was pushed since (the drain above did not match).
-            await self._unflag_if_empty(collection, document["_id"])
+        settled = True
+        if confirmed or not failed:
+
+            async def settle(where: Mapping[str, Any]) -> bool:
+                return await self._writes.settle(
+                    collection, where, document, confirmed, attempts, drain=not failed
+                )
+
+            version = document.get(VERSION_FIELD)
+            settled = await self._writes.serialised(collection, document["_id"], version, settle)
         if failed:
             self._failures.extend(failed)
-            self._failed_documents.add((collection.full_name, repr(document["_id"])))
+        if failed or not settled:
+            self._left_documents.add((collection.full_name, repr(document["_id"])))
         return len(confirmed)
-
-    async def _drain(self, collection: AsyncCollection[Any], document: Document, outbox: list[Any]) -> bool:
-        """Empty the outbox and unset the flag in one write, if the outbox is still exactly as read.
-
-        The common case (nothing staged since the read) then costs one update, as the `$pullAll` alone did:
-        on FerretDB each update is an unserialised read-modify-replace, so fewer of them means fewer chances
-        to undo a concurrent writer (module caveat). Equality on the whole array works on every target.
-        """
-        result = await collection.update_one(
-            {"_id": document["_id"], OUTBOX_FIELD: outbox},
-            {"$set": {OUTBOX_FIELD: []}, "$unset": {OUTBOX_PENDING_FIELD: "", OUTBOX_ATTEMPTS_FIELD: ""}},
-        )
-        return result.matched_count == 1
 
     async def _publish(self, entry: Document) -> None:
         occurred_at = entry.get("occurred_at")

@@ -7,16 +7,16 @@ commit raises `ConcurrentUpdateError`: nothing of the losing command was written
 
 FerretDB v1 needs one more step. It applies an update as "query, modify in memory, replace by `_id`" in two
 separate backend transactions (internal/handler/msg_update.go in v1.24; SQLite and PostgreSQL alike), so two
-writers can both match `version: v` and the second silently overwrites the first. The one write it does make
-atomic is an insert with a unique `_id`, so with `write_claims` on (the default) a writer first inserts a
-claim `<collection>:<id>:<v+1>` into `_write_claims`, updates, then deletes the claim: of two concurrent
-writers of version `v + 1` exactly one inserts the claim, and a writer arriving after the claim is gone finds
-the document at a newer version and loses on the filter. MongoDB and DocumentDB apply the conditional update
+writers can both match `version: v` and the second silently overwrites the first. With `write_claims` on (the
+default) a writer first takes the claim `<collection>:<id>:<v+1>` (`servicekit.write_claims`: an insert with
+a unique `_id`, the one write FerretDB makes atomic), updates, then releases the claim: of two concurrent
+writers of version `v + 1` exactly one takes the claim, and a writer arriving after it is gone finds the
+document at a newer version and loses on the filter. The outbox relay takes the same claim before it touches
+the document, so its removals cannot undo a write either. MongoDB and DocumentDB apply the conditional update
 atomically on their own; turn claims off there to save the two extra round trips.
 
-A claim left behind by a writer that died between claim and update expires after `claim_lease_seconds`; the
-next writer removes it and claims again. Two writers doing that removal at the same moment can both proceed
-(FerretDB's delete is not conditional either): a window only after a crash, and the reason the lease is long.
+A claim left behind by a writer that died between claim and update expires after `claim_lease_seconds`
+(`servicekit.write_claims` says what that leaves open).
 
 Without multi-document transactions a commit of several aggregates is several independent writes: keep one
 aggregate per command (the usual aggregate rule), which is what makes the one-document write the unit.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
@@ -36,9 +35,9 @@ from pymongo.errors import DuplicateKeyError
 
 from servicekit.events.envelope import EventEnvelope
 from servicekit.events.mongo import OUTBOX_EXCLUDED, stage_events_update, with_staged_events
-
-VERSION_FIELD = "version"
-WRITE_CLAIMS_COLLECTION = "_write_claims"
+from servicekit.write_claims import VERSION_FIELD as VERSION_FIELD  # re-exported: servicekit.mongo's name
+from servicekit.write_claims import WRITE_CLAIMS_COLLECTION as WRITE_CLAIMS_COLLECTION
+from servicekit.write_claims import WriteClaims
 
 Aggregate = TypeVar("Aggregate")
 Document = dict[str, Any]
@@ -65,8 +64,7 @@ class MongoUnitOfWork:
         self, database: AsyncDatabase[Any], *, write_claims: bool = True, claim_lease_seconds: float = 30.0
     ) -> None:
         self.database = database
-        self._write_claims = write_claims
-        self._claim_lease = timedelta(seconds=claim_lease_seconds)
+        self._claims = WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
         self._pending: list[Callable[[], Awaitable[None]]] = []
 
     async def __aenter__(self) -> Self:
@@ -90,34 +88,18 @@ class MongoUnitOfWork:
         self, collection: AsyncCollection[Any], document_id: Any, version: int, update: Mapping[str, Any]
     ) -> None:
         """`update_one` filtered on `_id` and `version`; `ConcurrentUpdateError` when it matches nothing."""
-        claim = await self._claim(collection.name, document_id, version + 1) if self._write_claims else None
+        claim = None
+        if self._claims is not None:
+            claim = await self._claims.take(collection, document_id, version + 1)
+            if claim is None:
+                raise ConcurrentUpdateError(f"{collection.name} {document_id!r} is being written")
         try:
             result = await collection.update_one({"_id": document_id, VERSION_FIELD: version}, update)
         finally:
             if claim is not None:
-                await self.database[WRITE_CLAIMS_COLLECTION].delete_one({"_id": claim})
+                await claim.release()
         if result.matched_count != 1:
             raise ConcurrentUpdateError(f"{collection.name} {document_id!r} is not at version {version}")
-
-    async def _claim(self, collection: str, document_id: Any, version: int) -> str:
-        claims = self.database[WRITE_CLAIMS_COLLECTION]
-        key = f"{collection}:{document_id}:{version}"
-        for _ in range(2):
-            now = datetime.now(UTC)
-            try:
-                await claims.insert_one({"_id": key, "expires_at": now + self._claim_lease})
-            except DuplicateKeyError:
-                held = await claims.find_one({"_id": key})
-                expires_at = held.get("expires_at") if held else None
-                if isinstance(expires_at, datetime) and expires_at.tzinfo is None:
-                    expires_at = expires_at.replace(tzinfo=UTC)
-                if held is not None and isinstance(expires_at, datetime) and expires_at > now:
-                    raise ConcurrentUpdateError(f"{collection} {document_id!r} is being written") from None
-                # Left by a writer that died mid-write (or already released): take it over once.
-                await claims.delete_one({"_id": key, "expires_at": held.get("expires_at") if held else None})
-                continue
-            return key
-        raise ConcurrentUpdateError(f"{collection} {document_id!r} is being written")
 
 
 class VersionedRepository(ABC, Generic[Aggregate]):

@@ -66,9 +66,12 @@ def bootstrap(settings: ChatSettings) -> ChatDependencies:
     media = S3ObjectStore(settings)
     handlers = handler_deps(database, settings, media)
     events = EventWorkers(bus, service_name=settings.service_name)
+    # With write claims on, the relay takes the chat writers' claims before it removes published entries.
     events.add_mongo_outbox(
         [database[MESSAGES], database[UNREAD_NOTICES], database[CONVERSATIONS]],
         full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds,
+        write_claims=settings.mongo_write_claims,
+        claim_lease_seconds=settings.mongo_claim_lease_seconds,
     )
     events.add_consumer(
         queue=DIRECTORY_SUBSCRIPTION.queue,

@@ -87,8 +87,11 @@ def bootstrap(settings: GigSettings) -> GigDependencies:
         prefetch=settings.consumer_prefetch,
     )
     events = EventWorkers(bus, service_name=settings.service_name)
+    # With write claims on, the relay takes the gig writers' claims before it removes published entries.
     events.add_mongo_outbox(
-        [database[GIGS_COLLECTION]], full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds
+        [database[GIGS_COLLECTION]],
+        full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds,
+        write_claims=settings.mongo_write_claims,
     )
     events.add_consumer(
         queue=PROJECTION_SUBSCRIPTION.queue,

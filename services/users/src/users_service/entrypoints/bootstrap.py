@@ -48,12 +48,16 @@ def database_of(client: AsyncMongoClient[Any]) -> AsyncDatabase[Any]:
     return client.get_default_database(default=DEFAULT_DATABASE)
 
 
+def write_claim_lease(store_timeout_seconds: float) -> float:
+    """A write claim must outlive the longest write it guards (one operation: at most the store timeout)."""
+    return store_timeout_seconds + 1
+
+
 def handler_dependencies(
     database: AsyncDatabase[Any], *, store_timeout_seconds: float
 ) -> HandlerDependencies:
-    # A write claim must outlive the longest write it guards (one operation: at most the store timeout);
-    # writers wait out a claim left by a crashed writer, so their budget must outlive the lease.
-    claim_lease = store_timeout_seconds + 1
+    # Writers wait out a claim left by a crashed writer, so their budget must outlive the lease.
+    claim_lease = write_claim_lease(store_timeout_seconds)
     return HandlerDependencies(
         profiles=MongoProfileReader(database),
         uow_factory=lambda: MongoProfileUnitOfWork(database, claim_lease_seconds=claim_lease),
@@ -78,9 +82,12 @@ def bootstrap(settings: UsersSettings) -> UsersDependencies:
     events = EventWorkers(
         bus, service_name=settings.service_name, grace_seconds=max(1.0, settings.shutdown_grace_seconds - 2)
     )
-    # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py).
+    # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py). The relay
+    # takes the profile writers' claims (same lease) before it removes published entries.
     events.add_mongo_outbox(
-        [database[PROFILES]], full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds
+        [database[PROFILES]],
+        full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds,
+        claim_lease_seconds=write_claim_lease(settings.mongodb_timeout_seconds),
     )
     events.add_consumer(
         queue=PROFILES_SUBSCRIPTION.queue,
