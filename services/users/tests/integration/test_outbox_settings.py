@@ -1,25 +1,54 @@
-"""OUTBOX_FULL_SCAN_INTERVAL_SECONDS reaches the users outbox relay (the eks overlay sets an hour)."""
+"""Store settings reach the users outbox relay and writers (the eks and minikube overlays set an hour's full
+scan and no write claims: gitops/components/mongodb-atomic-store)."""
 
 from __future__ import annotations
 
 from servicekit.events.mongo import MongoOutboxRelay
+from servicekit.mongo import MongoUnitOfWork
 from users_service.entrypoints.app import create_app
 from users_service.settings import UsersSettings
+
+
+def _settings(mongodb_url: str, amqp_url: str, public_key: str, **options: object) -> UsersSettings:
+    return UsersSettings(
+        environment="test",
+        mongodb_url=mongodb_url,
+        amqp_url=amqp_url,
+        internal_token_public_key=public_key,
+        **options,
+    )
 
 
 async def test_the_outbox_relay_scans_at_the_configured_interval(
     mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
 ) -> None:
-    settings = UsersSettings(
-        environment="test",
-        mongodb_url=mongodb_url,
-        amqp_url=amqp_url,
-        internal_token_public_key=internal_keypair[1],
-        outbox_full_scan_interval_seconds=3600,
-    )
+    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], outbox_full_scan_interval_seconds=3600)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         (relay,) = app.state.deps.events.relays
     assert isinstance(relay, MongoOutboxRelay)
     assert relay.full_scan_interval_seconds == 3600
     assert UsersSettings.model_fields["outbox_full_scan_interval_seconds"].default == 30.0
+
+
+async def test_mongo_write_claims_off_reaches_the_profile_writers_and_the_relay(
+    mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
+) -> None:
+    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], mongo_write_claims=False)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        (relay,) = app.state.deps.events.relays
+        uow = app.state.deps.handlers.uow_factory()
+    assert isinstance(relay, MongoOutboxRelay) and isinstance(uow, MongoUnitOfWork)
+    assert (relay.write_claims, uow.write_claims) == (False, False)
+
+
+async def test_write_claims_stay_on_by_default_for_ferretdb(
+    mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
+) -> None:
+    app = create_app(_settings(mongodb_url, amqp_url, internal_keypair[1]))
+    async with app.router.lifespan_context(app):
+        (relay,) = app.state.deps.events.relays
+        uow = app.state.deps.handlers.uow_factory()
+    assert isinstance(relay, MongoOutboxRelay) and isinstance(uow, MongoUnitOfWork)
+    assert (relay.write_claims, uow.write_claims) == (True, True)

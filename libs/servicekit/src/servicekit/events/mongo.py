@@ -238,6 +238,7 @@ class MongoOutboxRelay(PollingRelay):
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
         self._park_after = park_after_attempts
+        self._write_claims = write_claims
         # Taking the writers' claims (servicekit.write_claims) around every update of a versioned document.
         self._writes = OutboxDocumentWrites(
             WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
@@ -254,6 +255,11 @@ class MongoOutboxRelay(PollingRelay):
     def full_scan_interval_seconds(self) -> float:
         """How often the unindexable scan for unflagged outboxes runs (the first batch always runs it)."""
         return self._full_scan_interval
+
+    @property
+    def write_claims(self) -> bool:
+        """Whether updates of versioned documents take the writers' claims (needed on FerretDB v1 only)."""
+        return self._write_claims
 
     async def ensure_indexes(self) -> None:
         """The index the regular poll uses (idempotent; a failure is retried by the next batch)."""

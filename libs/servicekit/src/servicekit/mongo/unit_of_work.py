@@ -67,6 +67,11 @@ class MongoUnitOfWork:
         self._claims = WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
         self._pending: list[Callable[[], Awaitable[None]]] = []
 
+    @property
+    def write_claims(self) -> bool:
+        """Whether versioned updates take a write claim first (needed on FerretDB v1 only)."""
+        return self._claims is not None
+
     async def __aenter__(self) -> Self:
         self._pending = []
         return self

@@ -54,13 +54,15 @@ def write_claim_lease(store_timeout_seconds: float) -> float:
 
 
 def handler_dependencies(
-    database: AsyncDatabase[Any], *, store_timeout_seconds: float
+    database: AsyncDatabase[Any], *, store_timeout_seconds: float, write_claims: bool = True
 ) -> HandlerDependencies:
     # Writers wait out a claim left by a crashed writer, so their budget must outlive the lease.
     claim_lease = write_claim_lease(store_timeout_seconds)
     return HandlerDependencies(
         profiles=MongoProfileReader(database),
-        uow_factory=lambda: MongoProfileUnitOfWork(database, claim_lease_seconds=claim_lease),
+        uow_factory=lambda: MongoProfileUnitOfWork(
+            database, claim_lease_seconds=claim_lease, write_claims=write_claims
+        ),
         applied_events=MongoAppliedEventLedger(database),
         clock=utc_now,
         random_unit=_random.random,
@@ -73,7 +75,11 @@ def bootstrap(settings: UsersSettings) -> UsersDependencies:
         settings.mongodb_url.get_secret_value(), timeout_seconds=settings.mongodb_timeout_seconds
     )
     database = database_of(mongo)
-    handlers = handler_dependencies(database, store_timeout_seconds=settings.mongodb_timeout_seconds)
+    handlers = handler_dependencies(
+        database,
+        store_timeout_seconds=settings.mongodb_timeout_seconds,
+        write_claims=settings.mongo_write_claims,
+    )
     bus = EventBus(
         settings.amqp_url.get_secret_value(),
         service_name=settings.service_name,
@@ -82,11 +88,12 @@ def bootstrap(settings: UsersSettings) -> UsersDependencies:
     events = EventWorkers(
         bus, service_name=settings.service_name, grace_seconds=max(1.0, settings.shutdown_grace_seconds - 2)
     )
-    # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py). The relay
-    # takes the profile writers' claims (same lease) before it removes published entries.
+    # users.seller.* events are staged in the profile documents' outboxes (adapters/profiles.py). With write
+    # claims on, the relay takes the profile writers' claims (same lease) before it removes published entries.
     events.add_mongo_outbox(
         [database[PROFILES]],
         full_scan_interval_seconds=settings.outbox_full_scan_interval_seconds,
+        write_claims=settings.mongo_write_claims,
         claim_lease_seconds=write_claim_lease(settings.mongodb_timeout_seconds),
     )
     events.add_consumer(

@@ -29,6 +29,7 @@ class BackfillSettings(BaseSettings):
 
     mongodb_url: SecretStr
     mongodb_timeout_seconds: float = Field(default=5.0, gt=0)
+    mongo_write_claims: bool = True  # as the service's MONGO_WRITE_CLAIMS (settings.py)
     log_level: str = "INFO"
 
 
@@ -39,7 +40,11 @@ async def run_backfill(source: Path | None, settings: BackfillSettings) -> Backf
     try:
         database = database_of(client)
         await MongoProfileReader(database).ensure_indexes()
-        deps = handler_dependencies(database, store_timeout_seconds=settings.mongodb_timeout_seconds)
+        deps = handler_dependencies(
+            database,
+            store_timeout_seconds=settings.mongodb_timeout_seconds,
+            write_claims=settings.mongo_write_claims,
+        )
         if source is None:
             return await backfill_profiles(sys.stdin, deps)
         with source.open(encoding="utf-8") as lines:
