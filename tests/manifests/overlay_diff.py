@@ -64,8 +64,6 @@ RULES: tuple[Rule, ...] = (
     ("store endpoints", lambda obj, path: obj == "ConfigMap/gig-config" and path.endswith(".SEARCH_ENGINE")),
     # eks: RDS MySQL / DocumentDB verify TLS against Amazon's CA bundle (the platform's ConfigMap).
     ("store TLS trust", lambda obj, path: "[rds-ca-bundle]" in path),
-    # DocumentDB keeps the outbox flag exactly, FerretDB may lose one: the relay's safety-net scan interval.
-    ("store behaviour", lambda obj, path: path.endswith(".OUTBOX_FULL_SCAN_INTERVAL_SECONDS")),
     ("environment settings", lambda obj, path: obj == "ConfigMap/gigstack-environment"),
     (
         "environment settings",
