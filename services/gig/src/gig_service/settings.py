@@ -27,7 +27,8 @@ class GigSettings(ServiceSettings, ObjectStoreSettings):
     # (servicekit.events.mongo): an unindexable filter, ~0.3 s per pass and collection at 10,000 documents on
     # FerretDB (bench/outbox_full_scan), a collection scan on DocumentDB. It catches outboxes staged without
     # the flag (documents from before it, or written without version and claims); the flag is otherwise
-    # exact (on FerretDB because the relay takes the writers' claims) and the eks overlay sets an hour. The
+    # exact (on FerretDB because the relay takes the writers' claims) and the eks and minikube overlays set an
+    # hour. The
     # first batch after start always scans.
     outbox_full_scan_interval_seconds: float = Field(default=30.0, gt=0, le=86400)
     # FerretDB v1 needs write claims for conditional updates to be atomic; MongoDB/DocumentDB do not.
