@@ -53,7 +53,8 @@ def store_setting_problems(docs: list[Manifest], *, atomic_store: bool) -> list[
 
 @pytest.fixture(scope="module")
 def local_rendering() -> list[Manifest]:
-    return render_environment(REPO_ROOT, "local")
+    docs: list[Manifest] = render_environment(REPO_ROOT, "local")
+    return docs
 
 
 def test_the_mongo_api_services_are_users_gig_and_chat(rendered: dict[str, list[Manifest]]) -> None:
@@ -84,12 +85,10 @@ def test_planted_minikube_without_the_component_is_reported(broken_copy: Plant) 
 
 
 def test_planted_claims_off_on_ferretdb_are_reported(broken_copy: Plant) -> None:
+    stores = "  - ../../gitops/components/stores-in-cluster\n"
     root = broken_copy(
         "environments/local/kustomization.yaml",
-        lambda text: text.replace(
-            "  - ../../gitops/components/stores-in-cluster\n",
-            "  - ../../gitops/components/stores-in-cluster\n  - ../../gitops/components/mongodb-atomic-store\n",
-        ),
+        lambda text: text.replace(stores, stores + "  - ../../gitops/components/mongodb-atomic-store\n"),
     )
     problems = store_setting_problems(render_environment(root, "local"), atomic_store=False)
     assert "gig: MONGO_WRITE_CLAIMS is 'false' on FerretDB (keep the service default)" in problems

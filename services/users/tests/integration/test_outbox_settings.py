@@ -9,20 +9,23 @@ from users_service.entrypoints.app import create_app
 from users_service.settings import UsersSettings
 
 
-def _settings(mongodb_url: str, amqp_url: str, public_key: str, **options: object) -> UsersSettings:
+def _settings(
+    mongodb_url: str, amqp_url: str, public_key: str, *, full_scan: float = 30.0, write_claims: bool = True
+) -> UsersSettings:
     return UsersSettings(
         environment="test",
         mongodb_url=mongodb_url,
         amqp_url=amqp_url,
         internal_token_public_key=public_key,
-        **options,
+        outbox_full_scan_interval_seconds=full_scan,
+        mongo_write_claims=write_claims,
     )
 
 
 async def test_the_outbox_relay_scans_at_the_configured_interval(
     mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
 ) -> None:
-    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], outbox_full_scan_interval_seconds=3600)
+    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], full_scan=3600)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         (relay,) = app.state.deps.events.relays
@@ -34,12 +37,13 @@ async def test_the_outbox_relay_scans_at_the_configured_interval(
 async def test_mongo_write_claims_off_reaches_the_profile_writers_and_the_relay(
     mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
 ) -> None:
-    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], mongo_write_claims=False)
+    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], write_claims=False)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         (relay,) = app.state.deps.events.relays
         uow = app.state.deps.handlers.uow_factory()
-    assert isinstance(relay, MongoOutboxRelay) and isinstance(uow, MongoUnitOfWork)
+    assert isinstance(relay, MongoOutboxRelay)
+    assert isinstance(uow, MongoUnitOfWork)
     assert (relay.write_claims, uow.write_claims) == (False, False)
 
 
@@ -50,5 +54,6 @@ async def test_write_claims_stay_on_by_default_for_ferretdb(
     async with app.router.lifespan_context(app):
         (relay,) = app.state.deps.events.relays
         uow = app.state.deps.handlers.uow_factory()
-    assert isinstance(relay, MongoOutboxRelay) and isinstance(uow, MongoUnitOfWork)
+    assert isinstance(relay, MongoOutboxRelay)
+    assert isinstance(uow, MongoUnitOfWork)
     assert (relay.write_claims, uow.write_claims) == (True, True)
