@@ -42,6 +42,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 T = TypeVar("T")
 
 WRITE_BUDGET_SECONDS = 20.0  # below the projection-style 45 s handler budgets, above a write claim's lease
+# How long a seller event waits for that seller's fan-out in progress before it is handed back: well inside
+# the consumer's 60 s handler budget, whose expiry would count as a failed attempt (five dead-letter it).
+FAN_OUT_WAIT_SECONDS = 30.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 0.5
 
 
@@ -84,27 +87,39 @@ async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gi
     write, while fan-outs run one at a time per seller; a fan-out first lets the summaries queued ahead of it
     land, then copies the replica's newest, so the deliveries that waited find their gigs already at (or
     past) their version and write nothing. A burst of N rating changes of one seller thus costs about one
-    fan-out over their gigs instead of N, and as many `gig.gig.updated.v1` events per gig.
+    fan-out over their gigs instead of N, and as many `gig.gig.updated.v1` events per gig. A delivery that
+    waits longer than `FAN_OUT_WAIT_SECONDS` for the seller's fan-out raises `StoreBusyError` (handed back).
     """
     async with gig_writes.hold(_summary_key(seller.user_id)):
         await retry_on_conflict(lambda: _keep_newest(seller, new_uow))
-    async with gig_writes.hold(_fan_out_key(seller.user_id)):
-        # FIFO locks: the summaries of deliveries that arrived before this one are written once this lock is
-        # passed, so the replica read below holds the newest this process has been told of.
-        async with gig_writes.hold(_summary_key(seller.user_id)), new_uow() as uow:
-            newest = await uow.sellers.get(seller.user_id)
-        if newest is None or newest.version < seller.version:  # not expected: the replica only moves forward
-            newest = seller
-        return await _fan_out(newest, new_uow, gig_writes=gig_writes)
+    waiting = asyncio.timeout(FAN_OUT_WAIT_SECONDS)
+    try:
+        async with waiting, gig_writes.hold(seller_fan_out_key(seller.user_id)):
+            waiting.reschedule(None)  # the fan-out itself runs on its writes' own budgets
+            # FIFO locks: the summaries of deliveries that arrived before this one are written once this
+            # lock is passed, so the replica read below holds the newest this process has been told of.
+            async with gig_writes.hold(_summary_key(seller.user_id)), new_uow() as uow:
+                newest = await uow.sellers.get(seller.user_id)
+            if newest is None or newest.version < seller.version:  # the replica only moves forward
+                newest = seller
+            return await _fan_out(newest, new_uow, gig_writes=gig_writes)
+    except TimeoutError:
+        if not waiting.expired():
+            raise
+        # Its summary is in the replica, so the fan-out running now (or the next) copies it or a newer one;
+        # handed back, the event returns at the end of the queue and then usually finds nothing to write.
+        raise StoreBusyError(
+            f"seller {seller.user_id} v{seller.version}: their fan-outs held it {FAN_OUT_WAIT_SECONDS:g} s"
+        ) from None
+
+
+def seller_fan_out_key(seller_id: str) -> tuple[str, str]:
+    """The key a seller's fan-outs hold in the process's `KeyedLocks` (tagged: gig ids are plain strings)."""
+    return ("seller fan-out", seller_id)
 
 
 def _summary_key(seller_id: str) -> tuple[str, str]:
-    """The lock of a seller's replica document (tagged: gig ids are the registry's plain string keys)."""
     return ("seller summary", seller_id)
-
-
-def _fan_out_key(seller_id: str) -> tuple[str, str]:
-    return ("seller fan-out", seller_id)
 
 
 async def _keep_newest(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> None:
