@@ -10,10 +10,11 @@ coordinated omission).
 1. Ramp: each rate of ``--rates`` for ``--step-seconds``. A step is sustained when its p99 is under 500 ms,
    fewer than 0.1 % of its requests fail, the achieved rate is at least 95 % of the offered one, and the
    event backlog it leaves drains within ``STEP_DRAIN_GRACE_SECONDS`` (10 s) of its end with no load
-   offered: the depth of every subscribed work queue (dead-letter queues excluded) back to zero and every
-   service's ``outbox_pending_events`` at zero. Fast answers prove nothing about asynchronous work: a
-   consumer running behind its queue answers no request, so without this check a step whose backlog grows
-   all along counts as sustained and the soak at 70 % of it fails. Why 10 s: a 20 s step whose backlog
+   offered: the depth of every subscribed work queue (ready messages, as a passive declaration reports them;
+   dead-letter queues excluded) back to zero and every service's ``outbox_pending_events`` at zero. Fast
+   answers prove nothing about asynchronous work: a consumer running behind its queue answers no request,
+   so without this check a step whose backlog grows all along counts as sustained and the soak at 70 % of
+   it fails. Why 10 s: a 20 s step whose backlog
    needs more than half as long again to clear had its consumers working at under ~2/3 of the arrival
    rate, i.e. growing without bound; and it covers the outbox gauge's own 5 s sampling period. A step that
    is not sustained says why in ``not_sustained_because`` (e.g. ``"backlog gig.sellers=210"``, the depths
