@@ -26,7 +26,9 @@ sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
 
 from stack import GigstackStack, running_stack  # noqa: E402 - the e2e suite's module, found through sys.path
 
-__all__ = ["GigstackStack", "whole_app"]
+__all__ = ["HASHING_COSTS", "GigstackStack", "whole_app"]
+
+HASHING_COSTS = ("production", "fast-for-tests")  # auth's HASHING_COST values
 
 
 @asynccontextmanager
@@ -35,8 +37,11 @@ async def whole_app(
     log_level: str = "INFO",
     gateway_env: Mapping[str, str] | None = None,
     order_env: Mapping[str, str] | None = None,
+    hashing_cost: str = "production",
 ) -> AsyncIterator[tuple[GigstackStack, dict[str, Any]]]:
     """Yield the running stack and what the benchmark may want to inspect (broker endpoint and vhost)."""
+    if hashing_cost not in HASHING_COSTS:
+        raise ValueError(f"hashing_cost must be one of {HASHING_COSTS}, got {hashing_cost!r}")
     backend = choose_backend()
     mail = MailCatcher.for_tests()
     log_dir = Path(tempfile.mkdtemp(prefix="gigstack-bench-"))
@@ -68,9 +73,10 @@ async def whole_app(
             internal_keypair=generate_ed25519_pem_pair(),
             log_dir=log_dir,
             gateway_env={**level, "REFRESH_REUSE_GRACE_SECONDS": "5", **(gateway_env or {})},
-            # Production password hashing: the e2e stack lowers it for tests (HASHING_COST=fast-for-tests),
-            # which would make signups ~300x cheaper here and inflate every rate these benchmarks report.
-            auth_env={**level, "HASHING_COST": "production"},
+            # Production password hashing unless asked: the e2e stack lowers it for tests
+            # (HASHING_COST=fast-for-tests), which makes signups ~300x cheaper and raises every rate the
+            # benchmarks report; a benchmark asks for it only to find what bounds the rest (auth scaled out).
+            auth_env={**level, "HASHING_COST": hashing_cost},
             notification_env=level,
             gig_env=level,
             mongodb_url=mongodb.url(database),

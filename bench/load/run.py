@@ -8,8 +8,18 @@ answered, and latency counts from the scheduled moment, so an overloaded system 
 coordinated omission).
 
 1. Ramp: each rate of ``--rates`` for ``--step-seconds``. A step is sustained when its p99 is under 500 ms,
-   fewer than 0.1 % of its requests fail and the achieved rate is at least 95 % of the offered one; the
-   sustainable rate is the highest sustained step below the first one that is not.
+   fewer than 0.1 % of its requests fail, the achieved rate is at least 95 % of the offered one, and the
+   event backlog it leaves drains within ``STEP_DRAIN_GRACE_SECONDS`` (10 s) of its end with no load
+   offered: the depth of every subscribed work queue (ready messages, as a passive declaration reports them;
+   dead-letter queues excluded) back to zero and every service's ``outbox_pending_events`` at zero. Fast
+   answers prove nothing about asynchronous work: a consumer running behind its queue answers no request,
+   so without this check a step whose backlog grows all along counts as sustained and the soak at 70 % of
+   it fails. Why 10 s: a 20 s step whose backlog
+   needs more than half as long again to clear had its consumers working at under ~2/3 of the arrival
+   rate, i.e. growing without bound; and it covers the outbox gauge's own 5 s sampling period. A step that
+   is not sustained says why in ``not_sustained_because`` (e.g. ``"backlog gig.sellers=210"``, the depths
+   still there when the grace period ran out). The sustainable rate is the highest sustained step below the
+   first one that is not.
 2. Soak at ``--soak-fraction`` (70 %) of it for ``--soak-seconds``: error rate (< 0.1 %), resident memory of
    every service sampled every 5 s (growth after the warm-up, the first fifth, must stay within 10 %), the
    depth of every subscribed queue sampled every 5 s (bounded: its second half within twice its first half or
@@ -20,6 +30,10 @@ Usage::
 
     uv run python bench/load/run.py                                   # ramp, then a 10-minute soak
     uv run python bench/load/run.py --soak-seconds 120 --step-seconds 15
+    uv run python bench/load/run.py --hashing-cost fast-for-tests  # auth cheap: what bounds the rest
+
+``--hashing-cost`` is auth's ``HASHING_COST``: ``production`` (the default) makes signups' Argon2 the bound
+on one machine; ``fast-for-tests`` removes it, as scaling auth out would, to find the next bound.
 
 Writes ``bench/results/load.json``; exits non-zero when a soak target is missed.
 """
@@ -37,6 +51,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +69,7 @@ from servicekit.events.topology import dead_letter_queue_name
 
 from bench.load.ferretdb_stats import FerretDBStats
 from bench.load.scenario import Marketplace, pick, populate
-from bench.whole_app import GigstackStack, whole_app
+from bench.whole_app import HASHING_COSTS, GigstackStack, whole_app
 
 P99_TARGET_SECONDS = 0.5
 ERROR_RATE_TARGET = 0.001
@@ -64,6 +79,9 @@ MAX_IN_FLIGHT = 400
 REQUEST_TIMEOUT_SECONDS = 10.0
 SAMPLE_SECONDS = 5.0
 DRAIN_SECONDS = 60.0
+# After each ramp step, how long its queue and outbox backlog may take to clear (module docstring).
+STEP_DRAIN_GRACE_SECONDS = 10.0
+STEP_DRAIN_POLL_SECONDS = 1.0
 # A queue is bounded when its depth in the soak's second half stays within twice the first half's (or this).
 QUEUE_BOUND_FLOOR = 100
 RESULTS_FILE = Path(__file__).resolve().parents[1] / "results" / "load.json"
@@ -117,13 +135,17 @@ class Window:
             }
         return table
 
-    def sustained(self) -> bool:
+    def shortfalls(self) -> list[str]:
+        """Why this window's requests did not meet the targets (empty when they did)."""
         achieved = len(self.latencies) / self.seconds if self.seconds else 0.0
-        return (
-            self.p(0.99) < P99_TARGET_SECONDS
-            and self.error_rate < ERROR_RATE_TARGET
-            and achieved >= ACHIEVED_FRACTION * self.offered_rate
-        )
+        reasons = []
+        if not self.p(0.99) < P99_TARGET_SECONDS:
+            reasons.append(f"p99 {self.p(0.99) * 1000:.0f} ms")
+        if not self.error_rate < ERROR_RATE_TARGET:
+            reasons.append(f"error rate {self.error_rate:.2%}")
+        if achieved < ACHIEVED_FRACTION * self.offered_rate:
+            reasons.append(f"achieved {achieved:.1f} of {self.offered_rate:g} req/s")
+        return reasons
 
 
 async def drive(client: httpx.AsyncClient, market: Marketplace, rate: float, seconds: float) -> Window:
@@ -207,6 +229,34 @@ async def _outbox_pending(client: httpx.AsyncClient, stack: GigstackStack) -> di
     return pending
 
 
+def _backlog(depths: Mapping[str, int], pending: Mapping[str, float]) -> list[str]:
+    """What is still waiting: non-empty work queues and outboxes with pending events (dead letters apart)."""
+    dead_letter_queues = {dead_letter_queue_name(s.queue) for s in SUBSCRIPTIONS}
+    queues = [
+        f"{queue}={depth}" for queue, depth in depths.items() if depth > 0 and queue not in dead_letter_queues
+    ]
+    outboxes = [f"outbox {name}={value:g}" for name, value in pending.items() if value > 0]
+    return [f"backlog {item}" for item in queues] + outboxes
+
+
+async def step_backlog(client: httpx.AsyncClient, stack: GigstackStack) -> dict[str, Any]:
+    """The backlog a ramp step left: at its end, and whether (and when) it cleared within the grace period."""
+    loop = asyncio.get_running_loop()
+    ended = loop.time()
+    depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
+    at_end = _backlog(depths, pending)
+    left = at_end
+    while left and loop.time() - ended < STEP_DRAIN_GRACE_SECONDS:
+        await asyncio.sleep(STEP_DRAIN_POLL_SECONDS)
+        depths, pending = await _queue_depths(stack.amqp_url), await _outbox_pending(client, stack)
+        left = _backlog(depths, pending)
+    return {
+        "backlog_at_end": at_end,
+        "backlog_after_grace": left,
+        "drained_after_s": None if left else round(loop.time() - ended, 1),
+    }
+
+
 async def soak(
     client: httpx.AsyncClient, stack: GigstackStack, market: Marketplace, rate: float, seconds: float
 ) -> dict[str, Any]:
@@ -281,7 +331,9 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     gateway_env = {"ACCESS_TOKEN_TTL_SECONDS": "86400"}
     if args.ferretdb_stats:
         os.environ[DIAGNOSTICS_ENV] = "1"  # read by the FerretDBServer whole_app starts
-    async with whole_app(log_level=args.log_level, gateway_env=gateway_env) as (stack, extra):
+    async with whole_app(
+        log_level=args.log_level, gateway_env=gateway_env, hashing_cost=args.hashing_cost
+    ) as (stack, extra):
         stats = (
             FerretDBStats(extra["ferretdb"], args.ferretdb_stats)
             if args.ferretdb_stats and extra.get("ferretdb") is not None
@@ -299,10 +351,14 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
             sustainable = 0.0
             for rate in args.rates:
                 window = await drive(client, market, rate, args.step_seconds)
-                steps.append({**window.summary(), "sustained": window.sustained()})
+                backlog = await step_backlog(client, stack)
+                reasons = window.shortfalls() + backlog["backlog_after_grace"]
+                steps.append({**window.summary(), **backlog, "sustained": not reasons})
+                if reasons:
+                    steps[-1]["not_sustained_because"] = reasons
                 print(f"step {steps[-1]}", flush=True)
                 steps[-1]["by_operation"] = window.by_operation_ms()
-                if not window.sustained():
+                if reasons:
                     break
                 sustainable = rate
             soak_result = None
@@ -343,6 +399,12 @@ def main() -> None:
     parser.add_argument("--gigs", type=int, default=40, help="gigs published before the load")
     parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (INFO as in the pods)")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument(
+        "--hashing-cost",
+        choices=HASHING_COSTS,
+        default="production",
+        help="auth's HASHING_COST: production (Argon2 bounds signups), fast-for-tests (auth scaled out)",
+    )
     parser.add_argument("--json", type=Path, default=RESULTS_FILE)
     parser.add_argument(
         "--ferretdb-stats",

@@ -7,9 +7,9 @@ from gig_fakes import FakeCoverImages, FakeUnitOfWork
 from gig_service.domain.errors import GigNotFound
 from gig_service.domain.events import GIG_UPDATED
 from gig_service.domain.model import SellerSummary
-from gig_service.service_layer import handlers
+from gig_service.service_layer import denormalised, handlers
 from gig_service.service_layer.commands import CreateGig
-from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
+from gig_service.service_layer.denormalised import BuyerRating, StoreBusyError, record_rating, record_seller
 from servicekit.locks import KeyedLocks
 
 FIELDS = {
@@ -56,3 +56,19 @@ async def test_seller_summaries_apply_by_version_and_new_gigs_copy_the_newest() 
     )
     new = await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())
     assert (new.gig.seller_username, new.gig.seller_version, new.version) == ("sam", 3, 1)
+
+
+async def test_a_seller_event_waiting_too_long_for_their_fan_out_is_handed_back_with_its_summary_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    uow, locks = FakeUnitOfWork(), KeyedLocks()
+    gig = (await handlers.create_gig(CreateGig("seller", FIELDS), lambda: uow, FakeCoverImages())).gig
+    monkeypatch.setattr(denormalised, "FAN_OUT_WAIT_SECONDS", 0.05)
+    async with locks.hold(denormalised.seller_fan_out_key("seller")):  # another delivery's fan-out, stuck
+        with pytest.raises(StoreBusyError):
+            await record_seller(summary(4, 4.5, 2), lambda: uow, gig_writes=locks)
+    assert (await uow.sellers.get("seller")) == summary(4, 4.5, 2)  # the next fan-out copies it
+    assert uow.gigs.rows[gig.id][0].seller_version == 0
+    assert len(locks) == 0
+    assert await record_seller(summary(3), lambda: uow, gig_writes=locks) == 1  # an older event: copies v4
+    assert uow.gigs.rows[gig.id][0].seller_rating_count == 2

@@ -7,7 +7,9 @@ Neither may apply twice:
 - a seller summary carries the users profile version; a gig copies it only if newer than the one it holds,
   so repeats, late older events and a fan-out resumed after a crash change nothing twice. All of a
   seller's gigs are written in one batched write (`GigStore.update_batch`); the few that lost a race then
-  are written one by one;
+  are written one by one. A fan-out copies the newest summary the replica holds, not necessarily its own
+  event's, and one seller's fan-outs run one at a time per process, so events superseded while they waited
+  cost a look, not a write per gig (`record_seller`);
 - a rating is counted once per review id: the gig document remembers recent review ids in the same write as
   the counters, and the applied-reviews ledger (unique `_id`) remembers every id once that write is done.
 Within a process, writes of one gig by these paths are serialised (`servicekit.locks.KeyedLocks`, one shared
@@ -40,6 +42,9 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 T = TypeVar("T")
 
 WRITE_BUDGET_SECONDS = 20.0  # below the projection-style 45 s handler budgets, above a write claim's lease
+# How long a seller event waits for that seller's fan-out in progress before it is handed back: well inside
+# the consumer's 60 s handler budget, whose expiry would count as a failed attempt (five dead-letter it).
+FAN_OUT_WAIT_SECONDS = 30.0
 _FIRST_PAUSE, _LONGEST_PAUSE = 0.01, 0.5
 
 
@@ -73,22 +78,66 @@ async def retry_on_conflict(write: Callable[[], Awaitable[T]], *, budget: float 
 
 
 async def record_seller(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> int:
-    """Keep the newest summary of `seller` and copy it into each of their gigs; returns gigs changed now."""
+    """Keep the newest summary of `seller`, then bring their gigs up to the newest summary the replica holds
+    (this one or a newer); returns gigs changed by this call.
 
-    async def keep_newest() -> None:
-        async with new_uow() as uow:
-            current = await uow.sellers.get(seller.user_id)
-            if current is not None and current.version >= seller.version:
-                return
-            if current is None:
-                uow.sellers.add(seller)
-            else:
-                uow.sellers.save(seller)
-            await uow.commit()
+    Returns only once every live gig of the seller holds this version or a newer one, so acking the event
+    afterwards is safe. Superseded versions coalesce: the events of one seller that this process holds at once
+    (up to the consumer's prefetch) record their summaries one after the other, each a single-document
+    write, while fan-outs run one at a time per seller; a fan-out first lets the summaries queued ahead of it
+    land, then copies the replica's newest, so the deliveries that waited find their gigs already at (or
+    past) their version and write nothing. A burst of N rating changes of one seller thus costs about one
+    fan-out over their gigs instead of N, and as many `gig.gig.updated.v1` events per gig. A delivery that
+    waits longer than `FAN_OUT_WAIT_SECONDS` for the seller's fan-out raises `StoreBusyError` (handed back).
+    """
+    async with gig_writes.hold(_summary_key(seller.user_id)):
+        await retry_on_conflict(lambda: _keep_newest(seller, new_uow))
+    waiting = asyncio.timeout(FAN_OUT_WAIT_SECONDS)
+    try:
+        async with waiting, gig_writes.hold(seller_fan_out_key(seller.user_id)):
+            waiting.reschedule(None)  # the fan-out itself runs on its writes' own budgets
+            # FIFO locks: the summaries of deliveries that arrived before this one are written once this
+            # lock is passed, so the replica read below holds the newest this process has been told of.
+            async with gig_writes.hold(_summary_key(seller.user_id)), new_uow() as uow:
+                newest = await uow.sellers.get(seller.user_id)
+            if newest is None or newest.version < seller.version:  # the replica only moves forward
+                newest = seller
+            return await _fan_out(newest, new_uow, gig_writes=gig_writes)
+    except TimeoutError:
+        if not waiting.expired():
+            raise
+        # Its summary is in the replica, so the fan-out running now (or the next) copies it or a newer one;
+        # handed back, the event returns at the end of the queue and then usually finds nothing to write.
+        raise StoreBusyError(
+            f"seller {seller.user_id} v{seller.version}: their fan-outs held it {FAN_OUT_WAIT_SECONDS:g} s"
+        ) from None
 
-    await retry_on_conflict(keep_newest)
-    # Even when the replica already had this version (a redelivery), finish the fan-out: a crash may have
-    # interrupted it, and gigs holding this version already are not listed (a full redelivery writes nothing).
+
+def seller_fan_out_key(seller_id: str) -> tuple[str, str]:
+    """The key a seller's fan-outs hold in the process's `KeyedLocks` (tagged: gig ids are plain strings)."""
+    return ("seller fan-out", seller_id)
+
+
+def _summary_key(seller_id: str) -> tuple[str, str]:
+    return ("seller summary", seller_id)
+
+
+async def _keep_newest(seller: SellerSummary, new_uow: UnitOfWorkFactory) -> None:
+    async with new_uow() as uow:
+        current = await uow.sellers.get(seller.user_id)
+        if current is not None and current.version >= seller.version:
+            return
+        if current is None:
+            uow.sellers.add(seller)
+        else:
+            uow.sellers.save(seller)
+        await uow.commit()
+
+
+async def _fan_out(seller: SellerSummary, new_uow: UnitOfWorkFactory, *, gig_writes: KeyedLocks) -> int:
+    """Copy `seller` into each of their live gigs that holds an older version; returns gigs changed."""
+    # Even when the gigs may already hold this version (a redelivery), look: a crash may have interrupted the
+    # fan-out, and gigs holding this version or a newer one are not listed (a full redelivery writes nothing).
     async with new_uow() as uow:
         behind = await uow.gigs.behind_seller(seller.user_id, seller.version)
         # `apply_seller` compares the gig's `seller_version` with this one on the very state each write is
