@@ -12,6 +12,7 @@ DocumentDB: single-document updates are atomic there) each update is sent alone.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,11 @@ Document = dict[str, Any]
 # How often a relay write re-reads the version of a document written meanwhile before leaving it to a later
 # pass: a writer's update takes a few round trips, so a document is rarely written more often than that.
 VERSION_READS = 3
+# A claim held by a writer is usually released within a few round trips: the relay waits this long (doubling
+# each time, VERSION_READS - 1 times at most) rather than leave the entries it has just published to be
+# published again by the next pass. A longer hold (a dead writer's claim, an overloaded store) still leaves
+# the document to a later pass.
+HELD_CLAIM_PAUSE_SECONDS = 0.02
 
 
 class OutboxDocumentWrites:
@@ -51,23 +57,26 @@ class OutboxDocumentWrites:
 
         `write` returns whether the document matched `filter`. With claims and an integer `version` (as
         read), `filter` is `{_id, version}` and `write` runs inside the claim on `version + 1`. A held claim
-        leaves the document to a later pass (a writer is on it); a version moved since the read is read
-        again and claimed again, up to `VERSION_READS` times, so a document written often still gets its
-        entries removed rather than published pass after pass. Whatever is not written stays for a later
-        pass (published again: at least once). Without claims, or for a document without a version (which no
-        writer claims), `filter` is `{_id}` and `write` runs once.
+        (a writer is on it) is waited for briefly (`HELD_CLAIM_PAUSE_SECONDS`, doubling); a version moved
+        since the read is read again and claimed again; up to `VERSION_READS` attempts in all, so a document
+        written often still gets its entries removed rather than published pass after pass. Whatever is not
+        written stays for a later pass (published again: at least once). Without claims, or for a document
+        without a version (which no writer claims), `filter` is `{_id}` and `write` runs once.
         """
         if self._claims is None or not _is_version(version):
             return await write({"_id": document_id})
-        for _ in range(VERSION_READS):
+        for attempt in range(VERSION_READS):
             claim = await self._claims.take(collection, document_id, version + 1)
             if claim is None:
-                return False
-            try:
-                if await write({"_id": document_id, VERSION_FIELD: version}):
-                    return True
-            finally:
-                await claim.release()
+                if attempt + 1 == VERSION_READS:
+                    return False
+                await asyncio.sleep(HELD_CLAIM_PAUSE_SECONDS * 2**attempt)
+            else:
+                try:
+                    if await write({"_id": document_id, VERSION_FIELD: version}):
+                        return True
+                finally:
+                    await claim.release()
             current = await collection.find_one({"_id": document_id}, {VERSION_FIELD: 1})
             version = current.get(VERSION_FIELD) if current is not None else None
             if not _is_version(version):

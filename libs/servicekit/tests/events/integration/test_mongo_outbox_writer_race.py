@@ -29,9 +29,10 @@ from servicekit.events.mongo import (
     OUTBOX_PENDING_FIELD,
     MongoOutboxRelay,
 )
+from servicekit.events.mongo_document_writes import OutboxDocumentWrites
 from servicekit.metrics import OutboxMetrics
 from servicekit.mongo import ConcurrentUpdateError, MongoUnitOfWork, VersionedRepository
-from servicekit.write_claims import WRITE_CLAIMS_COLLECTION
+from servicekit.write_claims import WRITE_CLAIMS_COLLECTION, WriteClaims
 
 pytestmark = pytest.mark.integration
 
@@ -288,3 +289,40 @@ async def test_a_document_written_since_the_relay_read_it_is_claimed_again_at_it
     assert [e["id"] for e in stored[OUTBOX_FIELD]] == [str(second.id)]
     assert (stored["version"], stored["seen"], stored[OUTBOX_PENDING_FIELD]) == (2, [2], True)
     assert await database[WRITE_CLAIMS_COLLECTION].count_documents({}) == 0
+
+
+
+class WriterFinishingRightAfterARefusal(WriteClaims):
+    """Real claims; the first refused take is followed at once by the holding writer's release, as when the
+    relay meets a writer between its claim and its release (a few round trips)."""
+
+    refusals = 0
+
+    async def take(self, collection: Any, document_id: Any, version: int) -> Any:
+        claim = await super().take(collection, document_id, version)
+        if claim is None:
+            self.refusals += 1
+            if self.refusals == 1:
+                await collection.database[WRITE_CLAIMS_COLLECTION].delete_one(
+                    {"_id": f"{collection.name}:{document_id}:{version}"}
+                )
+        return claim
+
+
+async def test_a_claim_released_within_moments_is_waited_for_not_left_to_the_next_pass(
+    database: AsyncDatabase[Any],
+) -> None:
+    # Giving up at the first refusal would leave the entries the relay has just published for the next
+    # pass, which publishes them again: the relay waits a moment for the writer instead.
+    await _tally_with(database, _counted(1))
+    await _hold_claim(database, "tallies:t1:2", seconds=30)  # a writer of version 2 is mid-write
+    claims = WriterFinishingRightAfterARefusal()
+    filters: list[Mapping[str, Any]] = []
+
+    async def write(where: Mapping[str, Any]) -> bool:
+        filters.append(dict(where))
+        return True
+
+    written = await OutboxDocumentWrites(claims).serialised(database["tallies"], "t1", 1, write)
+    assert (written, claims.refusals, filters) == (True, 1, [{"_id": "t1", "version": 1}])
+    assert await database[WRITE_CLAIMS_COLLECTION].count_documents({}) == 0, "its own claim released"
