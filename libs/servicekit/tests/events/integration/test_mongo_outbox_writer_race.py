@@ -291,7 +291,6 @@ async def test_a_document_written_since_the_relay_read_it_is_claimed_again_at_it
     assert await database[WRITE_CLAIMS_COLLECTION].count_documents({}) == 0
 
 
-
 class WriterFinishingRightAfterARefusal(WriteClaims):
     """Real claims; the first refused take is followed at once by the holding writer's release, as when the
     relay meets a writer between its claim and its release (a few round trips)."""
