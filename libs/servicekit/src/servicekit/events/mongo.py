@@ -22,10 +22,10 @@ version read; the relay never bumps the version (`servicekit.events.mongo_docume
 the relay can no longer undo an aggregate write nor resurrect entries it removed, and the flag stays exact
 (libs/servicekit/tests/events/integration/test_mongo_outbox_writer_race.py; without the claims its writer
 loses about one write in ten). A document whose version moved since the read is read and claimed again (a
-few times); one whose claim is held is left for a later pass: its entries were published and will be again
-(at least once; consumers dedupe). What stays unserialised on FerretDB: documents without an integer
-`version` (no writer claims them) and writes that bypass the claims. With claims off (MongoDB, DocumentDB,
-whose updates are atomic) each relay update is sent alone, as before.
+few times); one whose claim stays held past a short wait is left for a later pass: its entries were
+published and will be again (at least once; consumers dedupe). What stays unserialised on FerretDB:
+documents without an integer `version` (no writer claims them) and writes that bypass the claims. With
+claims off (MongoDB, DocumentDB, whose updates are atomic) each relay update is sent alone, as before.
 """
 
 from __future__ import annotations
