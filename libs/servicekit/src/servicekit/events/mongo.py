@@ -238,7 +238,6 @@ class MongoOutboxRelay(PollingRelay):
         self._next_full_scan: float | None = None  # the first batch scans: legacy documents go out at once
         self._indexed = False
         self._park_after = park_after_attempts
-        self._write_claims = write_claims
         # Taking the writers' claims (servicekit.write_claims) around every update of a versioned document.
         self._writes = OutboxDocumentWrites(
             WriteClaims(lease_seconds=claim_lease_seconds) if write_claims else None
@@ -259,7 +258,7 @@ class MongoOutboxRelay(PollingRelay):
     @property
     def write_claims(self) -> bool:
         """Whether updates of versioned documents take the writers' claims (needed on FerretDB v1 only)."""
-        return self._write_claims
+        return self._writes.takes_claims
 
     async def ensure_indexes(self) -> None:
         """The index the regular poll uses (idempotent; a failure is retried by the next batch)."""

@@ -46,6 +46,10 @@ class OutboxDocumentWrites:
     def __init__(self, claims: WriteClaims | None) -> None:
         self._claims = claims
 
+    @property
+    def takes_claims(self) -> bool:
+        return self._claims is not None
+
     async def serialised(
         self,
         collection: AsyncCollection[Any],

@@ -25,8 +25,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
-from servicekit.mongo import VERSION_FIELD
-from servicekit.mongo.unit_of_work import WRITE_CLAIMS_COLLECTION
+from servicekit.write_claims import VERSION_FIELD, WRITE_CLAIMS_COLLECTION, claim_key
 
 VersionedUpdate = tuple[Any, int, Mapping[str, Any]]  # (document id, version read, update document)
 
@@ -58,7 +57,7 @@ async def _claimed_batch(
     collection: AsyncCollection[Any], items: Sequence[VersionedUpdate], claim_lease: timedelta
 ) -> int:
     claims = collection.database[WRITE_CLAIMS_COLLECTION]
-    keys = [f"{collection.name}:{document_id}:{version + 1}" for document_id, version, _ in items]
+    keys = [claim_key(collection.name, document_id, version + 1) for document_id, version, _ in items]
     expires_at = datetime.now(UTC) + claim_lease
     lost: set[int] = set()
     try:
