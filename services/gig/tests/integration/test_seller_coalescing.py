@@ -10,16 +10,12 @@ covered by test_marketplace_events.py); writes are counted with PyMongo's comman
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from conftest import GigApi
-from gig_service.adapters.unit_of_work import GigUnitOfWork
+from gig_command_monitor import monitored_uow, stored
 from gig_service.domain.model import SellerSummary
 from gig_service.service_layer.denormalised import record_seller
-from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from servicekit.locks import KeyedLocks
 
 SELLER = "seller-burst"
@@ -29,41 +25,6 @@ BURST = 12  # below the consumer's prefetch (16): all of them may be held at onc
 
 def summary(version: int) -> SellerSummary:
     return SellerSummary(SELLER, f"sam-{version}", "Sam Seller", 4.0 + version / 100, version, version)
-
-
-class GigUpdates(CommandListener):
-    """How many gig documents the update commands sent to `gigs` carried."""
-
-    def __init__(self) -> None:
-        self.statements = 0
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name == "update" and event.command.get("update") == "gigs":
-            self.statements += len(event.command.get("updates", []))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-
-@asynccontextmanager
-async def monitored_uow(mongodb_url: str) -> AsyncIterator[tuple[Any, GigUpdates]]:
-    updates = GigUpdates()
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[updates])
-    try:
-        database = client.get_default_database()
-        yield (lambda: GigUnitOfWork(database)), updates
-    finally:
-        await client.close()
-
-
-async def stored(api: GigApi, gig_id: str) -> dict[str, Any]:
-    response = await api.client.get(f"/api/v1/gigs/{gig_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def assert_every_gig_at(api: GigApi, gigs: list[dict[str, Any]], version: int, writes: int) -> None:
@@ -80,12 +41,12 @@ async def test_a_burst_of_one_sellers_summaries_writes_each_gig_once_with_the_ne
 ) -> None:
     gigs = [await gig_api.create(SELLER, title=f"Logo {n}") for n in range(GIGS)]
     locks = KeyedLocks()  # one per process, as the composition root builds it
-    async with monitored_uow(mongodb_url) as (new_uow, updates):
+    async with monitored_uow(mongodb_url) as (new_uow, commands):
         changed = await asyncio.gather(
             *(record_seller(summary(v), new_uow, gig_writes=locks) for v in range(1, BURST + 1))
         )
     assert sum(changed) == GIGS  # not BURST x GIGS
-    assert updates.statements == GIGS
+    assert commands.updated("gigs") == GIGS
     await assert_every_gig_at(gig_api, gigs, BURST, writes=1)
     assert len(locks) == 0
 
@@ -95,7 +56,7 @@ async def test_an_event_the_replica_has_moved_past_fans_out_the_newest_and_its_r
 ) -> None:
     gigs = [await gig_api.create(SELLER, title=f"Logo {n}") for n in range(GIGS)]
     locks = KeyedLocks()
-    async with monitored_uow(mongodb_url) as (new_uow, updates):
+    async with monitored_uow(mongodb_url) as (new_uow, commands):
         # v9 was recorded by a delivery that died before its fan-out (its event will be redelivered)
         async with new_uow() as uow:
             uow.sellers.add(summary(9))
@@ -103,5 +64,5 @@ async def test_an_event_the_replica_has_moved_past_fans_out_the_newest_and_its_r
         assert await record_seller(summary(4), new_uow, gig_writes=locks) == GIGS  # late v4: copies v9
         for late in (summary(9), *(summary(v) for v in range(5, 9))):  # v9's redelivery; v5..v8
             assert await record_seller(late, new_uow, gig_writes=locks) == 0
-    assert updates.statements == GIGS
+    assert commands.updated("gigs") == GIGS
     await assert_every_gig_at(gig_api, gigs, 9, writes=1)

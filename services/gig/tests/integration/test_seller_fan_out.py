@@ -9,18 +9,13 @@ test_marketplace_events.py); the fan-out's commands are counted with PyMongo's c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from conftest import GigApi
+from gig_command_monitor import monitored_uow, stored
 from gig_service.adapters.batched_writes import update_versioned_batch
-from gig_service.adapters.unit_of_work import GigUnitOfWork
 from gig_service.domain.model import SellerSummary
 from gig_service.service_layer.denormalised import BuyerRating, record_rating, record_seller
-from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 from servicekit.locks import KeyedLocks
 from servicekit.mongo.unit_of_work import WRITE_CLAIMS_COLLECTION
 
@@ -31,45 +26,6 @@ GIG_WRITES = KeyedLocks()  # as the composition root shares one among its consum
 
 def summary(version: int, username: str, count: int = 0) -> SellerSummary:
     return SellerSummary(SELLER, username, "Sam Seller", 4.5 if count else 0.0, count, version)
-
-
-class Commands(CommandListener):
-    """Every command sent, as (name, collection, statements in it)."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, Any, int]] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        name = event.command_name
-        statements = sum(len(event.command.get(key, [])) for key in ("updates", "documents", "deletes"))
-        self.seen.append((name, event.command.get(name), statements))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
-
-    def writes(self, collection: str) -> list[tuple[str, int]]:
-        return [(name, n) for name, target, n in self.seen if target == collection and name != "find"]
-
-
-@asynccontextmanager
-async def monitored_uow(mongodb_url: str) -> AsyncIterator[tuple[Any, Commands]]:
-    commands = Commands()
-    client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_url, event_listeners=[commands])
-    try:
-        database = client.get_default_database()
-        yield (lambda: GigUnitOfWork(database)), commands
-    finally:
-        await client.close()
-
-
-async def stored(api: GigApi, gig_id: str) -> dict[str, Any]:
-    response = await api.client.get(f"/api/v1/gigs/{gig_id}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_a_seller_edit_is_not_refused_by_ratings_or_seller_updates_but_a_stale_one_is(

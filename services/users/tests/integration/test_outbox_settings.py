@@ -3,6 +3,7 @@ scan and no write claims: gitops/components/mongodb-atomic-store)."""
 
 from __future__ import annotations
 
+import pytest
 from servicekit.events.mongo import MongoOutboxRelay
 from servicekit.mongo import MongoUnitOfWork
 from users_service.entrypoints.app import create_app
@@ -34,26 +35,25 @@ async def test_the_outbox_relay_scans_at_the_configured_interval(
     assert UsersSettings.model_fields["outbox_full_scan_interval_seconds"].default == 30.0
 
 
-async def test_mongo_write_claims_off_reaches_the_profile_writers_and_the_relay(
-    mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
+@pytest.mark.parametrize(
+    ("write_claims", "expected"),
+    [
+        (None, True),  # the default: FerretDB v1 needs them
+        (False, False),  # MONGO_WRITE_CLAIMS=false, as the eks and minikube overlays set it
+    ],
+)
+async def test_the_write_claims_setting_reaches_the_profile_writers_and_the_relay(
+    mongodb_url: str,
+    amqp_url: str,
+    internal_keypair: tuple[str, str],
+    write_claims: bool | None,
+    expected: bool,
 ) -> None:
-    settings = _settings(mongodb_url, amqp_url, internal_keypair[1], write_claims=False)
-    app = create_app(settings)
+    chosen = {} if write_claims is None else {"write_claims": write_claims}
+    app = create_app(_settings(mongodb_url, amqp_url, internal_keypair[1], **chosen))
     async with app.router.lifespan_context(app):
         (relay,) = app.state.deps.events.relays
         uow = app.state.deps.handlers.uow_factory()
     assert isinstance(relay, MongoOutboxRelay)
     assert isinstance(uow, MongoUnitOfWork)
-    assert (relay.write_claims, uow.write_claims) == (False, False)
-
-
-async def test_write_claims_stay_on_by_default_for_ferretdb(
-    mongodb_url: str, amqp_url: str, internal_keypair: tuple[str, str]
-) -> None:
-    app = create_app(_settings(mongodb_url, amqp_url, internal_keypair[1]))
-    async with app.router.lifespan_context(app):
-        (relay,) = app.state.deps.events.relays
-        uow = app.state.deps.handlers.uow_factory()
-    assert isinstance(relay, MongoOutboxRelay)
-    assert isinstance(uow, MongoUnitOfWork)
-    assert (relay.write_claims, uow.write_claims) == (True, True)
+    assert (relay.write_claims, uow.write_claims) == (expected, expected)
