@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,10 @@ from pymongo import AsyncMongoClient
 from servicekit.events import EventBus
 from servicekit.events.mongo import MongoOutboxRelay
 from servicekit.metrics import OutboxMetrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: bench is importable
+
+from bench.run_report import write_report
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "outbox_full_scan.json"
 BODY = "x" * 400  # with the other fields, ~500 bytes of BSON per document
@@ -102,15 +105,8 @@ def main() -> None:
     args = parser.parse_args()
     load_before = os.getloadavg()
     result = asyncio.run(measure(args.documents, args.passes))
-    result.update(
-        command=f"bench/outbox_full_scan/run.py --documents {args.documents} --passes {args.passes}",
-        load_average_before=[round(x, 2) for x in load_before],
-        load_average_after=[round(x, 2) for x in os.getloadavg()],
-        machine=f"{platform.machine()}, {os.cpu_count()} cores",
-        measured_at=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-    )
-    RESULTS.write_text(json.dumps(result, indent=1) + "\n")
-    print(json.dumps(result, indent=1))
+    command = f"bench/outbox_full_scan/run.py --documents {args.documents} --passes {args.passes}"
+    write_report(result, command=command, load_before=load_before, path=RESULTS)
 
 
 if __name__ == "__main__":
